@@ -1,0 +1,44 @@
+# The README's commands. Each target sets up .venv/ first when needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint bench venv clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+## Set up, migrate, load demo data and serve HTTP + WebSocket on http://127.0.0.1:$(PORT)
+run: venv
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  CollabHub is starting on http://127.0.0.1:$(PORT)"
+	@echo "    API docs (Swagger):  http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "    OpenAPI schema:      http://127.0.0.1:$(PORT)/api/schema/"
+	@echo "    Admin:               http://127.0.0.1:$(PORT)/admin/"
+	@echo "    WebSocket:           ws://127.0.0.1:$(PORT)/ws/"
+	@echo ""
+	DEBUG=1 $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(PORT)
+
+## Set up and run the whole test suite (on the services named by DATABASE_URL / REDIS_URL, if set)
+test: venv
+	$(BIN)/python -m pytest -n $(or $(PYTEST_WORKERS),auto) $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy accounts startups feed recommendations observability collabhub
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: venv
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache staticfiles

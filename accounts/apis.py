@@ -1,0 +1,127 @@
+from collections.abc import Sequence
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import selectors, services
+from accounts.filters import UserFilter
+from accounts.models import User
+from accounts.serializers import (
+    PasswordChangeInputSerializer,
+    ProfileUpdateInputSerializer,
+    RefreshInputSerializer,
+    RegisterInputSerializer,
+    RegisterOutputSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from collabhub.api.schema import conflict_response
+from collabhub.api.utils import request_user, validate_input
+
+
+class AuthThrottleMixin:
+    """Sign-up and sign-in are throttled harder than the rest (``THROTTLE_AUTH``)."""
+
+    throttle_classes: Sequence[type[BaseThrottle]] = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+
+@extend_schema(tags=["auth"])
+class RegisterApi(AuthThrottleMixin, APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(
+        request=RegisterInputSerializer,
+        responses={201: RegisterOutputSerializer, **conflict_response("The email is taken.")},
+        summary="Create an account",
+    )
+    def post(self, request: Request) -> Response:
+        user = services.user_create(**validate_input(RegisterInputSerializer, request.data))
+        body = {
+            "user": UserSerializer(user, context={"viewer": user}).data,
+            "tokens": services.user_tokens_issue(user=user),
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["auth"], summary="Sign in with email and password")
+class LoginApi(AuthThrottleMixin, jwt_views.TokenObtainPairView):
+    pass
+
+
+@extend_schema(tags=["auth"], summary="Exchange a refresh token for a new pair (rotation)")
+class RefreshApi(AuthThrottleMixin, jwt_views.TokenRefreshView):
+    pass
+
+
+@extend_schema(tags=["auth"])
+class LogoutApi(APIView):
+    """The refresh token is the credential here, so a stale access token cannot block sign-out."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[type] = []
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'  # an invalid refresh token is a 401, not a 403
+
+    @extend_schema(request=RefreshInputSerializer, responses={204: None}, summary="Sign out")
+    def post(self, request: Request) -> Response:
+        refresh = validate_input(RefreshInputSerializer, request.data)["refresh"]
+        try:
+            RefreshToken(refresh).blacklist()
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class MeApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=UserSerializer, summary="My profile")
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(request.user, context={"request": request}).data)
+
+    @extend_schema(
+        request=ProfileUpdateInputSerializer, responses=UserSerializer, summary="Edit my profile"
+    )
+    def patch(self, request: Request) -> Response:
+        data = validate_input(ProfileUpdateInputSerializer, request.data, partial=True)
+        user = services.user_update(user=request_user(request), data=data)
+        user = selectors.user_list().get(pk=user.pk)
+        return Response(UserSerializer(user, context={"request": request}).data)
+
+
+@extend_schema(tags=["auth"])
+class PasswordChangeApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=PasswordChangeInputSerializer,
+        responses=TokenPairSerializer,
+        summary="Change my password (signs out every other session)",
+    )
+    def post(self, request: Request) -> Response:
+        data = validate_input(PasswordChangeInputSerializer, request.data)
+        user = services.user_password_change(user=request_user(request), **data)
+        return Response(services.user_tokens_issue(user=user))
+
+
+@extend_schema(tags=["users"])
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = UserSerializer
+    queryset = User.objects.none()
+    filterset_class = UserFilter
+    ordering_fields = ["date_joined", "name"]
+
+    def get_queryset(self) -> QuerySet[User]:
+        return selectors.user_list()

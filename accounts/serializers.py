@@ -1,0 +1,94 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Industry, Role, User
+
+MAX_SKILLS = 50
+
+
+def skill_names_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=50, allow_blank=False),
+        max_length=MAX_SKILLS,
+        required=False,
+        help_text="Skill names; case and surrounding spaces do not matter.",
+    )
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "name", "role", "headline"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A public profile. ``email`` is shown only to the user themself."""
+
+    skills = serializers.SerializerMethodField()
+    email = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "name",
+            "role",
+            "headline",
+            "bio",
+            "location",
+            "skills",
+            "interests",
+            "date_joined",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_skills(self, user: User) -> list[str]:
+        return [skill.name for skill in user.skills.all()]
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_email(self, user: User) -> str | None:
+        viewer = self.context.get("viewer")
+        if viewer is None and "request" in self.context:
+            viewer = self.context["request"].user
+        return user.email if viewer is not None and viewer.pk == user.pk else None
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    name = serializers.CharField(max_length=120)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class RegisterOutputSerializer(serializers.Serializer):
+    user = UserSerializer()
+    tokens = TokenPairSerializer()
+
+
+class ProfileUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    headline = serializers.CharField(max_length=160, allow_blank=True)
+    bio = serializers.CharField(max_length=5000, allow_blank=True)
+    location = serializers.CharField(max_length=120, allow_blank=True)
+    skills = skill_names_field()
+    interests = serializers.ListField(
+        child=serializers.ChoiceField(choices=Industry.choices), max_length=len(Industry)
+    )
+
+    def validate_interests(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
+class PasswordChangeInputSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class RefreshInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2000)

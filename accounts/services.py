@@ -1,0 +1,98 @@
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.exceptions import EmailTaken, WrongPassword
+from accounts.models import Role, Skill, User, skill_normalise
+
+PROFILE_FIELDS = ("name", "headline", "bio", "location", "interests")
+
+
+def skills_resolve(*, names: Iterable[str]) -> list[Skill]:
+    """The Skill rows for these names, normalised and de-duplicated, created when new."""
+    normalised = sorted({skill_normalise(name) for name in names} - {""})
+    if not normalised:
+        return []
+    Skill.objects.bulk_create([Skill(name=name) for name in normalised], ignore_conflicts=True)
+    return list(Skill.objects.filter(name__in=normalised))
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+
+
+@transaction.atomic
+def user_create(
+    *, email: str, password: str, name: str, role: str = Role.TALENT, **profile: Any
+) -> User:
+    email = User.objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise EmailTaken(fields={"email": [EmailTaken.message]})
+    user = User(email=email, name=name, role=role)
+    _validate_password(password, user)
+    user.set_password(password)
+    skills = profile.pop("skills", None)
+    for field, value in profile.items():
+        setattr(user, field, value)
+    user.full_clean(exclude=["password"])
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise EmailTaken(fields={"email": [EmailTaken.message]}) from exc
+    if skills is not None:
+        user.skills.set(skills_resolve(names=skills))
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, data: dict[str, Any]) -> User:
+    """Update one's own profile. ``skills`` is a list of names; the role cannot change here."""
+    for field in PROFILE_FIELDS:
+        if field in data:
+            setattr(user, field, data[field])
+    user.full_clean(exclude=["password"])
+    user.save()
+    if "skills" in data:
+        user.skills.set(skills_resolve(names=data["skills"]))
+    return user
+
+
+def user_tokens_issue(*, user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def user_refresh_tokens_revoke(*, user: User) -> int:
+    """Blacklist every outstanding refresh token of the user; returns how many were revoked."""
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    revoked = [BlacklistedToken(token=token) for token in outstanding]
+    BlacklistedToken.objects.bulk_create(revoked, ignore_conflicts=True)
+    return len(revoked)
+
+
+@transaction.atomic
+def user_password_change(*, user: User, old_password: str, new_password: str) -> User:
+    """Change the password and sign the user out everywhere.
+
+    Refresh tokens are blacklisted; access tokens carry a password hash claim
+    (``CHECK_REVOKE_TOKEN``) so they stop working at once too.
+    """
+    if not user.check_password(old_password):
+        raise WrongPassword(fields={"old_password": [WrongPassword.message]})
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    user_refresh_tokens_revoke(user=user)
+    return user

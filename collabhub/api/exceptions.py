@@ -1,0 +1,95 @@
+"""One exception handler for the whole API: every error becomes the same envelope.
+
+{"error": {"code": "...", "message": "...", "fields": {...}}, "request_id": "..."}
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from collabhub.exceptions import ApplicationError
+from observability.context import request_id_get
+
+logger = logging.getLogger("collabhub.api")
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "error": {"code": code, "message": message, "fields": fields or {}},
+        "request_id": request_id_get(),
+    }
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
+def _not_found_code(context: dict[str, Any]) -> str:
+    """``startup_not_found`` rather than ``not_found`` when the view knows its model."""
+    queryset = getattr(context.get("view"), "queryset", None)
+    if queryset is not None:
+        return f"{queryset.model._meta.model_name}_not_found"
+    return "not_found"
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_message(value)
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(code=_not_found_code(context))
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("unhandled error in API view", exc_info=exc)
+        return Response(
+            error_body("server_error", "An unexpected error occurred."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        message = _first_message(exc.detail)
+        code = "validation_error"
+    elif isinstance(exc, exceptions.APIException):
+        fields = {}
+        detail = exc.detail
+        # simplejwt puts {"detail", "code", "messages"} in the detail of its token errors.
+        if isinstance(detail, dict):
+            message = str(detail.get("detail") or _first_message(detail))
+        else:
+            message = str(detail)
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else str(exc.default_code)
+        if isinstance(detail, dict) and isinstance(detail.get("code"), str):
+            code = str(detail["code"])
+        if isinstance(exc, exceptions.NotFound) and code == "not_found":
+            code = _not_found_code(context)
+    else:
+        fields, message, code = {}, "Error.", "error"
+    response.data = error_body(str(code), message, fields)
+    return response

@@ -1,0 +1,25 @@
+"""Test settings: the same module, with a fast hasher and per-worker isolation."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "collabhub-test-secret-key-not-for-production")
+
+from collabhub.settings import *  # noqa: F403
+from collabhub.settings import CACHES, REDIS_AVAILABLE, REDIS_URL, STORAGES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Each pytest-xdist worker gets its own Redis database, so cache.clear() in one worker never
+# wipes another's keys.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
+if REDIS_AVAILABLE:
+    _redis_db = 1 + int(_worker) % 15
+    _base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
+    CACHES["default"]["LOCATION"] = f"{_base}/{_redis_db}"
+
+# Tests run tasks in-process; the broker itself is exercised by the service-backed checks.
+CELERY_TASK_ALWAYS_EAGER = True
+
+# No collectstatic in tests: WhiteNoise looks files up per request instead of at start-up.
+WHITENOISE_AUTOREFRESH = True
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

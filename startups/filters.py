@@ -1,0 +1,108 @@
+import django_filters
+from django.db.models import Q, QuerySet
+
+from accounts.filters import SkillsFilter
+from accounts.models import Industry
+from startups.models import (
+    Application,
+    ApplicationStatus,
+    Opportunity,
+    OpportunityKind,
+    OpportunityStatus,
+    Save,
+    Stage,
+    Startup,
+)
+
+MAX_SEARCH_LENGTH = 200
+
+
+class SearchFilter(django_filters.CharFilter):
+    """A simple case-insensitive match on a few text fields (full-text search comes later)."""
+
+    def __init__(self, *, search_fields: tuple[str, ...], **kwargs: object) -> None:
+        kwargs.setdefault("max_length", MAX_SEARCH_LENGTH)
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.search_fields = search_fields
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:  # type: ignore[type-arg]
+        value = value.replace("\x00", "").strip()
+        if not value:
+            return qs
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return qs.filter(condition)
+
+
+class StartupFilter(django_filters.FilterSet):
+    industry = django_filters.MultipleChoiceFilter(choices=Industry.choices)
+    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
+    skills = SkillsFilter(field_name="skills", help_text="Comma-separated; all must match.")
+    location = django_filters.CharFilter(lookup_expr="icontains", max_length=120)
+    remote = django_filters.BooleanFilter(field_name="remote_friendly")
+    owner = django_filters.NumberFilter(field_name="owner_id")
+    search = SearchFilter(search_fields=("name", "tagline", "description"))
+
+    class Meta:
+        model = Startup
+        fields = ["industry", "stage", "skills", "location", "remote", "owner", "search"]
+
+
+class OpportunityFilter(django_filters.FilterSet):
+    skills = SkillsFilter(field_name="skills", help_text="Comma-separated; all must match.")
+    kind = django_filters.MultipleChoiceFilter(choices=OpportunityKind.choices)
+    remote = django_filters.BooleanFilter()
+    startup = django_filters.NumberFilter(field_name="startup_id")
+    status = django_filters.ChoiceFilter(
+        choices=[*OpportunityStatus.choices, ("any", "Any")],
+        method="filter_status",
+        help_text="Defaults to `open`; `any` lists closed ones too.",
+    )
+    search = SearchFilter(search_fields=("title", "description", "startup__name"))
+
+    class Meta:
+        model = Opportunity
+        fields = ["skills", "kind", "remote", "startup", "status", "search"]
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:  # type: ignore[type-arg]
+        if not self.form.cleaned_data.get("status"):
+            queryset = queryset.filter(status=OpportunityStatus.OPEN)
+        return super().filter_queryset(queryset)
+
+    def filter_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:  # type: ignore[type-arg]
+        return qs if value == "any" else qs.filter(status=value)
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=ApplicationStatus.choices)
+    opportunity = django_filters.NumberFilter(field_name="opportunity_id")
+    role = django_filters.ChoiceFilter(
+        choices=[("applicant", "Mine as applicant"), ("owner", "To my startups")],
+        method="filter_role",
+        help_text="`applicant`: applications I made; `owner`: applications to my startups.",
+    )
+
+    class Meta:
+        model = Application
+        fields = ["status", "opportunity", "role"]
+
+    def filter_role(self, qs: QuerySet, name: str, value: str) -> QuerySet:  # type: ignore[type-arg]
+        user = self.request.user if self.request else None
+        if value == "applicant":
+            return qs.filter(applicant=user)
+        return qs.filter(opportunity__startup__owner=user)
+
+
+class SaveFilter(django_filters.FilterSet):
+    type = django_filters.ChoiceFilter(
+        choices=[("startup", "Startups"), ("opportunity", "Opportunities")],
+        method="filter_type",
+    )
+
+    class Meta:
+        model = Save
+        fields = ["type"]
+
+    def filter_type(self, qs: QuerySet, name: str, value: str) -> QuerySet:  # type: ignore[type-arg]
+        return qs.filter(startup__isnull=value != "startup")

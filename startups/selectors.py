@@ -1,0 +1,71 @@
+"""Reads: each returns a QuerySet shaped for its API (no N+1) and filtered by visibility."""
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from accounts.models import User
+from startups.models import Application, Opportunity, OpportunityStatus, Save, Startup
+
+
+def _viewer_id(viewer: User | AnonymousUser | None) -> int | None:
+    return viewer.pk if viewer is not None and viewer.is_authenticated else None
+
+
+def startup_list(*, viewer: User | AnonymousUser | None = None) -> QuerySet[Startup]:
+    viewer_id = _viewer_id(viewer)
+    is_saved = (
+        Exists(Save.objects.filter(user_id=viewer_id, startup=OuterRef("pk")))
+        if viewer_id
+        else Value(False)
+    )
+    # A correlated count, not a JOIN + GROUP BY over every column of the startup.
+    open_count = (
+        Opportunity.objects.filter(startup=OuterRef("pk"), status=OpportunityStatus.OPEN)
+        .order_by()
+        .values("startup")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return (
+        Startup.objects.select_related("owner")
+        .prefetch_related("skills")
+        .annotate(open_opportunities_count=Coalesce(Subquery(open_count), 0), is_saved=is_saved)
+        .order_by("-created_at", "-id")
+    )
+
+
+def opportunity_list(*, viewer: User | AnonymousUser | None = None) -> QuerySet[Opportunity]:
+    viewer_id = _viewer_id(viewer)
+    is_saved: Exists | Value
+    has_applied: Exists | Value
+    if viewer_id:
+        is_saved = Exists(Save.objects.filter(user_id=viewer_id, opportunity=OuterRef("pk")))
+        has_applied = Exists(
+            Application.objects.filter(applicant_id=viewer_id, opportunity=OuterRef("pk"))
+        )
+    else:
+        is_saved = has_applied = Value(False)
+    return (
+        Opportunity.objects.select_related("startup")
+        .prefetch_related("skills")
+        .annotate(is_saved=is_saved, has_applied=has_applied)
+        .order_by("-created_at", "-id")
+    )
+
+
+def application_list(*, viewer: User) -> QuerySet[Application]:
+    """Applications the viewer may see: their own, and those to their startups."""
+    return (
+        Application.objects.filter(Q(applicant=viewer) | Q(opportunity__startup__owner=viewer))
+        .select_related("applicant", "opportunity__startup")
+        .order_by("-created_at", "-id")
+    )
+
+
+def save_list(*, user: User) -> QuerySet[Save]:
+    return (
+        Save.objects.filter(user=user)
+        .select_related("startup", "opportunity__startup")
+        .order_by("-created_at", "-id")
+    )

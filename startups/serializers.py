@@ -1,0 +1,217 @@
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Industry
+from accounts.serializers import UserSummarySerializer, skill_names_field
+from startups.models import (
+    Application,
+    Opportunity,
+    OpportunityKind,
+    OpportunityStatus,
+    Save,
+    Stage,
+    Startup,
+)
+
+_SkillNames = extend_schema_field(serializers.ListField(child=serializers.CharField()))
+
+
+class SkillNamesMixin:
+    @_SkillNames
+    def get_skills(self, obj: Startup | Opportunity) -> list[str]:
+        return [skill.name for skill in obj.skills.all()]
+
+
+# --- Startups ---------------------------------------------------------------------------
+
+
+class StartupSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Startup
+        fields = ["id", "name", "slug", "tagline", "industry", "stage"]
+
+
+class StartupSerializer(SkillNamesMixin, serializers.ModelSerializer):
+    owner = UserSummarySerializer(read_only=True)
+    skills = serializers.SerializerMethodField()
+    open_opportunities_count = serializers.IntegerField(read_only=True)
+    is_saved = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Startup
+        fields = [
+            "id",
+            "owner",
+            "name",
+            "slug",
+            "tagline",
+            "description",
+            "industry",
+            "stage",
+            "location",
+            "remote_friendly",
+            "website",
+            "founded_on",
+            "team_size",
+            "skills",
+            "funding_raised",
+            "monthly_active_users",
+            "monthly_revenue",
+            "growth_rate",
+            "open_opportunities_count",
+            "is_saved",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class StartupInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    tagline = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    industry = serializers.ChoiceField(choices=Industry.choices)
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    location = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    remote_friendly = serializers.BooleanField(required=False)
+    website = serializers.URLField(max_length=300, required=False, allow_blank=True)
+    founded_on = serializers.DateField(required=False, allow_null=True)
+    team_size = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
+    skills = skill_names_field()
+    funding_raised = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal(0), required=False
+    )
+    monthly_active_users = serializers.IntegerField(
+        min_value=0, max_value=10**12, required=False, allow_null=True
+    )
+    monthly_revenue = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal(0), required=False, allow_null=True
+    )
+    growth_rate = serializers.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        min_value=Decimal(-100),
+        max_value=Decimal(10000),
+        required=False,
+        allow_null=True,
+        help_text="Month-over-month growth in percent.",
+    )
+
+
+# --- Opportunities ------------------------------------------------------------------------
+
+
+class OpportunitySerializer(SkillNamesMixin, serializers.ModelSerializer):
+    startup = StartupSummarySerializer(read_only=True)
+    skills = serializers.SerializerMethodField()
+    is_saved = serializers.BooleanField(read_only=True)
+    has_applied = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Opportunity
+        fields = [
+            "id",
+            "startup",
+            "title",
+            "description",
+            "kind",
+            "skills",
+            "location",
+            "remote",
+            "compensation_min",
+            "compensation_max",
+            "equity_min",
+            "equity_max",
+            "status",
+            "is_saved",
+            "has_applied",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class OpportunityUpdateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=160)
+    description = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=OpportunityKind.choices)
+    skills = skill_names_field()
+    location = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    remote = serializers.BooleanField(required=False)
+    compensation_min = serializers.IntegerField(
+        min_value=0, max_value=2**31 - 1, required=False, allow_null=True
+    )
+    compensation_max = serializers.IntegerField(
+        min_value=0, max_value=2**31 - 1, required=False, allow_null=True
+    )
+    equity_min = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        required=False,
+        allow_null=True,
+    )
+    equity_max = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        required=False,
+        allow_null=True,
+    )
+    status = serializers.ChoiceField(choices=OpportunityStatus.choices, required=False)
+
+
+class OpportunityCreateInputSerializer(OpportunityUpdateInputSerializer):
+    startup = serializers.IntegerField(min_value=1, help_text="Id of a startup you own.")
+
+
+# --- Applications ------------------------------------------------------------------------
+
+
+class OpportunitySummarySerializer(serializers.ModelSerializer):
+    startup = StartupSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Opportunity
+        fields = ["id", "title", "kind", "status", "startup"]
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    opportunity = OpportunitySummarySerializer(read_only=True)
+    applicant = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "opportunity",
+            "applicant",
+            "cover_letter",
+            "status",
+            "decided_at",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ApplicationInputSerializer(serializers.Serializer):
+    cover_letter = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+# --- Saves ---------------------------------------------------------------------------------
+
+
+class SaveSerializer(serializers.ModelSerializer):
+    type = serializers.SerializerMethodField()
+    startup = StartupSummarySerializer(read_only=True, allow_null=True)
+    opportunity = OpportunitySummarySerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Save
+        fields = ["id", "type", "startup", "opportunity", "created_at"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=["startup", "opportunity"]))
+    def get_type(self, save: Save) -> str:
+        return "startup" if save.startup_id else "opportunity"

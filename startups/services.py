@@ -1,0 +1,233 @@
+"""Writes for startups, opportunities, applications and saves. Every function is atomic.
+
+Ownership and role rules are enforced here, once, whatever the caller.
+"""
+
+import secrets
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import Role, User
+from accounts.services import skills_resolve
+from startups.exceptions import (
+    ApplicationExists,
+    FoundersOnly,
+    InvalidTransition,
+    NotApplicant,
+    NotStartupOwner,
+    OpportunityClosed,
+    OwnStartup,
+    TalentOnly,
+)
+from startups.models import (
+    Application,
+    ApplicationStatus,
+    Opportunity,
+    Save,
+    Startup,
+)
+
+# Which statuses an application may move to, and from which.
+_TRANSITIONS: dict[str, set[str]] = {
+    ApplicationStatus.ACCEPTED: {ApplicationStatus.PENDING},
+    ApplicationStatus.REJECTED: {ApplicationStatus.PENDING},
+    ApplicationStatus.WITHDRAWN: {ApplicationStatus.PENDING, ApplicationStatus.ACCEPTED},
+}
+
+
+def _assert_owner(*, startup: Startup, user: User) -> None:
+    if startup.owner_id != user.pk:
+        raise NotStartupOwner()
+
+
+def _apply_fields(instance: Any, data: dict[str, Any], fields: tuple[str, ...]) -> None:
+    for field in fields:
+        if field in data:
+            setattr(instance, field, data[field])
+
+
+def _slug_candidates(name: str) -> Any:
+    base = slugify(name)[:120] or "startup"
+    yield base
+    while True:
+        yield f"{base}-{secrets.token_hex(3)}"
+
+
+STARTUP_FIELDS = (
+    "name",
+    "tagline",
+    "description",
+    "industry",
+    "stage",
+    "location",
+    "remote_friendly",
+    "website",
+    "founded_on",
+    "team_size",
+    "funding_raised",
+    "monthly_active_users",
+    "monthly_revenue",
+    "growth_rate",
+)
+
+OPPORTUNITY_FIELDS = (
+    "title",
+    "description",
+    "kind",
+    "location",
+    "remote",
+    "compensation_min",
+    "compensation_max",
+    "equity_min",
+    "equity_max",
+    "status",
+)
+
+
+@transaction.atomic
+def startup_create(*, owner: User, data: dict[str, Any]) -> Startup:
+    if owner.role != Role.FOUNDER:
+        raise FoundersOnly()
+    startup = Startup(owner=owner)
+    _apply_fields(startup, data, STARTUP_FIELDS)
+    startup.full_clean(exclude=["slug"])
+    for slug in _slug_candidates(startup.name):
+        if Startup.objects.filter(slug=slug).exists():
+            continue
+        startup.slug = slug
+        try:
+            with transaction.atomic():
+                startup.save()
+            break
+        except IntegrityError:  # taken by a concurrent create: try the next candidate
+            continue
+    if "skills" in data:
+        startup.skills.set(skills_resolve(names=data["skills"]))
+    return startup
+
+
+@transaction.atomic
+def startup_update(*, startup: Startup, by: User, data: dict[str, Any]) -> Startup:
+    _assert_owner(startup=startup, user=by)
+    _apply_fields(startup, data, STARTUP_FIELDS)
+    startup.full_clean()
+    startup.save()
+    if "skills" in data:
+        startup.skills.set(skills_resolve(names=data["skills"]))
+    return startup
+
+
+@transaction.atomic
+def startup_delete(*, startup: Startup, by: User) -> None:
+    _assert_owner(startup=startup, user=by)
+    startup.delete()
+
+
+@transaction.atomic
+def opportunity_create(*, startup: Startup, by: User, data: dict[str, Any]) -> Opportunity:
+    _assert_owner(startup=startup, user=by)
+    opportunity = Opportunity(startup=startup)
+    _apply_fields(opportunity, data, OPPORTUNITY_FIELDS)
+    opportunity.full_clean()
+    opportunity.save()
+    if "skills" in data:
+        opportunity.skills.set(skills_resolve(names=data["skills"]))
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_update(*, opportunity: Opportunity, by: User, data: dict[str, Any]) -> Opportunity:
+    """Edit an opportunity; ``status`` closes it to new applications or reopens it."""
+    _assert_owner(startup=opportunity.startup, user=by)
+    _apply_fields(opportunity, data, OPPORTUNITY_FIELDS)
+    opportunity.full_clean()
+    opportunity.save()
+    if "skills" in data:
+        opportunity.skills.set(skills_resolve(names=data["skills"]))
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_delete(*, opportunity: Opportunity, by: User) -> None:
+    _assert_owner(startup=opportunity.startup, user=by)
+    opportunity.delete()
+
+
+@transaction.atomic
+def application_create(
+    *, opportunity: Opportunity, applicant: User, cover_letter: str = ""
+) -> Application:
+    if applicant.role != Role.TALENT:
+        raise TalentOnly()
+    if opportunity.startup.owner_id == applicant.pk:
+        raise OwnStartup()
+    # Lock the opportunity so a concurrent close cannot slip between check and insert.
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if not opportunity.is_open:
+        raise OpportunityClosed()
+    if Application.objects.filter(opportunity=opportunity, applicant=applicant).exists():
+        raise ApplicationExists()
+    application = Application(
+        opportunity=opportunity, applicant=applicant, cover_letter=cover_letter
+    )
+    application.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError as exc:  # a concurrent duplicate won the race
+        raise ApplicationExists() from exc
+    return application
+
+
+def _application_transition(*, application: Application, to: str) -> Application:
+    """Move an application to ``to``. Should be called inside a transaction."""
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if locked.status not in _TRANSITIONS[to]:
+        raise InvalidTransition(f"An application that is {locked.status} cannot become {to}.")
+    locked.status = to
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["status", "decided_at", "updated_at"])
+    application.refresh_from_db()
+    return application
+
+
+@transaction.atomic
+def application_accept(*, application: Application, by: User) -> Application:
+    _assert_owner(startup=application.opportunity.startup, user=by)
+    return _application_transition(application=application, to=ApplicationStatus.ACCEPTED)
+
+
+@transaction.atomic
+def application_reject(*, application: Application, by: User) -> Application:
+    _assert_owner(startup=application.opportunity.startup, user=by)
+    return _application_transition(application=application, to=ApplicationStatus.REJECTED)
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application, by: User) -> Application:
+    if application.applicant_id != by.pk:
+        raise NotApplicant()
+    return _application_transition(application=application, to=ApplicationStatus.WITHDRAWN)
+
+
+@transaction.atomic
+def save_create(
+    *, user: User, startup: Startup | None = None, opportunity: Opportunity | None = None
+) -> tuple[Save, bool]:
+    """Bookmark a startup or an opportunity. Idempotent: returns (save, created)."""
+    try:
+        with transaction.atomic():
+            return Save.objects.get_or_create(user=user, startup=startup, opportunity=opportunity)
+    except IntegrityError:  # a concurrent identical save
+        return Save.objects.get(user=user, startup=startup, opportunity=opportunity), False
+
+
+@transaction.atomic
+def save_delete(
+    *, user: User, startup: Startup | None = None, opportunity: Opportunity | None = None
+) -> None:
+    """Remove a bookmark. Idempotent: removing what is not saved is not an error."""
+    Save.objects.filter(user=user, startup=startup, opportunity=opportunity).delete()

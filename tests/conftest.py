@@ -1,0 +1,85 @@
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.services import user_tokens_issue
+from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactory
+from tests.startups.factories import OpportunityFactory, StartupFactory
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With REQUIRE_SERVICES=1 (CI's second run) a missing service fails the run at once."""
+    if os.environ.get("REQUIRE_SERVICES") != "1":
+        return
+    missing = [
+        name
+        for name, ok in (
+            ("DATABASE_URL (PostgreSQL)", settings.DATABASE_VENDOR == "postgresql"),
+            ("REDIS_URL", settings.REDIS_AVAILABLE),
+        )
+        if not ok
+    ]
+    if missing:
+        pytest.exit(f"REQUIRE_SERVICES=1 but not configured: {', '.join(missing)}", returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    """Throttle counters and cached values never leak from one test into the next."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for() -> Callable[[User | None], APIClient]:
+    """An API client signed in as ``user`` with a real JWT (anonymous for ``None``)."""
+
+    def make(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            access = user_tokens_issue(user=user)["access"]
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def talent(db: None) -> User:
+    return UserFactory(name="Ada Lovelace")
+
+
+@pytest.fixture
+def founder(db: None) -> User:
+    return FounderFactory(name="Grace Hopper")
+
+
+@pytest.fixture
+def other_founder(db: None) -> User:
+    return FounderFactory(name="Margaret Hamilton")
+
+
+@pytest.fixture
+def investor(db: None) -> User:
+    return InvestorFactory(name="Arthur Rock")
+
+
+@pytest.fixture
+def startup(founder: User):  # type: ignore[no-untyped-def]
+    return StartupFactory(owner=founder, name="Acme Robotics", skills=["python", "django"])
+
+
+@pytest.fixture
+def opportunity(startup):  # type: ignore[no-untyped-def]
+    return OpportunityFactory(startup=startup, title="Senior Django Engineer", skills=["python"])

@@ -1,0 +1,145 @@
+"""Every error, DRF's own and ours, answers with one envelope carrying the request ID."""
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from startups import selectors
+from startups.models import Startup
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_envelope(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = json.loads(response.content)
+    assert set(body) == {"error", "request_id"}
+    assert set(body["error"]) == {"code", "message", "fields"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    assert body["request_id"] == response["X-Request-ID"]
+    return body
+
+
+def test_validation_error_has_per_field_messages(client_for, founder: User) -> None:
+    response = client_for(founder).post("/api/v1/startups/", {"industry": "fintech"}, format="json")
+
+    body = assert_envelope(response, 400, "validation_error")
+    assert body["error"]["fields"]["name"] == ["This field is required."]
+
+
+def test_unauthenticated_write_is_401(api_client: APIClient) -> None:
+    response = api_client.post("/api/v1/startups/", {"name": "X"}, format="json")
+
+    assert_envelope(response, 401, "not_authenticated")
+
+
+def test_tampered_token_is_401(api_client: APIClient) -> None:
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+
+    body = assert_envelope(api_client.get("/api/v1/auth/me/"), 401, "token_not_valid")
+    assert body["error"]["message"] == "Given token not valid for any token type"
+
+
+def test_wrong_role_is_403(client_for, talent: User) -> None:
+    response = client_for(talent).post(
+        "/api/v1/startups/", {"name": "X", "industry": "ai"}, format="json"
+    )
+
+    assert_envelope(response, 403, "founders_only")
+
+
+def test_missing_object_names_its_kind(api_client: APIClient) -> None:
+    assert_envelope(api_client.get("/api/v1/startups/999999/"), 404, "startup_not_found")
+
+
+def test_unknown_url_is_a_json_404(api_client: APIClient) -> None:
+    assert_envelope(api_client.get("/api/v1/no-such-thing/"), 404, "not_found")
+
+
+def test_method_not_allowed_is_405(client_for, founder: User, startup: Startup) -> None:
+    response = client_for(founder).put(f"/api/v1/startups/{startup.pk}/", {}, format="json")
+
+    assert_envelope(response, 405, "method_not_allowed")
+
+
+def test_conflict_is_409(client_for, talent: User, opportunity) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(talent)
+    client.post(f"/api/v1/opportunities/{opportunity.pk}/apply/", {}, format="json")
+
+    response = client.post(f"/api/v1/opportunities/{opportunity.pk}/apply/", {}, format="json")
+
+    assert_envelope(response, 409, "application_exists")
+
+
+def test_unsupported_media_type_is_415(client_for, founder: User) -> None:
+    response = client_for(founder).post(
+        "/api/v1/startups/", "name=X", content_type="application/x-www-form-urlencoded"
+    )
+
+    assert_envelope(response, 415, "unsupported_media_type")
+
+
+def test_malformed_json_is_400(client_for, founder: User) -> None:
+    response = client_for(founder).post(
+        "/api/v1/startups/", "{bad json", content_type="application/json"
+    )
+
+    assert_envelope(response, 400, "parse_error")
+
+
+def test_oversized_body_is_413_and_writes_nothing(client_for, founder: User) -> None:
+    body = json.dumps({"name": "Big", "industry": "ai", "description": "x" * 5_000_000})
+
+    response = client_for(founder).post("/api/v1/startups/", body, content_type="application/json")
+
+    assert_envelope(response, 413, "request_too_large")
+    assert not Startup.objects.exists()
+
+
+def test_throttled_sign_in_is_429_with_retry_after(api_client: APIClient, talent: User) -> None:
+    credentials = {"email": talent.email, "password": "wrong-password"}
+    statuses = [
+        api_client.post("/api/v1/auth/login/", credentials, format="json").status_code
+        for _ in range(10)
+    ]
+    assert set(statuses) == {401}
+
+    response = api_client.post("/api/v1/auth/login/", credentials, format="json")
+
+    assert_envelope(response, 429, "throttled")
+    assert int(response["Retry-After"]) > 0
+
+
+def test_unhandled_error_is_500_without_traceback(
+    api_client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("database exploded: secret internals")
+
+    monkeypatch.setattr(selectors, "startup_list", broken)
+
+    response = api_client.get("/api/v1/startups/")
+
+    body = assert_envelope(response, 500, "server_error")
+    assert "secret internals" not in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+    assert body["error"]["fields"] == {}
+
+
+def test_client_request_id_is_kept_when_safe(api_client: APIClient) -> None:
+    response = api_client.get("/api/v1/startups/999999/", HTTP_X_REQUEST_ID="abc-123.DEF_4")
+
+    assert response["X-Request-ID"] == "abc-123.DEF_4"
+    assert response.json()["request_id"] == "abc-123.DEF_4"
+
+
+@pytest.mark.parametrize("unsafe", ["has space", "x" * 65, "semi;colon", "new\\nline"])
+def test_unsafe_request_id_is_replaced(api_client: APIClient, unsafe: str) -> None:
+    response = api_client.get("/api/v1/startups/", HTTP_X_REQUEST_ID=unsafe)
+
+    assert response["X-Request-ID"] != unsafe
+    assert len(response["X-Request-ID"]) == 32

@@ -1,0 +1,66 @@
+"""The real ASGI application: the socket is authenticated and joined to the user's group."""
+
+import pytest
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from collabhub.asgi import application
+from feed.consumers import CLOSE_UNAUTHENTICATED, user_group
+from tests.accounts.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HEADERS = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
+
+
+def session_headers() -> tuple[list[tuple[bytes, bytes]], int]:
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    return [*HEADERS, (b"cookie", cookie)], user.pk
+
+
+async def test_anonymous_socket_is_refused_with_4401() -> None:
+    communicator = WebsocketCommunicator(application, "/ws/", headers=HEADERS)
+
+    connected, code = await communicator.connect()
+
+    assert connected is False
+    assert code == CLOSE_UNAUTHENTICATED
+
+
+async def test_foreign_origin_is_refused() -> None:
+    from asgiref.sync import sync_to_async
+
+    headers, _ = await sync_to_async(session_headers)()
+    headers = [(k, v) for k, v in headers if k != b"origin"] + [
+        (b"origin", b"https://evil.example")
+    ]
+    communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
+
+    connected, _ = await communicator.connect()
+
+    assert connected is False
+
+
+async def test_signed_in_socket_answers_ping_and_receives_group_pushes() -> None:
+    from asgiref.sync import sync_to_async
+
+    headers, user_id = await sync_to_async(session_headers)()
+    communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected is True
+
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from() == {"type": "pong"}
+
+    message = {"type": "notification", "id": 1, "data": {"text": "hello"}}
+    await get_channel_layer().group_send(user_group(user_id), {"type": "push", "message": message})
+    assert await communicator.receive_json_from() == message
+
+    await communicator.send_json_to({"type": "nonsense"})
+    reply = await communicator.receive_json_from()
+    assert reply["type"] == "error"
+    await communicator.disconnect()
