@@ -1,14 +1,27 @@
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Industry, Role, User
+from accounts.models import Industry, Role, Skill, User, skill_normalise
 
 MAX_SKILLS = 50
 
 
+class SkillNameField(serializers.CharField):
+    """A skill name, normalised before its length is checked (lower-casing can lengthen it)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", Skill._meta.get_field("name").max_length)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        return skill_normalise(super().to_internal_value(data))
+
+
 def skill_names_field() -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.CharField(max_length=50, allow_blank=False),
+        child=SkillNameField(allow_blank=False),
         max_length=MAX_SKILLS,
         required=False,
         help_text="Skill names; case and surrounding spaces do not matter.",

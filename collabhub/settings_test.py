@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "collabhub-test-secret-key-not-for-production")
 
 from collabhub.settings import *  # noqa: F403
-from collabhub.settings import CACHES, REDIS_AVAILABLE, REDIS_URL, STORAGES
+from collabhub.settings import CACHES, DATABASES, REDIS_AVAILABLE, REDIS_URL, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -16,6 +16,10 @@ if REDIS_AVAILABLE:
     _redis_db = 1 + int(_worker) % 15
     _base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
     CACHES["default"]["LOCATION"] = f"{_base}/{_redis_db}"
+
+# Connections opened by ASGI worker threads (WebSocket tests) must not outlive their use, or
+# the test database cannot be dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 # Tests run tasks in-process; the broker itself is exercised by the service-backed checks.
 CELERY_TASK_ALWAYS_EAGER = True

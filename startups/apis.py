@@ -30,6 +30,15 @@ WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
 CONFLICT = conflict_response()
 
 
+class ListFiltersOnlyMixin:
+    """Query filters narrow lists only: an object stays reachable by id whatever they say."""
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if getattr(self, "action", None) != "list":
+            return queryset
+        return super().filter_queryset(queryset)  # type: ignore[misc]
+
+
 class SaveActionMixin:
     """``POST …/{id}/save/`` bookmarks (201 new, 200 already saved); ``DELETE`` removes (204)."""
 
@@ -59,7 +68,7 @@ class SaveActionMixin:
     partial_update=extend_schema(request=StartupInputSerializer, responses=StartupSerializer),
 )
 @extend_schema(tags=["startups"])
-class StartupViewSet(SaveActionMixin, viewsets.ModelViewSet):
+class StartupViewSet(ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet):
     queryset = Startup.objects.none()
     serializer_class = StartupSerializer
     filterset_class = StartupFilter
@@ -100,7 +109,7 @@ class StartupViewSet(SaveActionMixin, viewsets.ModelViewSet):
     ),
 )
 @extend_schema(tags=["opportunities"])
-class OpportunityViewSet(SaveActionMixin, viewsets.ModelViewSet):
+class OpportunityViewSet(ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet):
     queryset = Opportunity.objects.none()
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilter
@@ -110,12 +119,6 @@ class OpportunityViewSet(SaveActionMixin, viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet[Opportunity]:
         return selectors.opportunity_list(viewer=self.request.user)
-
-    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        # A closed opportunity stays reachable by id; only the list defaults to open ones.
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
 
     def _output(self, opportunity: Opportunity, status_code: int = status.HTTP_200_OK) -> Response:
         opportunity = self.get_queryset().get(pk=opportunity.pk)
@@ -161,7 +164,7 @@ class OpportunityViewSet(SaveActionMixin, viewsets.ModelViewSet):
 
 
 @extend_schema(tags=["applications"])
-class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):
+class ApplicationViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
     """Applications you made, and applications to your startups' opportunities."""
 
     queryset = Application.objects.none()

@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from accounts.models import Industry, Skill
 
+EARLIEST_FOUNDING_YEAR = 1900
+
 
 class Stage(models.TextChoices):
     IDEA = "idea", "Idea"
@@ -104,6 +106,10 @@ class Startup(models.Model):
     def clean(self) -> None:
         if self.founded_on and self.founded_on > timezone.localdate():
             raise ValidationError({"founded_on": "The founding date cannot be in the future."})
+        if self.founded_on and self.founded_on.year < EARLIEST_FOUNDING_YEAR:
+            raise ValidationError(
+                {"founded_on": f"The founding date cannot be before {EARLIEST_FOUNDING_YEAR}."}
+            )
 
 
 class Opportunity(models.Model):

@@ -188,7 +188,8 @@ def _application_transition(*, application: Application, to: str) -> Application
     if locked.status not in _TRANSITIONS[to]:
         raise InvalidTransition(f"An application that is {locked.status} cannot become {to}.")
     locked.status = to
-    locked.decided_at = timezone.now()
+    if to in (ApplicationStatus.ACCEPTED, ApplicationStatus.REJECTED):
+        locked.decided_at = timezone.now()  # the owner's decision; a withdrawal keeps it
     locked.save(update_fields=["status", "decided_at", "updated_at"])
     application.refresh_from_db()
     return application

@@ -87,8 +87,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         code = codes if isinstance(codes, str) else str(exc.default_code)
         if isinstance(detail, dict) and isinstance(detail.get("code"), str):
             code = str(detail["code"])
-        if isinstance(exc, exceptions.NotFound) and code == "not_found":
-            code = _not_found_code(context)
     else:
         fields, message, code = {}, "Error.", "error"
     response.data = error_body(str(code), message, fields)
