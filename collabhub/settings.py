@@ -198,6 +198,9 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="2000/min"),
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
     },
+    # How many trusted proxies append to X-Forwarded-For (throttling keys on the client
+    # address): 0 trusts none (make run), compose and Kubernetes set 1.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "EXCEPTION_HANDLER": "collabhub.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "collabhub.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

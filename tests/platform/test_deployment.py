@@ -1,0 +1,382 @@
+"""The deployment files agree with the code: every entry point they name exists and imports.
+
+No Docker engine is needed: docker-compose.yml, the Dockerfile, deploy/nginx.conf and the
+Kubernetes manifests are parsed and checked as text.
+"""
+
+import importlib
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from celery import Celery
+from celery.app.utils import find_app
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+K8S_DIR = ROOT / "deploy" / "k8s"
+
+SERVICES = {"postgres", "redis", "migrate", "web", "realtime", "worker", "beat", "nginx"}
+APP_SERVICES = ("migrate", "web", "realtime", "worker", "beat")
+# "package.module:attribute", as gunicorn, daphne and uvicorn take it.
+ENTRY_POINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+# --- helpers -----------------------------------------------------------------------------
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def _service(name: str) -> dict[str, Any]:
+    return _compose()["services"][name]
+
+
+def _argv(command: str | list[str]) -> list[str]:
+    return shlex.split(command) if isinstance(command, str) else [str(arg) for arg in command]
+
+
+def _command(name: str) -> list[str]:
+    return _argv(_service(name)["command"])
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment", {})
+    if isinstance(env, list):  # the "KEY=value" list form
+        env = dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def _entry_points(argv: list[str]) -> list[str]:
+    return [arg for arg in argv if ENTRY_POINT.match(arg)]
+
+
+def _celery_app_option(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg in ("-A", "--app") and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--app="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _assert_entry_point_resolves(entry_point: str) -> None:
+    module_name, attribute = entry_point.split(":")
+    module = importlib.import_module(module_name)
+    assert getattr(module, attribute, None) is not None, f"{entry_point}: no such attribute"
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+
+
+def _block(text: str, header: str) -> str:
+    """The body of the first ``header { ... }`` block (header matched as a regex)."""
+    match = re.search(header + r"\s*\{", text)
+    assert match, f"no block {header!r} in {NGINX_CONF.name}"
+    depth, start = 1, match.end()
+    for i in range(start, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start:i]
+    raise AssertionError(f"unbalanced braces after {header!r}")
+
+
+def _top_level(body: str) -> str:
+    """A block's own directives, without those of nested blocks."""
+    out, depth = [], 0
+    for char in body:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
+def _directives(body: str, name: str) -> list[list[str]]:
+    """Arguments of every ``name ...;`` directive directly in ``body``."""
+    return [
+        shlex.split(m.group(1))
+        for m in re.finditer(rf"(?:^|[;\s]){name}\s+([^;]*);", _top_level(body))
+    ]
+
+
+def _proxy_headers(location: str, server: str) -> dict[str, str]:
+    """The headers nginx really sends: a location that sets any proxy_set_header of its own
+    inherits none from the server block."""
+    own = _directives(location, "proxy_set_header") or _directives(server, "proxy_set_header")
+    return {args[0].lower(): " ".join(args[1:]) for args in own}
+
+
+def _upstream_servers(conf: str, proxy_pass: str) -> set[str]:
+    """``proxy_pass http://NAME`` -> the servers of upstream NAME (or NAME itself)."""
+    target = re.sub(r"^https?://", "", proxy_pass).split("/", 1)[0]
+    if re.search(rf"upstream\s+{re.escape(target)}\s*\{{", conf):
+        return {args[0] for args in _directives(_block(conf, rf"upstream\s+{target}"), "server")}
+    return {target}
+
+
+def _seconds(value: str) -> int:
+    """An nginx time ("90", "90s", "5m", "1h") in seconds."""
+    match = re.fullmatch(r"(\d+)([smhd]?)", value)
+    assert match, f"unparsed nginx time {value!r}"
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def _nginx() -> tuple[str, str]:
+    conf = _strip_comments(NGINX_CONF.read_text())
+    return conf, _block(conf, r"(?<![\w$])server")
+
+
+def _location(path: str) -> tuple[str, str, str]:
+    conf, server = _nginx()
+    return conf, server, _block(server, rf"location\s+{re.escape(path)}")
+
+
+def _k8s_documents() -> dict[str, list[dict[str, Any]]]:
+    return {
+        path.name: [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+        for path in sorted(K8S_DIR.glob("*.yaml"))
+    }
+
+
+def _k8s(kind: str, name: str) -> dict[str, Any]:
+    for docs in _k8s_documents().values():
+        for doc in docs:
+            if doc["kind"] == kind and doc["metadata"]["name"] == name:
+                return doc
+    raise AssertionError(f"no {kind} {name} in {K8S_DIR}")
+
+
+# --- docker-compose.yml -------------------------------------------------------------------
+def test_compose_defines_every_service() -> None:
+    missing = SERVICES - set(_compose()["services"])
+    assert not missing, f"services missing from docker-compose.yml: {missing}"
+
+
+def test_web_serves_http_with_gunicorn_on_wsgi() -> None:
+    argv = _command("web")
+    assert argv[0] == "gunicorn"
+    assert "collabhub.wsgi:application" in argv
+    assert "0.0.0.0:8000" in " ".join(argv)
+
+
+def test_realtime_serves_the_asgi_application() -> None:
+    argv = _command("realtime")
+    assert argv[0] in ("daphne", "uvicorn")
+    assert "collabhub.asgi:application" in argv
+    assert "8001" in argv or any(arg.endswith(":8001") for arg in argv)
+
+
+@pytest.mark.parametrize("role", ["worker", "beat"])
+def test_celery_processes(role: str) -> None:
+    argv = _command(role)
+    assert argv[0] == "celery"
+    assert _celery_app_option(argv) == "collabhub"
+    assert role in argv[1:]
+
+
+def test_migrate_runs_migrations_once_before_the_app() -> None:
+    assert _command("migrate")[:3] == ["python", "manage.py", "migrate"]
+    assert _service("migrate")["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for name in ("web", "realtime", "worker", "beat"):
+        depends_on = _service(name)["depends_on"]
+        assert depends_on["migrate"]["condition"] == "service_completed_successfully", name
+        assert depends_on["redis"]["condition"] == "service_healthy", name
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_every_entry_point_named_in_a_command_imports(name: str) -> None:
+    argv = _command(name)
+    for entry_point in _entry_points(argv):
+        _assert_entry_point_resolves(entry_point)
+    celery_app = _celery_app_option(argv)
+    if celery_app is not None:
+        importlib.import_module(celery_app.split(":")[0])
+        # Exactly how `celery -A` finds the application.
+        assert isinstance(find_app(celery_app), Celery)
+
+
+def test_entry_point_check_fails_for_a_missing_attribute() -> None:
+    with pytest.raises(AssertionError):
+        _assert_entry_point_resolves("collabhub.wsgi:no_such_application")
+    with pytest.raises(ImportError):
+        _assert_entry_point_resolves("collabhub.no_such_module:application")
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_get_the_production_environment(name: str) -> None:
+    service = _service(name)
+    env = _environment(service)
+    assert env["DATABASE_URL"].startswith("postgres://")
+    assert "@postgres:5432/" in env["DATABASE_URL"]
+    assert env["REDIS_URL"].startswith("redis://redis:6379")
+    assert env["SECRET_KEY"]
+    assert env["DEBUG"] == "0"
+    assert "build" in service, "app services build from the project's Dockerfile"
+
+
+def test_infrastructure_services_have_healthchecks() -> None:
+    assert "pg_isready" in str(_service("postgres")["healthcheck"]["test"])
+    assert "ping" in str(_service("redis")["healthcheck"]["test"])
+
+
+def test_nginx_publishes_port_8000_and_mounts_the_conf() -> None:
+    nginx = _service("nginx")
+    assert nginx["image"].startswith("nginx:")
+    assert any(str(port).startswith("8000:80") for port in nginx["ports"])
+    mounts = {v.split(":")[0]: v.split(":")[1] for v in nginx["volumes"] if isinstance(v, str)}
+    target = mounts["./deploy/nginx.conf"]
+    text = _strip_comments(NGINX_CONF.read_text())
+    if target == "/etc/nginx/nginx.conf":  # a whole file
+        assert re.search(r"\bevents\s*\{", text) and re.search(r"\bhttp\s*\{", text)
+    else:  # a server block, included inside the image's http {}
+        assert target.startswith("/etc/nginx/conf.d/") and target.endswith(".conf")
+        assert not re.search(r"\b(events|http)\s*\{", text)
+
+
+# --- deploy/nginx.conf --------------------------------------------------------------------
+def test_nginx_routes_websockets_to_realtime_with_upgrade_headers() -> None:
+    conf, server, location = _location("/ws/")
+    (proxy_pass,) = _directives(location, "proxy_pass")
+    assert _upstream_servers(conf, proxy_pass[0]) == {"realtime:8001"}
+    assert _directives(location, "proxy_http_version") == [["1.1"]]
+    headers = _proxy_headers(location, server)
+    assert headers["upgrade"] == "$http_upgrade"
+    connection = headers["connection"]
+    if connection.startswith("$"):  # a map: it must yield "upgrade" for upgrade requests
+        variable = re.escape(connection)
+        assert re.search(rf"map\s+\$http_upgrade\s+{variable}\s*\{{[^}}]*\bupgrade\b", conf)
+    else:
+        assert connection.lower() == "upgrade"
+    (timeout,) = _directives(location, "proxy_read_timeout")
+    assert _seconds(timeout[0]) >= 300, "WebSockets idle longer than nginx's 60s default"
+
+
+def test_nginx_routes_everything_else_to_web() -> None:
+    conf, _, location = _location("/")
+    (proxy_pass,) = _directives(location, "proxy_pass")
+    assert _upstream_servers(conf, proxy_pass[0]) == {"web:8000"}
+
+
+@pytest.mark.parametrize("path", ["/ws/", "/"])
+def test_nginx_forwards_client_and_request_id_headers(path: str) -> None:
+    conf, server, location = _location(path)
+    headers = _proxy_headers(location, server)
+    assert headers["x-forwarded-proto"] == "$scheme"
+    assert headers["x-forwarded-for"] in ("$remote_addr", "$proxy_add_x_forwarded_for")
+    assert headers["host"] in ("$host", "$http_host")
+    request_id = headers["x-request-id"]
+    if request_id != "$http_x_request_id":  # a map that keeps the client's ID when present
+        variable = re.escape(request_id)
+        assert re.search(rf"map\s+\$http_x_request_id\s+{variable}\s*\{{", conf)
+
+
+# --- Dockerfile ---------------------------------------------------------------------------
+def _dockerfile_instructions() -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    lines = [line.strip() for line in text.splitlines()]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def test_dockerfile_cmd_serves_the_wsgi_application() -> None:
+    instructions = _dockerfile_instructions()
+    cmds = [args for op, args in instructions if op == "CMD"]
+    assert cmds, "no CMD"
+    assert "gunicorn" in cmds[-1]
+    assert "collabhub.wsgi:application" in cmds[-1]
+    assert "0.0.0.0:8000" in cmds[-1]
+    assert "GUNICORN_WORKERS" in cmds[-1]
+
+
+def test_dockerfile_is_production_shaped() -> None:
+    instructions = _dockerfile_instructions()
+    ops = [op for op, _ in instructions]
+    assert instructions[0][0] == "FROM" and instructions[0][1].startswith("python:3.11-slim")
+    users = [args for op, args in instructions if op == "USER"]
+    assert users and users[-1].split(":")[0] not in ("root", "0"), "must not run as root"
+    env = " ".join(args for op, args in instructions if op == "ENV")
+    assert re.search(r"\bDEBUG=0\b", env)
+    assert "SECRET_KEY" not in env, "the build-only key must not be baked into the image"
+    runs = [args for op, args in instructions if op == "RUN"]
+    (collectstatic,) = [i for i, (_, args) in enumerate(instructions) if "collectstatic" in args]
+    debug_off = [
+        i for i, (op, args) in enumerate(instructions) if op == "ENV" and "DEBUG=0" in args
+    ]
+    # Manifest storage (DEBUG off) must be in force when collectstatic runs.
+    assert debug_off and debug_off[0] < collectstatic
+    assert "SECRET_KEY=" in instructions[collectstatic][1], "collectstatic needs a dummy key"
+    assert any("pip install --no-cache-dir -r requirements.txt" in run for run in runs)
+    assert "EXPOSE" in ops
+
+
+# --- deploy/k8s ---------------------------------------------------------------------------
+def test_k8s_manifests_parse() -> None:
+    documents = _k8s_documents()
+    assert {
+        "configmap.yaml",
+        "web-deployment.yaml",
+        "realtime-deployment.yaml",
+        "worker-deployment.yaml",
+        "beat-deployment.yaml",
+    } <= set(documents)
+    for name, docs in documents.items():
+        assert docs, f"{name} is empty"
+        for doc in docs:
+            assert {"apiVersion", "kind", "metadata"} <= set(doc), name
+
+
+def _container(deployment: dict[str, Any]) -> dict[str, Any]:
+    spec = deployment["spec"]
+    assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
+    (container,) = spec["template"]["spec"]["containers"]
+    return container
+
+
+def test_k8s_web_probes() -> None:
+    container = _container(_k8s("Deployment", "collabhub-web"))
+    assert container["livenessProbe"]["httpGet"]["path"] == "/live/"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready/"
+    ports = {p.get("name"): p["containerPort"] for p in container["ports"]}
+    for probe in ("livenessProbe", "readinessProbe"):
+        port = container[probe]["httpGet"]["port"]
+        assert ports.get(port, port) == 8000
+        # Django rejects a Host not in ALLOWED_HOSTS; kubelet would send the pod IP.
+        hosts = {h["value"] for h in container[probe]["httpGet"].get("httpHeaders", [])}
+        allowed = _k8s("ConfigMap", "collabhub-config")["data"]["ALLOWED_HOSTS"].split(",")
+        assert hosts and hosts <= set(allowed)
+
+
+def test_k8s_commands_match_compose() -> None:
+    realtime = _container(_k8s("Deployment", "collabhub-realtime"))
+    assert "collabhub.asgi:application" in realtime["command"]
+    assert realtime["livenessProbe"]["tcpSocket"] and realtime["readinessProbe"]["tcpSocket"]
+    for name, role in (("collabhub-worker", "worker"), ("collabhub-beat", "beat")):
+        argv = _container(_k8s("Deployment", name))["command"]
+        assert argv[0] == "celery" and _celery_app_option(argv) == "collabhub" and role in argv
+    beat = _k8s("Deployment", "collabhub-beat")["spec"]
+    assert beat["replicas"] == 1 and beat["strategy"]["type"] == "Recreate"
+
+
+def test_k8s_config_is_strings_and_secrets_stay_out() -> None:
+    data = _k8s("ConfigMap", "collabhub-config")["data"]
+    assert all(isinstance(value, str) for value in data.values()), "ConfigMap values: strings"
+    assert data["DEBUG"] == "0"
+    assert not {"SECRET_KEY", "DATABASE_URL", "REDIS_URL"} & set(data)
+    for name in ("collabhub-web", "collabhub-realtime", "collabhub-worker", "collabhub-beat"):
+        sources = _container(_k8s("Deployment", name))["envFrom"]
+        assert {"secretRef": {"name": "collabhub-secrets"}} in sources, name
+        assert {"configMapRef": {"name": "collabhub-config"}} in sources, name
