@@ -274,4 +274,5 @@ LOGGING = {
 }
 
 # --- Demo -----------------------------------------------------------------------------
-DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="collabhub-demo-2026")
+PUBLIC_DEMO_PASSWORD = "collabhub-demo-2026"  # noqa: S105 (published in the README on purpose)
+DEMO_PASSWORD = env.str("DEMO_PASSWORD", default=PUBLIC_DEMO_PASSWORD)

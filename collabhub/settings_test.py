@@ -27,3 +27,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 # No collectstatic in tests: WhiteNoise looks files up per request instead of at start-up.
 WHITENOISE_AUTOREFRESH = True
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+# seed_demo refuses the public demo password when DEBUG is off (as it is in tests).
+DEMO_PASSWORD = "collabhub-test-demo-password"  # noqa: S105

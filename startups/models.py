@@ -164,6 +164,11 @@ class Opportunity(models.Model):
                 | Q(equity_min__lte=models.F("equity_max")),
                 name="opportunity_equity_range",
             ),
+            models.CheckConstraint(
+                condition=(Q(equity_min__isnull=True) | Q(equity_min__gte=0, equity_min__lte=100))
+                & (Q(equity_max__isnull=True) | Q(equity_max__gte=0, equity_max__lte=100)),
+                name="opportunity_equity_percent",
+            ),
         ]
 
     def __str__(self) -> str:

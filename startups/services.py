@@ -219,6 +219,8 @@ def save_create(
     *, user: User, startup: Startup | None = None, opportunity: Opportunity | None = None
 ) -> tuple[Save, bool]:
     """Bookmark a startup or an opportunity. Idempotent: returns (save, created)."""
+    if (startup is None) == (opportunity is None):
+        raise ValueError("A save targets exactly one of a startup or an opportunity.")
     try:
         with transaction.atomic():
             return Save.objects.get_or_create(user=user, startup=startup, opportunity=opportunity)

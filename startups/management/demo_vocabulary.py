@@ -1,0 +1,1321 @@
+"""Hand-written vocabularies the ``seed_demo`` command composes demo data from.
+
+Everything here is plain data: tuples of phrases per industry and per job family, chosen so
+that any combination reads like a real startup, profile or job post. Skill names are already
+normalised (lower case, single spaces).
+"""
+
+from dataclasses import dataclass
+
+from accounts.models import Industry
+from startups.models import OpportunityKind, Stage
+
+
+@dataclass(frozen=True)
+class IndustryVocabulary:
+    field: str  # how people say it in a sentence: "a fintech background"
+    roots: tuple[str, ...]  # name stems: "Ledger" -> "Ledgerly", "Northledger"
+    nouns: tuple[str, ...]  # second words of two-word names: "Tidal Pay"
+    products: tuple[tuple[str, str], ...]  # (product, what it helps customers do)
+    customers: tuple[str, ...]
+    problems: tuple[str, ...]  # one sentence each
+    skills: tuple[str, ...]
+
+
+VOCABULARY: dict[str, IndustryVocabulary] = {
+    Industry.AI: IndustryVocabulary(
+        field="AI",
+        roots=("Neura", "Cortex", "Vector", "Synapse", "Tensor", "Signal", "Cogni", "Prompt"),
+        nouns=("AI", "Intelligence", "Labs", "Machines", "Minds"),
+        products=(
+            ("contract-review copilot", "turn long contracts into clear, structured answers"),
+            ("document-understanding API", "pull structured data out of messy documents"),
+            ("model-evaluation platform", "catch model regressions before users do"),
+            ("AI voice agent", "answer every call in seconds, around the clock"),
+            ("demand-forecasting engine", "plan inventory with fewer analysts"),
+            ("AI research assistant", "read a week of reports in an hour"),
+        ),
+        customers=(
+            "legal teams",
+            "support teams at growing SaaS companies",
+            "insurance underwriters",
+            "product teams shipping LLM features",
+            "mid-market retailers",
+            "analysts at investment firms",
+        ),
+        problems=(
+            "Most companies sit on piles of documents nobody has time to read.",
+            "Teams ship LLM features with no way to tell whether a new prompt made things worse.",
+            "Support queues grow faster than headcount, and customers expect answers at 3 a.m.",
+            "Off-the-shelf models are impressive in demos and brittle in production.",
+        ),
+        skills=(
+            "python",
+            "pytorch",
+            "llms",
+            "machine learning",
+            "mlops",
+            "nlp",
+            "vector databases",
+            "kubernetes",
+        ),
+    ),
+    Industry.FINTECH: IndustryVocabulary(
+        field="fintech",
+        roots=("Ledger", "Coin", "Vault", "Mint", "Tally", "Penny", "Fiscal", "Bourse"),
+        nouns=("Pay", "Finance", "Money", "Capital", "Treasury"),
+        products=(
+            ("spend-management platform", "control company spending without chasing receipts"),
+            ("embedded-lending API", "offer credit at checkout in a few lines of code"),
+            ("cash-flow forecasting tool", "see their runway weeks ahead"),
+            ("automated bookkeeping service", "close their books in days instead of weeks"),
+            ("cross-border payments network", "pay suppliers abroad at the real exchange rate"),
+            ("invoice-financing marketplace", "get paid on day one instead of day ninety"),
+        ),
+        customers=(
+            "small businesses",
+            "freelancers",
+            "finance teams at scale-ups",
+            "online marketplaces",
+            "independent pharmacies",
+            "construction subcontractors",
+        ),
+        problems=(
+            "Finance teams still reconcile transactions by hand in spreadsheets.",
+            "Small businesses wait months to get paid while their own bills are due in weeks.",
+            "Moving money across borders is still slow, opaque and expensive.",
+            "Banks were not built for the way modern companies spend.",
+        ),
+        skills=(
+            "python",
+            "postgresql",
+            "payments",
+            "risk modelling",
+            "compliance",
+            "kotlin",
+            "go",
+            "financial modelling",
+        ),
+    ),
+    Industry.HEALTH: IndustryVocabulary(
+        field="healthcare",
+        roots=("Medi", "Pulse", "Vita", "Cura", "Thera", "Care", "Heal", "Well"),
+        nouns=("Health", "Care", "Clinic", "Medical", "Wellness"),
+        products=(
+            ("remote patient-monitoring platform", "catch complications before emergencies"),
+            ("clinical-documentation assistant", "spend less time on notes and more with patients"),
+            ("virtual physiotherapy app", "recover from injuries at home"),
+            ("prior-authorisation automation tool", "get treatments approved in hours"),
+            ("mental-health triage service", "reach the right therapist on the first try"),
+            ("care-coordination platform", "keep every clinician on the same page"),
+        ),
+        customers=(
+            "primary-care clinics",
+            "hospital systems",
+            "physiotherapy practices",
+            "employers",
+            "home-care agencies",
+            "people living with chronic conditions",
+        ),
+        problems=(
+            "Clinicians spend nearly half their day on paperwork.",
+            "Patients fall through the cracks between appointments.",
+            "Waiting lists for mental-health care stretch for months.",
+            "Healthcare data is locked in systems that do not talk to each other.",
+        ),
+        skills=(
+            "python",
+            "fhir",
+            "hl7",
+            "react native",
+            "data privacy",
+            "typescript",
+            "clinical operations",
+            "aws",
+        ),
+    ),
+    Industry.CLIMATE: IndustryVocabulary(
+        field="climate tech",
+        roots=("Terra", "Solar", "Carbon", "Volt", "Grid", "Verdant", "Aero", "Tide"),
+        nouns=("Energy", "Climate", "Power", "Carbon", "Earth"),
+        products=(
+            ("carbon-accounting platform", "measure and cut their emissions"),
+            ("battery-analytics service", "get more life out of every battery"),
+            ("heat-pump installation marketplace", "switch off gas in a single weekend"),
+            ("grid-flexibility platform", "earn money by shifting when they use power"),
+            ("solar-monitoring tool", "spot failing panels before output drops"),
+            ("supply-chain emissions tracker", "report Scope 3 emissions with confidence"),
+        ),
+        customers=(
+            "manufacturers",
+            "utilities",
+            "property managers",
+            "homeowners",
+            "logistics companies",
+            "EV fleet operators",
+        ),
+        problems=(
+            "Most companies cannot measure their emissions, let alone reduce them.",
+            "The grid needs flexibility, and millions of devices could provide it.",
+            "Homeowners want to electrify but cannot find installers they trust.",
+            "Climate disclosure rules are arriving faster than the tools to meet them.",
+        ),
+        skills=(
+            "python",
+            "data engineering",
+            "iot",
+            "energy markets",
+            "sustainability reporting",
+            "rust",
+            "typescript",
+            "embedded systems",
+        ),
+    ),
+    Industry.EDTECH: IndustryVocabulary(
+        field="education",
+        roots=("Learn", "Tutor", "Mentor", "Quill", "Scholar", "Lesson", "Brain", "Course"),
+        nouns=("Learning", "Academy", "School", "Tutors", "Classroom"),
+        products=(
+            ("adaptive maths tutor", "close learning gaps one student at a time"),
+            ("cohort-based course platform", "run live courses that people actually finish"),
+            ("language-learning app", "speak a new language with confidence in months"),
+            ("skills-assessment tool", "hire on what people can do, not where they studied"),
+            ("lesson-planning assistant", "plan a week of lessons in an afternoon"),
+            ("apprenticeship marketplace", "train the next generation of technicians"),
+        ),
+        customers=(
+            "secondary-school teachers",
+            "universities",
+            "self-taught developers",
+            "corporate learning teams",
+            "parents",
+            "adults changing careers",
+        ),
+        problems=(
+            "Teachers spend their evenings planning instead of resting.",
+            "Online courses have completion rates in the single digits.",
+            "Employers struggle to verify the skills on a CV.",
+            "One-size-fits-all lessons leave some students bored and others behind.",
+        ),
+        skills=(
+            "typescript",
+            "react",
+            "learning design",
+            "python",
+            "content strategy",
+            "accessibility",
+            "data analysis",
+            "product management",
+        ),
+    ),
+    Industry.ECOMMERCE: IndustryVocabulary(
+        field="e-commerce",
+        roots=("Cart", "Shop", "Basket", "Market", "Parcel", "Stock", "Retail", "Merch"),
+        nouns=("Commerce", "Market", "Retail", "Store", "Goods"),
+        products=(
+            ("returns-management platform", "turn costly returns into exchanges"),
+            ("inventory-forecasting tool", "stop running out of bestsellers"),
+            ("social-commerce storefront", "sell directly from short videos"),
+            ("checkout-conversion service", "recover abandoned carts"),
+            ("resale marketplace", "give good-as-new products a second life"),
+            ("wholesale-ordering portal", "take B2B orders without a sales team"),
+        ),
+        customers=(
+            "direct-to-consumer brands",
+            "independent retailers",
+            "fashion labels",
+            "grocery chains",
+            "Shopify merchants",
+            "craft makers",
+        ),
+        problems=(
+            "Returns eat a third of online fashion margins.",
+            "Independent shops compete with giants that have data science teams.",
+            "Stockouts on bestsellers cost more than overstock on everything else.",
+            "Shoppers discover products on social media but buy them elsewhere.",
+        ),
+        skills=(
+            "shopify",
+            "typescript",
+            "react",
+            "growth marketing",
+            "supply chain",
+            "python",
+            "sql",
+            "seo",
+        ),
+    ),
+    Industry.SAAS: IndustryVocabulary(
+        field="B2B SaaS",
+        roots=("Stack", "Flow", "Sync", "Desk", "Pilot", "Loop", "Relay", "Orbit"),
+        nouns=("Cloud", "Software", "Workspace", "Systems", "Ops"),
+        products=(
+            ("customer-onboarding platform", "get new customers live in days, not months"),
+            ("contract-lifecycle tool", "stop losing renewals in inboxes"),
+            ("field-service scheduling app", "send the right technician the first time"),
+            ("revenue-operations dashboard", "forecast a pipeline they can trust"),
+            ("internal knowledge base", "find answers without asking around on Slack"),
+            ("procurement workflow", "buy software without weeks of back-and-forth"),
+        ),
+        customers=(
+            "customer-success teams",
+            "operations leaders",
+            "mid-market sales teams",
+            "HR teams",
+            "facility managers",
+            "IT departments",
+        ),
+        problems=(
+            "Critical processes still live in spreadsheets and email threads.",
+            "Every new customer means weeks of manual onboarding work.",
+            "Revenue teams spend Mondays reconciling three different dashboards.",
+            "Knowledge walks out of the door every time someone leaves.",
+        ),
+        skills=(
+            "typescript",
+            "react",
+            "python",
+            "django",
+            "postgresql",
+            "b2b sales",
+            "product management",
+            "aws",
+        ),
+    ),
+    Industry.DEVTOOLS: IndustryVocabulary(
+        field="developer tools",
+        roots=("Byte", "Deploy", "Patch", "Commit", "Trace", "Lint", "Forge", "Kernel"),
+        nouns=("Dev", "Code", "Build", "Cloud", "Labs"),
+        products=(
+            ("preview-environment platform", "review every pull request on a live copy"),
+            ("flaky-test detector", "ship without re-running CI three times"),
+            ("observability pipeline", "debug production in minutes"),
+            ("API-mocking tool", "build frontends before the backend exists"),
+            ("schema-migration service", "change database schemas without downtime"),
+            ("internal developer portal", "find who owns what in seconds"),
+        ),
+        customers=(
+            "platform teams",
+            "startups with small engineering teams",
+            "open-source maintainers",
+            "frontend developers",
+            "SRE teams",
+            "engineering managers",
+        ),
+        problems=(
+            "Engineers lose hours every week waiting on CI.",
+            "Incidents start with twenty minutes of looking for the right dashboard.",
+            "Schema changes are still the scariest deploys of the week.",
+            "New engineers spend their first month working out how things fit together.",
+        ),
+        skills=(
+            "go",
+            "rust",
+            "kubernetes",
+            "typescript",
+            "ci/cd",
+            "observability",
+            "postgresql",
+            "developer relations",
+        ),
+    ),
+    Industry.MOBILITY: IndustryVocabulary(
+        field="mobility and logistics",
+        roots=("Route", "Fleet", "Cargo", "Transit", "Haul", "Wheel", "Dock", "Freight"),
+        nouns=("Mobility", "Logistics", "Fleet", "Transit", "Freight"),
+        products=(
+            ("last-mile routing engine", "deliver more parcels with fewer vans"),
+            ("freight-matching marketplace", "fill empty return trips"),
+            ("fleet-electrification planner", "switch to electric without stranding drivers"),
+            ("warehouse-robotics controller", "pick orders twice as fast"),
+            ("micromobility operations tool", "keep vehicles charged and where riders need them"),
+            ("customs-clearance service", "move goods across borders without delays"),
+        ),
+        customers=(
+            "delivery companies",
+            "freight brokers",
+            "city transit agencies",
+            "third-party warehouses",
+            "independent truckers",
+            "importers",
+        ),
+        problems=(
+            "A third of the trucks on the road are driving empty.",
+            "Last-mile delivery is the most expensive part of shipping.",
+            "Fleet operators want to go electric but fear the downtime.",
+            "Customs paperwork still travels by email and fax.",
+        ),
+        skills=(
+            "python",
+            "operations research",
+            "go",
+            "react native",
+            "gis",
+            "kotlin",
+            "data engineering",
+            "supply chain",
+        ),
+    ),
+    Industry.FOOD: IndustryVocabulary(
+        field="food and agriculture",
+        roots=("Harvest", "Sprout", "Grain", "Orchard", "Field", "Soil", "Pantry", "Crop"),
+        nouns=("Foods", "Farms", "Kitchen", "Agri", "Harvest"),
+        products=(
+            ("crop-monitoring platform", "spot disease before it spreads"),
+            ("surplus-food marketplace", "sell what would otherwise go to waste"),
+            ("kitchen-inventory app", "order exactly what they need and waste less"),
+            ("vertical-farming system", "grow fresh produce year-round close to cities"),
+            ("farm-to-kitchen ordering tool", "buy directly from local growers"),
+            ("soil-carbon measurement service", "get paid for regenerative practices"),
+        ),
+        customers=(
+            "family farms",
+            "restaurants",
+            "grocery stores",
+            "food banks",
+            "agricultural cooperatives",
+            "school kitchens",
+        ),
+        problems=(
+            "A third of the food we produce is never eaten.",
+            "Farmers make decisions worth thousands with very little data.",
+            "Restaurants run on margins thinner than their napkins.",
+            "Regenerative farming pays off in the long run but costs money today.",
+        ),
+        skills=(
+            "python",
+            "computer vision",
+            "iot",
+            "supply chain",
+            "react native",
+            "data analysis",
+            "agronomy",
+            "operations",
+        ),
+    ),
+    Industry.MEDIA: IndustryVocabulary(
+        field="media and entertainment",
+        roots=("Story", "Reel", "Echo", "Studio", "Pixel", "Verse", "Stage", "Cast"),
+        nouns=("Media", "Studios", "Stories", "Audio", "Live"),
+        products=(
+            ("podcast-monetisation platform", "earn from their shows without selling out"),
+            ("newsletter-growth tool", "grow audiences that pay"),
+            ("AI dubbing service", "reach viewers in twenty languages"),
+            ("live-events ticketing app", "sell out shows without hidden fees"),
+            ("video-collaboration workspace", "make videos together from anywhere"),
+            ("rights-management system", "get paid every time their work is used"),
+        ),
+        customers=(
+            "independent podcasters",
+            "newsletter writers",
+            "video creators",
+            "music venues",
+            "documentary studios",
+            "local newsrooms",
+        ),
+        problems=(
+            "Creators build big audiences and still struggle to pay rent.",
+            "Localising a video costs more than making it.",
+            "Ticketing fees have made fans distrust every checkout.",
+            "Rights data is scattered across spreadsheets, so artists go unpaid.",
+        ),
+        skills=(
+            "typescript",
+            "react",
+            "video processing",
+            "audio engineering",
+            "community building",
+            "python",
+            "content strategy",
+            "growth marketing",
+        ),
+    ),
+    Industry.SECURITY: IndustryVocabulary(
+        field="security",
+        roots=("Shield", "Sentinel", "Guard", "Cipher", "Aegis", "Fort", "Watch", "Lock"),
+        nouns=("Security", "Defense", "Trust", "Identity", "Cyber"),
+        products=(
+            ("phishing-simulation platform", "turn employees into the first line of defence"),
+            ("cloud-posture scanner", "find misconfigurations before attackers do"),
+            ("passwordless-login SDK", "drop passwords without a rewrite"),
+            ("compliance-automation tool", "pass SOC 2 in weeks instead of months"),
+            ("secrets-detection service", "stop credentials leaking into code"),
+            ("vendor-risk platform", "assess suppliers without endless questionnaires"),
+        ),
+        customers=(
+            "security teams at scale-ups",
+            "IT managers",
+            "compliance officers",
+            "developers",
+            "regional banks",
+            "healthcare providers",
+        ),
+        problems=(
+            "Most breaches still start with a single phished password.",
+            "Cloud environments change faster than security teams can review them.",
+            "Compliance audits consume months of engineering time.",
+            "Secrets leak into code repositories every single day.",
+        ),
+        skills=(
+            "go",
+            "rust",
+            "cloud security",
+            "penetration testing",
+            "kubernetes",
+            "python",
+            "identity and access management",
+            "compliance",
+        ),
+    ),
+    Industry.PROPTECH: IndustryVocabulary(
+        field="real estate",
+        roots=("Nest", "Haven", "Dwell", "Key", "Roof", "Abode", "Brick", "Lease"),
+        nouns=("Homes", "Living", "Property", "Spaces", "Estates"),
+        products=(
+            ("tenant-experience app", "report issues and pay rent in one place"),
+            ("building-energy optimiser", "cut heating bills without touching the thermostat"),
+            ("rental-underwriting tool", "approve tenants fairly and quickly"),
+            ("co-living operations platform", "run shared homes at scale"),
+            ("construction-progress tracker", "know what has been built without a site visit"),
+            ("home-buying assistant", "buy a first home with less stress"),
+        ),
+        customers=(
+            "landlords",
+            "property managers",
+            "first-time buyers",
+            "construction firms",
+            "housing associations",
+            "co-living operators",
+        ),
+        problems=(
+            "Renting is still run on paper forms and phone calls.",
+            "Buildings waste a third of the energy they use.",
+            "Buying a home is the biggest purchase most people make, with the least help.",
+            "Construction projects run late because nobody sees problems early.",
+        ),
+        skills=(
+            "typescript",
+            "react",
+            "python",
+            "iot",
+            "computer vision",
+            "real estate finance",
+            "sql",
+            "operations",
+        ),
+    ),
+    Industry.GAMING: IndustryVocabulary(
+        field="gaming",
+        roots=("Pixel", "Quest", "Arcade", "Loot", "Level", "Spawn", "Guild", "Joy"),
+        nouns=("Games", "Play", "Studios", "Arcade", "Interactive"),
+        products=(
+            ("cozy multiplayer farming game", "relax together after work"),
+            ("player-support automation", "resolve tickets without waiting days"),
+            ("live-ops analytics platform", "understand why players churn"),
+            ("level-editor toolkit", "let players build and share their own levels"),
+            ("anti-cheat service", "keep competitive matches fair"),
+            ("game-localisation platform", "launch worldwide on day one"),
+        ),
+        customers=(
+            "indie studios",
+            "mobile game publishers",
+            "competitive players",
+            "casual gamers",
+            "modders",
+            "esports organisers",
+        ),
+        problems=(
+            "Most games lose seven in ten players in the first week.",
+            "Cheaters ruin competitive games faster than studios can ban them.",
+            "Indie studios cannot afford the tooling big publishers take for granted.",
+            "Launching in one language leaves most of the world's players out.",
+        ),
+        skills=(
+            "unity",
+            "c#",
+            "unreal engine",
+            "c++",
+            "game design",
+            "live ops",
+            "python",
+            "3d art",
+        ),
+    ),
+    Industry.BIOTECH: IndustryVocabulary(
+        field="biotech",
+        roots=("Gene", "Cell", "Helix", "Protein", "Enzyme", "Bio", "Molecule", "Assay"),
+        nouns=("Bio", "Therapeutics", "Genomics", "Sciences", "Labs"),
+        products=(
+            ("protein-design platform", "design better enzymes in weeks instead of years"),
+            ("lab-automation software", "run twice as many experiments with the same team"),
+            ("electronic lab notebook", "keep every experiment reproducible"),
+            ("single-cell analysis pipeline", "make sense of massive sequencing datasets"),
+            ("clinical-trial matching service", "find eligible patients faster"),
+            ("biomanufacturing optimiser", "scale up production without surprises"),
+        ),
+        customers=(
+            "research labs",
+            "biotech startups",
+            "pharmaceutical companies",
+            "contract research organisations",
+            "academic core facilities",
+            "hospital research teams",
+        ),
+        problems=(
+            "Most experiments are still tracked in paper notebooks and spreadsheets.",
+            "Finding patients for clinical trials takes longer than running them.",
+            "Biology generates data faster than scientists can analyse it.",
+            "Scaling a process from the bench to the factory fails more often than it works.",
+        ),
+        skills=(
+            "python",
+            "bioinformatics",
+            "machine learning",
+            "laboratory automation",
+            "r",
+            "genomics",
+            "data engineering",
+            "regulatory affairs",
+        ),
+    ),
+}
+
+# The industries startups are generated in, as plain values ("other" has no vocabulary).
+INDUSTRIES: tuple[str, ...] = tuple(str(industry) for industry in VOCABULARY)
+
+
+@dataclass(frozen=True)
+class JobFamily:
+    title: str  # "Backend Engineer"
+    area: str  # "engineering": advisors are "Engineering Advisor"
+    executive: str  # the co-founder title: "CTO"
+    craft: str  # "... years of experience building ..."
+    skills: tuple[str, ...]
+    duties: tuple[str, ...]  # each follows "You will "
+
+
+JOB_FAMILIES: tuple[JobFamily, ...] = (
+    JobFamily(
+        title="Backend Engineer",
+        area="engineering",
+        executive="CTO",
+        craft="building APIs and data-heavy backends",
+        skills=("python", "django", "postgresql", "rest apis", "docker", "redis"),
+        duties=(
+            "design and build the APIs behind our product",
+            "own the reliability of our core services",
+            "model data that will carry us through the next ten times of growth",
+            "pair with product on what to build next",
+            "keep our infrastructure boring and cheap",
+        ),
+    ),
+    JobFamily(
+        title="Frontend Engineer",
+        area="engineering",
+        executive="CTO",
+        craft="shipping fast, accessible web interfaces",
+        skills=("typescript", "react", "css", "accessibility", "next.js", "testing"),
+        duties=(
+            "build fast, accessible interfaces our customers love",
+            "turn Figma files into polished product",
+            "own our design system in code",
+            "make the app fast on slow phones and slow networks",
+            "work closely with designers and customers",
+        ),
+    ),
+    JobFamily(
+        title="Full-Stack Engineer",
+        area="engineering",
+        executive="CTO",
+        craft="shipping product end to end at early-stage startups",
+        skills=("typescript", "react", "python", "postgresql", "graphql", "aws"),
+        duties=(
+            "ship features end to end, from the database to the button",
+            "talk to customers and turn their feedback into product",
+            "improve our developer experience",
+            "own features in production, including the pager",
+            "help shape our engineering culture",
+        ),
+    ),
+    JobFamily(
+        title="Mobile Engineer",
+        area="engineering",
+        executive="CTO",
+        craft="building iOS and Android apps with millions of installs",
+        skills=("swift", "kotlin", "react native", "ios", "android", "testing"),
+        duties=(
+            "build our iOS and Android apps",
+            "make the app work beautifully offline",
+            "own releases and app-store quality",
+            "instrument the app so we learn from every session",
+            "work with design on interactions that feel native",
+        ),
+    ),
+    JobFamily(
+        title="Data Engineer",
+        area="data",
+        executive="CTO",
+        craft="building reliable data pipelines and warehouses",
+        skills=("python", "sql", "airflow", "dbt", "spark", "data modelling"),
+        duties=(
+            "build the pipelines that feed our product and our dashboards",
+            "model our warehouse so questions take minutes to answer",
+            "make data quality visible and boring",
+            "help the team make decisions with numbers they trust",
+            "choose and run the tools of our data stack",
+        ),
+    ),
+    JobFamily(
+        title="Machine Learning Engineer",
+        area="machine learning",
+        executive="CTO",
+        craft="taking machine-learning models from notebooks to production",
+        skills=("python", "pytorch", "machine learning", "mlops", "llms", "kubernetes"),
+        duties=(
+            "train, evaluate and ship the models at the heart of our product",
+            "build evaluation sets that tell us when a model gets worse",
+            "keep inference fast and affordable",
+            "turn research ideas into features customers use",
+            "set up the tooling for experiments and deployments",
+        ),
+    ),
+    JobFamily(
+        title="DevOps Engineer",
+        area="infrastructure",
+        executive="CTO",
+        craft="running cloud infrastructure that stays up",
+        skills=("kubernetes", "terraform", "aws", "ci/cd", "observability", "linux"),
+        duties=(
+            "run our cloud infrastructure as code",
+            "make deploys fast, safe and boring",
+            "own monitoring, alerting and incident reviews",
+            "keep our cloud bill under control",
+            "help every engineer debug production on their own",
+        ),
+    ),
+    JobFamily(
+        title="Security Engineer",
+        area="security",
+        executive="CTO",
+        craft="securing cloud products without slowing teams down",
+        skills=(
+            "cloud security",
+            "penetration testing",
+            "python",
+            "identity and access management",
+            "compliance",
+            "go",
+        ),
+        duties=(
+            "own our security roadmap",
+            "review designs and code for security issues",
+            "lead our SOC 2 and ISO 27001 work",
+            "run incident response when things go wrong",
+            "build guardrails that make the secure way the easy way",
+        ),
+    ),
+    JobFamily(
+        title="Product Designer",
+        area="design",
+        executive="CPO",
+        craft="designing products people use every day",
+        skills=(
+            "figma",
+            "user research",
+            "prototyping",
+            "design systems",
+            "interaction design",
+            "accessibility",
+        ),
+        duties=(
+            "design the product from first sketch to shipped pixels",
+            "run research with customers every week",
+            "own and grow our design system",
+            "prototype ideas quickly and test them with users",
+            "shape the product roadmap with engineering and product",
+        ),
+    ),
+    JobFamily(
+        title="Product Manager",
+        area="product",
+        executive="CPO",
+        craft="leading product teams from discovery to launch",
+        skills=(
+            "product management",
+            "user research",
+            "analytics",
+            "sql",
+            "roadmapping",
+            "experimentation",
+        ),
+        duties=(
+            "decide what we build next, and why",
+            "talk to customers until you understand their problems better than they do",
+            "write crisp specs and cut scope ruthlessly",
+            "measure whether what we shipped worked",
+            "keep engineering, design and sales pulling in the same direction",
+        ),
+    ),
+    JobFamily(
+        title="Growth Marketer",
+        area="growth",
+        executive="CMO",
+        craft="growing startups from their first hundred customers to their first ten thousand",
+        skills=(
+            "growth marketing",
+            "seo",
+            "paid acquisition",
+            "analytics",
+            "copywriting",
+            "lifecycle marketing",
+        ),
+        duties=(
+            "own our acquisition channels and their numbers",
+            "run a steady stream of growth experiments",
+            "write copy that sounds like a person, not a brochure",
+            "build lifecycle emails that bring users back",
+            "work with product on onboarding and activation",
+        ),
+    ),
+    JobFamily(
+        title="Account Executive",
+        area="sales",
+        executive="CRO",
+        craft="closing B2B deals with demanding buyers",
+        skills=(
+            "b2b sales",
+            "negotiation",
+            "salesforce",
+            "pipeline management",
+            "solution selling",
+        ),
+        duties=(
+            "run our sales cycle from first call to signed contract",
+            "build a pipeline you can forecast with confidence",
+            "bring what customers say back to the product team",
+            "help write the playbook for the next sales hires",
+            "represent us at industry events",
+        ),
+    ),
+    JobFamily(
+        title="Customer Success Manager",
+        area="customer success",
+        executive="COO",
+        craft="helping customers get real value out of software",
+        skills=(
+            "customer success",
+            "onboarding",
+            "account management",
+            "hubspot",
+            "communication",
+        ),
+        duties=(
+            "onboard new customers and get them to value quickly",
+            "own renewals and expansion for your accounts",
+            "turn recurring questions into documentation and product fixes",
+            "be the voice of the customer inside the company",
+            "spot churn risks early and act on them",
+        ),
+    ),
+    JobFamily(
+        title="Operations Manager",
+        area="operations",
+        executive="COO",
+        craft="building the operations of fast-growing teams",
+        skills=(
+            "operations",
+            "financial modelling",
+            "hiring",
+            "process design",
+            "project management",
+        ),
+        duties=(
+            "build the processes that let us scale without chaos",
+            "own budgeting, vendors and tooling",
+            "run hiring logistics for the whole company",
+            "turn messy spreadsheets into systems",
+            "support the founders on everything that is not product",
+        ),
+    ),
+    JobFamily(
+        title="Data Scientist",
+        area="data",
+        executive="CTO",
+        craft="turning messy data into decisions",
+        skills=(
+            "python",
+            "sql",
+            "statistics",
+            "experimentation",
+            "machine learning",
+            "data visualisation",
+        ),
+        duties=(
+            "answer the questions that decide our roadmap",
+            "design and analyse experiments",
+            "build models that make the product smarter",
+            "present findings so that everyone understands them",
+            "set the metrics the company runs on",
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Seniority:
+    label: str  # "" is plain mid-level: "Backend Engineer"
+    weight: int
+    salary: tuple[int, int]  # yearly full-time base, USD: where the range starts
+
+
+SENIORITIES: tuple[Seniority, ...] = (
+    Seniority("Junior", 10, (55_000, 80_000)),
+    Seniority("", 25, (80_000, 120_000)),
+    Seniority("Senior", 30, (120_000, 170_000)),
+    Seniority("Staff", 8, (160_000, 220_000)),
+    Seniority("Lead", 10, (140_000, 200_000)),
+    Seniority("Principal", 4, (180_000, 250_000)),
+    Seniority("Founding", 13, (100_000, 160_000)),
+)
+
+OPPORTUNITY_KINDS: tuple[tuple[str, int], ...] = (  # (kind, weight)
+    (OpportunityKind.FULL_TIME, 55),
+    (OpportunityKind.PART_TIME, 10),
+    (OpportunityKind.CONTRACT, 14),
+    (OpportunityKind.INTERNSHIP, 8),
+    (OpportunityKind.COFOUNDER, 5),
+    (OpportunityKind.ADVISOR, 8),
+)
+
+KIND_LINES: dict[str, str] = {
+    OpportunityKind.FULL_TIME: "This is a full-time, permanent role.",
+    OpportunityKind.PART_TIME: "This is a part-time role of about twenty hours a week.",
+    OpportunityKind.CONTRACT: "This is a six-month contract with room to extend.",
+    OpportunityKind.INTERNSHIP: "This is a paid twelve-week internship with a mentor.",
+    OpportunityKind.COFOUNDER: "You would join as a co-founder, with ownership to match.",
+    OpportunityKind.ADVISOR: "This is an advisory role of a few hours a month.",
+}
+
+PERKS: tuple[str, ...] = (
+    "a learning budget",
+    "flexible hours",
+    "a yearly team retreat",
+    "private health insurance",
+    "the hardware of your choice",
+    "generous parental leave",
+    "thirty days of holiday",
+    "a four-day week in August",
+)
+
+
+@dataclass(frozen=True)
+class StageProfile:
+    weight: int
+    age_days: tuple[int, int]  # how long ago it was founded
+    team: tuple[int, int]
+    funded_share: float  # the share of startups at this stage that raised anything
+    funding_k: tuple[int, int]  # total raised, thousands of USD
+    mau: tuple[int, int] | None
+    revenue: tuple[int, int] | None  # monthly, USD
+    growth: tuple[int, int] | None  # month-over-month, percent
+    funding_line: str
+
+
+STAGES: dict[str, StageProfile] = {
+    Stage.IDEA: StageProfile(
+        weight=12,
+        age_days=(30, 400),
+        team=(1, 3),
+        funded_share=0.35,
+        funding_k=(10, 150),
+        mau=(0, 300),
+        revenue=None,
+        growth=None,
+        funding_line="We are at the idea stage, building our first version with design partners.",
+    ),
+    Stage.PRE_SEED: StageProfile(
+        weight=25,
+        age_days=(180, 900),
+        team=(2, 8),
+        funded_share=1.0,
+        funding_k=(150, 1_500),
+        mau=(50, 5_000),
+        revenue=(0, 15_000),
+        growth=(5, 40),
+        funding_line="We raised {funding} from angels and a pre-seed fund.",
+    ),
+    Stage.SEED: StageProfile(
+        weight=30,
+        age_days=(365, 1_800),
+        team=(4, 25),
+        funded_share=1.0,
+        funding_k=(1_000, 5_000),
+        mau=(1_000, 80_000),
+        revenue=(5_000, 150_000),
+        growth=(3, 25),
+        funding_line="We have raised {funding} to date, most recently a seed round.",
+    ),
+    Stage.SERIES_A: StageProfile(
+        weight=20,
+        age_days=(900, 2_500),
+        team=(15, 90),
+        funded_share=1.0,
+        funding_k=(6_000, 25_000),
+        mau=(20_000, 600_000),
+        revenue=(80_000, 1_500_000),
+        growth=(2, 15),
+        funding_line="We closed a Series A and have raised {funding} in total.",
+    ),
+    Stage.SERIES_B_PLUS: StageProfile(
+        weight=10,
+        age_days=(1_500, 4_500),
+        team=(60, 800),
+        funded_share=1.0,
+        funding_k=(30_000, 250_000),
+        mau=(150_000, 8_000_000),
+        revenue=(800_000, 20_000_000),
+        growth=(-3, 10),
+        funding_line="Backed by {funding} of venture funding, we are growing across markets.",
+    ),
+}
+
+# Startup names: "Ledger" + "ly", "Tidal" + " Pay", "North" + "ledger".
+NAME_SUFFIXES: tuple[str, ...] = (
+    "ly",
+    "ify",
+    "wise",
+    "flow",
+    "stack",
+    "base",
+    "hub",
+    "loop",
+    "kit",
+    "lab",
+    "mint",
+    "nest",
+    "grid",
+    "path",
+    "sense",
+    "io",
+)
+NAME_PREFIXES: tuple[str, ...] = (
+    "North",
+    "Blue",
+    "Bright",
+    "Open",
+    "True",
+    "Clear",
+    "Swift",
+    "Kind",
+    "Deep",
+    "Little",
+    "Tidal",
+    "Cedar",
+    "Orbit",
+    "Atlas",
+    "Lumen",
+    "Polar",
+)
+
+TAGLINES: tuple[str, ...] = (
+    "{Product} for {customers}",
+    "Helping {customers} {outcome}",
+    "The {product} that helps {customers} {outcome}",
+    "{Product} built for {customers}",
+    "{Outcome}: the {product} for {customers}",
+)
+
+PITCH_LINES: tuple[str, ...] = (
+    "We started by interviewing more than a hundred {customers} and built the smallest thing "
+    "that solved their problem.",
+    "Customers go live in an afternoon, with no consultants and no six-month rollout.",
+    "Everything we build starts from one question: what would save {customers} an hour this week?",
+    "We charge for outcomes, not seats, so we only win when our customers do.",
+    "We work in public, ship every week and answer every support email ourselves.",
+)
+
+CITIES: tuple[str, ...] = (
+    "Berlin, Germany",
+    "London, UK",
+    "Paris, France",
+    "Amsterdam, Netherlands",
+    "Lisbon, Portugal",
+    "Barcelona, Spain",
+    "Stockholm, Sweden",
+    "Warsaw, Poland",
+    "Dublin, Ireland",
+    "Zurich, Switzerland",
+    "New York, USA",
+    "San Francisco, USA",
+    "Austin, USA",
+    "Toronto, Canada",
+    "Mexico City, Mexico",
+    "São Paulo, Brazil",
+    "Lagos, Nigeria",
+    "Nairobi, Kenya",
+    "Cape Town, South Africa",
+    "Bangalore, India",
+    "Singapore",
+    "Tokyo, Japan",
+    "Seoul, South Korea",
+    "Sydney, Australia",
+    "Tel Aviv, Israel",
+    "Dubai, UAE",
+)
+
+FIRST_NAMES: tuple[str, ...] = (
+    "Amara",
+    "Lukas",
+    "Sofia",
+    "Kenji",
+    "Priya",
+    "Mateo",
+    "Chloe",
+    "Omar",
+    "Ingrid",
+    "Tunde",
+    "Mei",
+    "Diego",
+    "Hannah",
+    "Ravi",
+    "Leila",
+    "Noah",
+    "Aiko",
+    "Samuel",
+    "Fatima",
+    "Jonas",
+    "Elena",
+    "Kwame",
+    "Yara",
+    "Oliver",
+    "Nadia",
+    "Hiroshi",
+    "Camila",
+    "Arjun",
+    "Zoe",
+    "Malik",
+    "Freya",
+    "Tomas",
+    "Aisha",
+    "Ethan",
+    "Lucia",
+    "Emeka",
+    "Sara",
+    "Felix",
+    "Ananya",
+    "Marcus",
+    "Ines",
+    "Chen",
+    "Maya",
+    "Rafael",
+    "Greta",
+    "Yusuf",
+    "Clara",
+    "Daniel",
+    "Nia",
+    "Pablo",
+    "Astrid",
+    "Kofi",
+    "Isabel",
+    "Wei",
+    "Laila",
+    "Hugo",
+    "Zainab",
+    "Mikael",
+    "Rosa",
+    "Tariq",
+)
+
+LAST_NAMES: tuple[str, ...] = (
+    "Okafor",
+    "Müller",
+    "Rossi",
+    "Tanaka",
+    "Sharma",
+    "García",
+    "Dubois",
+    "Haddad",
+    "Johansson",
+    "Adeyemi",
+    "Zhang",
+    "Hernández",
+    "Schmidt",
+    "Patel",
+    "Nasser",
+    "Williams",
+    "Sato",
+    "Mensah",
+    "Khan",
+    "Weber",
+    "Popescu",
+    "Boateng",
+    "Costa",
+    "Brown",
+    "Kowalski",
+    "Yamamoto",
+    "Silva",
+    "Iyer",
+    "Martin",
+    "Diallo",
+    "Nielsen",
+    "Novak",
+    "Bello",
+    "Taylor",
+    "Fernández",
+    "Eze",
+    "Lindqvist",
+    "Fischer",
+    "Reddy",
+    "Jackson",
+    "Moreau",
+    "Li",
+    "Cohen",
+    "Santos",
+    "Berg",
+    "Demir",
+    "Laurent",
+    "Kim",
+    "Owusu",
+    "Ruiz",
+    "Andersen",
+    "Mwangi",
+    "Ortiz",
+    "Wang",
+    "Rahman",
+    "Lefebvre",
+    "Abdullah",
+    "Virtanen",
+    "Romero",
+    "Aziz",
+)
+
+# Talent profiles.
+TALENT_HEADLINES: tuple[str, ...] = (
+    "{title}",
+    "{title} | {years} years of experience",
+    "{title} with {a_field} background",
+    "{title}, open to new roles",
+)
+TALENT_BACKGROUNDS: tuple[str, ...] = (
+    "Previously at {a_field} scale-up.",
+    "Started out at an agency before moving into product companies.",
+    "Self-taught, then several years at early-stage startups.",
+    "A former consultant who prefers building to advising.",
+    "Has led small teams and still enjoys doing the work hands-on.",
+)
+TALENT_PREFERENCES: tuple[str, ...] = (
+    "full-time roles at seed-stage startups",
+    "contract work with small teams",
+    "founding roles",
+    "part-time projects",
+    "roles at mission-driven companies",
+)
+GENERAL_SKILLS: tuple[str, ...] = (
+    "communication",
+    "mentoring",
+    "technical writing",
+    "public speaking",
+    "remote collaboration",
+)
+
+# Founder profiles.
+FOUNDER_TITLES: tuple[str, ...] = (
+    "Founder & CEO",
+    "Co-founder & CTO",
+    "Co-founder & COO",
+    "Solo founder",
+    "Second-time founder",
+)
+FOUNDER_BACKSTORIES: tuple[str, ...] = (
+    "a second-time founder whose first company was acquired",
+    "an engineer turned founder",
+    "a former management consultant who wanted to build instead of advise",
+    "a former operator at a fast-growing scale-up",
+    "a researcher who left academia to build",
+    "a former product lead who kept meeting the same problem",
+)
+FOUNDER_VALUES: tuple[str, ...] = (
+    "shipping every week",
+    "talking to customers every single day",
+    "building a kind and ambitious team",
+    "boring, reliable technology",
+    "writing things down",
+)
+FOUNDER_SKILLS: tuple[str, ...] = (
+    "fundraising",
+    "hiring",
+    "product management",
+    "b2b sales",
+    "leadership",
+    "go-to-market",
+)
+
+# Investor profiles.
+FUND_NAMES: tuple[str, ...] = (
+    "Harbor",
+    "Foundry",
+    "Northstar",
+    "Granite",
+    "Lighthouse",
+    "Meridian",
+    "Keystone",
+    "Summit",
+    "Redwood",
+    "Beacon",
+    "Tailwind",
+    "Cobalt",
+    "Evergreen",
+    "Anchor",
+    "Juniper",
+)
+FUND_KINDS: tuple[str, ...] = ("Ventures", "Capital", "Partners", "VC", "Fund")
+INVESTOR_TITLES: tuple[str, ...] = (
+    "Partner",
+    "General Partner",
+    "Principal",
+    "Associate",
+    "Venture Partner",
+    "Scout",
+)
+INVESTOR_STAGES: tuple[str, ...] = (
+    "pre-seed",
+    "pre-seed and seed",
+    "seed and Series A",
+    "Series A and later",
+)
+INVESTOR_CHEQUES: tuple[tuple[int, int], ...] = (
+    (25_000, 100_000),
+    (100_000, 500_000),
+    (250_000, 1_500_000),
+    (1_000_000, 5_000_000),
+)
+INVESTOR_THESES: tuple[str, ...] = (
+    "Looks for founders with unusual insight into their customers.",
+    "Most excited by unglamorous industries with big budgets.",
+    "Happy to lead rounds and take a board seat.",
+    "Prefers to back technical teams early.",
+    "Spends most of their time helping portfolio companies hire.",
+)
+INVESTOR_SKILLS: tuple[str, ...] = (
+    "due diligence",
+    "financial modelling",
+    "fundraising",
+    "go-to-market",
+    "board governance",
+    "market sizing",
+)
+
+# Applications.
+COVER_LETTER_OPENERS: tuple[str, ...] = ("Hi {startup} team,", "Hello {startup} team,", "Hi there,")
+COVER_LETTER_REASONS: tuple[str, ...] = (
+    "I have followed {startup} since your launch and love how focused the product is.",
+    "I have spent the last few years on similar problems and would love to bring that to "
+    "{startup}.",
+    "The mission resonates with me, and your stage is exactly where I do my best work.",
+    "I am looking for a small team where I can own real problems end to end.",
+)
+COVER_LETTER_CLOSERS: tuple[str, ...] = (
+    "I would love to chat.",
+    "Happy to share examples of my work.",
+    "Looking forward to hearing from you.",
+)
