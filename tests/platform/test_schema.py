@@ -87,3 +87,6 @@ def test_schema_and_docs_are_served(api_client: APIClient) -> None:
     assert schema_response.json()["info"]["title"] == "CollabHub API"
     assert docs_response.status_code == 200
     assert b"swagger-ui" in docs_response.content
+    # Assets are served by the app itself (drf-spectacular-sidecar), not fetched from a CDN.
+    assert b"cdn.jsdelivr.net" not in docs_response.content
+    assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs_response.content
