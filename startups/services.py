@@ -49,6 +49,14 @@ def _apply_fields(instance: Any, data: dict[str, Any], fields: tuple[str, ...]) 
             setattr(instance, field, data[field])
 
 
+def _save_with_skills(instance: Startup | Opportunity, data: dict[str, Any]) -> None:
+    """Validate and save; replace the skills when ``data`` names them."""
+    instance.full_clean()
+    instance.save()
+    if "skills" in data:
+        instance.skills.set(skills_resolve(names=data["skills"]))
+
+
 def _slug_candidates(name: str) -> Any:
     base = slugify(name)[:120] or "startup"
     yield base
@@ -113,10 +121,7 @@ def startup_create(*, owner: User, data: dict[str, Any]) -> Startup:
 def startup_update(*, startup: Startup, by: User, data: dict[str, Any]) -> Startup:
     _assert_owner(startup=startup, user=by)
     _apply_fields(startup, data, STARTUP_FIELDS)
-    startup.full_clean()
-    startup.save()
-    if "skills" in data:
-        startup.skills.set(skills_resolve(names=data["skills"]))
+    _save_with_skills(startup, data)
     return startup
 
 
@@ -131,10 +136,7 @@ def opportunity_create(*, startup: Startup, by: User, data: dict[str, Any]) -> O
     _assert_owner(startup=startup, user=by)
     opportunity = Opportunity(startup=startup)
     _apply_fields(opportunity, data, OPPORTUNITY_FIELDS)
-    opportunity.full_clean()
-    opportunity.save()
-    if "skills" in data:
-        opportunity.skills.set(skills_resolve(names=data["skills"]))
+    _save_with_skills(opportunity, data)
     return opportunity
 
 
@@ -143,10 +145,7 @@ def opportunity_update(*, opportunity: Opportunity, by: User, data: dict[str, An
     """Edit an opportunity; ``status`` closes it to new applications or reopens it."""
     _assert_owner(startup=opportunity.startup, user=by)
     _apply_fields(opportunity, data, OPPORTUNITY_FIELDS)
-    opportunity.full_clean()
-    opportunity.save()
-    if "skills" in data:
-        opportunity.skills.set(skills_resolve(names=data["skills"]))
+    _save_with_skills(opportunity, data)
     return opportunity
 
 
