@@ -1,12 +1,15 @@
 from collections.abc import Sequence
+from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
+from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -58,9 +61,21 @@ class LoginApi(AuthThrottleMixin, jwt_views.TokenObtainPairView):
     pass
 
 
+class RefreshSerializer(jwt_serializers.TokenRefreshSerializer):
+    """simplejwt's refresh, where a deleted account is a 401 rather than a 500."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist as exc:
+            raise AuthenticationFailed(
+                "No active account found for this token.", code="no_active_account"
+            ) from exc
+
+
 @extend_schema(tags=["auth"], summary="Exchange a refresh token for a new pair (rotation)")
 class RefreshApi(AuthThrottleMixin, jwt_views.TokenRefreshView):
-    pass
+    serializer_class = RefreshSerializer  # type: ignore[assignment]
 
 
 @extend_schema(tags=["auth"])
@@ -102,7 +117,9 @@ class MeApi(APIView):
 
 
 @extend_schema(tags=["auth"])
-class PasswordChangeApi(APIView):
+class PasswordChangeApi(AuthThrottleMixin, APIView):
+    """Throttled like sign-in: a stolen access token must not brute-force the password."""
+
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(

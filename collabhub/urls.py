@@ -2,12 +2,16 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from observability import probes
+
 api_v1 = [
     path("", include("accounts.urls")),
     path("", include("startups.urls")),
 ]
 
 urlpatterns = [
+    path("live/", probes.live, name="live"),
+    path("ready/", probes.ready, name="ready"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -31,9 +31,18 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None  # answered with an error message below, not a crashed socket
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
+        elif content is None:
+            await self.send_json({"type": "error", "data": {"code": "invalid_json"}})
         else:
             await self.send_json({"type": "error", "data": {"code": "unknown_message_type"}})
 

@@ -3,6 +3,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.filters import SkillsFilter
 from accounts.models import Industry
+from collabhub.api.filters import IdFilter
 from startups.models import (
     Application,
     ApplicationStatus,
@@ -41,7 +42,7 @@ class StartupFilter(django_filters.FilterSet):
     skills = SkillsFilter(field_name="skills", help_text="Comma-separated; all must match.")
     location = django_filters.CharFilter(lookup_expr="icontains", max_length=120)
     remote = django_filters.BooleanFilter(field_name="remote_friendly")
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    owner = IdFilter(field_name="owner_id")
     search = SearchFilter(search_fields=("name", "tagline", "description"))
 
     class Meta:
@@ -53,7 +54,7 @@ class OpportunityFilter(django_filters.FilterSet):
     skills = SkillsFilter(field_name="skills", help_text="Comma-separated; all must match.")
     kind = django_filters.MultipleChoiceFilter(choices=OpportunityKind.choices)
     remote = django_filters.BooleanFilter()
-    startup = django_filters.NumberFilter(field_name="startup_id")
+    startup = IdFilter(field_name="startup_id")
     status = django_filters.ChoiceFilter(
         choices=[*OpportunityStatus.choices, ("any", "Any")],
         method="filter_status",
@@ -76,7 +77,7 @@ class OpportunityFilter(django_filters.FilterSet):
 
 class ApplicationFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ApplicationStatus.choices)
-    opportunity = django_filters.NumberFilter(field_name="opportunity_id")
+    opportunity = IdFilter(field_name="opportunity_id")
     role = django_filters.ChoiceFilter(
         choices=[("applicant", "Mine as applicant"), ("owner", "To my startups")],
         method="filter_role",

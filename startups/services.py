@@ -57,11 +57,13 @@ def _save_with_skills(instance: Startup | Opportunity, data: dict[str, Any]) -> 
         instance.skills.set(skills_resolve(names=data["skills"]))
 
 
-def _slug_candidates(name: str) -> Any:
+def _unique_slug(name: str) -> str:
+    """The name's slug, or the slug plus a random suffix when it is taken."""
     base = slugify(name)[:120] or "startup"
-    yield base
-    while True:
-        yield f"{base}-{secrets.token_hex(3)}"
+    slug = base
+    while Startup.objects.filter(slug=slug).exists():
+        slug = f"{base}-{secrets.token_hex(3)}"
+    return slug
 
 
 STARTUP_FIELDS = (
@@ -102,16 +104,17 @@ def startup_create(*, owner: User, data: dict[str, Any]) -> Startup:
     startup = Startup(owner=owner)
     _apply_fields(startup, data, STARTUP_FIELDS)
     startup.full_clean(exclude=["slug"])
-    for slug in _slug_candidates(startup.name):
-        if Startup.objects.filter(slug=slug).exists():
-            continue
-        startup.slug = slug
+    # Two concurrent creates of one name could pick the same free slug; the unique index
+    # refuses the second, and it retries once with a fresh suffix.
+    for attempt in range(2):
+        startup.slug = _unique_slug(startup.name)
         try:
             with transaction.atomic():
                 startup.save()
             break
-        except IntegrityError:  # taken by a concurrent create: try the next candidate
-            continue
+        except IntegrityError:
+            if attempt == 1:
+                raise
     if "skills" in data:
         startup.skills.set(skills_resolve(names=data["skills"]))
     return startup
@@ -120,6 +123,8 @@ def startup_create(*, owner: User, data: dict[str, Any]) -> Startup:
 @transaction.atomic
 def startup_update(*, startup: Startup, by: User, data: dict[str, Any]) -> Startup:
     _assert_owner(startup=startup, user=by)
+    # Re-read under a lock: concurrent edits apply one after the other, none is lost.
+    startup = Startup.objects.select_for_update().get(pk=startup.pk)
     _apply_fields(startup, data, STARTUP_FIELDS)
     _save_with_skills(startup, data)
     return startup
@@ -144,6 +149,7 @@ def opportunity_create(*, startup: Startup, by: User, data: dict[str, Any]) -> O
 def opportunity_update(*, opportunity: Opportunity, by: User, data: dict[str, Any]) -> Opportunity:
     """Edit an opportunity; ``status`` closes it to new applications or reopens it."""
     _assert_owner(startup=opportunity.startup, user=by)
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     _apply_fields(opportunity, data, OPPORTUNITY_FIELDS)
     _save_with_skills(opportunity, data)
     return opportunity
@@ -163,7 +169,8 @@ def application_create(
         raise TalentOnly()
     if opportunity.startup.owner_id == applicant.pk:
         raise OwnStartup()
-    # Lock the opportunity so a concurrent close cannot slip between check and insert.
+    # Lock the opportunity: applies to it (and a close) run one at a time, so the checks
+    # below cannot be raced (on SQLite the IMMEDIATE transaction does the same).
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     if not opportunity.is_open:
         raise OpportunityClosed()
@@ -173,25 +180,24 @@ def application_create(
         opportunity=opportunity, applicant=applicant, cover_letter=cover_letter
     )
     application.full_clean(validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            application.save()
-    except IntegrityError as exc:  # a concurrent duplicate won the race
-        raise ApplicationExists() from exc
+    application.save()
     return application
 
 
 def _application_transition(*, application: Application, to: str) -> Application:
     """Move an application to ``to``. Should be called inside a transaction."""
-    locked = Application.objects.select_for_update().get(pk=application.pk)
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("applicant", "opportunity__startup")
+        .get(pk=application.pk)
+    )
     if locked.status not in _TRANSITIONS[to]:
         raise InvalidTransition(f"An application that is {locked.status} cannot become {to}.")
     locked.status = to
     if to in (ApplicationStatus.ACCEPTED, ApplicationStatus.REJECTED):
         locked.decided_at = timezone.now()  # the owner's decision; a withdrawal keeps it
     locked.save(update_fields=["status", "decided_at", "updated_at"])
-    application.refresh_from_db()
-    return application
+    return locked
 
 
 @transaction.atomic
@@ -220,11 +226,8 @@ def save_create(
     """Bookmark a startup or an opportunity. Idempotent: returns (save, created)."""
     if (startup is None) == (opportunity is None):
         raise ValueError("A save targets exactly one of a startup or an opportunity.")
-    try:
-        with transaction.atomic():
-            return Save.objects.get_or_create(user=user, startup=startup, opportunity=opportunity)
-    except IntegrityError:  # a concurrent identical save
-        return Save.objects.get(user=user, startup=startup, opportunity=opportunity), False
+    # get_or_create re-reads the row when a concurrent identical save wins the insert.
+    return Save.objects.get_or_create(user=user, startup=startup, opportunity=opportunity)
 
 
 @transaction.atomic

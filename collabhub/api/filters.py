@@ -1,5 +1,7 @@
 from typing import Any
 
+import django_filters
+from django import forms
 from rest_framework import filters
 
 
@@ -14,3 +16,14 @@ class OrderingFilter(filters.OrderingFilter):
         if not any(field.lstrip("-") in {"id", "pk"} for field in ordering):
             ordering.append("-id")
         return ordering
+
+
+class IdFilter(django_filters.Filter):
+    """``?startup=12``: a positive integer id; anything else (``1.5``, 10^30) is a 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(**kwargs)

@@ -249,3 +249,31 @@ def test_me_patch_rejects_unknown_interest_and_keeps_profile(client_for) -> None
 
 def test_me_requires_authentication(api_client: APIClient) -> None:
     assert api_client.get("/api/v1/auth/me/").status_code == 401
+
+
+def test_refresh_for_a_deleted_account_is_401(api_client: APIClient) -> None:
+    user = UserFactory()
+    tokens = login(api_client, user.email).json()
+    user.delete()
+
+    response = api_client.post(
+        "/api/v1/auth/refresh/", {"refresh": tokens["refresh"]}, format="json"
+    )
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "no_active_account"
+
+
+def test_password_guessing_with_a_stolen_access_token_is_throttled(api_client: APIClient) -> None:
+    user = UserFactory()
+    access = login(api_client, user.email).json()["access"]
+    client = bearer(access)
+    guess = {"old_password": "guess", "new_password": STRONG}
+
+    statuses = [
+        client.post("/api/v1/auth/password/", guess, format="json").status_code for _ in range(10)
+    ]
+    response = client.post("/api/v1/auth/password/", guess, format="json")
+
+    assert statuses == [400] * 10
+    assert response.status_code == 429

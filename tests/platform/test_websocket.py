@@ -62,5 +62,28 @@ async def test_signed_in_socket_answers_ping_and_receives_group_pushes() -> None
 
     await communicator.send_json_to({"type": "nonsense"})
     reply = await communicator.receive_json_from()
-    assert reply["type"] == "error"
+    assert reply == {"type": "error", "data": {"code": "unknown_message_type"}}
+
+    await communicator.send_to(text_data="{not json")
+    reply = await communicator.receive_json_from()
+    assert reply == {"type": "error", "data": {"code": "invalid_json"}}
     await communicator.disconnect()
+
+
+async def test_disconnected_socket_leaves_the_user_group() -> None:
+    from asgiref.sync import sync_to_async
+
+    headers, user_id = await sync_to_async(session_headers)()
+    first = WebsocketCommunicator(application, "/ws/", headers=headers)
+    second = WebsocketCommunicator(application, "/ws/", headers=headers)
+    assert (await first.connect())[0] and (await second.connect())[0]
+
+    await first.disconnect()
+    message = {"type": "notification", "id": 2, "data": {}}
+    await get_channel_layer().group_send(user_group(user_id), {"type": "push", "message": message})
+
+    assert await second.receive_json_from() == message
+    layer = get_channel_layer()
+    if hasattr(layer, "groups"):  # the in-memory layer exposes its membership
+        assert len(layer.groups.get(user_group(user_id), {})) == 1
+    await second.disconnect()

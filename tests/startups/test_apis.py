@@ -610,3 +610,25 @@ def test_list_filters_do_not_hide_an_object_by_id(client_for: ClientFor, founder
     assert patch.status_code == 200
     startup.refresh_from_db()
     assert startup.tagline == "Still here"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/v1/startups/?owner=999999999999999999999999",
+        "/api/v1/startups/?owner=1.5",
+        "/api/v1/opportunities/?startup=99999999999999999999999",
+        "/api/v1/opportunities/?startup=-3",
+    ],
+)
+def test_malformed_id_filters_are_400(client_for: ClientFor, query: str) -> None:
+    response = client_for(None).get(query)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_application_id_filter_out_of_range_is_400(client_for: ClientFor, talent: User) -> None:
+    response = client_for(talent).get("/api/v1/applications/?opportunity=99999999999999999999")
+
+    assert response.status_code == 400
