@@ -6,14 +6,17 @@ Everything runs on this machine, in one run, against a throwaway PostgreSQL 15 +
 with ``scripts/services.sh`` (migrated and filled with ``manage.py seed_demo``):
 
 (a) the same two read endpoints, ``GET /api/v1/startups/?page_size=20`` and
-    ``GET /api/v1/startups/{id}/``, served by 1 Daphne process (ASGI, the baseline), by
-    gunicorn with 1 sync worker (WSGI, same process count) and by gunicorn with 2 sync workers;
-(b) gunicorn with 1 sync worker with ``DB_CONN_MAX_AGE=0`` (a PostgreSQL connection per
-    request, the baseline) vs ``DB_CONN_MAX_AGE=60`` (persistent connections with health
-    checks; that measurement is shared with (a)).
+    ``GET /api/v1/startups/{id}/``, served by 1 Daphne process (ASGI, the baseline) and by
+    gunicorn with 1 sync worker (WSGI, the same process count), both with the settings'
+    default ``DB_CONN_MAX_AGE=60``; also gunicorn with 2 sync workers, and both servers with
+    ``DB_CONN_MAX_AGE=0`` (under ASGI, Django opens a connection per request either way);
+(b) gunicorn with 1 sync worker, ``DB_CONN_MAX_AGE=0`` (a PostgreSQL connection per request,
+    the baseline) vs ``DB_CONN_MAX_AGE=60`` (persistent connections with health checks).
 
 Servers run as in production (``DEBUG=0``), with the throttle rates raised so that the load
-test measures the views, not 429s: every response that is not a 200 counts as an error. The
+test measures the views, not 429s: every response that is not a 200 counts as an error. Both
+servers write their access log, as deployed. The table also shows how many PostgreSQL
+connections each request opened and how busy the rest of the machine was. The
 load generator is ``wrk`` (``apt-get install wrk``) when installed, else a small Python one.
 Every server and service started here is stopped at the end, even on failure or Ctrl-C.
 """
@@ -111,15 +114,6 @@ def version(package: str) -> str:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
-
-
-def command_output(args: Sequence[str]) -> str:
-    if shutil.which(args[0]) is None:
-        return f"({args[0]} not available)"
-    result = subprocess.run(  # noqa: S603 (fixed argument lists, no shell)
-        list(args), capture_output=True, text=True, check=False
-    )
-    return result.stdout.strip()
 
 
 # --- Services: throwaway PostgreSQL + Redis --------------------------------------------------
@@ -262,6 +256,10 @@ class ServerSpec:
     processes: int
     conn_max_age: int
 
+    @property
+    def name(self) -> str:
+        return f"{self.label}, DB_CONN_MAX_AGE={self.conn_max_age}"
+
     def command(self, port: int) -> list[str]:
         python = sys.executable
         if self.kind == "daphne":
@@ -269,6 +267,9 @@ class ServerSpec:
                 python,
                 "-m",
                 "daphne",
+                # Access log to stdout (Daphne's default, as docker-compose.yml runs it).
+                "--verbosity",
+                "1",
                 "-b",
                 HOST,
                 "-p",
@@ -286,6 +287,9 @@ class ServerSpec:
             str(self.processes),
             "--worker-class",
             "sync",
+            # Access log to stdout, as the Dockerfile and docker-compose.yml run it.
+            "--access-logfile",
+            "-",
             # A control socket at a shared default path would clash with other gunicorns.
             "--no-control-socket",
             # Ignore any ./gunicorn.conf.py: only the flags above apply.
@@ -327,7 +331,7 @@ class Server:
 
     def _fail(self, reason: str) -> NoReturn:
         tail = self.log_path.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"{self.spec.label} {reason}. End of its log:\n{tail}")
+        raise RuntimeError(f"{self.spec.name} {reason}. End of its log:\n{tail}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -357,6 +361,13 @@ class LoadResult:
     non_200: int
     socket_errors: int
     others_cpu: float | None = None  # % of one CPU used by other processes meanwhile
+    db_connections: int | None = None  # PostgreSQL connections opened meanwhile
+
+    @property
+    def db_connections_per_request(self) -> float | None:
+        if self.db_connections is None or not self.requests:
+            return None
+        return self.db_connections / self.requests
 
     @property
     def rps(self) -> float:
@@ -466,23 +477,102 @@ class LoadGenerator:
 # --- The benchmark ---------------------------------------------------------------------------
 
 
-@dataclass
-class CaseResult:
-    section: str
-    server: str
-    endpoint: str
-    result: LoadResult
-    baseline: bool = False
-    ratio: float | None = None
-
-
-DAPHNE_1 = ServerSpec("daphne-1", "Daphne ASGI, 1 process", "daphne", 1, 60)
-GUNICORN_1 = ServerSpec("gunicorn-1", "gunicorn WSGI, 1 sync worker", "gunicorn", 1, 60)
+DAPHNE = ServerSpec("daphne-1", "Daphne ASGI, 1 process", "daphne", 1, 60)
+DAPHNE_CONN0 = ServerSpec("daphne-1-conn0", "Daphne ASGI, 1 process", "daphne", 1, 0)
+GUNICORN = ServerSpec("gunicorn-1", "gunicorn WSGI, 1 sync worker", "gunicorn", 1, 60)
+GUNICORN_CONN0 = ServerSpec("gunicorn-1-conn0", "gunicorn WSGI, 1 sync worker", "gunicorn", 1, 0)
 GUNICORN_2 = ServerSpec("gunicorn-2", "gunicorn WSGI, 2 sync workers", "gunicorn", 2, 60)
-GUNICORN_1_NO_PERSIST = ServerSpec(
-    "gunicorn-1-conn0", "gunicorn WSGI, 1 sync worker", "gunicorn", 1, 0
+SERVERS = (DAPHNE, GUNICORN, GUNICORN_2, DAPHNE_CONN0, GUNICORN_CONN0)
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    baseline: ServerSpec
+    specs: tuple[ServerSpec, ...]
+
+
+SECTIONS = (
+    Section(
+        "(a) WSGI vs ASGI, same endpoint; baseline = Daphne, 1 process, "
+        "DB_CONN_MAX_AGE=60 (the settings' default)",
+        DAPHNE,
+        (DAPHNE, GUNICORN, GUNICORN_2, DAPHNE_CONN0, GUNICORN_CONN0),
+    ),
+    Section(
+        "(b) PostgreSQL connections under gunicorn, 1 sync worker; "
+        "baseline = DB_CONN_MAX_AGE=0 (a connection per request)",
+        GUNICORN_CONN0,
+        (GUNICORN_CONN0, GUNICORN),
+    ),
 )
-SERVERS = (DAPHNE_1, GUNICORN_1, GUNICORN_2, GUNICORN_1_NO_PERSIST)
+
+
+@dataclass
+class Bench:
+    """What every case shares."""
+
+    env: dict[str, str]
+    log_dir: Path
+    loadgen: LoadGenerator
+    endpoints: dict[str, str]
+    warmup: float
+    duration: float
+    own_daemons: set[int]
+    quiet_wait: float
+
+    def measure(self, spec: ServerSpec) -> dict[str, LoadResult]:
+        server = Server(spec, self.env, self.log_dir)
+        results: dict[str, LoadResult] = {}
+        try:
+            load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+            log(f"starting {spec.name} on port {server.port} (load average {load})")
+            server.start()
+            if not self.endpoints["detail"]:
+                self.endpoints["detail"] = detail_path_for(server.port)
+            for name, path in self.endpoints.items():
+                check_endpoint(server.port, path)
+                if self.quiet_wait > 0:
+                    wait_for_quiet(self.own_daemons, self.quiet_wait)
+                self.loadgen.run(server.port, path, self.warmup)  # warm-up, discarded
+                watch = CpuWatch(self.own_daemons)
+                sessions_before = pg_sessions(self.env["DATABASE_URL"])
+                result = self.loadgen.run(server.port, path, self.duration)
+                result.others_cpu = watch.others_percent()
+                result.db_connections = pg_sessions_since(self.env["DATABASE_URL"], sessions_before)
+                check_endpoint(server.port, path)
+                log(
+                    f"  {name}: {result.rps:6.1f} req/s, {result.requests} requests, "
+                    f"{result.errors} errors, {format_float(result.db_connections_per_request)} "
+                    f"DB connections/request, others used {format_pct(result.others_cpu)} CPU"
+                )
+                results[name] = result
+        finally:
+            server.stop()
+        return results
+
+
+def pg_sessions(database_url: str) -> int | None:
+    """PostgreSQL's count of sessions (connections) opened so far to the bench database."""
+    try:
+        import psycopg  # the project's driver; only this diagnostic needs it
+
+        with psycopg.connect(database_url, connect_timeout=5) as conn:
+            row = conn.execute(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            ).fetchone()
+    except Exception:  # a diagnostic only: never fail the benchmark over it
+        return None
+    return int(row[0]) if row else None
+
+
+def pg_sessions_since(database_url: str, before: int | None) -> int | None:
+    """Sessions opened since ``before``, not counting the two made to ask."""
+    if before is None:
+        return None
+    time.sleep(0.6)  # statistics of ended sessions reach pg_stat_database within ~0.5 s
+    after = pg_sessions(database_url)
+    return None if after is None else max(0, after - before - 1)
 
 
 def build_env(urls: dict[str, str]) -> dict[str, str]:
@@ -547,48 +637,6 @@ def detail_path_for(port: int) -> str:
     return DETAIL_PATH.format(id=results[len(results) // 2]["id"])
 
 
-def measure_server(
-    spec: ServerSpec,
-    env: dict[str, str],
-    log_dir: Path,
-    loadgen: LoadGenerator,
-    endpoints: dict[str, str],
-    warmup: float,
-    duration: float,
-    own_daemons: set[int],
-    quiet_wait: float,
-) -> dict[str, LoadResult]:
-    server = Server(spec, env, log_dir)
-    results: dict[str, LoadResult] = {}
-    try:
-        load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-        log(
-            f"starting {spec.label}, DB_CONN_MAX_AGE={spec.conn_max_age} on port {server.port} "
-            f"(load average {load})"
-        )
-        server.start()
-        if not endpoints["detail"]:
-            endpoints["detail"] = detail_path_for(server.port)
-        for name, path in endpoints.items():
-            check_endpoint(server.port, path)
-            if quiet_wait > 0:
-                wait_for_quiet(own_daemons, quiet_wait)
-            loadgen.run(server.port, path, warmup)  # warm-up, discarded
-            watch = CpuWatch(own_daemons)
-            result = loadgen.run(server.port, path, duration)
-            result.others_cpu = watch.others_percent()
-            check_endpoint(server.port, path)
-            log(
-                f"  {name}: {result.rps:8.1f} req/s, {result.requests} requests, "
-                f"{result.errors} errors, other processes used {format_pct(result.others_cpu)} "
-                "of a CPU"
-            )
-            results[name] = result
-    finally:
-        server.stop()
-    return results
-
-
 def combine(results: list[LoadResult]) -> LoadResult:
     """Several rounds of one case: their overall rate, the median of their percentiles."""
     if len(results) == 1:
@@ -598,6 +646,7 @@ def combine(results: list[LoadResult]) -> LoadResult:
         present = [value for value in values if value is not None]
         return statistics.median(present) if present else None
 
+    connections = [r.db_connections for r in results]
     return LoadResult(
         requests=sum(r.requests for r in results),
         seconds=sum(r.seconds for r in results),
@@ -606,84 +655,94 @@ def combine(results: list[LoadResult]) -> LoadResult:
         non_200=sum(r.non_200 for r in results),
         socket_errors=sum(r.socket_errors for r in results),
         others_cpu=median([r.others_cpu for r in results]),
+        db_connections=None if None in connections else sum(c or 0 for c in connections),
     )
+
+
+@dataclass
+class CaseResult:
+    section: int
+    server: str
+    endpoint: str
+    path: str
+    result: LoadResult
+    baseline: bool
+    ratio: float | None
 
 
 def collect(
     measured: dict[str, dict[str, LoadResult]], endpoints: dict[str, str]
 ) -> list[CaseResult]:
     cases: list[CaseResult] = []
-    sections = (
-        ("a", "(a) WSGI vs ASGI, DB_CONN_MAX_AGE=60", DAPHNE_1, (DAPHNE_1, GUNICORN_1, GUNICORN_2)),
-        (
-            "b",
-            "(b) PostgreSQL connections, gunicorn 1 sync worker",
-            GUNICORN_1_NO_PERSIST,
-            (GUNICORN_1_NO_PERSIST, GUNICORN_1),
-        ),
-    )
-    for section, _, baseline, specs in sections:
-        for endpoint in endpoints:
-            base = measured[baseline.key][endpoint]
-            for spec in specs:
+    for number, section in enumerate(SECTIONS):
+        for endpoint, path in endpoints.items():
+            base = measured[section.baseline.key][endpoint]
+            for spec in section.specs:
                 result = measured[spec.key][endpoint]
-                label = spec.label
-                if section == "b":
-                    label = f"DB_CONN_MAX_AGE={spec.conn_max_age}"
-                    if spec is GUNICORN_1:
-                        label += " (the gunicorn 1-worker run of (a))"
                 cases.append(
                     CaseResult(
-                        section=section,
-                        server=label,
+                        section=number,
+                        server=spec.name,
                         endpoint=endpoint,
+                        path=path,
                         result=result,
-                        baseline=spec is baseline,
+                        baseline=spec is section.baseline,
                         ratio=result.rps / base.rps if base.rps else None,
                     )
                 )
     return cases
 
 
-def format_ms(value: float | None) -> str:
-    return f"{value:.1f}" if value is not None else "n/a"
+def format_float(value: float | None, digits: int = 2) -> str:
+    return f"{value:.{digits}f}" if value is not None else "n/a"
 
 
 def format_pct(value: float | None) -> str:
     return f"{value:.0f}%" if value is not None else "n/a"
 
 
-def print_tables(cases: list[CaseResult], endpoints: dict[str, str]) -> None:
-    titles = {
-        "a": "(a) WSGI vs ASGI: same endpoint, DB_CONN_MAX_AGE=60; baseline = Daphne, 1 process",
-        "b": "(b) gunicorn 1 sync worker: connection per request (baseline) vs persistent",
-    }
+def print_tables(cases: list[CaseResult]) -> None:
     header = (
-        "| Case | Endpoint | Requests/s | p50 ms | p99 ms | Requests | Errors | vs baseline "
-        "| Others' CPU |\n"
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+        "| Case | Endpoint | Requests/s | p50 ms | p99 ms | Requests | Errors "
+        "| DB conns/request | Others' CPU | vs baseline |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
-    for section, title in titles.items():
-        print(f"\n{title}\n")
+    for number, section in enumerate(SECTIONS):
+        print(f"\n{section.title}\n")
         print(header)
-        for case in (c for c in cases if c.section == section):
+        for case in (c for c in cases if c.section == number):
             r = case.result
             ratio = "n/a" if case.ratio is None else f"{case.ratio:.2f}x"
             if case.baseline:
-                ratio += " (baseline)"
+                ratio = f"**{ratio}** (baseline)"
             print(
-                f"| {case.server} | `{endpoints[case.endpoint]}` | {r.rps:.1f} | "
-                f"{format_ms(r.p50_ms)} | {format_ms(r.p99_ms)} | {r.requests} | {r.errors} | "
-                f"{ratio} | {format_pct(r.others_cpu)} |"
+                f"| {case.server} | `{case.path}` | {r.rps:.1f} | {format_float(r.p50_ms, 1)} | "
+                f"{format_float(r.p99_ms, 1)} | {r.requests} | {r.errors} | "
+                f"{format_float(r.db_connections_per_request)} | {format_pct(r.others_cpu)} | "
+                f"{ratio} |"
             )
+    print(
+        "\nErrors: responses other than 200 plus socket errors. DB conns/request: PostgreSQL "
+        "connections opened during the case (pg_stat_database.sessions) per request. "
+        "Others' CPU: CPU time used meanwhile by processes that are not the benchmark's, in % "
+        "of one CPU; well above 0% means the machine was busy and the figures are low."
+    )
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.processor() or platform.machine()
 
 
 def print_machine(loadgen: LoadGenerator) -> None:
     log(
-        f"machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
-        f"Python {platform.python_version()}, Django {version('django')}, "
-        f"DRF {version('djangorestframework')}, gunicorn {version('gunicorn')}, "
-        f"daphne {version('daphne')}, psycopg {version('psycopg')}"
+        f"machine: {os.cpu_count()} CPUs ({cpu_model()}), Python {platform.python_version()}, "
+        f"Django {version('django')}, DRF {version('djangorestframework')}, "
+        f"gunicorn {version('gunicorn')}, daphne {version('daphne')}, "
+        f"psycopg {version('psycopg')}"
     )
     log(f"load generator: {loadgen.name}")
 
@@ -715,7 +774,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "under 15%% of a CPU (0: do not wait)",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.duration < 1 or args.warmup < 0 or args.connections < 1 or args.rounds < 1:
+        parser.error("need --duration >= 1, --warmup >= 0, --connections >= 1, --rounds >= 1")
+    return args
 
 
 def choose_loadgen(args: argparse.Namespace, lua: Path) -> LoadGenerator:
@@ -743,6 +805,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
     started = time.monotonic()
+    endpoints = {"list": LIST_PATH, "detail": ""}  # the detail id is read from the list
     with tempfile.TemporaryDirectory(prefix="collabhub-bench-") as tmp:
         work = Path(tmp)
         lua = work / "status.lua"
@@ -750,11 +813,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         loadgen = choose_loadgen(args, lua)
         print_machine(loadgen)
         log("starting PostgreSQL 15 + Redis (scripts/services.sh)")
-        endpoints = {"list": LIST_PATH, "detail": ""}  # the detail id is read from the list
         with services() as started_services:
             env = build_env(started_services.urls)
-            own_daemons = started_services.pids()
             prepare_database(env, args.startups)
+            bench = Bench(
+                env=env,
+                log_dir=work,
+                loadgen=loadgen,
+                endpoints=endpoints,
+                warmup=args.warmup,
+                duration=args.duration,
+                own_daemons=started_services.pids(),
+                quiet_wait=args.quiet_wait,
+            )
             rounds: dict[str, list[dict[str, LoadResult]]] = {spec.key: [] for spec in SERVERS}
             for number in range(args.rounds):
                 if args.rounds > 1:
@@ -762,37 +833,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # Every other round in reverse order, so that drift does not favour one server.
                 order = SERVERS if number % 2 == 0 else tuple(reversed(SERVERS))
                 for spec in order:
-                    rounds[spec.key].append(
-                        measure_server(
-                            spec,
-                            env,
-                            work,
-                            loadgen,
-                            endpoints,
-                            args.warmup,
-                            args.duration,
-                            own_daemons,
-                            args.quiet_wait,
-                        )
-                    )
-            measured = {
-                key: {name: combine([run[name] for run in runs]) for name in endpoints}
-                for key, runs in rounds.items()
-            }
+                    rounds[spec.key].append(bench.measure(spec))
+    measured = {
+        key: {name: combine([run[name] for run in runs]) for name in endpoints}
+        for key, runs in rounds.items()
+    }
     cases = collect(measured, endpoints)
     print(
         f"\nCollabHub HTTP benchmark: {loadgen.name}, {args.rounds} x {args.duration:.0f}s "
         f"per case after a {args.warmup:.0f}s warm-up; {os.cpu_count()} CPUs; "
         f"whole run {time.monotonic() - started:.0f}s"
     )
-    print_tables(cases, endpoints)
-    print(
-        "\nOthers' CPU: CPU time used by processes other than the benchmark's own while the case "
-        "ran, in % of one CPU; well above 0% means the machine was busy and the figures are low."
-    )
+    print_tables(cases)
     if args.json:
         payload = [
-            {**asdict(case), "rps": case.result.rps, "errors": case.result.errors} for case in cases
+            {
+                **asdict(case),
+                "rps": case.result.rps,
+                "errors": case.result.errors,
+                "db_connections_per_request": case.result.db_connections_per_request,
+            }
+            for case in cases
         ]
         args.json.write_text(json.dumps(payload, indent=2))
     total_errors = sum(r.errors for results in measured.values() for r in results.values())

@@ -1,6 +1,7 @@
 """The real ASGI application: the socket is authenticated and joined to the user's group."""
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -15,6 +16,8 @@ HEADERS = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
 
 
 def session_headers() -> tuple[list[tuple[bytes, bytes]], int]:
+    """A signed-in session cookie. Run through database_sync_to_async, which closes the
+    worker thread's connection afterwards (or the test database could not be dropped)."""
     user = UserFactory()
     client = Client()
     client.force_login(user)
@@ -32,9 +35,7 @@ async def test_anonymous_socket_is_refused_with_4401() -> None:
 
 
 async def test_foreign_origin_is_refused() -> None:
-    from asgiref.sync import sync_to_async
-
-    headers, _ = await sync_to_async(session_headers)()
+    headers, _ = await database_sync_to_async(session_headers)()
     headers = [(k, v) for k, v in headers if k != b"origin"] + [
         (b"origin", b"https://evil.example")
     ]
@@ -46,9 +47,7 @@ async def test_foreign_origin_is_refused() -> None:
 
 
 async def test_signed_in_socket_answers_ping_and_receives_group_pushes() -> None:
-    from asgiref.sync import sync_to_async
-
-    headers, user_id = await sync_to_async(session_headers)()
+    headers, user_id = await database_sync_to_async(session_headers)()
     communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
     connected, _ = await communicator.connect()
     assert connected is True
@@ -71,9 +70,7 @@ async def test_signed_in_socket_answers_ping_and_receives_group_pushes() -> None
 
 
 async def test_disconnected_socket_leaves_the_user_group() -> None:
-    from asgiref.sync import sync_to_async
-
-    headers, user_id = await sync_to_async(session_headers)()
+    headers, user_id = await database_sync_to_async(session_headers)()
     first = WebsocketCommunicator(application, "/ws/", headers=headers)
     second = WebsocketCommunicator(application, "/ws/", headers=headers)
     assert (await first.connect())[0] and (await second.connect())[0]
