@@ -333,6 +333,24 @@ class Server:
         tail = self.log_path.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{self.spec.name} {reason}. End of its log:\n{tail}")
 
+    def served(self) -> int:
+        """Requests handled so far: lines of the access log."""
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text(errors="replace").count('"GET ')
+        return 0
+
+    def wait_idle(self, timeout: float = 15.0) -> int:
+        """Wait for the requests still queued when the load stopped; returns ``served()``."""
+        deadline = time.monotonic() + timeout
+        count = self.served()
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            now = self.served()
+            if now == count:
+                break
+            count = now
+        return count
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -362,12 +380,14 @@ class LoadResult:
     socket_errors: int
     others_cpu: float | None = None  # % of one CPU used by other processes meanwhile
     db_connections: int | None = None  # PostgreSQL connections opened meanwhile
+    served: int | None = None  # requests the server handled (its access log), with the backlog
 
     @property
     def db_connections_per_request(self) -> float | None:
-        if self.db_connections is None or not self.requests:
+        handled = self.served or self.requests
+        if self.db_connections is None or not handled:
             return None
-        return self.db_connections / self.requests
+        return self.db_connections / handled
 
     @property
     def rps(self) -> float:
@@ -535,10 +555,12 @@ class Bench:
                 if self.quiet_wait > 0:
                     wait_for_quiet(self.own_daemons, self.quiet_wait)
                 self.loadgen.run(server.port, path, self.warmup)  # warm-up, discarded
-                watch = CpuWatch(self.own_daemons)
+                served_before = server.wait_idle()
                 sessions_before = pg_sessions(self.env["DATABASE_URL"])
+                watch = CpuWatch(self.own_daemons)
                 result = self.loadgen.run(server.port, path, self.duration)
                 result.others_cpu = watch.others_percent()
+                result.served = server.wait_idle() - served_before
                 result.db_connections = pg_sessions_since(self.env["DATABASE_URL"], sessions_before)
                 check_endpoint(server.port, path)
                 log(
@@ -656,6 +678,7 @@ def combine(results: list[LoadResult]) -> LoadResult:
         socket_errors=sum(r.socket_errors for r in results),
         others_cpu=median([r.others_cpu for r in results]),
         db_connections=None if None in connections else sum(c or 0 for c in connections),
+        served=sum(r.served or r.requests for r in results),
     )
 
 
@@ -723,7 +746,8 @@ def print_tables(cases: list[CaseResult]) -> None:
             )
     print(
         "\nErrors: responses other than 200 plus socket errors. DB conns/request: PostgreSQL "
-        "connections opened during the case (pg_stat_database.sessions) per request. "
+        "connections opened during the case (pg_stat_database.sessions) per request the server "
+        "handled (its access log). "
         "Others' CPU: CPU time used meanwhile by processes that are not the benchmark's, in % "
         "of one CPU; well above 0% means the machine was busy and the figures are low."
     )
