@@ -28,6 +28,11 @@ def skill_names_field() -> serializers.ListField:
     )
 
 
+def skill_names_read_field() -> serializers.SlugRelatedField:
+    """Skills as a sorted list of names (from the prefetched ``skills``)."""
+    return serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+
+
 class UserSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = User
@@ -37,7 +42,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
 class UserSerializer(serializers.ModelSerializer):
     """A public profile. ``email`` is shown only to the user themself."""
 
-    skills = serializers.SerializerMethodField()
+    skills = skill_names_read_field()
     email = serializers.SerializerMethodField()
 
     class Meta:
@@ -54,10 +59,6 @@ class UserSerializer(serializers.ModelSerializer):
             "interests",
             "date_joined",
         ]
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_skills(self, user: User) -> list[str]:
-        return [skill.name for skill in user.skills.all()]
 
     @extend_schema_field(serializers.EmailField(allow_null=True))
     def get_email(self, user: User) -> str | None:

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Industry
-from accounts.serializers import UserSummarySerializer, skill_names_field
+from accounts.serializers import UserSummarySerializer, skill_names_field, skill_names_read_field
 from startups.models import (
     Application,
     Opportunity,
@@ -15,15 +15,6 @@ from startups.models import (
     Startup,
 )
 
-_SkillNames = extend_schema_field(serializers.ListField(child=serializers.CharField()))
-
-
-class SkillNamesMixin:
-    @_SkillNames
-    def get_skills(self, obj: Startup | Opportunity) -> list[str]:
-        return [skill.name for skill in obj.skills.all()]
-
-
 # --- Startups ---------------------------------------------------------------------------
 
 
@@ -33,9 +24,9 @@ class StartupSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "tagline", "industry", "stage"]
 
 
-class StartupSerializer(SkillNamesMixin, serializers.ModelSerializer):
+class StartupSerializer(serializers.ModelSerializer):
     owner = UserSummarySerializer(read_only=True)
-    skills = serializers.SerializerMethodField()
+    skills = skill_names_read_field()
     open_opportunities_count = serializers.IntegerField(read_only=True)
     is_saved = serializers.BooleanField(read_only=True)
 
@@ -102,9 +93,9 @@ class StartupInputSerializer(serializers.Serializer):
 # --- Opportunities ------------------------------------------------------------------------
 
 
-class OpportunitySerializer(SkillNamesMixin, serializers.ModelSerializer):
+class OpportunitySerializer(serializers.ModelSerializer):
     startup = StartupSummarySerializer(read_only=True)
-    skills = serializers.SerializerMethodField()
+    skills = skill_names_read_field()
     is_saved = serializers.BooleanField(read_only=True)
     has_applied = serializers.BooleanField(read_only=True)
 
