@@ -255,26 +255,66 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # --- Logging --------------------------------------------------------------------------
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# One JSON object per line (python-json-logger), each with a UTC ISO 8601 timestamp and the
+# request ID. LOG_FILE adds a size-rotated file and an errors-only file beside it.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+SLOW_REQUEST_MS = env.float("SLOW_REQUEST_MS", default=1000)
+LOG_FILE = env.str("LOG_FILE", default="")
+if LOG_FILE.lower() in {"1", "true", "yes", "on"}:
+    LOG_FILE = str(BASE_DIR / "logs" / "collabhub.log")
+
+_log_filters = ["request_id", "redact_secrets"]
+_log_handlers: dict[str, dict[str, object]] = {
+    "console": {
+        "class": "logging.StreamHandler",
+        "formatter": "json",
+        "filters": _log_filters,
+    },
+}
+if LOG_FILE:
+    Path(LOG_FILE).parent.mkdir(parents=True, exist_ok=True)
+    _rotation = {"maxBytes": 10 * 1024 * 1024, "backupCount": 5, "encoding": "utf-8"}
+    _log_handlers["file"] = {
+        "class": "logging.handlers.RotatingFileHandler",
+        "filename": LOG_FILE,
+        "formatter": "json",
+        "filters": _log_filters,
+        **_rotation,
+    }
+    _log_handlers["error_file"] = {
+        "class": "logging.handlers.RotatingFileHandler",
+        "filename": str(Path(LOG_FILE).parent / "error.log"),
+        "level": "ERROR",
+        "formatter": "json",
+        "filters": _log_filters,
+        **_rotation,
+    }
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "observability.logging.RequestIDFilter"}},
+    "filters": {
+        "request_id": {"()": "observability.logging.RequestIDFilter"},
+        "redact_secrets": {"()": "observability.logging.RedactSecretsFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            "rename_fields": {"asctime": "timestamp", "levelname": "level", "name": "logger"},
+            "format": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
         },
     },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": ["request_id"],
-        },
+    "handlers": _log_handlers,
+    "root": {"handlers": list(_log_handlers), "level": LOG_LEVEL},
+    "loggers": {
+        # Drop Django's plain-text DEBUG console handler: every line goes through ours, as JSON.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # The access line (collabhub.access) replaces the dev servers' own per-request lines,
+        # which would repeat every request (and every 500, at ERROR) without a request ID.
+        "django.server": {"level": "CRITICAL"},
+        "django.channels.server": {"level": "CRITICAL"},
     },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # --- Demo -----------------------------------------------------------------------------

@@ -1,6 +1,27 @@
 import logging
+import re
+from typing import Any
 
 from observability.context import request_id_get
+
+# Keys whose values are never written to a log, wherever they appear in a record's extras.
+_SECRET_KEYS = re.compile(
+    r"pass(word)?|secret|token|ticket|authorization|cookie|refresh|access|api[-_]?key",
+    re.IGNORECASE,
+)
+REDACTED = "[redacted]"
+_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if _SECRET_KEYS.search(str(key)) else _redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redact(item) for item in value]
+    return value
 
 
 class RequestIDFilter(logging.Filter):
@@ -14,4 +35,16 @@ class RequestIDFilter(logging.Filter):
         if not getattr(record, "request_id", None):
             request = getattr(record, "request", None)
             record.request_id = request_id_get() or getattr(request, "request_id", None)
+        return True
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Blanks extras named like secrets (``password``, ``token``, ``authorization`` …)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key in set(vars(record)) - _STANDARD_ATTRS:
+            if _SECRET_KEYS.search(key):
+                setattr(record, key, REDACTED)
+            else:
+                setattr(record, key, _redact(getattr(record, key)))
         return True

@@ -1,25 +1,73 @@
+import logging
+import re
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from observability.context import request_id_from_header, request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
+access_logger = logging.getLogger("collabhub.access")
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
+def route_template(route: str) -> str:
+    """``api/v1/^startups/(?P<pk>[^/.]+)/$`` → ``api/v1/startups/{pk}/``: low-cardinality."""
+    return _NAMED_GROUP.sub(r"{\1}", route).replace("^", "").replace("$", "")
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: X-Forwarded-For is trusted only for ``NUM_PROXIES`` hops."""
+    num_proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if num_proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-min(num_proxies, len(hops))]
+    return request.META.get("REMOTE_ADDR", "")
+
 
 class RequestIDMiddleware:
-    """Gives every request an ID: in a context variable, on the request and in the response."""
+    """Gives every request an ID (context variable, request, response header) and writes one
+    JSON access line per request, a warning when slower than ``SLOW_REQUEST_MS``."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
         request_id = request_id_from_header(request.headers.get(REQUEST_ID_HEADER))
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
         try:
             response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            self._log_access(request, response, (time.perf_counter() - started) * 1000)
         finally:
             request_id_var.reset(token)
-        response[REQUEST_ID_HEADER] = request_id
         return response
+
+    def _log_access(self, request: HttpRequest, response: HttpResponse, duration_ms: float) -> None:
+        match = request.resolver_match
+        user = getattr(request, "user", None)
+        slow = duration_ms > settings.SLOW_REQUEST_MS
+        access_logger.log(
+            logging.WARNING if slow else logging.INFO,
+            "slow request" if slow else "request",
+            extra={
+                "user_id": user.pk if user is not None and user.is_authenticated else None,
+                "method": request.method,
+                "path": request.path,
+                "route": route_template(match.route) if match is not None else None,
+                "status_code": response.status_code,
+                "duration_ms": round(duration_ms, 2),
+                "remote_addr": client_address(request),
+                "user_agent": request.headers.get("User-Agent", "")[:256],
+                "response_bytes": None if response.streaming else len(response.content),
+            },
+        )

@@ -65,11 +65,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
     response = drf_exception_handler(exc, context)
     if response is None:
-        logger.exception("unhandled error in API view", exc_info=exc)
-        return Response(
+        logger.error("unhandled error in API view", exc_info=exc)
+        response = Response(
             error_body("server_error", "An unexpected error occurred."),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
+        # Logged once, here with the traceback: Django's django.request line is skipped.
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
 
     if isinstance(exc, exceptions.ValidationError):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
