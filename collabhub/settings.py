@@ -254,6 +254,9 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Each health check (database, cache, channel layer, broker …) gives up after this long.
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
+
 # --- Logging --------------------------------------------------------------------------
 # One JSON object per line (python-json-logger), each with a UTC ISO 8601 timestamp and the
 # request ID. LOG_FILE adds a size-rotated file and an errors-only file beside it.

@@ -12,6 +12,7 @@ api_v1 = [
 urlpatterns = [
     path("live/", probes.live, name="live"),
     path("ready/", probes.ready, name="ready"),
+    path("health/", probes.health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

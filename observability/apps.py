@@ -10,5 +10,7 @@ class ObservabilityConfig(AppConfig):
 
     def ready(self) -> None:
         from observability.backends import backends_info
+        from observability.health import register_default_checks
 
+        register_default_checks()
         logger.info("backends selected", extra={"backends": backends_info()})

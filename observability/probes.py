@@ -1,30 +1,18 @@
-"""Kubernetes probes. ``/live/`` does no I/O; ``/ready/`` checks the database and migrations."""
+"""Probes at the root, for Kubernetes and humans: no auth, no throttling, no CSRF.
 
-import logging
+``/live/`` does no I/O. ``/ready/`` checks the database and migrations; ``/health/`` runs every
+registered check. Each check is bounded by ``HEALTH_CHECK_TIMEOUT``.
+"""
 
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-logger = logging.getLogger("collabhub.probes")
+from observability.backends import backends_info
+from observability.health import overall_status, results_as_dict, run_checks
 
-
-def _database_ready() -> tuple[bool, str]:
-    connection = connections[DEFAULT_DB_ALIAS]
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        executor = MigrationExecutor(connection)
-        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    except Exception as exc:  # any failure means "not ready", never a 500
-        logger.warning("readiness check failed", exc_info=exc)
-        return False, f"database unavailable: {type(exc).__name__}"
-    if pending:
-        return False, f"{len(pending)} migrations not applied"
-    return True, "ok"
+READINESS_CHECKS = ["database", "migrations"]
 
 
 @csrf_exempt
@@ -38,7 +26,17 @@ def live(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def ready(request: HttpRequest) -> JsonResponse:
-    ok, detail = _database_ready()
-    if ok:
+    results = run_checks(READINESS_CHECKS)
+    if overall_status(results) == "healthy":
         return JsonResponse({"status": "ready"})
-    return JsonResponse({"status": "not_ready", "checks": {"database": detail}}, status=503)
+    return JsonResponse({"status": "not_ready", "checks": results_as_dict(results)}, status=503)
+
+
+@csrf_exempt
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    results = run_checks()
+    status = overall_status(results)
+    body = {"status": status, "checks": results_as_dict(results), "backends": backends_info()}
+    return JsonResponse(body, status=503 if status == "unhealthy" else 200)

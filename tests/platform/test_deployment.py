@@ -380,3 +380,31 @@ def test_k8s_config_is_strings_and_secrets_stay_out() -> None:
         sources = _container(_k8s("Deployment", name))["envFrom"]
         assert {"secretRef": {"name": "collabhub-secrets"}} in sources, name
         assert {"configMapRef": {"name": "collabhub-config"}} in sources, name
+
+
+@pytest.mark.django_db
+def test_every_http_probe_path_is_served_by_the_app() -> None:
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    paths = {
+        container[probe]["httpGet"]["path"]
+        for kind, docs in _all_k8s_documents()
+        if kind == "Deployment"
+        for container in [_container(docs)]
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe")
+        if "httpGet" in container.get(probe, {})
+    }
+
+    assert {"/live/", "/ready/"} <= paths
+    for path in paths:
+        assert client.get(path).status_code == 200, path
+
+
+def _all_k8s_documents() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (doc["kind"], doc)
+        for path in sorted((ROOT / "deploy" / "k8s").glob("*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc
+    ]

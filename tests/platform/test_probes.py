@@ -1,6 +1,21 @@
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
+from django.conf import settings
+from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
-from django.test import Client
+from django.test import Client, override_settings
+
+from observability import health
+from observability.backends import backends_info
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +37,130 @@ def test_ready_when_database_answers_and_migrations_are_applied(client: Client) 
     assert response.json() == {"status": "ready"}
 
 
+@pytest.mark.django_db(transaction=True)  # the checks run on their own connections
 def test_not_ready_while_a_migration_is_pending(client: Client) -> None:
-    MigrationRecorder.Migration.objects.filter(app="startups").order_by("-id").first().delete()
-
-    response = client.get("/ready/")
+    recorder = MigrationRecorder(connection)
+    latest = recorder.Migration.objects.filter(app="startups").order_by("-id").first()
+    latest.delete()
+    try:
+        response = client.get("/ready/")
+    finally:
+        recorder.record_applied(latest.app, latest.name)
 
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "not_ready"
-    assert "1 migrations not applied" in body["checks"]["database"]
+    assert body["checks"]["migrations"]["status"] == "error"
+    assert "1 migrations not applied" in body["checks"]["migrations"]["error"]
+    assert client.get("/ready/").status_code == 200
 
 
 def test_probes_need_no_auth_and_are_not_throttled(client: Client) -> None:
     statuses = {client.get("/live/").status_code for _ in range(700)}
 
     assert statuses == {200}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_health_reports_every_check_and_the_backends(client: Client) -> None:
+    response = client.get("/health/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy"
+    expected = {"database", "migrations", "cache", "channel_layer"}
+    if settings.CELERY_BROKER_URL:
+        expected.add("celery_broker")
+    assert set(body["checks"]) == expected
+    for check in body["checks"].values():
+        assert check["status"] == "ok"
+        assert check["error"] is None
+        assert check["latency_ms"] >= 0
+    assert body["backends"] == backends_info()
+
+
+def test_health_is_degraded_when_redis_is_configured_but_down(client: Client) -> None:
+    dead = f"redis://127.0.0.1:{closed_port()}/0"
+    with override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": dead,
+                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+            }
+        },
+        CHANNEL_LAYERS={
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [dead]},
+            }
+        },
+        CELERY_BROKER_URL=dead,
+    ):
+        started = time.monotonic()
+        response = client.get("/health/")
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    for name in ("cache", "channel_layer", "celery_broker"):
+        assert body["checks"][name]["status"] == "degraded", name
+        assert body["checks"][name]["error"], name
+    assert body["checks"]["database"]["status"] == "ok"
+    assert elapsed < settings.HEALTH_CHECK_TIMEOUT + 2
+
+
+def test_a_hung_check_is_cut_off_at_the_timeout(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "HEALTH_CHECK_TIMEOUT", 0.5)
+    monkeypatch.setitem(health._checks, "hung", health.HealthCheck(lambda: time.sleep(3), True))
+
+    started = time.monotonic()
+    response = client.get("/health/")
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unhealthy"
+    assert body["checks"]["hung"] == {
+        "status": "error",
+        "latency_ms": 500.0,
+        "error": "timed out after 0.5s",
+    }
+    assert elapsed < 2
+
+
+def test_unreachable_database_is_unhealthy_while_live_stays_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    script = (
+        "import json, django; django.setup(); from django.test import Client; c = Client(); "
+        "print(json.dumps([c.get(p).status_code for p in ('/live/', '/ready/', '/health/')]))"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CELERY_BROKER_URL"}},
+        "DJANGO_SETTINGS_MODULE": "collabhub.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": f"postgres://nobody@127.0.0.1:{closed_port()}/none",
+        "HEALTH_CHECK_TIMEOUT": "3",
+    }
+
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [200, 503, 503]
+    assert time.monotonic() - started < 30
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
