@@ -35,4 +35,4 @@ EXPOSE 8000
 
 # Shell form via sh -c so GUNICORN_WORKERS is read at start-up; exec hands PID 1 to gunicorn
 # so it receives SIGTERM directly and shuts down gracefully.
-CMD ["sh", "-c", "exec gunicorn collabhub.wsgi:application --bind 0.0.0.0:8000 --workers ${GUNICORN_WORKERS:-4} --access-logfile -"]
+CMD ["sh", "-c", "exec gunicorn collabhub.wsgi:application --bind 0.0.0.0:8000 --workers ${GUNICORN_WORKERS:-4}"]

@@ -1,5 +1,19 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
+from django.utils import timezone
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
+
+    def ready(self) -> None:
+        from accounts.models import User
+        from observability.metrics import business_metric_register
+
+        def active_users_24h() -> int:
+            since = timezone.now() - timedelta(hours=24)
+            return User.objects.filter(is_active=True, last_login__gte=since).count()
+
+        business_metric_register("users", User.objects.count, "Registered users.")
+        business_metric_register("active_users_24h", active_users_24h, "Users seen in 24 h.")

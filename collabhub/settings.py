@@ -257,6 +257,9 @@ if not DEBUG:
 # Each health check (database, cache, channel layer, broker …) gives up after this long.
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
 
+# When set, /metrics/ requires it as a bearer token.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # --- Logging --------------------------------------------------------------------------
 # One JSON object per line (python-json-logger), each with a UTC ISO 8601 timestamp and the
 # request ID. LOG_FILE adds a size-rotated file and an errors-only file beside it.

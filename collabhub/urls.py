@@ -13,6 +13,7 @@ urlpatterns = [
     path("live/", probes.live, name="live"),
     path("ready/", probes.ready, name="ready"),
     path("health/", probes.health, name="health"),
+    path("metrics/", probes.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

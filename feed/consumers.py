@@ -8,6 +8,8 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from observability.metrics import WEBSOCKETS
+
 CLOSE_UNAUTHENTICATED = 4401
 
 
@@ -26,10 +28,12 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        WEBSOCKETS.inc()
 
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            WEBSOCKETS.dec()
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:

@@ -21,6 +21,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from kombu import Connection
 
+from observability.metrics import HEALTH
+
 OK, DEGRADED, ERROR = "ok", "degraded", "error"
 
 
@@ -124,6 +126,7 @@ def run_checks(names: list[str] | None = None) -> dict[str, CheckResult]:
         results[name] = CheckResult(
             status=OK if error is None else failed, latency_ms=round(latency_ms, 2), error=error
         )
+        HEALTH.labels(check=name).set(1 if error is None else 0)
     return results
 
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from observability.context import request_id_from_header, request_id_var
+from observability.metrics import IN_PROGRESS, LATENCY, REQUESTS
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -44,16 +45,24 @@ class RequestIDMiddleware:
         request_id = request_id_from_header(request.headers.get(REQUEST_ID_HEADER))
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
+        IN_PROGRESS.inc()
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
-            self._log_access(request, response, (time.perf_counter() - started) * 1000)
+            self._record(request, response, time.perf_counter() - started)
         finally:
+            IN_PROGRESS.dec()
             request_id_var.reset(token)
         return response
 
-    def _log_access(self, request: HttpRequest, response: HttpResponse, duration_ms: float) -> None:
+    def _record(self, request: HttpRequest, response: HttpResponse, seconds: float) -> None:
+        """The access log line and the request metrics."""
         match = request.resolver_match
+        route = route_template(match.route) if match is not None else None
+        # Unmatched paths share one label: raw paths would make unbounded series.
+        REQUESTS.labels(request.method, route or "<unmatched>", response.status_code).inc()
+        LATENCY.labels(route or "<unmatched>").observe(seconds)
+        duration_ms = seconds * 1000
         user = getattr(request, "user", None)
         slow = duration_ms > settings.SLOW_REQUEST_MS
         access_logger.log(
@@ -63,7 +72,7 @@ class RequestIDMiddleware:
                 "user_id": user.pk if user is not None and user.is_authenticated else None,
                 "method": request.method,
                 "path": request.path,
-                "route": route_template(match.route) if match is not None else None,
+                "route": route,
                 "status_code": response.status_code,
                 "duration_ms": round(duration_ms, 2),
                 "remote_addr": client_address(request),

@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class StartupsConfig(AppConfig):
     name = "startups"
+
+    def ready(self) -> None:
+        from observability.metrics import business_metric_register
+        from startups.models import Application, Opportunity, Startup
+
+        business_metric_register("startups", Startup.objects.count, "Startups.")
+        business_metric_register("opportunities", Opportunity.objects.count, "Opportunities.")
+        business_metric_register("applications", Application.objects.count, "Applications.")

@@ -17,6 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from collabhub.exceptions import ApplicationError
 from observability.context import request_id_get
+from observability.metrics import exception_record
 
 logger = logging.getLogger("collabhub.api")
 
@@ -66,6 +67,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.error("unhandled error in API view", exc_info=exc)
+        exception_record(exc)
         response = Response(
             error_body("server_error", "An unexpected error occurred."),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,

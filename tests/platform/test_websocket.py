@@ -5,6 +5,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from prometheus_client import REGISTRY
 
 from collabhub.asgi import application
 from feed.consumers import CLOSE_UNAUTHENTICATED, user_group
@@ -46,11 +47,17 @@ async def test_foreign_origin_is_refused() -> None:
     assert connected is False
 
 
+def open_sockets() -> float:
+    return REGISTRY.get_sample_value("collabhub_websocket_connections") or 0.0
+
+
 async def test_signed_in_socket_answers_ping_and_receives_group_pushes() -> None:
     headers, user_id = await database_sync_to_async(session_headers)()
+    before = open_sockets()
     communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
     connected, _ = await communicator.connect()
     assert connected is True
+    assert open_sockets() == before + 1
 
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from() == {"type": "pong"}
@@ -67,6 +74,7 @@ async def test_signed_in_socket_answers_ping_and_receives_group_pushes() -> None
     reply = await communicator.receive_json_from()
     assert reply == {"type": "error", "data": {"code": "invalid_json"}}
     await communicator.disconnect()
+    assert open_sockets() == before
 
 
 async def test_disconnected_socket_leaves_the_user_group() -> None:
