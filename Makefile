@@ -39,6 +39,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/middleware.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache staticfiles
