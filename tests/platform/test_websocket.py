@@ -1,5 +1,7 @@
 """The real ASGI application: the socket is authenticated and joined to the user's group."""
 
+import logging
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -92,3 +94,34 @@ async def test_disconnected_socket_leaves_the_user_group() -> None:
     if hasattr(layer, "groups"):  # the in-memory layer exposes its membership
         assert len(layer.groups.get(user_group(user_id), {})) == 1
     await second.disconnect()
+
+
+async def test_each_connection_has_an_id_on_every_log_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    headers, user_id = await database_sync_to_async(session_headers)()
+    caplog.set_level(logging.INFO, logger="collabhub.websocket")
+    first = WebsocketCommunicator(application, "/ws/", headers=headers)
+    second = WebsocketCommunicator(application, "/ws/", headers=headers)
+    await first.connect()
+    await second.connect()
+
+    await first.send_json_to({"type": "ping"})
+    await first.receive_json_from()
+    await first.disconnect()
+    await second.disconnect()
+
+    records = [r for r in caplog.records if r.name == "collabhub.websocket"]
+    messages = [r.getMessage() for r in records]
+    assert messages.count("websocket connected") == 2
+    assert "websocket message" in messages
+    assert messages.count("websocket disconnected") == 2
+    ids = {r.request_id for r in records}
+    assert len(ids) == 2 and all(i.startswith("ws-") for i in ids)
+    first_id = next(r.request_id for r in records if r.getMessage() == "websocket message")
+    assert [r.getMessage() for r in records if r.request_id == first_id] == [
+        "websocket connected",
+        "websocket message",
+        "websocket disconnected",
+    ]
+    assert {r.user_id for r in records} == {user_id}
