@@ -13,4 +13,6 @@ class ObservabilityConfig(AppConfig):
         from observability.health import register_default_checks
 
         register_default_checks()
+        import observability.tasks  # noqa: F401  (connects the Celery signal handlers)
+
         logger.info("backends selected", extra={"backends": backends_info()})

@@ -1,3 +1,6 @@
+import io
+import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 
@@ -83,3 +86,21 @@ def startup(founder: User):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def opportunity(startup):  # type: ignore[no-untyped-def]
     return OpportunityFactory(startup=startup, title="Senior Django Engineer", skills=["python"])
+
+
+Lines = Callable[[], list[dict]]
+
+
+@pytest.fixture
+def log_lines() -> Iterator[Lines]:
+    """What the configured console handler (JSON formatter + filters) writes, parsed."""
+    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in buffer.getvalue().splitlines()]
+
+    yield lines
+    handler.setStream(previous)

@@ -1,12 +1,10 @@
 """Every log line is one JSON object carrying the request ID; secrets never reach a log."""
 
-import io
 import json
 import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,26 +13,11 @@ from rest_framework.test import APIClient
 
 from startups import selectors
 from tests.accounts.factories import UserFactory
+from tests.conftest import Lines
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-Lines = Callable[[], list[dict]]
-
-
-@pytest.fixture
-def log_lines() -> Iterator[Lines]:
-    """What the configured console handler (JSON formatter + filters) writes, parsed."""
-    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
-    assert isinstance(handler, logging.StreamHandler)
-    buffer = io.StringIO()
-    previous = handler.setStream(buffer)
-
-    def lines() -> list[dict]:
-        return [json.loads(line) for line in buffer.getvalue().splitlines()]
-
-    yield lines
-    handler.setStream(previous)
 
 
 def access_lines(lines: list[dict]) -> list[dict]:
