@@ -2,9 +2,6 @@
 
 import json
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,10 +11,9 @@ from rest_framework.test import APIClient
 from startups import selectors
 from tests.accounts.factories import UserFactory
 from tests.conftest import Lines
+from tests.support import process_env, run_python
 
 pytestmark = pytest.mark.django_db
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def access_lines(lines: list[dict]) -> list[dict]:
@@ -171,22 +167,9 @@ def test_log_file_adds_rotating_files_with_errors_apart(tmp_path: Path) -> None:
         "logging.getLogger('collabhub.t').info('hello info'); "
         "logging.getLogger('collabhub.t').error('hello error')"
     )
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
-        "DJANGO_SETTINGS_MODULE": "collabhub.settings",
-        "DEBUG": "1",
-        "LOG_FILE": str(log_file),
-        "SQLITE_PATH": str(tmp_path / "db"),
-    }
+    env = process_env(DEBUG="1", LOG_FILE=str(log_file), SQLITE_PATH=str(tmp_path / "db"))
 
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python(script, env)
 
     assert result.returncode == 0, result.stderr
     main = [json.loads(line)["message"] for line in log_file.read_text().splitlines()]

@@ -1,6 +1,5 @@
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,8 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.accounts.factories import UserFactory
 from tests.startups.factories import ApplicationFactory
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT, free_port, process_env
 
 pytestmark = pytest.mark.django_db
 
@@ -96,16 +94,14 @@ def test_metrics_token_is_required_when_set(client: Client, settings) -> None:  
 def test_series_add_up_across_gunicorn_workers(tmp_path: Path) -> None:
     """Two real gunicorn workers in multiprocess mode: /metrics/ counts both workers' requests."""
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
-        "DJANGO_SETTINGS_MODULE": "collabhub.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "metrics-test-" + "x" * 40,
-        "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
-        "THROTTLE_ANON": "100000/min",
-        "THROTTLE_USER": "100000/min",
-    }
+    env = process_env(
+        DEBUG="0",
+        SECRET_KEY="metrics-test-" + "x" * 40,
+        SQLITE_PATH=str(tmp_path / "db.sqlite3"),
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
+        THROTTLE_ANON="100000/min",
+        THROTTLE_USER="100000/min",
+    )
     migrate = [sys.executable, "manage.py", "migrate", "--no-input"]
     subprocess.run(migrate, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
     server = subprocess.Popen(
@@ -141,12 +137,6 @@ def test_series_add_up_across_gunicorn_workers(tmp_path: Path) -> None:
     assert total == 80
     written = list((tmp_path / "prometheus").glob("counter_*.db"))
     assert len(written) == 2, "each worker keeps its own file; /metrics/ adds them up"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_up(url: str) -> None:

@@ -1,10 +1,5 @@
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -14,8 +9,7 @@ from django.test import Client, override_settings
 
 from observability import health
 from observability.backends import backends_info
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import free_port, process_env, run_python
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +74,7 @@ def test_health_reports_every_check_and_the_backends(client: Client) -> None:
 
 
 def test_health_is_degraded_when_redis_is_configured_but_down(client: Client) -> None:
-    dead = f"redis://127.0.0.1:{closed_port()}/0"
+    dead = f"redis://127.0.0.1:{free_port()}/0"
     with override_settings(
         CACHES={
             "default": {
@@ -137,30 +131,15 @@ def test_unreachable_database_is_unhealthy_while_live_stays_up(tmp_path) -> None
         "import json, django; django.setup(); from django.test import Client; c = Client(); "
         "print(json.dumps([c.get(p).status_code for p in ('/live/', '/ready/', '/health/')]))"
     )
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CELERY_BROKER_URL"}},
-        "DJANGO_SETTINGS_MODULE": "collabhub.settings",
-        "DEBUG": "1",
-        "DATABASE_URL": f"postgres://nobody@127.0.0.1:{closed_port()}/none",
-        "HEALTH_CHECK_TIMEOUT": "3",
-    }
+    env = process_env(
+        DEBUG="1",
+        DATABASE_URL=f"postgres://nobody@127.0.0.1:{free_port()}/none",
+        HEALTH_CHECK_TIMEOUT="3",
+    )
 
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python(script, env)
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [200, 503, 503]
     assert time.monotonic() - started < 30
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -1,13 +1,10 @@
 """The settings module picks its backends from the environment, in a fresh process each."""
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG")
+from tests.support import process_env, run_python
 
 PROBE = """
 import json, django
@@ -32,14 +29,7 @@ print(json.dumps({
 
 
 def run_settings(tmp_path: Path, **env_vars: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
-    env.update(
-        {"DJANGO_SETTINGS_MODULE": "collabhub.settings", "SQLITE_PATH": str(tmp_path / "db")}
-    )
-    env.update(env_vars)
-    return subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    return run_python(PROBE, process_env(SQLITE_PATH=str(tmp_path / "db"), **env_vars))
 
 
 def probe(tmp_path: Path, **env_vars: str) -> dict:
