@@ -118,7 +118,7 @@ REDIS_AVAILABLE = bool(REDIS_URL)
 if REDIS_AVAILABLE:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "observability.cache.RedisCache",  # django-redis, counting hits
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "collabhub",
             "OPTIONS": {
@@ -136,7 +136,7 @@ if REDIS_AVAILABLE:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "observability.cache.LocMemCache"}}  # counts hits
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -259,6 +259,8 @@ HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
 
 # When set, /metrics/ requires it as a bearer token.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A Celery worker serves its own series (tasks by name and outcome) on this port; 0: off.
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
 
 # --- Logging --------------------------------------------------------------------------
 # One JSON object per line (python-json-logger), each with a UTC ISO 8601 timestamp and the

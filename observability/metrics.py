@@ -41,11 +41,38 @@ EXCEPTIONS = Counter("collabhub_http_exceptions_total", "Unhandled exceptions.",
 WEBSOCKETS = Gauge(
     "collabhub_websocket_connections", "Open WebSocket connections.", multiprocess_mode="livesum"
 )
+CACHE_REQUESTS = Counter(
+    "collabhub_cache_requests_total", "Cache reads, by result (hit or miss).", ["result"]
+)
+CELERY_TASKS = Counter(
+    "collabhub_celery_tasks_total",
+    "Celery tasks run in this process, by task name and outcome.",
+    ["task", "outcome"],
+)
+CELERY_TASK_DURATION = Histogram(
+    "collabhub_celery_task_duration_seconds",
+    "Celery task run time, by task name.",
+    ["task"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300),
+)
 HEALTH = Gauge(
     "collabhub_health_check_status",
     "Last result of each health check: 1 ok, 0 failing.",
     ["check"],
     multiprocess_mode="mostrecent",
+)
+
+
+SERIES = (
+    REQUESTS,
+    LATENCY,
+    IN_PROGRESS,
+    EXCEPTIONS,
+    WEBSOCKETS,
+    CACHE_REQUESTS,
+    CELERY_TASKS,
+    CELERY_TASK_DURATION,
+    HEALTH,
 )
 
 
@@ -79,13 +106,20 @@ class BusinessCollector(Collector):
             yield GaugeMetricFamily(f"collabhub_{name}", _business[name][1], value=value)
 
 
-def exposition() -> bytes:
-    """The Prometheus text exposition of every series (all workers in multiprocess mode)."""
+def registry(*, business: bool = True) -> CollectorRegistry:
+    """Every series of this process (of all its workers in multiprocess mode), and the business
+    gauges unless ``business`` is false (a Celery worker's endpoint leaves them to the web)."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
-        for collector in (REQUESTS, LATENCY, IN_PROGRESS, EXCEPTIONS, WEBSOCKETS, HEALTH):
+        for collector in SERIES:
             registry.register(collector)
-    registry.register(BusinessCollector())
-    return generate_latest(registry)
+    if business:
+        registry.register(BusinessCollector())
+    return registry
+
+
+def exposition() -> bytes:
+    """The Prometheus text exposition of every series, business gauges included."""
+    return generate_latest(registry())

@@ -1,17 +1,26 @@
-"""Celery: the request ID travels with every task published during a request.
+"""Celery: the request ID travels with every task, and every task run is counted.
 
 ``before_task_publish`` puts the current ID in the message headers; the worker sets it in the
-context variable for the task's run, so every log line of the task carries it.
+context variable for the task's run, so every log line of the task carries it. Each run adds to
+``collabhub_celery_tasks_total`` by task name and outcome (success, failure, retry …) and to
+the duration histogram. A worker started with ``CELERY_METRICS_PORT`` serves those series on
+that port (with ``PROMETHEUS_MULTIPROC_DIR``, all its pool processes added up).
 """
 
+import logging
+import time
 from typing import Any
 
-from celery.signals import before_task_publish, task_postrun, task_prerun
+from celery.signals import before_task_publish, task_postrun, task_prerun, worker_ready
+from django.conf import settings
+from prometheus_client import start_http_server
 
+from observability import metrics
 from observability.context import request_id_get, request_id_var
 
 HEADER = "request_id"
-_tokens: dict[str, Any] = {}
+logger = logging.getLogger("collabhub.metrics")
+_runs: dict[str, tuple[Any, float]] = {}
 
 
 @before_task_publish.connect
@@ -22,14 +31,29 @@ def _add_request_id(headers: dict[str, Any] | None = None, **kwargs: Any) -> Non
 
 
 @task_prerun.connect
-def _enter_request_id(task_id: str, task: Any, **kwargs: Any) -> None:
+def _task_started(task_id: str, task: Any, **kwargs: Any) -> None:
     request_id = getattr(task.request, HEADER, None) or (task.request.headers or {}).get(HEADER)
-    if request_id:
-        _tokens[task_id] = request_id_var.set(request_id)
+    token = request_id_var.set(request_id) if request_id else None
+    _runs[task_id] = (token, time.perf_counter())
 
 
 @task_postrun.connect
-def _leave_request_id(task_id: str, **kwargs: Any) -> None:
-    token = _tokens.pop(task_id, None)
+def _task_finished(task_id: str, task: Any, state: str | None = None, **kwargs: Any) -> None:
+    token, started = _runs.pop(task_id, (None, None))
+    if started is not None:
+        metrics.CELERY_TASK_DURATION.labels(task=task.name).observe(time.perf_counter() - started)
+    metrics.CELERY_TASKS.labels(task=task.name, outcome=(state or "unknown").lower()).inc()
     if token is not None:
         request_id_var.reset(token)
+
+
+@worker_ready.connect
+def metrics_serve(**kwargs: Any) -> Any:
+    """Serve this worker's series for Prometheus when ``CELERY_METRICS_PORT`` is set; the
+    server is returned (to be shut down by whoever started it outside a worker)."""
+    port = settings.CELERY_METRICS_PORT
+    if not port:
+        return None
+    server, _ = start_http_server(port, registry=metrics.registry(business=False))
+    logger.info("celery metrics served", extra={"port": port})
+    return server

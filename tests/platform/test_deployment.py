@@ -350,8 +350,12 @@ def test_k8s_web_probes() -> None:
     container = _container(_k8s("Deployment", "collabhub-web"))
     assert container["livenessProbe"]["httpGet"]["path"] == "/live/"
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready/"
+    # A slow start is covered by the startup probe, not by a lax liveness probe.
+    startup = container["startupProbe"]
+    assert startup["httpGet"]["path"] == "/live/"
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 60
     ports = {p.get("name"): p["containerPort"] for p in container["ports"]}
-    for probe in ("livenessProbe", "readinessProbe"):
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         port = container[probe]["httpGet"]["port"]
         assert ports.get(port, port) == 8000
         # Django rejects a Host not in ALLOWED_HOSTS; kubelet would send the pod IP.
@@ -363,7 +367,8 @@ def test_k8s_web_probes() -> None:
 def test_k8s_commands_match_compose() -> None:
     realtime = _container(_k8s("Deployment", "collabhub-realtime"))
     assert "collabhub.asgi:application" in realtime["command"]
-    assert realtime["livenessProbe"]["tcpSocket"] and realtime["readinessProbe"]["tcpSocket"]
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert realtime[probe]["tcpSocket"], probe
     for name, role in (("collabhub-worker", "worker"), ("collabhub-beat", "beat")):
         argv = _container(_k8s("Deployment", name))["command"]
         assert argv[0] == "celery" and _celery_app_option(argv) == "collabhub" and role in argv
@@ -380,6 +385,26 @@ def test_k8s_config_is_strings_and_secrets_stay_out() -> None:
         sources = _container(_k8s("Deployment", name))["envFrom"]
         assert {"secretRef": {"name": "collabhub-secrets"}} in sources, name
         assert {"configMapRef": {"name": "collabhub-config"}} in sources, name
+
+
+def test_k8s_secret_example_has_every_key_and_no_real_value() -> None:
+    secret = _k8s("Secret", "collabhub-secrets")
+    values = secret["stringData"]
+    assert {"SECRET_KEY", "DATABASE_URL", "REDIS_URL"} <= set(values)
+    assert "replace" in values["SECRET_KEY"]
+    assert "replace-me" in values["DATABASE_URL"]
+
+
+def test_k8s_worker_metrics_are_scraped_where_the_worker_serves_them() -> None:
+    worker = _k8s("Deployment", "collabhub-worker")
+    container = _container(worker)
+    env = {item["name"]: item["value"] for item in container["env"]}
+    annotations = worker["spec"]["template"]["metadata"]["annotations"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert int(annotations["prometheus.io/port"]) == int(env["CELERY_METRICS_PORT"])
+    assert ports["metrics"] == int(env["CELERY_METRICS_PORT"])
+    assert env["PROMETHEUS_MULTIPROC_DIR"], "a prefork pool needs multiprocess mode"
 
 
 @pytest.mark.django_db

@@ -148,3 +148,21 @@ def wait_until_up(url: str) -> None:
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"{url} did not come up")
+
+
+def test_cache_hits_and_misses_are_counted(client: Client) -> None:
+    from django.core.cache import cache
+
+    hit, miss = (("collabhub_cache_requests_total", (("result", r),)) for r in ("hit", "miss"))
+    before = scrape(client)
+    cache.get("metrics-test-absent")
+    cache.set("metrics-test-present", 0)  # a falsy value is still a hit
+    assert cache.get("metrics-test-present", "default") == 0
+    assert cache.get_many(["metrics-test-present", "metrics-test-absent"]) == {
+        "metrics-test-present": 0
+    }
+    after = scrape(client)
+
+    # Each scrape runs no cache reads of its own, but requests (throttling) may: at least ours.
+    assert after[hit] - before.get(hit, 0) >= 2
+    assert after[miss] - before.get(miss, 0) >= 2

@@ -60,7 +60,7 @@ def test_embedded_defaults_need_no_services(tmp_path: Path) -> None:
 def test_redis_url_switches_cache_channels_and_broker(tmp_path: Path) -> None:
     config = probe(tmp_path, DEBUG="1", REDIS_URL="redis://127.0.0.1:6399/0")
 
-    assert config["cache"] == "django_redis.cache.RedisCache"
+    assert config["cache"] == "observability.cache.RedisCache"  # django-redis, counted
     assert config["cache_options"]["SOCKET_TIMEOUT"] <= 2
     assert config["cache_options"]["SOCKET_CONNECT_TIMEOUT"] <= 2
     assert config["channel_layer"] == "channels_redis.core.RedisChannelLayer"

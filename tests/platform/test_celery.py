@@ -1,0 +1,129 @@
+"""Tasks in a real Celery worker: they run with the publishing request's ID, and each run is
+counted by name and outcome, served by the worker's own metrics endpoint."""
+
+import logging
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from prometheus_client.parser import text_string_to_metric_families
+
+from collabhub.celery import app
+from observability import metrics
+from observability.context import request_id_get, request_id_var
+from observability.tasks import metrics_serve
+from tests.conftest import Lines
+from tests.support import free_port
+
+task_logger = logging.getLogger("collabhub.tasks.test")
+
+
+@app.task(name="tests.echo_request_id")
+def echo_request_id() -> str | None:
+    task_logger.info("task ran")
+    return request_id_get()
+
+
+@app.task(name="tests.fail")
+def fail() -> None:
+    raise ValueError("this task fails")
+
+
+@pytest.fixture
+def worker() -> Iterator[None]:
+    # Redis: this xdist worker's own database (as for the cache), so workers never share queues.
+    broker = settings.CACHES["default"]["LOCATION"] if settings.REDIS_AVAILABLE else "memory://"
+    previous = dict(app.conf)
+    app.conf.update(
+        task_always_eager=False,
+        broker_url=broker,
+        result_backend="cache+memory://",
+        task_acks_late=False,
+    )
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield
+    finally:
+        app.conf.update(
+            {k: previous[k] for k in ("task_always_eager", "broker_url", "result_backend")}
+        )
+        app.conf.update(task_acks_late=previous["task_acks_late"])
+
+
+def test_task_carries_the_publishing_request_id(worker: None, log_lines: Lines) -> None:
+    token = request_id_var.set("req-from-http-7")
+    try:
+        result = echo_request_id.delay()
+    finally:
+        request_id_var.reset(token)
+
+    assert result.get(timeout=20) == "req-from-http-7"
+    [line] = [line for line in log_lines() if line["message"] == "task ran"]
+    assert line["request_id"] == "req-from-http-7"
+    assert line["logger"] == "collabhub.tasks.test"
+
+
+def tasks_run(task: str, outcome: str) -> float:
+    labels = {"task": task, "outcome": outcome}
+    return metrics.registry().get_sample_value("collabhub_celery_tasks_total", labels) or 0.0
+
+
+def wait_for(predicate, timeout: float = 10) -> bool:  # type: ignore[no-untyped-def]
+    # The worker counts a run just after it stores the result, so the count may lag a moment.
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_task_runs_are_counted_by_name_and_outcome(worker: None) -> None:
+    ok_before = tasks_run("tests.echo_request_id", "success")
+    failed_before = tasks_run("tests.fail", "failure")
+
+    echo_request_id.delay().get(timeout=20)
+    echo_request_id.delay().get(timeout=20)
+    with pytest.raises(ValueError):
+        fail.delay().get(timeout=20)
+
+    assert wait_for(lambda: tasks_run("tests.echo_request_id", "success") == ok_before + 2)
+    assert wait_for(lambda: tasks_run("tests.fail", "failure") == failed_before + 1)
+    assert tasks_run("tests.fail", "success") == 0
+    duration = metrics.registry().get_sample_value(
+        "collabhub_celery_task_duration_seconds_count", {"task": "tests.fail"}
+    )
+    assert duration and duration >= 1
+
+
+def test_worker_serves_its_series_on_the_metrics_port(worker: None, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CELERY_METRICS_PORT = free_port()
+    server = metrics_serve()
+    try:
+        fail.delay().get(timeout=20, propagate=False)
+        assert wait_for(lambda: tasks_run("tests.fail", "failure") >= 1)
+        url = f"http://127.0.0.1:{settings.CELERY_METRICS_PORT}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            text = response.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert (
+        samples[("collabhub_celery_tasks_total", (("outcome", "failure"), ("task", "tests.fail")))]
+        >= 1
+    )
+    assert not any(name == "collabhub_users" for name, _ in samples), "business gauges: web only"
+
+
+def test_worker_serves_nothing_without_a_metrics_port(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CELERY_METRICS_PORT = 0
+    assert metrics_serve() is None
