@@ -17,6 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import selectors, services
 from accounts.filters import UserFilter
 from accounts.models import User
+from accounts.search import PEOPLE
 from accounts.serializers import (
     PasswordChangeInputSerializer,
     ProfileUpdateInputSerializer,
@@ -27,6 +28,7 @@ from accounts.serializers import (
     UserSerializer,
 )
 from collabhub.api.schema import conflict_response
+from collabhub.api.search import SearchListMixin
 from collabhub.api.utils import request_user, validate_input
 
 
@@ -134,8 +136,9 @@ class PasswordChangeApi(AuthThrottleMixin, APIView):
 
 
 @extend_schema(tags=["users"])
-class UserViewSet(viewsets.ReadOnlyModelViewSet):
+class UserViewSet(SearchListMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = UserSerializer
+    search_index = PEOPLE
     queryset = User.objects.none()
     filterset_class = UserFilter
     ordering_fields = ["date_joined", "name"]

@@ -9,7 +9,10 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.models import User
+        from collabhub.search import invalidate_on_write
         from observability.metrics import business_metric_register
+
+        invalidate_on_write(User, ignore_fields=frozenset({"last_login", "password"}))
 
         def active_users_24h() -> int:
             since = timezone.now() - timedelta(hours=24)

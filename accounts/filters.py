@@ -5,6 +5,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from accounts.models import Role, User, skill_normalise
+from collabhub.api.search import SearchQueryFilter
 
 MAX_FILTER_SKILLS = 10
 
@@ -36,7 +37,8 @@ class UserFilter(django_filters.FilterSet):
     skills = SkillsFilter(
         field_name="skills", help_text="Comma-separated skill names; all must match."
     )
+    search = SearchQueryFilter()
 
     class Meta:
         model = User
-        fields = ["role", "skills"]
+        fields = ["role", "skills", "search"]

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Industry, Role, Skill, User, skill_normalise
+from collabhub.api.search import SEARCH_RESULT_FIELDS, SearchResultSerializer
 
 MAX_SKILLS = 50
 
@@ -39,7 +40,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "role", "headline"]
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(SearchResultSerializer, serializers.ModelSerializer):  # type: ignore[type-arg]
     """A public profile. ``email`` is shown only to the user themself."""
 
     skills = skill_names_read_field()
@@ -58,6 +59,7 @@ class UserSerializer(serializers.ModelSerializer):
             "skills",
             "interests",
             "date_joined",
+            *SEARCH_RESULT_FIELDS,
         ]
 
     @extend_schema_field(serializers.EmailField(allow_null=True))

@@ -11,8 +11,9 @@ from rest_framework.response import Response
 from rest_framework.serializers import ValidationError
 
 from collabhub.api.schema import conflict_response
+from collabhub.api.search import SearchListMixin
 from collabhub.api.utils import request_user, validate_input
-from startups import selectors, services
+from startups import search, selectors, services
 from startups.filters import ApplicationFilter, OpportunityFilter, SaveFilter, StartupFilter
 from startups.models import Application, Opportunity, Save, Startup
 from startups.serializers import (
@@ -68,13 +69,14 @@ class SaveActionMixin:
     partial_update=extend_schema(request=StartupInputSerializer, responses=StartupSerializer),
 )
 @extend_schema(tags=["startups"])
-class StartupViewSet(ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet):
+class StartupViewSet(SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet):
     queryset = Startup.objects.none()
     serializer_class = StartupSerializer
     filterset_class = StartupFilter
     ordering_fields = ["created_at", "name"]
     http_method_names = WRITE_METHODS
     save_target = "startup"
+    search_index = search.STARTUPS
 
     def get_queryset(self) -> QuerySet[Startup]:
         return selectors.startup_list(viewer=self.request.user)
@@ -109,13 +111,16 @@ class StartupViewSet(ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSe
     ),
 )
 @extend_schema(tags=["opportunities"])
-class OpportunityViewSet(ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet):
+class OpportunityViewSet(
+    SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet
+):
     queryset = Opportunity.objects.none()
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilter
     ordering_fields = ["created_at", "title", "compensation_max"]
     http_method_names = WRITE_METHODS
     save_target = "opportunity"
+    search_index = search.OPPORTUNITIES
 
     def get_queryset(self) -> QuerySet[Opportunity]:
         return selectors.opportunity_list(viewer=self.request.user)

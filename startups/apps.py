@@ -5,8 +5,12 @@ class StartupsConfig(AppConfig):
     name = "startups"
 
     def ready(self) -> None:
+        from collabhub.search import invalidate_on_write
         from observability.metrics import business_metric_register
         from startups.models import Application, Opportunity, Startup
+
+        invalidate_on_write(Startup)
+        invalidate_on_write(Opportunity)
 
         business_metric_register("startups", Startup.objects.count, "Startups.")
         business_metric_register("opportunities", Opportunity.objects.count, "Opportunities.")

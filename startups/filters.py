@@ -1,9 +1,10 @@
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.filters import SkillsFilter
 from accounts.models import Industry
 from collabhub.api.filters import IdFilter
+from collabhub.api.search import SearchQueryFilter
 from startups.models import (
     Application,
     ApplicationStatus,
@@ -15,26 +16,6 @@ from startups.models import (
     Startup,
 )
 
-MAX_SEARCH_LENGTH = 200
-
-
-class SearchFilter(django_filters.CharFilter):
-    """A simple case-insensitive match on a few text fields (full-text search comes later)."""
-
-    def __init__(self, *, search_fields: tuple[str, ...], **kwargs: object) -> None:
-        kwargs.setdefault("max_length", MAX_SEARCH_LENGTH)
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.search_fields = search_fields
-
-    def filter(self, qs: QuerySet, value: str) -> QuerySet:  # type: ignore[type-arg]
-        value = value.replace("\x00", "").strip()
-        if not value:
-            return qs
-        condition = Q()
-        for field in self.search_fields:
-            condition |= Q(**{f"{field}__icontains": value})
-        return qs.filter(condition)
-
 
 class StartupFilter(django_filters.FilterSet):
     industry = django_filters.MultipleChoiceFilter(choices=Industry.choices)
@@ -43,7 +24,7 @@ class StartupFilter(django_filters.FilterSet):
     location = django_filters.CharFilter(lookup_expr="icontains", max_length=120)
     remote = django_filters.BooleanFilter(field_name="remote_friendly")
     owner = IdFilter(field_name="owner_id")
-    search = SearchFilter(search_fields=("name", "tagline", "description"))
+    search = SearchQueryFilter()
 
     class Meta:
         model = Startup
@@ -60,7 +41,7 @@ class OpportunityFilter(django_filters.FilterSet):
         method="filter_status",
         help_text="Defaults to `open`; `any` lists closed ones too.",
     )
-    search = SearchFilter(search_fields=("title", "description", "startup__name"))
+    search = SearchQueryFilter()
 
     class Meta:
         model = Opportunity

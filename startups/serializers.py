@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import Industry
 from accounts.serializers import UserSummarySerializer, skill_names_field, skill_names_read_field
+from collabhub.api.search import SEARCH_RESULT_FIELDS, SearchResultSerializer
 from startups.models import (
     Application,
     Opportunity,
@@ -24,7 +25,7 @@ class StartupSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "tagline", "industry", "stage"]
 
 
-class StartupSerializer(serializers.ModelSerializer):
+class StartupSerializer(SearchResultSerializer, serializers.ModelSerializer):  # type: ignore[type-arg]
     owner = UserSummarySerializer(read_only=True)
     skills = skill_names_read_field()
     open_opportunities_count = serializers.IntegerField(read_only=True)
@@ -55,6 +56,7 @@ class StartupSerializer(serializers.ModelSerializer):
             "is_saved",
             "created_at",
             "updated_at",
+            *SEARCH_RESULT_FIELDS,
         ]
 
 
@@ -93,7 +95,7 @@ class StartupInputSerializer(serializers.Serializer):
 # --- Opportunities ------------------------------------------------------------------------
 
 
-class OpportunitySerializer(serializers.ModelSerializer):
+class OpportunitySerializer(SearchResultSerializer, serializers.ModelSerializer):  # type: ignore[type-arg]
     startup = StartupSummarySerializer(read_only=True)
     skills = skill_names_read_field()
     is_saved = serializers.BooleanField(read_only=True)
@@ -119,6 +121,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "has_applied",
             "created_at",
             "updated_at",
+            *SEARCH_RESULT_FIELDS,
         ]
 
 

@@ -31,6 +31,7 @@ from django.utils.text import slugify
 
 from accounts.models import Industry, Role, Skill, User, skill_normalise
 from accounts.services import skills_resolve
+from collabhub import search
 from startups.management import demo_vocabulary as vocab
 from startups.models import (
     Application,
@@ -976,6 +977,8 @@ class Command(BaseCommand):
                     seed=seed, sizes=sizes, batch_size=batch_size, accounts=accounts, log=log
                 ).build()
             created["skills"] = Skill.objects.count() - skills_before
+            # bulk_create sends no signals: tell cached searches the data changed.
+            transaction.on_commit(search.invalidate)
         self._report(seed, present, created, new_accounts, time.monotonic() - started)
 
     def _report(

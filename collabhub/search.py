@@ -1,0 +1,786 @@
+"""Full-text search with the database's own indexes: PostgreSQL or SQLite, one behaviour.
+
+A ``SearchIndex`` describes what is searched in one table: weighted text columns (A: names,
+B: taglines, industries, skills, C: descriptions) and the column that is matched fuzzily
+(names). ``SearchIndexOperation`` (used in migrations) builds, for the database in use:
+
+* **PostgreSQL**: a ``search_vector`` tsvector column kept by a trigger (also fired when the
+  row's skills change), a GIN index on it, and a GIN trigram index (pg_trgm) on the name.
+* **SQLite**: an FTS5 external-content table over a view of the row (porter stemming, like
+  PostgreSQL's ``english`` configuration) and an FTS5 ``trigram`` table over the padded name,
+  both kept in sync by triggers. Without FTS5, nothing is built and search is a plain match.
+
+Queries are parsed once (``parse``: words, "quoted phrases", ``or``, ``-exclusion``; the last
+word is a prefix while it is being typed) and compiled to a ``tsquery`` or an FTS5 expression,
+so both backends read a query the same way and no input can be a syntax error. (We compile to
+``to_tsquery`` rather than calling ``websearch_to_tsquery`` because the latter cannot express
+the prefix match of the last word.)
+
+Ranking, the same on both: rows matching every word (``strict``) first, then rows holding the
+words as one phrase, then the weighted relevance (``ts_rank_cd`` / ``bm25`` with the same
+weights) blended with trigram word similarity of the name, then the id. The index finds and
+ranks at most ``CANDIDATES`` rows, so a very common word costs a bounded amount of work.
+"""
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from django.core.cache import cache as django_cache
+from django.db import DatabaseError, connection, migrations, transaction
+from django.db.backends.signals import connection_created
+from django.db.models import Model, Q, QuerySet, signals
+from django.dispatch import receiver
+
+logger = logging.getLogger("collabhub.search")
+
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 12
+CANDIDATES = 1000  # most rows a search ranks and returns (50 pages of 20)
+FUZZY_CANDIDATES = 50  # rows the trigram index proposes for each misspelt word
+FUZZY_MIN_LENGTH = 5  # words this long are matched fuzzily too
+FUZZY_THRESHOLD = 0.45  # trigram word similarity a fuzzy match needs
+FUZZY_WEIGHT = 0.6  # the fuzzy score's share of the blended relevance
+CACHE_SECONDS = 600
+CACHE_VERSION_KEY = "search:version"
+WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}  # PostgreSQL's ts_rank defaults
+MARK_START, MARK_END = "\ue000", "\ue001"  # snippet markers, turned into <mark> after escaping
+
+
+# --- what is indexed ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SkillsSource:
+    """A row's skills (an M2M through table), indexed as one text column."""
+
+    through: str  # e.g. "startups_opportunity_skills"
+    column: str  # the through table's FK to the indexed row, e.g. "opportunity_id"
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    table: str
+    columns: tuple[tuple[str, str], ...]  # (column, weight); "skills" means the SkillsSource
+    name_column: str  # matched fuzzily (trigrams) and shown when nothing else matched
+    skills: SkillsSource | None = None
+
+    @property
+    def view(self) -> str:
+        return f"{self.table}_search"
+
+    @property
+    def fts(self) -> str:
+        return f"{self.table}_fts"
+
+    @property
+    def trigram(self) -> str:
+        return f"{self.table}_trigram"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+    @property
+    def stored_columns(self) -> list[str]:
+        return [name for name in self.column_names if name != "skills"]
+
+
+# --- capabilities ---------------------------------------------------------------------------
+@cache
+def sqlite_fts5_available() -> bool:
+    import sqlite3
+
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute("CREATE VIRTUAL TABLE probe USING fts5(a, tokenize='trigram')")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        probe.close()
+
+
+def backend_info() -> dict[str, Any]:
+    if connection.vendor == "postgresql":
+        return {
+            "backend": "postgresql",
+            "fts_available": True,
+            "algorithms": [
+                "tsvector (name A; tagline, industry, skills B; description C) with a GIN index",
+                "to_tsquery: words, quoted phrases, or, -exclusion, prefix of the last word",
+                "ts_rank_cd ranking",
+                "pg_trgm word similarity on names (GIN trigram index)",
+                "ts_headline snippets",
+            ],
+        }
+    if sqlite_fts5_available():
+        return {
+            "backend": "sqlite",
+            "fts_available": True,
+            "algorithms": [
+                "FTS5 external-content index (porter stemming) kept by triggers",
+                "FTS5 queries: words, quoted phrases, OR, NOT, prefix of the last word",
+                "bm25 ranking with the PostgreSQL column weights",
+                "FTS5 trigram index on names for typo tolerance",
+                "FTS5 snippet()",
+            ],
+        }
+    return {
+        "backend": "sqlite",
+        "fts_available": False,
+        "algorithms": ["case-insensitive substring match (FTS5 is not available)"],
+    }
+
+
+# --- query parsing --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Term:
+    words: tuple[str, ...]  # more than one: a phrase
+    negated: bool = False
+    prefix: bool = False  # the last word, still being typed
+
+
+@dataclass
+class ParsedQuery:
+    clauses: list[list[Term]] = field(default_factory=list)  # OR of ANDs
+
+    @property
+    def positives(self) -> list[Term]:
+        return [t for clause in self.clauses for t in clause if not t.negated]
+
+    @property
+    def negatives(self) -> list[Term]:
+        return [t for clause in self.clauses for t in clause if t.negated]
+
+    @property
+    def words(self) -> list[str]:
+        return [word for term in self.positives for word in term.words]
+
+    def __bool__(self) -> bool:
+        return bool(self.positives)
+
+    def normalised(self) -> str:
+        def text(term: Term) -> str:
+            body = " ".join(term.words)
+            body = f'"{body}"' if len(term.words) > 1 else body
+            return ("-" if term.negated else "") + body + ("*" if term.prefix else "")
+
+        return " or ".join(" ".join(text(t) for t in clause) for clause in self.clauses)
+
+
+_CHUNK = re.compile(r'-?"[^"]*"?|\S+')
+_WORD = re.compile(r"\w+")
+
+
+def parse(query: str) -> ParsedQuery:
+    """Websearch-style syntax; anything that is not a word is ignored, never an error."""
+    query = query.replace("\x00", " ")[:MAX_QUERY_LENGTH]
+    clauses: list[list[Term]] = [[]]
+    count = 0
+    for match in _CHUNK.finditer(query):
+        chunk = match.group()
+        negated = chunk.startswith("-") and len(chunk) > 1
+        body = chunk[1:] if negated else chunk
+        if not negated and body.lower() == "or":
+            if clauses[-1]:
+                clauses.append([])
+            continue
+        words = tuple(word.lower() for word in _WORD.findall(body))[:MAX_TERMS]
+        if not words or count >= MAX_TERMS:
+            continue
+        count += 1
+        quoted = body.startswith('"')
+        typing = match.end() == len(query) and not quoted and not negated
+        clauses[-1].append(Term(words, negated=negated, prefix=typing and len(words) == 1))
+    parsed = ParsedQuery([clause for clause in clauses if any(not t.negated for t in clause)])
+    return parsed
+
+
+# --- query compilation ----------------------------------------------------------------------
+def _tsquery_term(term: Term) -> str:
+    body = " <-> ".join(f"'{word}'" for word in term.words)
+    body = f"{body}:*" if term.prefix else body
+    return f"!({body})" if term.negated else f"({body})"
+
+
+def _fts5_term(term: Term) -> str:
+    return '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "")
+
+
+@dataclass(frozen=True)
+class Compiled:
+    loose: str  # any positive term, no negative one: the candidates
+    strict: str  # every term of a clause (websearch semantics)
+    phrase: str | None  # all the words, in order, as one phrase
+
+
+def compile_tsquery(parsed: ParsedQuery) -> Compiled:
+    negatives = [_tsquery_term(t) for t in parsed.negatives]
+    exclude = "".join(f" & {n}" for n in negatives)
+    loose = "(" + " | ".join(_tsquery_term(t) for t in parsed.positives) + ")" + exclude
+    strict = " | ".join(
+        "(" + " & ".join(_tsquery_term(t) for t in clause) + ")" for clause in parsed.clauses
+    )
+    words = parsed.words
+    phrase = None
+    if len(words) > 1 and len(parsed.clauses) == 1:
+        last = parsed.positives[-1]
+        phrase = " <-> ".join(f"'{w}'" for w in words) + (":*" if last.prefix else "")
+        phrase += exclude
+    return Compiled(loose, strict, phrase)
+
+
+def compile_fts5(parsed: ParsedQuery) -> Compiled:
+    negatives = [_fts5_term(t) for t in parsed.negatives]
+    exclude = f" NOT ({' OR '.join(negatives)})" if negatives else ""
+    loose = "(" + " OR ".join(_fts5_term(t) for t in parsed.positives) + ")" + exclude
+
+    def clause_text(clause: list[Term]) -> str:
+        positive = " AND ".join(_fts5_term(t) for t in clause if not t.negated)
+        negative = [_fts5_term(t) for t in clause if t.negated]
+        return f"({positive})" + (f" NOT ({' OR '.join(negative)})" if negative else "")
+
+    strict = " OR ".join(f"({clause_text(clause)})" for clause in parsed.clauses)
+    words = parsed.words
+    phrase = None
+    if len(words) > 1 and len(parsed.clauses) == 1:
+        last = parsed.positives[-1]
+        phrase = '"' + " ".join(words) + '"' + ("*" if last.prefix else "") + exclude
+    return Compiled(loose, strict, phrase)
+
+
+def fuzzy_words(parsed: ParsedQuery) -> list[str]:
+    return [w for w in dict.fromkeys(parsed.words) if len(w) >= FUZZY_MIN_LENGTH][:3]
+
+
+# --- trigram similarity for SQLite (pg_trgm's word_similarity, on bounded candidates) -------
+def _trigrams(word: str) -> set[str]:
+    padded = f"  {word} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def word_similarity(word: str | None, text: str | None) -> float:
+    """Best trigram similarity between ``word`` and any word of ``text`` (0..1)."""
+    if not word or not text:
+        return 0.0
+    target = _trigrams(word.lower())
+    best = 0.0
+    for other in _WORD.findall(text.lower()):
+        grams = _trigrams(other)
+        best = max(best, len(target & grams) / len(target | grams))
+    return best
+
+
+@receiver(connection_created)
+def _sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "word_similarity", 2, word_similarity, deterministic=True
+        )
+
+
+# --- migrations -----------------------------------------------------------------------------
+def _skills_sql(index: SearchIndex, row: str) -> str:
+    if index.skills is None:
+        raise ValueError(f"{index.table} has no skills source")
+    aggregate = (
+        "string_agg(s.name, ' ')"
+        if connection.vendor == "postgresql"
+        else ("group_concat(s.name, ' ')")
+    )
+    return (
+        f"(SELECT {aggregate} FROM {index.skills.through} t JOIN accounts_skill s "
+        f"ON s.id = t.skill_id WHERE t.{index.skills.column} = {row})"
+    )
+
+
+def _sqlite_create(index: SearchIndex) -> list[str]:
+    view_columns = [
+        (
+            f"coalesce({_skills_sql(index, 'b.id')}, '') AS skills"
+            if name == "skills"
+            else f"b.{name}"
+        )
+        for name in index.column_names
+    ]
+    columns = ", ".join(index.column_names)
+    sql = [
+        f"CREATE VIEW {index.view} AS SELECT b.id, {', '.join(view_columns)}, "
+        f"' ' || b.{index.name_column} || ' ' AS trigram_name FROM {index.table} b",
+        f"CREATE VIRTUAL TABLE {index.fts} USING fts5({columns}, content='{index.view}', "
+        "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')",
+        f"CREATE VIRTUAL TABLE {index.trigram} USING fts5(trigram_name, content='{index.view}', "
+        "content_rowid='id', tokenize='trigram')",
+    ]
+
+    def remove(row: str) -> str:
+        return (
+            f"INSERT INTO {index.fts}({index.fts}, rowid, {columns}) "
+            f"SELECT 'delete', id, {columns} FROM {index.view} WHERE id = {row}; "
+            f"INSERT INTO {index.trigram}({index.trigram}, rowid, trigram_name) "
+            f"SELECT 'delete', id, trigram_name FROM {index.view} WHERE id = {row};"
+        )
+
+    def add(row: str) -> str:
+        return (
+            f"INSERT INTO {index.fts}(rowid, {columns}) "
+            f"SELECT id, {columns} FROM {index.view} WHERE id = {row}; "
+            f"INSERT INTO {index.trigram}(rowid, trigram_name) "
+            f"SELECT id, trigram_name FROM {index.view} WHERE id = {row};"
+        )
+
+    watched = ", ".join(index.stored_columns)
+    t = index.table
+    sql += [
+        f"CREATE TRIGGER {t}_search_ai AFTER INSERT ON {t} BEGIN {add('new.id')} END",
+        f"CREATE TRIGGER {t}_search_bd BEFORE DELETE ON {t} BEGIN {remove('old.id')} END",
+        f"CREATE TRIGGER {t}_search_bu BEFORE UPDATE OF {watched} ON {t} "
+        f"BEGIN {remove('old.id')} END",
+        f"CREATE TRIGGER {t}_search_au AFTER UPDATE OF {watched} ON {t} BEGIN {add('new.id')} END",
+    ]
+    if index.skills:
+        through, fk = index.skills.through, index.skills.column
+        sql += [
+            f"CREATE TRIGGER {through}_search_bi BEFORE INSERT ON {through} "
+            f"BEGIN {remove('new.' + fk)} END",
+            f"CREATE TRIGGER {through}_search_ai AFTER INSERT ON {through} "
+            f"BEGIN {add('new.' + fk)} END",
+            f"CREATE TRIGGER {through}_search_bd BEFORE DELETE ON {through} "
+            f"BEGIN {remove('old.' + fk)} END",
+            f"CREATE TRIGGER {through}_search_ad AFTER DELETE ON {through} "
+            f"BEGIN {add('old.' + fk)} END",
+        ]
+    sql += [f"INSERT INTO {tbl}({tbl}) VALUES('rebuild')" for tbl in (index.fts, index.trigram)]
+    return sql
+
+
+def _sqlite_drop(index: SearchIndex) -> list[str]:
+    triggers = [f"{index.table}_search_{s}" for s in ("ai", "bd", "bu", "au")]
+    if index.skills:
+        triggers += [f"{index.skills.through}_search_{s}" for s in ("bi", "ai", "bd", "ad")]
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in triggers] + [
+        f"DROP TABLE IF EXISTS {index.fts}",
+        f"DROP TABLE IF EXISTS {index.trigram}",
+        f"DROP VIEW IF EXISTS {index.view}",
+    ]
+
+
+def _pg_vector(index: SearchIndex) -> str:
+    parts = []
+    for name, weight in index.columns:
+        source = _skills_sql(index, "NEW.id") if name == "skills" else f"NEW.{name}"
+        parts.append(f"setweight(to_tsvector('english', coalesce({source}, '')), '{weight}')")
+    return " || ".join(parts)
+
+
+def _pg_create(index: SearchIndex) -> list[str]:
+    t = index.table
+    watched = ", ".join([*index.stored_columns, "search_vector"])
+    sql = [
+        # pg_trgm is a trusted extension (PostgreSQL 13+): a user with CREATE on the database
+        # can create it; otherwise a superuser must run this statement once.
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        f"ALTER TABLE {t} ADD COLUMN search_vector tsvector",
+        f"CREATE FUNCTION {t}_search_update() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN NEW.search_vector := {_pg_vector(index)}; RETURN NEW; END $$",
+        f"CREATE TRIGGER {t}_search BEFORE INSERT OR UPDATE OF {watched} ON {t} "
+        f"FOR EACH ROW EXECUTE FUNCTION {t}_search_update()",
+        f"UPDATE {t} SET search_vector = NULL",
+        f"CREATE INDEX {t}_search_gin ON {t} USING gin (search_vector)",
+        f"CREATE INDEX {t}_trgm_gin ON {t} USING gin ({index.name_column} gin_trgm_ops)",
+    ]
+    if index.skills:
+        through, fk = index.skills.through, index.skills.column
+        sql += [
+            f"CREATE FUNCTION {through}_search_touch() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN UPDATE {t} SET search_vector = NULL "
+            f"WHERE id = (CASE WHEN TG_OP = 'DELETE' THEN OLD.{fk} ELSE NEW.{fk} END); "
+            "RETURN NULL; END $$",
+            f"CREATE TRIGGER {through}_search AFTER INSERT OR DELETE ON {through} "
+            f"FOR EACH ROW EXECUTE FUNCTION {through}_search_touch()",
+        ]
+    return sql
+
+
+def _pg_drop(index: SearchIndex) -> list[str]:
+    t = index.table
+    sql = [
+        f"DROP TRIGGER IF EXISTS {t}_search ON {t}",
+        f"DROP FUNCTION IF EXISTS {t}_search_update()",
+        f"DROP INDEX IF EXISTS {t}_trgm_gin",
+        f"ALTER TABLE {t} DROP COLUMN IF EXISTS search_vector",
+    ]
+    if index.skills:
+        through = index.skills.through
+        sql += [
+            f"DROP TRIGGER IF EXISTS {through}_search ON {through}",
+            f"DROP FUNCTION IF EXISTS {through}_search_touch()",
+        ]
+    return sql
+
+
+def index_sql(index: SearchIndex, vendor: str, *, create: bool = True) -> list[str]:
+    if vendor == "postgresql":
+        return _pg_create(index) if create else _pg_drop(index)
+    if vendor == "sqlite" and sqlite_fts5_available():
+        return _sqlite_create(index) if create else _sqlite_drop(index)
+    return []
+
+
+class SearchIndexOperation(migrations.operations.base.Operation):
+    """Builds (or drops, when unapplied) a ``SearchIndex`` for the database in use."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [self.index], {})
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass
+
+    def _run(self, schema_editor: Any, create: bool) -> None:
+        for statement in index_sql(self.index, schema_editor.connection.vendor, create=create):
+            schema_editor.execute(statement, params=None)
+
+    def database_forwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
+        self._run(schema_editor, create=True)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
+        self._run(schema_editor, create=False)
+
+    def describe(self) -> str:
+        return f"Search index on {self.index.table}"
+
+
+def rebuild(index: SearchIndex) -> None:
+    """Re-derive the index from the rows (after a bulk load that bypassed nothing, this is a
+    no-op in effect; after a skill rename it brings the index up to date)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"UPDATE {index.table} SET search_vector = NULL")
+        elif sqlite_fts5_available():
+            for table in (index.fts, index.trigram):
+                cursor.execute(f"INSERT INTO {table}({table}) VALUES('rebuild')")
+
+
+# --- searching ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Hit:
+    id: int
+    score: float
+
+
+def _within(queryset: QuerySet[Any], column: str) -> tuple[str, tuple[Any, ...]]:
+    """``AND <column> IN (<the queryset's ids>)``, or nothing when it filters nothing (an
+    unfiltered 100k-row IN list would cost more than the search)."""
+    if not queryset.query.where:
+        return "", ()
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    return f" AND {column} IN ({sql})", tuple(params)
+
+
+def _filters_key(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
+    return _within(queryset, "id")
+
+
+@contextmanager
+def _savepoint() -> Iterator[None]:
+    """On PostgreSQL a failed statement aborts the transaction it is in: run in a savepoint.
+    Not on SQLite, where the outermost atomic() would BEGIN IMMEDIATE and take the write lock
+    for a read (and a failed statement harms nothing)."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            yield
+    else:
+        yield
+
+
+def _pg_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -> list[Hit]:
+    compiled = compile_tsquery(parsed)
+    within, within_params = _within(queryset, "b.id")
+    fuzzy = fuzzy_words(parsed)
+    weights = "{" + ",".join(str(WEIGHTS[w]) for w in "DCBA") + "}"
+    name = f"b.{index.name_column}"
+    similarity = (
+        "GREATEST(" + ", ".join(f"word_similarity(%s, {name})" for _ in fuzzy) + ")"
+        if fuzzy
+        else "0"
+    )
+    fuzzy_match = " OR ".join(f"%s <%% {name}" for _ in fuzzy)
+    # Candidates: the best-ranked full-text matches, bounded, plus the names a misspelt word
+    # is close to. The ranking below only ever sees this bounded set.
+    sql = f"""
+        WITH q AS (SELECT to_tsquery('english', %s) AS loose,
+                          to_tsquery('english', %s) AS strict,
+                          to_tsquery('english', %s) AS phrase),
+        fts AS (
+            SELECT b.id FROM {index.table} b, q
+            WHERE b.search_vector @@ q.loose{within}
+            ORDER BY ts_rank_cd('{weights}', b.search_vector, q.loose) DESC, b.id
+            LIMIT {CANDIDATES}
+        ),
+        fuzzy AS (
+            SELECT b.id FROM {index.table} b
+            WHERE ({fuzzy_match or "false"}){within}
+            LIMIT {FUZZY_CANDIDATES * max(len(fuzzy), 1)}
+        )
+        SELECT b.id,
+               (b.search_vector @@ q.strict) AS strict,
+               coalesce(b.search_vector @@ q.phrase, false) AS phrase,
+               ts_rank_cd('{weights}', b.search_vector, q.loose, 32)
+                 + {FUZZY_WEIGHT} * (CASE WHEN {similarity} >= {FUZZY_THRESHOLD}
+                                     THEN {similarity} ELSE 0 END) AS score
+        FROM {index.table} b, q
+        WHERE b.id IN (SELECT id FROM fts UNION SELECT id FROM fuzzy)
+        ORDER BY strict DESC, phrase DESC, score DESC, b.id
+        LIMIT {CANDIDATES}
+    """
+    params: list[Any] = [compiled.loose, compiled.strict, compiled.phrase or ""]
+    params += [*within_params, *fuzzy, *within_params, *fuzzy, *fuzzy]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+            [str(FUZZY_THRESHOLD)],
+        )
+        cursor.execute(sql, params)
+        return [Hit(row[0], float(row[3])) for row in cursor.fetchall()]
+
+
+def _sqlite_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -> list[Hit]:
+    compiled = compile_fts5(parsed)
+    within, within_params = _within(queryset, "rowid")
+    fuzzy = fuzzy_words(parsed)
+    weights = ", ".join(str(WEIGHTS[weight]) for _, weight in index.columns)
+    trigram_query = " OR ".join(
+        '"' + gram + '"'
+        for word in fuzzy
+        for gram in sorted(_trigrams(word))
+        if not gram.startswith("  ")  # the indexed names are padded with one space only
+    )
+    similarity = (
+        "max(" + ", ".join(f"word_similarity(%s, v.{index.name_column})" for _ in fuzzy) + ", 0)"
+        if fuzzy
+        else "0"
+    )
+    sql = f"""
+        WITH fts AS (
+            SELECT rowid AS id, bm25({index.fts}, {weights}) AS bm FROM {index.fts}
+            WHERE {index.fts} MATCH %s{within}
+            ORDER BY bm, rowid LIMIT {CANDIDATES}
+        ),
+        fuzzy AS (
+            SELECT rowid AS id FROM {index.trigram}
+            WHERE {index.trigram} MATCH %s{within}
+            ORDER BY bm25({index.trigram}), rowid LIMIT {FUZZY_CANDIDATES * max(len(fuzzy), 1)}
+        ),
+        scored AS (
+            SELECT c.id,
+                   c.id IN (SELECT rowid FROM {index.fts} WHERE {index.fts} MATCH %s) AS strict,
+                   {
+        "c.id IN (SELECT rowid FROM " + index.fts + " WHERE " + index.fts + " MATCH %s)"
+        if compiled.phrase
+        else "0"
+    } AS phrase,
+                   coalesce(-fts.bm / (1 - fts.bm), 0) AS relevance,
+                   {similarity} AS similarity
+            FROM (SELECT id FROM fts UNION SELECT id FROM fuzzy) c
+            JOIN {index.table} v ON v.id = c.id
+            LEFT JOIN fts ON fts.id = c.id
+        )
+        SELECT id, strict, phrase,
+               relevance + {FUZZY_WEIGHT} * (CASE WHEN similarity >= {FUZZY_THRESHOLD}
+                                             THEN similarity ELSE 0 END) AS score
+        FROM scored
+        WHERE relevance > 0 OR similarity >= {FUZZY_THRESHOLD}
+        ORDER BY strict DESC, phrase DESC, score DESC, id
+        LIMIT {CANDIDATES}
+    """
+    params: list[Any] = [compiled.loose, *within_params, trigram_query or '""', *within_params]
+    params.append(compiled.strict)
+    if compiled.phrase:
+        params.append(compiled.phrase)
+    params += fuzzy
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [Hit(row[0], float(row[3])) for row in cursor.fetchall()]
+
+
+def _plain_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -> list[Hit]:
+    """No full-text index (or it failed): rows containing any word, name matches first."""
+    condition = Q()
+    for word in parsed.words:
+        for name in index.stored_columns:
+            condition |= Q(**{f"{name}__icontains": word})
+    name_match = Q()
+    for word in parsed.words:
+        name_match |= Q(**{f"{index.name_column}__icontains": word})
+    rows = queryset.filter(condition).order_by().values_list("pk", flat=True)
+    ids = list(rows[:CANDIDATES])
+    first = set(queryset.filter(pk__in=ids).filter(name_match).values_list("pk", flat=True))
+    return [
+        Hit(pk, 1.0 if pk in first else 0.5)
+        for pk in sorted(ids, key=lambda p: (p not in first, p))
+    ]
+
+
+def _version() -> int:
+    return int(django_cache.get_or_set(CACHE_VERSION_KEY, 1, timeout=None) or 1)
+
+
+def invalidate() -> None:
+    """Any write to a searched table: every cached result is stale (a new version)."""
+    try:
+        django_cache.incr(CACHE_VERSION_KEY)
+    except ValueError:
+        django_cache.set(CACHE_VERSION_KEY, 2, timeout=None)
+
+
+def invalidate_on_write(model: type[Model], *, ignore_fields: frozenset[str] = frozenset()) -> None:
+    """Connect ``model``'s saves, deletes and M2M changes to ``invalidate``; a save touching
+    only ``ignore_fields`` (e.g. ``last_login``) changes nothing searchable."""
+
+    def on_save(sender: Any, update_fields: Any = None, **kwargs: Any) -> None:
+        if update_fields and set(update_fields) <= ignore_fields:
+            return
+        invalidate()
+
+    def on_change(sender: Any, **kwargs: Any) -> None:
+        invalidate()
+
+    uid = f"search-invalidate-{model._meta.label}"
+    signals.post_save.connect(on_save, sender=model, weak=False, dispatch_uid=uid)
+    signals.post_delete.connect(on_change, sender=model, weak=False, dispatch_uid=uid)
+    for m2m in model._meta.many_to_many:
+        through = m2m.remote_field.through  # type: ignore[attr-defined]
+        signals.m2m_changed.connect(on_change, sender=through, weak=False, dispatch_uid=uid)
+
+
+def hits(index: SearchIndex, queryset: QuerySet[Any], query: str) -> list[Hit]:
+    """The ranked matches of ``query`` among ``queryset`` (at most ``CANDIDATES``), cached
+    per normalised query and filters until the next write to a searched table."""
+    parsed = parse(query)
+    if not parsed:
+        return []
+    within, within_params = _filters_key(queryset)
+    key_source = repr((index.table, parsed.normalised(), within, within_params, _version()))
+    key = "search:" + hashlib.sha256(key_source.encode()).hexdigest()
+    found = django_cache.get(key)
+    if found is not None:
+        return found
+    found = _search(index, queryset, parsed)
+    django_cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def _search(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -> list[Hit]:
+    info = backend_info()
+    if not info["fts_available"]:
+        return _plain_hits(index, queryset, parsed)
+    run = _pg_hits if info["backend"] == "postgresql" else _sqlite_hits
+    try:
+        with _savepoint():
+            return run(index, queryset, parsed)
+    except DatabaseError:
+        logger.warning(
+            "full-text search failed; falling back to a plain match",
+            extra={"table": index.table, "query": parsed.normalised()},
+            exc_info=True,
+        )
+        return _plain_hits(index, queryset, parsed)
+
+
+# --- snippets -------------------------------------------------------------------------------
+def snippets(index: SearchIndex, ids: Sequence[int], query: str) -> dict[int, str]:
+    """A short excerpt of each row around the match, HTML-escaped, matches in ``<mark>``."""
+    parsed = parse(query)
+    if not ids or not parsed or not backend_info()["fts_available"]:
+        return {}
+    marks = [MARK_START, MARK_END]
+    placeholders = ", ".join(["%s"] * len(ids))
+    try:
+        with _savepoint(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                source = " || ' … ' || ".join(
+                    f"coalesce({name}, '')" for name in index.stored_columns
+                )
+                options = (
+                    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8, "
+                    "MaxFragments=1, FragmentDelimiter=…"
+                )
+                cursor.execute(
+                    f"SELECT id, ts_headline('english', {source}, to_tsquery('english', %s), "
+                    f"%s) FROM {index.table} WHERE id IN ({placeholders})",
+                    [compile_tsquery(parsed).loose, options, *ids],
+                )
+            else:
+                cursor.execute(
+                    f"SELECT rowid, snippet({index.fts}, -1, %s, %s, '…', 16) FROM {index.fts} "
+                    f"WHERE {index.fts} MATCH %s AND rowid IN ({placeholders})",
+                    [*marks, compile_fts5(parsed).loose, *ids],
+                )
+            rows = cursor.fetchall()
+    except DatabaseError:
+        logger.warning("search snippets failed", extra={"table": index.table}, exc_info=True)
+        return {}
+    return {row_id: _mark(text) for row_id, text in rows if text and MARK_START in text}
+
+
+def _mark(text: str) -> str:
+    import html
+
+    return html.escape(text).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
+# --- results: a ranked list the paginator slices ----------------------------------------------
+class SearchResults(Sequence[Model]):
+    """The matches in relevance order. Only the rows of the page asked for are loaded (with
+    their snippets); ``len`` is the number of matches (at most ``CANDIDATES``)."""
+
+    def __init__(
+        self, index: SearchIndex, queryset: QuerySet[Any], query: str, found: list[Hit]
+    ) -> None:
+        self.search_index, self.queryset, self.query = index, queryset, query
+        self.found = found
+
+    def __len__(self) -> int:
+        return len(self.found)
+
+    def count(self, value: Any = None) -> int:  # Django's paginator calls count()
+        return len(self.found)
+
+    def __iter__(self) -> Iterator[Model]:
+        return iter(self[0 : len(self)])
+
+    def __getitem__(self, item: Any) -> Any:
+        if isinstance(item, int):
+            return self[item : item + 1][0]
+        page = self.found[item]
+        rows = {row.pk: row for row in self.queryset.filter(pk__in=[hit.id for hit in page])}
+        texts = snippets(self.search_index, list(rows), self.query)
+        ordered = []
+        for hit in page:
+            row = rows.get(hit.id)
+            if row is not None:  # deleted since the ranking was cached
+                row.search_score = round(hit.score, 4)
+                row.search_snippet = texts.get(hit.id)
+                ordered.append(row)
+        return ordered
+
+
+def search(index: SearchIndex, queryset: QuerySet[Any], query: str) -> SearchResults:
+    return SearchResults(index, queryset, query, hits(index, queryset, query))
+
+
+def filter_matches(index: SearchIndex, queryset: QuerySet[Any], query: str) -> QuerySet[Any]:
+    """The matches as a queryset, for a caller that orders them itself (``?ordering=``)."""
+    if not parse(query):
+        return queryset
+    return queryset.filter(pk__in=[hit.id for hit in hits(index, queryset, query)])
