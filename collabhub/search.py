@@ -708,16 +708,20 @@ def snippets(index: SearchIndex, ids: Sequence[int], query: str) -> dict[int, st
     try:
         with _savepoint(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                source = " || ' … ' || ".join(
-                    f"coalesce({name}, '')" for name in index.stored_columns
-                )
                 options = (
                     f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8, "
                     "MaxFragments=1, FragmentDelimiter=…"
                 )
+                # The first column (by weight) that matches, as SQLite's snippet() picks one.
+                cases = " ".join(
+                    f"WHEN to_tsvector('english', coalesce({name}, '')) @@ q.query "
+                    f"THEN ts_headline('english', {name}, q.query, q.options)"
+                    for name in index.stored_columns
+                )
                 cursor.execute(
-                    f"SELECT id, ts_headline('english', {source}, to_tsquery('english', %s), "
-                    f"%s) FROM {index.table} WHERE id IN ({placeholders})",
+                    f"SELECT b.id, CASE {cases} END FROM {index.table} b, "
+                    "(SELECT to_tsquery('english', %s) AS query, %s AS options) q "
+                    f"WHERE b.id IN ({placeholders})",
                     [compile_tsquery(parsed).loose, options, *ids],
                 )
             else:

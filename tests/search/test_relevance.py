@@ -1,0 +1,149 @@
+"""One relevance test set, run on whichever database the suite runs on: SQLite (FTS5) in the
+default run, PostgreSQL (tsvector + pg_trgm) in the service-backed run. Same rules on both."""
+
+import pytest
+
+from accounts.models import User
+from startups.models import Opportunity, Startup
+from startups.search import search_opportunities, search_people, search_startups
+from tests.accounts.factories import UserFactory
+from tests.startups.factories import OpportunityFactory, StartupFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def startup(name: str, tagline: str = "", description: str = "", **kwargs: object) -> Startup:
+    return StartupFactory(name=name, tagline=tagline, description=description, **kwargs)
+
+
+def names(query: str) -> list[str]:
+    return [s.name for s in search_startups(Startup.objects.all(), query)]
+
+
+@pytest.fixture
+def distractors() -> None:
+    """Unrelated rows, so a query that matched everything would show."""
+    for i, word in enumerate(["Harbor", "Meadow", "Copper", "Lantern", "Orchard", "Pebble"]):
+        startup(f"{word} Systems", f"tools for {word.lower()} teams", f"We build {word.lower()}s.")
+        startup(f"{word}ly {i}", "", "A company.")
+
+
+def test_name_beats_tagline_beats_description(distractors: None) -> None:
+    startup("Alpha Desc", description="Our platform uses zorblax to cut costs.")
+    startup("Alpha Tag", tagline="Zorblax for finance teams")
+    startup("Zorblax")
+
+    assert names("zorblax") == ["Zorblax", "Alpha Tag", "Alpha Desc"]
+
+
+def test_all_words_beat_some_even_against_a_name_match(distractors: None) -> None:
+    startup("Quantum Widgets", description="Widgets.")
+    startup("Crumb Co", description="A quantum leap for the neighbourhood bakery.")
+    startup("Bakery Tools", description="Ovens.")
+
+    found = names("quantum bakery")
+    assert found[0] == "Crumb Co"
+    assert set(found[1:]) == {"Quantum Widgets", "Bakery Tools"}
+
+
+def test_exact_phrase_beats_scattered_words(distractors: None) -> None:
+    startup("Scattered", description="Hydrogen pumps for farms, painted green.")
+    startup("Adjacent", description="Green hydrogen storage for farms.")
+
+    assert names("green hydrogen") == ["Adjacent", "Scattered"]
+    assert names('"green hydrogen"') == ["Adjacent"]
+
+
+@pytest.mark.parametrize(
+    ("query", "intended"),
+    [
+        ("Nortledger", "Northledger"),  # a letter missing
+        ("Northlegder", "Northledger"),  # two letters swapped
+        ("Nxrthledger", "Northledger"),  # one letter wrong
+        ("Tidel Pay", "Tidal Pay"),  # a five-letter word
+        ("finacial ledger", "Northledger"),  # typo in one word, another word right
+    ],
+)
+def test_one_typo_still_finds_the_startup_in_the_top_three(
+    distractors: None, query: str, intended: str
+) -> None:
+    startup("Northledger", "Financial ledger for small shops")
+    startup("Northwind Labs", "Weather data")
+    startup("Ledgerly", "Invoices")
+    startup("Tidal Pay", "Payments that flow")
+    startup("Tidy Plays", "Toys")
+    startup("Pay Tidal", "Reverse")
+
+    assert intended in names(query)[:3]
+
+
+def test_the_last_word_matches_as_a_prefix_while_typing(distractors: None) -> None:
+    startup("Northledger", "Ledgers")
+    startup("Brightpath", "Paths")
+
+    assert names("northl")[0] == "Northledger"
+    assert names("brightp")[0] == "Brightpath"
+
+
+def test_exclusion_and_or(distractors: None) -> None:
+    startup("Adjacent", description="Green hydrogen storage.")
+    startup("Scattered", description="Hydrogen pumps.")
+    startup("Quorvex", description="Nothing else.")
+
+    assert names("hydrogen -pumps") == ["Adjacent"]
+    assert set(names("quorvex or pumps")) == {"Quorvex", "Scattered"}
+    assert names("-hydrogen") == []  # nothing to look for
+
+
+def test_stemming_matches_word_forms(distractors: None) -> None:
+    startup("Runner", description="We are running the best payment networks.")
+
+    assert names("run payments network")[0] == "Runner"
+
+
+def test_ties_are_broken_by_id_and_results_are_deterministic(distractors: None) -> None:
+    twins = [startup("Twin Quokka", "same text", "same text") for _ in range(4)]
+
+    found = list(search_startups(Startup.objects.all(), "quokka"))
+    assert [s.pk for s in found] == sorted(t.pk for t in twins)
+    again = list(search_startups(Startup.objects.all(), "quokka"))
+    assert [s.pk for s in again] == [s.pk for s in found]
+
+
+def test_results_carry_a_highlighted_escaped_snippet(distractors: None) -> None:
+    startup("Snippety", description="We sell <b>bold</b> widgets & zorblax engines to farms.")
+
+    [hit] = search_startups(Startup.objects.all(), "zorblax")
+    assert "<mark>zorblax</mark>" in hit.search_snippet.lower()
+    assert "<b>" not in hit.search_snippet  # escaped (SQLite) or dropped (ts_headline)
+    assert hit.search_score > 0
+
+
+def test_search_stays_within_the_given_queryset(distractors: None) -> None:
+    fintech = startup("Zorblax Money", industry="fintech")
+    startup("Zorblax Health", industry="healthtech")
+
+    found = search_startups(Startup.objects.filter(industry="fintech"), "zorblax")
+    assert [s.pk for s in found] == [fintech.pk]
+
+
+def test_opportunities_by_title_skills_and_description() -> None:
+    by_title = OpportunityFactory(title="Quorvex Engineer", description="")
+    by_skill = OpportunityFactory(title="Backend Engineer", description="", skills=["quorvex"])
+    by_text = OpportunityFactory(title="Other", description="You will touch quorvex daily.")
+    OpportunityFactory(title="Unrelated", description="Nothing.")
+
+    found = search_opportunities(Opportunity.objects.all(), "quorvex")
+    assert [o.pk for o in found] == [by_title.pk, by_skill.pk, by_text.pk]
+
+
+def test_people_by_name_headline_and_skills() -> None:
+    ada = UserFactory(name="Ada Quorvex", headline="Engineer", bio="")
+    grace = UserFactory(name="Grace Hopper", headline="Quorvex specialist", bio="")
+    linus = UserFactory(name="Linus T", headline="Kernel", bio="", skills=["quorvex"])
+    UserFactory(name="Someone Else", headline="Baker", bio="")
+
+    found = [u.pk for u in search_people(User.objects.all(), "quorvex")]
+    assert found[0] == ada.pk
+    assert set(found) == {ada.pk, grace.pk, linus.pk}
+    assert search_people(User.objects.all(), "Ada Quorvx")[0].pk == ada.pk  # a typo
