@@ -41,7 +41,12 @@ logger = logging.getLogger("collabhub.search")
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
-CANDIDATES = 1000  # most rows a search ranks and returns (50 pages of 20)
+MIN_PREFIX = 2  # a last word this long matches as a prefix ("pay" finds "payments")
+CANDIDATES = 1000  # most rows a search returns (50 pages of 20)
+# The ranking is bounded: it scores the newest TIER rows matching in the name, the newest TIER
+# matching every word, and the newest TIER matching any word -- not the tens of thousands of
+# rows a common word matches.
+TIER = 1000
 FUZZY_CANDIDATES = 50  # rows the trigram index proposes for each misspelt word
 FUZZY_MIN_LENGTH = 5  # words this long are matched fuzzily too
 FUZZY_THRESHOLD = 0.45  # trigram word similarity a fuzzy match needs
@@ -195,15 +200,21 @@ def parse(query: str) -> ParsedQuery:
         count += 1
         quoted = body.startswith('"')
         typing = match.end() == len(query) and not quoted and not negated
-        clauses[-1].append(Term(words, negated=negated, prefix=typing and len(words) == 1))
+        prefix = typing and len(words) == 1 and len(words[0]) >= MIN_PREFIX
+        clauses[-1].append(Term(words, negated=negated, prefix=prefix))
     parsed = ParsedQuery([clause for clause in clauses if any(not t.negated for t in clause)])
     return parsed
 
 
 # --- query compilation ----------------------------------------------------------------------
-def _tsquery_term(term: Term) -> str:
-    body = " <-> ".join(f"'{word}'" for word in term.words)
-    body = f"{body}:*" if term.prefix else body
+def _tsquery_term(term: Term, weight: str = "") -> str:
+    last = len(term.words) - 1
+    body = " <-> ".join(
+        f"'{word}':" + ("*" if term.prefix and i == last else "") + weight
+        if weight or (term.prefix and i == last)
+        else f"'{word}'"
+        for i, word in enumerate(term.words)
+    )
     return f"!({body})" if term.negated else f"({body})"
 
 
@@ -216,6 +227,7 @@ class Compiled:
     loose: str  # any positive term, no negative one: the candidates
     strict: str  # every term of a clause (websearch semantics)
     phrase: str | None  # all the words, in order, as one phrase
+    in_name: str  # any positive term, in the name column
 
 
 def compile_tsquery(parsed: ParsedQuery) -> Compiled:
@@ -225,19 +237,20 @@ def compile_tsquery(parsed: ParsedQuery) -> Compiled:
     strict = " | ".join(
         "(" + " & ".join(_tsquery_term(t) for t in clause) + ")" for clause in parsed.clauses
     )
+    in_name = " | ".join(_tsquery_term(t, "A") for t in parsed.positives)
     words = parsed.words
     phrase = None
     if len(words) > 1 and len(parsed.clauses) == 1:
-        last = parsed.positives[-1]
-        phrase = " <-> ".join(f"'{w}'" for w in words) + (":*" if last.prefix else "")
-        phrase += exclude
-    return Compiled(loose, strict, phrase)
+        prefix = parsed.positives[-1].prefix
+        phrase = _tsquery_term(Term(tuple(words), prefix=prefix)) + exclude
+    return Compiled(loose, strict, phrase, in_name)
 
 
-def compile_fts5(parsed: ParsedQuery) -> Compiled:
+def compile_fts5(parsed: ParsedQuery, name_column: str) -> Compiled:
     negatives = [_fts5_term(t) for t in parsed.negatives]
     exclude = f" NOT ({' OR '.join(negatives)})" if negatives else ""
-    loose = "(" + " OR ".join(_fts5_term(t) for t in parsed.positives) + ")" + exclude
+    positives = " OR ".join(_fts5_term(t) for t in parsed.positives)
+    loose = f"({positives}){exclude}"
 
     def clause_text(clause: list[Term]) -> str:
         positive = " AND ".join(_fts5_term(t) for t in clause if not t.negated)
@@ -248,9 +261,9 @@ def compile_fts5(parsed: ParsedQuery) -> Compiled:
     words = parsed.words
     phrase = None
     if len(words) > 1 and len(parsed.clauses) == 1:
-        last = parsed.positives[-1]
-        phrase = '"' + " ".join(words) + '"' + ("*" if last.prefix else "") + exclude
-    return Compiled(loose, strict, phrase)
+        prefix = parsed.positives[-1].prefix
+        phrase = _fts5_term(Term(tuple(words), prefix=prefix)) + exclude
+    return Compiled(loose, strict, phrase, f"{name_column} : ({positives})")
 
 
 def fuzzy_words(parsed: ParsedQuery) -> list[str]:
@@ -312,7 +325,7 @@ def _sqlite_create(index: SearchIndex) -> list[str]:
         f"CREATE VIEW {index.view} AS SELECT b.id, {', '.join(view_columns)}, "
         f"' ' || b.{index.name_column} || ' ' AS trigram_name FROM {index.table} b",
         f"CREATE VIRTUAL TABLE {index.fts} USING fts5({columns}, content='{index.view}', "
-        "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')",
+        "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2', prefix='2 3')",
         f"CREATE VIRTUAL TABLE {index.trigram} USING fts5(trigram_name, content='{index.view}', "
         "content_rowid='id', tokenize='trigram')",
     ]
@@ -514,37 +527,51 @@ def _pg_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -
         if fuzzy
         else "0"
     )
-    fuzzy_match = " OR ".join(f"%s <%% {name}" for _ in fuzzy)
-    # Candidates: the best-ranked full-text matches, bounded, plus the names a misspelt word
-    # is close to. The ranking below only ever sees this bounded set.
-    sql = f"""
-        WITH q AS (SELECT to_tsquery('english', %s) AS loose,
-                          to_tsquery('english', %s) AS strict,
-                          to_tsquery('english', %s) AS phrase),
-        fts AS (
-            SELECT b.id FROM {index.table} b, q
-            WHERE b.search_vector @@ q.loose{within}
-            ORDER BY ts_rank_cd('{weights}', b.search_vector, q.loose) DESC, b.id
-            LIMIT {CANDIDATES}
-        ),
-        fuzzy AS (
-            SELECT b.id FROM {index.table} b
-            WHERE ({fuzzy_match or "false"}){within}
-            LIMIT {FUZZY_CANDIDATES * max(len(fuzzy), 1)}
+    fuzzy_match = " OR ".join(f"%s <%% {name}" for _ in fuzzy) or "false"
+
+    def tier(condition: str) -> str:
+        return (
+            f"(SELECT b.id FROM {index.table} b, q WHERE {condition}{within} "
+            f"ORDER BY b.id DESC LIMIT {TIER})"
         )
-        SELECT b.id,
-               (b.search_vector @@ q.strict) AS strict,
-               coalesce(b.search_vector @@ q.phrase, false) AS phrase,
-               ts_rank_cd('{weights}', b.search_vector, q.loose, 32)
-                 + {FUZZY_WEIGHT} * (CASE WHEN {similarity} >= {FUZZY_THRESHOLD}
-                                     THEN {similarity} ELSE 0 END) AS score
-        FROM {index.table} b, q
-        WHERE b.id IN (SELECT id FROM fts UNION SELECT id FROM fuzzy)
-        ORDER BY strict DESC, phrase DESC, score DESC, b.id
+
+    sql = f"""
+        WITH q AS MATERIALIZED (
+            SELECT to_tsquery('english', %s) AS loose, to_tsquery('english', %s) AS strict,
+                   to_tsquery('english', %s) AS phrase, to_tsquery('english', %s) AS in_name
+        ),
+        fuzzy AS MATERIALIZED (
+            SELECT b.id, {similarity} AS similarity FROM {index.table} b
+            WHERE ({fuzzy_match}){within}
+            ORDER BY similarity DESC, b.id LIMIT {FUZZY_CANDIDATES * max(len(fuzzy), 1)}
+        ),
+        candidates AS (
+            {tier("b.search_vector @@ q.in_name")}
+            UNION {tier("b.search_vector @@ q.strict")}
+            UNION {tier("b.search_vector @@ q.loose")}
+            UNION (SELECT id FROM fuzzy)
+        ),
+        scored AS (
+            SELECT b.id,
+                   coalesce(b.search_vector @@ q.strict, false) AS strict,
+                   coalesce(b.search_vector @@ q.phrase, false) AS phrase,
+                   CASE WHEN b.search_vector @@ q.loose
+                        THEN ts_rank_cd('{weights}', b.search_vector, q.loose, 32) ELSE 0 END
+                     AS relevance,
+                   coalesce(fuzzy.similarity, 0) AS similarity
+            FROM {index.table} b CROSS JOIN q LEFT JOIN fuzzy ON fuzzy.id = b.id
+            WHERE b.id IN (SELECT id FROM candidates)
+        )
+        SELECT id, strict, phrase,
+               relevance + {FUZZY_WEIGHT} * (CASE WHEN similarity >= {FUZZY_THRESHOLD}
+                                             THEN similarity ELSE 0 END) AS score
+        FROM scored
+        WHERE relevance > 0 OR similarity >= {FUZZY_THRESHOLD}
+        ORDER BY strict DESC, phrase DESC, score DESC, id
         LIMIT {CANDIDATES}
     """
-    params: list[Any] = [compiled.loose, compiled.strict, compiled.phrase or ""]
-    params += [*within_params, *fuzzy, *within_params, *fuzzy, *fuzzy]
+    params: list[Any] = [compiled.loose, compiled.strict, compiled.phrase or "", compiled.in_name]
+    params += [*fuzzy, *fuzzy, *within_params, *within_params, *within_params, *within_params]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
@@ -555,8 +582,10 @@ def _pg_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -
 
 
 def _sqlite_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -> list[Hit]:
-    compiled = compile_fts5(parsed)
-    within, within_params = _within(queryset, "rowid")
+    compiled = compile_fts5(parsed, index.name_column)
+    # "+rowid": a plain filter on the rows FTS5 yields. A bare "rowid IN (...)" is handed to
+    # FTS5, which then re-runs the whole MATCH once per listed id (measured: 1 s vs 3 ms).
+    within, within_params = _within(queryset, "+rowid")
     fuzzy = fuzzy_words(parsed)
     weights = ", ".join(str(WEIGHTS[weight]) for _, weight in index.columns)
     trigram_query = " OR ".join(
@@ -570,30 +599,43 @@ def _sqlite_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuer
         if fuzzy
         else "0"
     )
+    fts = index.fts
+
+    def tier() -> str:
+        return (
+            f"SELECT id FROM (SELECT rowid AS id FROM {fts} WHERE {fts} MATCH %s{within} "
+            f"ORDER BY rowid DESC LIMIT {TIER})"
+        )
+
+    phrase = f"c.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)" if compiled.phrase else "0"
+    # Trigram similarity (a Python function on SQLite) is computed for the few rows the
+    # trigram index proposes, never for every full-text candidate.
     sql = f"""
-        WITH fts AS (
-            SELECT rowid AS id, bm25({index.fts}, {weights}) AS bm FROM {index.fts}
-            WHERE {index.fts} MATCH %s{within}
-            ORDER BY bm, rowid LIMIT {CANDIDATES}
+        WITH candidates AS MATERIALIZED ({tier()} UNION {tier()} UNION {tier()}),
+        ranked AS MATERIALIZED (
+            SELECT rowid AS id, bm25({fts}, {weights}) AS bm FROM {fts}
+            WHERE {fts} MATCH %s AND +rowid IN (SELECT id FROM candidates)
         ),
-        fuzzy AS (
-            SELECT rowid AS id FROM {index.trigram}
-            WHERE {index.trigram} MATCH %s{within}
-            ORDER BY bm25({index.trigram}), rowid LIMIT {FUZZY_CANDIDATES * max(len(fuzzy), 1)}
+        fuzzy AS MATERIALIZED (
+            SELECT f.id, {similarity} AS similarity
+            FROM (SELECT rowid AS id FROM {index.trigram}
+                  WHERE {index.trigram} MATCH %s{within}
+                  ORDER BY bm25({index.trigram}), rowid
+                  LIMIT {FUZZY_CANDIDATES * max(len(fuzzy), 1)}) f
+            JOIN {index.table} v ON v.id = f.id
         ),
         scored AS (
             SELECT c.id,
-                   c.id IN (SELECT rowid FROM {index.fts} WHERE {index.fts} MATCH %s) AS strict,
-                   {
-        "c.id IN (SELECT rowid FROM " + index.fts + " WHERE " + index.fts + " MATCH %s)"
-        if compiled.phrase
-        else "0"
-    } AS phrase,
-                   coalesce(-fts.bm / (1 - fts.bm), 0) AS relevance,
-                   {similarity} AS similarity
-            FROM (SELECT id FROM fts UNION SELECT id FROM fuzzy) c
-            JOIN {index.table} v ON v.id = c.id
-            LEFT JOIN fts ON fts.id = c.id
+                   c.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s) AS strict,
+                   {phrase} AS phrase,
+                   coalesce(-c.bm / (1 - c.bm), 0) AS relevance,
+                   coalesce(c.similarity, 0) AS similarity
+            FROM (
+                SELECT id, min(bm) AS bm, max(similarity) AS similarity FROM (
+                    SELECT id, bm, NULL AS similarity FROM ranked
+                    UNION ALL SELECT id, NULL, similarity FROM fuzzy
+                ) GROUP BY id
+            ) c
         )
         SELECT id, strict, phrase,
                relevance + {FUZZY_WEIGHT} * (CASE WHEN similarity >= {FUZZY_THRESHOLD}
@@ -603,11 +645,12 @@ def _sqlite_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuer
         ORDER BY strict DESC, phrase DESC, score DESC, id
         LIMIT {CANDIDATES}
     """
-    params: list[Any] = [compiled.loose, *within_params, trigram_query or '""', *within_params]
-    params.append(compiled.strict)
+    params: list[Any] = []
+    for tier_query in (compiled.in_name, compiled.strict, compiled.loose):
+        params += [tier_query, *within_params]
+    params += [compiled.loose, *fuzzy, trigram_query or '""', *within_params, compiled.strict]
     if compiled.phrase:
         params.append(compiled.phrase)
-    params += fuzzy
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [Hit(row[0], float(row[3])) for row in cursor.fetchall()]
@@ -704,7 +747,6 @@ def snippets(index: SearchIndex, ids: Sequence[int], query: str) -> dict[int, st
     if not ids or not parsed or not backend_info()["fts_available"]:
         return {}
     marks = [MARK_START, MARK_END]
-    placeholders = ", ".join(["%s"] * len(ids))
     try:
         with _savepoint(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -721,14 +763,16 @@ def snippets(index: SearchIndex, ids: Sequence[int], query: str) -> dict[int, st
                 cursor.execute(
                     f"SELECT b.id, CASE {cases} END FROM {index.table} b, "
                     "(SELECT to_tsquery('english', %s) AS query, %s AS options) q "
-                    f"WHERE b.id IN ({placeholders})",
+                    f"WHERE b.id IN ({', '.join(['%s'] * len(ids))})",
                     [compile_tsquery(parsed).loose, options, *ids],
                 )
             else:
+                fts = index.fts
+                # One pass over the matches, filtered to the page ("+rowid", see _sqlite_hits).
                 cursor.execute(
-                    f"SELECT rowid, snippet({index.fts}, -1, %s, %s, '…', 16) FROM {index.fts} "
-                    f"WHERE {index.fts} MATCH %s AND rowid IN ({placeholders})",
-                    [*marks, compile_fts5(parsed).loose, *ids],
+                    f"SELECT rowid, snippet({fts}, -1, %s, %s, '…', 16) FROM {fts} "
+                    f"WHERE {fts} MATCH %s AND +rowid IN ({', '.join(['%s'] * len(ids))})",
+                    [*marks, compile_fts5(parsed, index.name_column).loose, *ids],
                 )
             rows = cursor.fetchall()
     except DatabaseError:
