@@ -42,12 +42,14 @@ logger = logging.getLogger("collabhub.search")
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
 MIN_PREFIX = 2  # a last word this long matches as a prefix ("pay" finds "payments")
-CANDIDATES = 1000  # most rows a search returns (50 pages of 20)
+CANDIDATES = 500  # most rows a search returns (25 pages of 20)
 # The ranking is bounded: it scores the newest TIER rows matching in the name, the newest TIER
-# matching every word, and the newest TIER matching any word -- not the tens of thousands of
-# rows a common word matches.
-TIER = 1000
+# matching every word and the newest TIER_ANY matching some word -- not the tens of thousands
+# of rows a common word matches. (Rows matching every word rank above the others anyway.)
+TIER = 500
+TIER_ANY = 250
 FUZZY_CANDIDATES = 50  # rows the trigram index proposes for each misspelt word
+FUZZY_SCAN = 400  # most names like the words that are read to pick those
 FUZZY_MIN_LENGTH = 5  # words this long are matched fuzzily too
 FUZZY_THRESHOLD = 0.45  # trigram word similarity a fuzzy match needs
 FUZZY_WEIGHT = 0.6  # the fuzzy score's share of the blended relevance
@@ -207,14 +209,8 @@ def parse(query: str) -> ParsedQuery:
 
 
 # --- query compilation ----------------------------------------------------------------------
-def _tsquery_term(term: Term, weight: str = "") -> str:
-    last = len(term.words) - 1
-    body = " <-> ".join(
-        f"'{word}':" + ("*" if term.prefix and i == last else "") + weight
-        if weight or (term.prefix and i == last)
-        else f"'{word}'"
-        for i, word in enumerate(term.words)
-    )
+def _tsquery_term(term: Term) -> str:
+    body = " <-> ".join(f"'{word}'" for word in term.words) + (":*" if term.prefix else "")
     return f"!({body})" if term.negated else f"({body})"
 
 
@@ -227,7 +223,7 @@ class Compiled:
     loose: str  # any positive term, no negative one: the candidates
     strict: str  # every term of a clause (websearch semantics)
     phrase: str | None  # all the words, in order, as one phrase
-    in_name: str  # any positive term, in the name column
+    in_name: str  # any positive term, in the name column (PostgreSQL: its own index)
 
 
 def compile_tsquery(parsed: ParsedQuery) -> Compiled:
@@ -237,7 +233,7 @@ def compile_tsquery(parsed: ParsedQuery) -> Compiled:
     strict = " | ".join(
         "(" + " & ".join(_tsquery_term(t) for t in clause) + ")" for clause in parsed.clauses
     )
-    in_name = " | ".join(_tsquery_term(t, "A") for t in parsed.positives)
+    in_name = " | ".join(_tsquery_term(t) for t in parsed.positives)
     words = parsed.words
     phrase = None
     if len(words) > 1 and len(parsed.clauses) == 1:
@@ -404,7 +400,14 @@ def _pg_create(index: SearchIndex) -> list[str]:
         f"FOR EACH ROW EXECUTE FUNCTION {t}_search_update()",
         f"UPDATE {t} SET search_vector = NULL",
         f"CREATE INDEX {t}_search_gin ON {t} USING gin (search_vector)",
+        # Finer statistics of the words: the planner's choice between scanning newest-first
+        # (a common word) and the GIN index (a rare one) depends on them.
+        f"ALTER TABLE {t} ALTER COLUMN search_vector SET STATISTICS 1000",
         f"CREATE INDEX {t}_trgm_gin ON {t} USING gin ({index.name_column} gin_trgm_ops)",
+        # Name matches are found through their own small index: a weight-restricted query
+        # ('word':A) on the full vector would recheck every row holding the word anywhere.
+        f"CREATE INDEX {t}_name_gin ON {t} "
+        f"USING gin (to_tsvector('english', coalesce({index.name_column}, '')))",
     ]
     if index.skills:
         through, fk = index.skills.through, index.skills.column
@@ -425,6 +428,7 @@ def _pg_drop(index: SearchIndex) -> list[str]:
         f"DROP TRIGGER IF EXISTS {t}_search ON {t}",
         f"DROP FUNCTION IF EXISTS {t}_search_update()",
         f"DROP INDEX IF EXISTS {t}_trgm_gin",
+        f"DROP INDEX IF EXISTS {t}_name_gin",
         f"ALTER TABLE {t} DROP COLUMN IF EXISTS search_vector",
     ]
     if index.skills:
@@ -516,6 +520,12 @@ def _savepoint() -> Iterator[None]:
         yield
 
 
+def _tiers(strict: str, loose: str) -> dict[str, int]:
+    """Candidate queries and how many of the newest matches each contributes (one word: the
+    two queries are the same, and every match matches every word)."""
+    return {strict: TIER} if strict == loose else {strict: TIER, loose: TIER_ANY}
+
+
 def _pg_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -> list[Hit]:
     compiled = compile_tsquery(parsed)
     within, within_params = _within(queryset, "b.id")
@@ -529,26 +539,36 @@ def _pg_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -
     )
     fuzzy_match = " OR ".join(f"%s <%% {name}" for _ in fuzzy) or "false"
 
-    def tier(condition: str) -> str:
+    name_vector = f"to_tsvector('english', coalesce({name}, ''))"
+    tiers = _tiers(compiled.strict, compiled.loose)
+    vector_match = "b.search_vector @@ to_tsquery('english', %s)"
+
+    def tier(condition: str, limit: int = TIER) -> str:
+        # The tsquery is written out (not taken from a CTE) so the planner can estimate how
+        # common the words are: an index scan newest-first for a common word, the GIN index
+        # for a rare one.
         return (
-            f"(SELECT b.id FROM {index.table} b, q WHERE {condition}{within} "
-            f"ORDER BY b.id DESC LIMIT {TIER})"
+            f"(SELECT b.id FROM {index.table} b WHERE {condition}{within} "
+            f"ORDER BY b.id DESC LIMIT {limit})"
         )
 
     sql = f"""
         WITH q AS MATERIALIZED (
             SELECT to_tsquery('english', %s) AS loose, to_tsquery('english', %s) AS strict,
-                   to_tsquery('english', %s) AS phrase, to_tsquery('english', %s) AS in_name
+                   to_tsquery('english', %s) AS phrase
         ),
         fuzzy AS MATERIALIZED (
-            SELECT b.id, {similarity} AS similarity FROM {index.table} b
-            WHERE ({fuzzy_match}){within}
-            ORDER BY similarity DESC, b.id LIMIT {FUZZY_CANDIDATES * max(len(fuzzy), 1)}
+            -- At most FUZZY_SCAN names like the words are read (a word that is itself in
+            -- thousands of names is found exactly anyway), the closest kept.
+            SELECT id, similarity FROM (
+                SELECT b.id, {similarity} AS similarity FROM {index.table} b
+                WHERE ({fuzzy_match}){within} LIMIT {FUZZY_SCAN}
+            ) f
+            ORDER BY similarity DESC, id LIMIT {FUZZY_CANDIDATES * max(len(fuzzy), 1)}
         ),
         candidates AS (
-            {tier("b.search_vector @@ q.in_name")}
-            UNION {tier("b.search_vector @@ q.strict")}
-            UNION {tier("b.search_vector @@ q.loose")}
+            {tier(f"{name_vector} @@ to_tsquery('english', %s)")}
+            UNION {" UNION ".join(tier(vector_match, limit) for limit in tiers.values())}
             UNION (SELECT id FROM fuzzy)
         ),
         scored AS (
@@ -570,8 +590,10 @@ def _pg_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -
         ORDER BY strict DESC, phrase DESC, score DESC, id
         LIMIT {CANDIDATES}
     """
-    params: list[Any] = [compiled.loose, compiled.strict, compiled.phrase or "", compiled.in_name]
-    params += [*fuzzy, *fuzzy, *within_params, *within_params, *within_params, *within_params]
+    params: list[Any] = [compiled.loose, compiled.strict, compiled.phrase or ""]
+    params += [*fuzzy, *fuzzy, *within_params]
+    for tier_query in (compiled.in_name, *tiers):
+        params += [tier_query, *within_params]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
@@ -600,18 +622,30 @@ def _sqlite_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuer
         else "0"
     )
     fts = index.fts
+    tiers = {compiled.in_name: TIER, **_tiers(compiled.strict, compiled.loose)}
 
-    def tier() -> str:
+    def tier(limit: int) -> str:
         return (
             f"SELECT id FROM (SELECT rowid AS id FROM {fts} WHERE {fts} MATCH %s{within} "
-            f"ORDER BY rowid DESC LIMIT {TIER})"
+            f"ORDER BY rowid DESC LIMIT {limit})"
         )
 
-    phrase = f"c.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)" if compiled.phrase else "0"
+    # Which candidates match every word / the phrase: one pass over each doclist, filtered
+    # to the candidates (not a list of every row a common word is in).
+    pool = "(SELECT id FROM ranked UNION ALL SELECT id FROM fuzzy)"
+    phrase = (
+        f"c.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s AND +rowid IN {pool})"
+        if compiled.phrase
+        else "0"
+    )
+    if compiled.strict == compiled.loose:  # one word: every full-text match has them all
+        strict = "c.bm IS NOT NULL"
+    else:
+        strict = f"c.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s AND +rowid IN {pool})"
     # Trigram similarity (a Python function on SQLite) is computed for the few rows the
     # trigram index proposes, never for every full-text candidate.
     sql = f"""
-        WITH candidates AS MATERIALIZED ({tier()} UNION {tier()} UNION {tier()}),
+        WITH candidates AS MATERIALIZED ({" UNION ".join(tier(n) for n in tiers.values())}),
         ranked AS MATERIALIZED (
             SELECT rowid AS id, bm25({fts}, {weights}) AS bm FROM {fts}
             WHERE {fts} MATCH %s AND +rowid IN (SELECT id FROM candidates)
@@ -626,7 +660,7 @@ def _sqlite_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuer
         ),
         scored AS (
             SELECT c.id,
-                   c.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s) AS strict,
+                   {strict} AS strict,
                    {phrase} AS phrase,
                    coalesce(-c.bm / (1 - c.bm), 0) AS relevance,
                    coalesce(c.similarity, 0) AS similarity
@@ -646,9 +680,11 @@ def _sqlite_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuer
         LIMIT {CANDIDATES}
     """
     params: list[Any] = []
-    for tier_query in (compiled.in_name, compiled.strict, compiled.loose):
+    for tier_query in tiers:
         params += [tier_query, *within_params]
-    params += [compiled.loose, *fuzzy, trigram_query or '""', *within_params, compiled.strict]
+    params += [compiled.loose, *fuzzy, trigram_query or '""', *within_params]
+    if compiled.strict != compiled.loose:
+        params.append(compiled.strict)
     if compiled.phrase:
         params.append(compiled.phrase)
     with connection.cursor() as cursor:
@@ -678,12 +714,18 @@ def _version() -> int:
     return int(django_cache.get_or_set(CACHE_VERSION_KEY, 1, timeout=None) or 1)
 
 
-def invalidate() -> None:
-    """Any write to a searched table: every cached result is stale (a new version)."""
+def _bump() -> None:
     try:
         django_cache.incr(CACHE_VERSION_KEY)
     except ValueError:
         django_cache.set(CACHE_VERSION_KEY, 2, timeout=None)
+
+
+def invalidate() -> None:
+    """Any write to a searched table: every cached result is stale (a new version). Bumped at
+    once and again after commit, so a search run in between cannot leave a stale entry."""
+    _bump()
+    transaction.on_commit(_bump)
 
 
 def invalidate_on_write(model: type[Model], *, ignore_fields: frozenset[str] = frozenset()) -> None:

@@ -978,7 +978,7 @@ class Command(BaseCommand):
                 ).build()
             created["skills"] = Skill.objects.count() - skills_before
             # bulk_create sends no signals: tell cached searches the data changed.
-            transaction.on_commit(search.invalidate)
+            search.invalidate()
         self._report(seed, present, created, new_accounts, time.monotonic() - started)
 
     def _report(

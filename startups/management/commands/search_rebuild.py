@@ -1,0 +1,21 @@
+"""Re-derive every search index from its rows (e.g. after skills were renamed in the admin:
+the triggers follow changes to the indexed rows and their skill links, not to skill names)."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from collabhub import search as engine
+from startups.search import OPPORTUNITIES, PEOPLE, STARTUPS
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            for index in (STARTUPS, OPPORTUNITIES, PEOPLE):
+                engine.rebuild(index)
+                self.stdout.write(f"rebuilt the search index of {index.table}")
+            engine.invalidate()
