@@ -250,7 +250,7 @@ class SearchInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class SearchGroupSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    count = serializers.IntegerField(help_text="All matches (at most 1,000).")
+    count = serializers.IntegerField(help_text="All matches (at most 500).")
     results = serializers.ListField(child=serializers.DictField())
 
 
