@@ -227,6 +227,7 @@ class Compiled:
     strict: str  # every term of a clause (websearch semantics)
     phrase: str | None  # all the words, in order, as one phrase
     in_name: str  # any positive term, in the name column (PostgreSQL: its own index)
+    excluded: str | None  # any -excluded term: such rows are never results, fuzzy or not
 
 
 def compile_tsquery(parsed: ParsedQuery) -> Compiled:
@@ -242,7 +243,8 @@ def compile_tsquery(parsed: ParsedQuery) -> Compiled:
     if len(words) > 1 and len(parsed.clauses) == 1:
         prefix = parsed.positives[-1].prefix
         phrase = _tsquery_term(Term(tuple(words), prefix=prefix)) + exclude
-    return Compiled(loose, strict, phrase, in_name)
+    excluded = " | ".join(_tsquery_term(Term(t.words, prefix=t.prefix)) for t in parsed.negatives)
+    return Compiled(loose, strict, phrase, in_name, excluded or None)
 
 
 def compile_fts5(parsed: ParsedQuery, name_column: str) -> Compiled:
@@ -262,7 +264,8 @@ def compile_fts5(parsed: ParsedQuery, name_column: str) -> Compiled:
     if len(words) > 1 and len(parsed.clauses) == 1:
         prefix = parsed.positives[-1].prefix
         phrase = _fts5_term(Term(tuple(words), prefix=prefix)) + exclude
-    return Compiled(loose, strict, phrase, f"{name_column} : ({positives})")
+    excluded = " OR ".join(negatives) or None
+    return Compiled(loose, strict, phrase, f"{name_column} : ({positives})", excluded)
 
 
 def fuzzy_words(parsed: ParsedQuery) -> list[str]:
@@ -545,6 +548,12 @@ def _pg_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -
     name_vector = f"to_tsvector('english', coalesce({name}, ''))"
     tiers = _tiers(compiled.strict, compiled.loose)
     vector_match = "b.search_vector @@ to_tsquery('english', %s)"
+    exclude = (
+        f" AND id NOT IN (SELECT id FROM {index.table} "
+        "WHERE search_vector @@ to_tsquery('english', %s))"
+        if compiled.excluded
+        else ""
+    )
 
     def tier(condition: str, limit: int = TIER) -> str:
         # The tsquery is written out (not taken from a CTE) so the planner can estimate how
@@ -586,7 +595,7 @@ def _pg_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -
                relevance + {FUZZY_WEIGHT} * (CASE WHEN similarity >= {FUZZY_THRESHOLD}
                                              THEN similarity ELSE 0 END) AS score
         FROM scored
-        WHERE relevance > 0 OR similarity >= {FUZZY_THRESHOLD}
+        WHERE (relevance > 0 OR similarity >= {FUZZY_THRESHOLD}){exclude}
         ORDER BY strict DESC, phrase DESC, score DESC, id
         LIMIT {CANDIDATES}
     """
@@ -594,6 +603,8 @@ def _pg_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -
     params += [*fuzzy, *fuzzy, *within_params]
     for tier_query in (compiled.in_name, *tiers):
         params += [tier_query, *within_params]
+    if compiled.excluded:
+        params.append(compiled.excluded)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
@@ -638,6 +649,11 @@ def _sqlite_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuer
         if compiled.phrase
         else "0"
     )
+    exclude = (
+        f" AND id NOT IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)"
+        if compiled.excluded
+        else ""
+    )
     if compiled.strict == compiled.loose:  # one word: every full-text match has them all
         strict = "c.bm IS NOT NULL"
     else:
@@ -675,7 +691,7 @@ def _sqlite_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuer
                relevance + {FUZZY_WEIGHT} * (CASE WHEN similarity >= {FUZZY_THRESHOLD}
                                              THEN similarity ELSE 0 END) AS score
         FROM scored
-        WHERE relevance > 0 OR similarity >= {FUZZY_THRESHOLD}
+        WHERE (relevance > 0 OR similarity >= {FUZZY_THRESHOLD}){exclude}
         ORDER BY strict DESC, phrase DESC, score DESC, id
         LIMIT {CANDIDATES}
     """
@@ -687,6 +703,8 @@ def _sqlite_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuer
         params.append(compiled.strict)
     if compiled.phrase:
         params.append(compiled.phrase)
+    if compiled.excluded:
+        params.append(compiled.excluded)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [Hit(row[0], float(row[3])) for row in cursor.fetchall()]

@@ -95,6 +95,15 @@ def test_exclusion_and_or(distractors: None) -> None:
     assert names("-hydrogen") == []  # nothing to look for
 
 
+def test_an_excluded_word_also_excludes_fuzzy_matches(distractors: None) -> None:
+    startup("Kind Defense", "Security")
+    startup("Defensio", "Security")
+
+    assert "Kind Defense" in names("defense")
+    assert "Kind Defense" not in names("defense -kind")
+    assert "Kind Defense" not in names("defenze -kind")  # a typo: found fuzzily, still excluded
+
+
 def test_stemming_matches_word_forms(distractors: None) -> None:
     startup("Runner", description="We are running the best payment networks.")
 
