@@ -9,6 +9,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.exceptions import EmailTaken, WrongPassword
 from accounts.models import Role, Skill, User, skill_normalise
+from accounts.signals import profile_updated
 
 PROFILE_FIELDS = ("name", "headline", "bio", "location", "interests")
 
@@ -63,6 +64,8 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
     user.save()
     if "skills" in data:
         user.skills.set(skills_resolve(names=data["skills"]))
+    if data:
+        profile_updated.send(sender=User, user=user, fields=sorted(data))
     return user
 
 

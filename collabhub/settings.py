@@ -148,6 +148,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# A broker that is down must not hang a request: publishing fails fast (the event row stays
+# undispatched and the beat task below queues it again).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+CELERY_BEAT_SCHEDULE = {
+    "feed-events-redispatch": {"task": "feed.events_redispatch", "schedule": 60.0},
+}
+
+# --- Feed --------------------------------------------------------------------------------
+# The personal share of a feed page (the rest: events matching one's skills and interests).
+FEED_COMPOSITION = env.float("FEED_COMPOSITION", default=0.6)
+# Dotted path to a callable(request) -> float | None that may choose it per request (A/B).
+FEED_COMPOSITION_HOOK = env.str("FEED_COMPOSITION_HOOK", default="")
 
 # --- Auth -----------------------------------------------------------------------------
 PASSWORD_HASHERS = [

@@ -7,6 +7,7 @@ from observability import probes
 api_v1 = [
     path("", include("accounts.urls")),
     path("", include("startups.urls")),
+    path("", include("feed.urls")),
 ]
 
 urlpatterns = [

@@ -13,11 +13,14 @@ from rest_framework.serializers import ValidationError
 from rest_framework.views import APIView
 
 from accounts.selectors import user_list
-from accounts.serializers import UserSerializer
+from accounts.serializers import UserSerializer, UserSummarySerializer
 from collabhub import search as engine
+from collabhub.api.pagination import PageNumberPagination
 from collabhub.api.schema import conflict_response
 from collabhub.api.search import SearchListMixin
 from collabhub.api.utils import request_user, validate_input
+from feed.apis import follow_response
+from feed.serializers import FollowStateSerializer
 from startups import search, selectors, services
 from startups.filters import ApplicationFilter, OpportunityFilter, SaveFilter, StartupFilter
 from startups.models import Application, Opportunity, OpportunityStatus, Save, Startup
@@ -98,6 +101,29 @@ class StartupViewSet(SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, vie
 
     def get_queryset(self) -> QuerySet[Startup]:
         return selectors.startup_list(viewer=self.request.user)
+
+    @extend_schema(
+        tags=["follows"],
+        request=None,
+        responses={200: FollowStateSerializer, 201: FollowStateSerializer, 204: None},
+    )
+    @action(
+        detail=True, methods=["post", "delete"], permission_classes=[permissions.IsAuthenticated]
+    )
+    def follow(self, request: Request, pk: str | None = None) -> Response:
+        """Follow a startup (its new opportunities reach your feed and notifications)."""
+        startup = self.get_object()
+        return follow_response(
+            request=request, target=startup, snapshot=services.startup_snapshot(startup)
+        )
+
+    @extend_schema(tags=["follows"], responses=UserSummarySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=PageNumberPagination)
+    def followers(self, request: Request, pk: str | None = None) -> Response:
+        """Who follows this startup."""
+        startup = self.get_object()
+        page = self.paginate_queryset(selectors.startup_followers(startup=startup))
+        return self.get_paginated_response(UserSummarySerializer(page, many=True).data)
 
     def _output(self, startup: Startup, status_code: int = status.HTTP_200_OK) -> Response:
         startup = self.get_queryset().get(pk=startup.pk)

@@ -5,6 +5,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Val
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from feed.models import Follow
+from feed.services import startup_content_type
 from startups.models import Application, Opportunity, OpportunityStatus, Save, Startup
 
 
@@ -27,10 +29,19 @@ def startup_list(*, viewer: User | AnonymousUser | None = None) -> QuerySet[Star
         .annotate(count=Count("pk"))
         .values("count")
     )
+    startup_type = startup_content_type()
+    follows = Follow.objects.filter(target_type=startup_type, target_id=OuterRef("pk"))
+    followers = follows.order_by().values("target_id").annotate(count=Count("pk")).values("count")
+    is_following = Exists(follows.filter(follower_id=viewer_id)) if viewer_id else Value(False)
     return (
         Startup.objects.select_related("owner")
         .prefetch_related("skills")
-        .annotate(open_opportunities_count=Coalesce(Subquery(open_count), 0), is_saved=is_saved)
+        .annotate(
+            open_opportunities_count=Coalesce(Subquery(open_count), 0),
+            is_saved=is_saved,
+            followers_count=Coalesce(Subquery(followers), 0),
+            is_following=is_following,
+        )
         .order_by("-created_at", "-id")
     )
 
@@ -69,3 +80,10 @@ def save_list(*, user: User) -> QuerySet[Save]:
         .select_related("startup", "opportunity__startup")
         .order_by("-created_at", "-id")
     )
+
+
+def startup_followers(*, startup: Startup) -> QuerySet[User]:
+    follower_ids = Follow.objects.filter(
+        target_type=startup_content_type(), target_id=startup.pk
+    ).values("follower_id")
+    return User.objects.filter(pk__in=follower_ids, is_active=True).order_by("name", "id")

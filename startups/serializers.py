@@ -30,6 +30,8 @@ class StartupSerializer(SearchResultSerializer, serializers.ModelSerializer):  #
     skills = skill_names_read_field()
     open_opportunities_count = serializers.IntegerField(read_only=True)
     is_saved = serializers.BooleanField(read_only=True)
+    followers_count = serializers.IntegerField(read_only=True)
+    is_following = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Startup
@@ -54,6 +56,8 @@ class StartupSerializer(SearchResultSerializer, serializers.ModelSerializer):  #
             "growth_rate",
             "open_opportunities_count",
             "is_saved",
+            "followers_count",
+            "is_following",
             "created_at",
             "updated_at",
             *SEARCH_RESULT_FIELDS,

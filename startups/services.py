@@ -1,6 +1,7 @@
 """Writes for startups, opportunities, applications and saves. Every function is atomic.
 
-Ownership and role rules are enforced here, once, whatever the caller.
+Ownership and role rules are enforced here, once, whatever the caller. Each write records its
+activity event (``feed.services.event_record``) in the same transaction.
 """
 
 import secrets
@@ -12,6 +13,8 @@ from django.utils.text import slugify
 
 from accounts.models import Role, User
 from accounts.services import skills_resolve
+from feed.models import ActionType
+from feed.services import event_record, follows_delete_for
 from startups.exceptions import (
     ApplicationExists,
     FoundersOnly,
@@ -29,6 +32,74 @@ from startups.models import (
     Save,
     Startup,
 )
+
+
+def startup_snapshot(startup: Startup) -> dict[str, Any]:
+    return {
+        "type": "startup",
+        "name": startup.name,
+        "slug": startup.slug,
+        "tagline": startup.tagline,
+        "industry": startup.industry,
+    }
+
+
+def opportunity_snapshot(opportunity: Opportunity) -> dict[str, Any]:
+    startup = opportunity.startup
+    return {
+        "type": "opportunity",
+        "title": opportunity.title,
+        "kind": opportunity.kind,
+        "startup": {"id": startup.pk, "name": startup.name, "slug": startup.slug},
+    }
+
+
+def _record_startup(action: str, startup: Startup, by: User) -> None:
+    event_record(
+        action_type=action,
+        actor=by,
+        target=startup,
+        snapshot=startup_snapshot(startup),
+        startup_id=startup.pk,
+        industry=startup.industry,
+        skills=startup.skills.all(),
+    )
+
+
+def _record_opportunity(action: str, opportunity: Opportunity, by: User, **kwargs: Any) -> None:
+    event_record(
+        action_type=action,
+        actor=by,
+        target=opportunity,
+        snapshot=opportunity_snapshot(opportunity),
+        startup_id=opportunity.startup_id,
+        industry=opportunity.startup.industry,
+        skills=opportunity.skills.all(),
+        **kwargs,
+    )
+
+
+def _record_application(action: str, application: Application, by: User) -> None:
+    """Private: the applicant and the startup's owner see it; the other one is notified."""
+    opportunity = application.opportunity
+    owner_id = opportunity.startup.owner_id
+    applicant = application.applicant
+    event_record(
+        action_type=action,
+        actor=by,
+        target=application,
+        snapshot={
+            **opportunity_snapshot(opportunity),
+            "type": "application",
+            "status": application.status,
+            "opportunity_id": opportunity.pk,
+        },
+        startup_id=opportunity.startup_id,
+        is_public=False,
+        audience=[applicant, opportunity.startup.owner],
+        recipients=[owner_id if by.pk == applicant.pk else applicant.pk],
+    )
+
 
 # Which statuses an application may move to, and from which.
 _TRANSITIONS: dict[str, set[str]] = {
@@ -117,6 +188,7 @@ def startup_create(*, owner: User, data: dict[str, Any]) -> Startup:
                 raise
     if "skills" in data:
         startup.skills.set(skills_resolve(names=data["skills"]))
+    _record_startup(ActionType.STARTUP_CREATED, startup, owner)
     return startup
 
 
@@ -127,12 +199,15 @@ def startup_update(*, startup: Startup, by: User, data: dict[str, Any]) -> Start
     startup = Startup.objects.select_for_update().get(pk=startup.pk)
     _apply_fields(startup, data, STARTUP_FIELDS)
     _save_with_skills(startup, data)
+    if data:
+        _record_startup(ActionType.STARTUP_UPDATED, startup, by)
     return startup
 
 
 @transaction.atomic
 def startup_delete(*, startup: Startup, by: User) -> None:
     _assert_owner(startup=startup, user=by)
+    follows_delete_for(target=startup)  # its events stay, with their snapshots
     startup.delete()
 
 
@@ -142,6 +217,8 @@ def opportunity_create(*, startup: Startup, by: User, data: dict[str, Any]) -> O
     opportunity = Opportunity(startup=startup)
     _apply_fields(opportunity, data, OPPORTUNITY_FIELDS)
     _save_with_skills(opportunity, data)
+    # The fan-out notifies the startup's followers.
+    _record_opportunity(ActionType.OPPORTUNITY_POSTED, opportunity, by)
     return opportunity
 
 
@@ -150,8 +227,11 @@ def opportunity_update(*, opportunity: Opportunity, by: User, data: dict[str, An
     """Edit an opportunity; ``status`` closes it to new applications or reopens it."""
     _assert_owner(startup=opportunity.startup, user=by)
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    was_open = opportunity.is_open
     _apply_fields(opportunity, data, OPPORTUNITY_FIELDS)
     _save_with_skills(opportunity, data)
+    if was_open and not opportunity.is_open:
+        _record_opportunity(ActionType.OPPORTUNITY_CLOSED, opportunity, by)
     return opportunity
 
 
@@ -181,6 +261,7 @@ def application_create(
     )
     application.full_clean(validate_unique=False, validate_constraints=False)
     application.save()
+    _record_application(ActionType.APPLICATION_CREATED, application, applicant)
     return application
 
 
@@ -203,20 +284,26 @@ def _application_transition(*, application: Application, to: str) -> Application
 @transaction.atomic
 def application_accept(*, application: Application, by: User) -> Application:
     _assert_owner(startup=application.opportunity.startup, user=by)
-    return _application_transition(application=application, to=ApplicationStatus.ACCEPTED)
+    application = _application_transition(application=application, to=ApplicationStatus.ACCEPTED)
+    _record_application(ActionType.APPLICATION_ACCEPTED, application, by)
+    return application
 
 
 @transaction.atomic
 def application_reject(*, application: Application, by: User) -> Application:
     _assert_owner(startup=application.opportunity.startup, user=by)
-    return _application_transition(application=application, to=ApplicationStatus.REJECTED)
+    application = _application_transition(application=application, to=ApplicationStatus.REJECTED)
+    _record_application(ActionType.APPLICATION_REJECTED, application, by)
+    return application
 
 
 @transaction.atomic
 def application_withdraw(*, application: Application, by: User) -> Application:
     if application.applicant_id != by.pk:
         raise NotApplicant()
-    return _application_transition(application=application, to=ApplicationStatus.WITHDRAWN)
+    application = _application_transition(application=application, to=ApplicationStatus.WITHDRAWN)
+    _record_application(ActionType.APPLICATION_WITHDRAWN, application, by)
+    return application
 
 
 @transaction.atomic
@@ -227,7 +314,19 @@ def save_create(
     if (startup is None) == (opportunity is None):
         raise ValueError("A save targets exactly one of a startup or an opportunity.")
     # get_or_create re-reads the row when a concurrent identical save wins the insert.
-    return Save.objects.get_or_create(user=user, startup=startup, opportunity=opportunity)
+    save, created = Save.objects.get_or_create(user=user, startup=startup, opportunity=opportunity)
+    if created:  # a bookmark is private: only its owner sees the event
+        target = startup or opportunity
+        snapshot = startup_snapshot(startup) if startup else opportunity_snapshot(opportunity)  # type: ignore[arg-type]
+        event_record(
+            action_type=ActionType.STARTUP_SAVED if startup else ActionType.OPPORTUNITY_SAVED,
+            actor=user,
+            target=target,
+            snapshot=snapshot,
+            startup_id=startup.pk if startup else opportunity.startup_id,  # type: ignore[union-attr]
+            is_public=False,
+        )
+    return save, created
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
+from feed import services as feed_services
 from tests.accounts.factories import SkillFactory, UserFactory
 from tests.startups.factories import ApplicationFactory, OpportunityFactory, SaveFactory
 
@@ -25,8 +26,21 @@ def staff_client() -> Client:
 def rows() -> None:
     SkillFactory(name="python")
     opportunity = OpportunityFactory(skills=["python"])
-    ApplicationFactory(opportunity=opportunity)
+    application = ApplicationFactory(opportunity=opportunity)
     SaveFactory(startup=opportunity.startup)
+    event = feed_services.event_record(
+        action_type="application_created",
+        actor=application.applicant,
+        target=application,
+        snapshot={"type": "application", "title": opportunity.title},
+        is_public=False,
+        audience=[opportunity.startup.owner],
+    )
+    feed_services.notify_user(user=opportunity.startup.owner, event=event)
+    feed_services.follow_create(
+        follower=application.applicant, target=opportunity.startup.owner, snapshot={}
+    )
+    feed_services.feed_seen(user=application.applicant)
 
 
 def our_models() -> list:  # type: ignore[type-arg]

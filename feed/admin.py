@@ -1,0 +1,46 @@
+from django.contrib import admin
+
+from feed.models import ActivityEvent, EventAudience, FeedMarker, Follow, Notification
+
+
+class EventAudienceInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = EventAudience
+    raw_id_fields = ["user"]
+    extra = 0
+
+
+@admin.register(ActivityEvent)
+class ActivityEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["id", "action_type", "actor", "startup_id", "is_public", "created_at",
+                    "dispatched_at"]  # fmt: skip
+    list_filter = ["action_type", "is_public"]
+    search_fields = ["actor__email", "actor__name", "request_id"]
+    raw_id_fields = ["actor"]
+    readonly_fields = ["created_at", "dispatched_at", "dispatch_attempts", "request_id"]
+    inlines = [EventAudienceInline]
+    date_hierarchy = "created_at"
+
+
+@admin.register(EventAudience)
+class EventAudienceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["id", "event", "user"]
+    raw_id_fields = ["event", "user"]
+
+
+@admin.register(Follow)
+class FollowAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["id", "follower", "target_type", "target_id", "created_at"]
+    list_filter = ["target_type"]
+    raw_id_fields = ["follower"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["id", "recipient", "event", "created_at", "read_at"]
+    raw_id_fields = ["recipient", "event"]
+
+
+@admin.register(FeedMarker)
+class FeedMarkerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["user", "seen_at"]
+    raw_id_fields = ["user"]

@@ -1,0 +1,217 @@
+"""The feed, notifications, follows of people, and a user's activity."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from accounts.selectors import user_list
+from collabhub.api.utils import request_user
+from feed import selectors, services
+from feed.models import ActivityEvent, Follow, Notification
+from feed.serializers import (
+    EventSerializer,
+    FeedSerializer,
+    FollowStateSerializer,
+    NotificationSerializer,
+)
+
+MAX_PAGE_SIZE = 50
+
+
+class EventCursorPagination(CursorPagination):
+    """Newest first on ``(created_at, id)``: stable while new events arrive."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+
+def _page_size(request: Request) -> int:
+    try:
+        size = int(request.query_params.get("page_size", 20))
+    except ValueError:
+        size = 20
+    return min(max(size, 1), MAX_PAGE_SIZE)
+
+
+@extend_schema(
+    tags=["feed"],
+    summary="My feed",
+    parameters=[
+        OpenApiParameter("cursor", OpenApiTypes.STR, description="From the previous `next`."),
+        OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 50 (20)."),
+    ],
+    responses=FeedSerializer,
+)
+class FeedApi(APIView):
+    """Events by the people and startups I follow, mixed with public events matching my
+    skills and interests (`composition` says in which proportion), newest first."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        user = request_user(request)
+        share = selectors.composition_for(request)
+        page = selectors.feed_page(
+            user=user,
+            size=_page_size(request),
+            cursor=request.query_params.get("cursor"),
+            personal_share=share,
+        )
+        next_url = None
+        if page.next_cursor:
+            params = request.query_params.copy()
+            params["cursor"] = page.next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        return Response(
+            {
+                "next": next_url,
+                "composition": {"personal": share, "interest": round(1 - share, 4)},
+                "unread_count": selectors.unread_count(user),
+                "results": EventSerializer(page.events, many=True).data,
+            }
+        )
+
+
+@extend_schema(tags=["feed"], summary="Mark my feed as seen", request=None, responses={204: None})
+class FeedSeenApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def post(self, request: Request) -> Response:
+        services.feed_seen(user=request_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["feed"], summary="A user's activity")
+class UserActivityApi(generics.ListAPIView):  # type: ignore[type-arg]
+    """Their public events; all of your own when it is you."""
+
+    serializer_class = EventSerializer
+    pagination_class = EventCursorPagination
+    queryset = ActivityEvent.objects.none()
+
+    def get_queryset(self) -> QuerySet[ActivityEvent]:
+        user = get_object_or_404(user_list(), pk=self.kwargs["pk"])
+        return selectors.user_activity(user=user, viewer=self.request.user)
+
+
+@extend_schema(
+    tags=["notifications"],
+    parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL, description="Only unread ones.")],
+)
+class NotificationListApi(generics.ListAPIView):  # type: ignore[type-arg]
+    serializer_class = NotificationSerializer
+    pagination_class = EventCursorPagination
+    permission_classes = [permissions.IsAuthenticated]
+    queryset = Notification.objects.none()
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        notifications = Notification.objects.filter(
+            recipient=request_user(self.request)
+        ).select_related("event__actor")
+        if self.request.query_params.get("unread") in {"1", "true", "True"}:
+            notifications = notifications.filter(read_at__isnull=True)
+        return notifications
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)
+        response.data["unread_count"] = Notification.objects.filter(
+            recipient=request_user(request), read_at__isnull=True
+        ).count()
+        return response
+
+
+@extend_schema(tags=["notifications"], request=None, responses=NotificationSerializer)
+class NotificationReadApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def post(self, request: Request, pk: int) -> Response:
+        notification = get_object_or_404(
+            Notification.objects.select_related("event__actor"),
+            pk=pk,
+            recipient=request_user(request),
+        )
+        services.notification_read(notification=notification)
+        return Response(NotificationSerializer(notification).data)
+
+
+@extend_schema(tags=["notifications"], request=None, responses={200: dict})
+class NotificationReadAllApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def post(self, request: Request) -> Response:
+        marked = services.notifications_read_all(user=request_user(request))
+        return Response({"marked_read": marked})
+
+
+def follow_response(*, request: Request, target: Any, snapshot: dict[str, Any]) -> Response:
+    """``POST`` follows (201, or 200 when already following); ``DELETE`` unfollows (204)."""
+    user = request_user(request)
+    if request.method == "DELETE":
+        services.follow_delete(follower=user, target=target)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    _, created = services.follow_create(follower=user, target=target, snapshot=snapshot)
+    count = len(
+        services.followers_of(services.ContentType.objects.get_for_model(target), target.pk)
+    )
+    return Response(
+        FollowStateSerializer({"following": True, "followers_count": count}).data,
+        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
+
+
+@extend_schema(
+    tags=["follows"],
+    summary="Follow / unfollow a person",
+    request=None,
+    responses={200: FollowStateSerializer, 201: FollowStateSerializer, 204: None},
+)
+class UserFollowApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def post(self, request: Request, pk: int) -> Response:
+        target = get_object_or_404(user_list(), pk=pk)
+        return follow_response(
+            request=request, target=target, snapshot={"type": "user", "name": target.name}
+        )
+
+    def delete(self, request: Request, pk: int) -> Response:
+        target = get_object_or_404(user_list(), pk=pk)
+        return follow_response(request=request, target=target, snapshot={})
+
+
+class _FollowListApi(generics.ListAPIView):  # type: ignore[type-arg]
+    from accounts.serializers import UserSummarySerializer as serializer_class
+
+    queryset = User.objects.none()
+
+    def _follows(self, user: User) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet[User]:
+        user = get_object_or_404(user_list(), pk=self.kwargs["pk"])
+        return user_list().filter(pk__in=self._follows(user)).order_by("name", "id")
+
+
+@extend_schema(tags=["follows"], summary="Who follows this person")
+class UserFollowersApi(_FollowListApi):
+    def _follows(self, user: User) -> QuerySet[Any]:
+        user_type = services.ContentType.objects.get_for_model(User)
+        return Follow.objects.filter(target_type=user_type, target_id=user.pk).values("follower_id")
+
+
+@extend_schema(tags=["follows"], summary="Whom this person follows")
+class UserFollowingApi(_FollowListApi):
+    def _follows(self, user: User) -> QuerySet[Any]:
+        user_type = services.ContentType.objects.get_for_model(User)
+        return Follow.objects.filter(follower=user, target_type=user_type).values("target_id")

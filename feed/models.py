@@ -1,0 +1,179 @@
+"""What happens on the platform (events), who follows what, and who is told (notifications).
+
+``feed`` knows no domain app: an event points at its target through a generic relation and
+carries a small JSON ``snapshot`` of it (title, name, the startup's name ...), so a feed page
+needs no query per row and an event outlives its target. The row is also the outbox of the
+fan-out: ``dispatched_at`` stays empty until its notifications (and later its pushes) are done.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Industry, Skill
+
+
+class ActionType(models.TextChoices):
+    STARTUP_CREATED = "startup_created", "Startup created"
+    STARTUP_UPDATED = "startup_updated", "Startup updated"
+    STARTUP_FOLLOWED = "startup_followed", "Startup followed"
+    STARTUP_SAVED = "startup_saved", "Startup saved"
+    OPPORTUNITY_POSTED = "opportunity_posted", "Opportunity posted"
+    OPPORTUNITY_CLOSED = "opportunity_closed", "Opportunity closed"
+    OPPORTUNITY_SAVED = "opportunity_saved", "Opportunity saved"
+    APPLICATION_CREATED = "application_created", "Application created"
+    APPLICATION_ACCEPTED = "application_accepted", "Application accepted"
+    APPLICATION_REJECTED = "application_rejected", "Application rejected"
+    APPLICATION_WITHDRAWN = "application_withdrawn", "Application withdrawn"
+    USER_FOLLOWED = "user_followed", "User followed"
+    PROFILE_UPDATED = "profile_updated", "Profile updated"
+    MESSAGE_SENT = "message_sent", "Message sent"
+    CONNECTION_MADE = "connection_made", "Connection made"
+    RECOMMENDATION_VIEWED = "recommendation_viewed", "Recommendation viewed"
+
+
+class ActivityEventQuerySet(models.QuerySet["ActivityEvent"]):
+    def visible_to(self, user: object) -> "ActivityEventQuerySet":
+        """Public events, and private ones the user is part of; nothing private for anonymous."""
+        user_id = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
+        if user_id is None:
+            return self.filter(is_public=True)
+        involved = EventAudience.objects.filter(event=models.OuterRef("pk"), user_id=user_id)
+        return self.filter(Q(is_public=True) | models.Exists(involved))
+
+
+class ActivityEvent(models.Model):
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,  # the event stays when its actor is deleted
+        related_name="activity_events",
+    )
+    action_type = models.CharField(max_length=40, choices=ActionType.choices)
+    target_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_id = models.BigIntegerField(null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    snapshot = models.JSONField(default=dict, blank=True, help_text="The target, as it was.")
+    startup_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The startup the event concerns (kept after deletion)."
+    )
+    industry = models.CharField(max_length=20, choices=Industry.choices, blank=True)
+    skills = models.ManyToManyField(Skill, blank=True, related_name="+")
+    is_public = models.BooleanField(default=True)
+    audience = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="EventAudience",
+        related_name="+",
+        blank=True,
+        help_text="Who may see a private event.",
+    )
+    recipients = models.JSONField(
+        default=list, blank=True, help_text="User ids to notify, besides the followers' rules."
+    )
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatch_attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = ActivityEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="event_recent"),
+            models.Index(fields=["actor", "-created_at", "-id"], name="event_actor_recent"),
+            models.Index(fields=["startup_id", "-created_at", "-id"], name="event_startup_recent"),
+            models.Index(fields=["industry", "-created_at", "-id"], name="event_industry_recent"),
+            models.Index(
+                fields=["created_at"],
+                name="event_undispatched",
+                condition=Q(dispatched_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action_type} #{self.pk}"
+
+
+class EventAudience(models.Model):
+    """The people a private event is visible to (e.g. the applicant and the startup owner)."""
+
+    event = models.ForeignKey(ActivityEvent, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="event_audience_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} sees event {self.event_id}"
+
+
+class Follow(models.Model):
+    """A user follows a user or a startup (any model, through a generic relation)."""
+
+    follower = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.BigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["follower", "target_type", "target_id"], name="follow_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="follow_target")]
+
+    def __str__(self) -> str:
+        return f"user {self.follower_id} follows {self.target_type_id}:{self.target_id}"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.ForeignKey(ActivityEvent, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A retried fan-out cannot notify anyone twice of one event.
+            models.UniqueConstraint(fields=["recipient", "event"], name="notification_once")
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_recent"),
+            models.Index(
+                fields=["recipient"],
+                name="notification_unread",
+                condition=Q(read_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} for user {self.recipient_id}"
+
+
+class FeedMarker(models.Model):
+    """How far a user has seen their feed: newer events count as unread."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_marker"
+    )
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} saw their feed at {self.seen_at}"

@@ -1,0 +1,163 @@
+"""Reads of the feed. The personal feed is composed of two sources, mixed by a ratio:
+
+* personal -- events by the people and about the startups the user follows;
+* interest -- public events about startups and opportunities matching the user's interests
+  (industries) or skills, from people and startups they do not follow.
+
+Each page takes ``round(size * ratio)`` events from the first and the rest from the second
+(more from one when the other runs dry), newest first, and a cursor per source on
+``(created_at, id)``: pages stay stable while new events arrive. Every page costs the same two
+queries (plus one for the unread count), whatever its size.
+"""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.module_loading import import_string
+
+from accounts.models import User
+from collabhub.exceptions import ApplicationError
+from feed.models import ActionType, ActivityEvent, FeedMarker, Follow
+from feed.services import startup_content_type
+
+INTEREST_ACTIONS = [
+    ActionType.STARTUP_CREATED,
+    ActionType.OPPORTUNITY_POSTED,
+]
+UNREAD_CAP = 99  # "99+" is enough for a badge, and bounds the count's cost
+
+
+def composition_for(request: Any) -> float:
+    """The personal share of a feed page: ``FEED_COMPOSITION`` (0.6), unless the callable named
+    by ``FEED_COMPOSITION_HOOK`` (an A/B experiment) returns another for this request."""
+    hook = getattr(settings, "FEED_COMPOSITION_HOOK", "")
+    if hook:
+        value = import_string(hook)(request)
+        if value is not None:
+            return min(1.0, max(0.0, float(value)))
+    return float(settings.FEED_COMPOSITION)
+
+
+def _followed(user: User, target_type: ContentType) -> QuerySet[Any]:
+    return Follow.objects.filter(follower=user, target_type=target_type).values("target_id")
+
+
+def _personal_condition(user: User) -> Q:
+    user_type = ContentType.objects.get_for_model(User)
+    return Q(actor_id__in=_followed(user, user_type)) | Q(
+        startup_id__in=_followed(user, startup_content_type())
+    )
+
+
+def personal_events(user: User) -> QuerySet[ActivityEvent]:
+    return (
+        ActivityEvent.objects.visible_to(user)
+        .filter(_personal_condition(user))
+        .exclude(actor=user)
+        .select_related("actor")
+    )
+
+
+def interest_events(user: User) -> QuerySet[ActivityEvent]:
+    skill_ids = list(user.skills.values_list("pk", flat=True))
+    matches: Any = Q(industry__in=user.interests or [])
+    if skill_ids:
+        through = ActivityEvent.skills.through
+        matches |= Exists(
+            through.objects.filter(activityevent_id=OuterRef("pk"), skill_id__in=skill_ids)
+        )
+    return (
+        ActivityEvent.objects.filter(is_public=True, action_type__in=INTEREST_ACTIONS)
+        .filter(matches)
+        .exclude(_personal_condition(user))
+        .exclude(actor=user)
+        .select_related("actor")
+    )
+
+
+def feed_events(user: User) -> QuerySet[ActivityEvent]:
+    """Everything either source could show (for the unread count)."""
+    return (personal_events(user) | interest_events(user)).distinct()
+
+
+# --- the composed, cursor-paginated page ----------------------------------------------------
+Position = tuple[datetime, int] | None
+
+
+@dataclass
+class FeedPage:
+    events: list[ActivityEvent]
+    next_cursor: str | None
+    personal_share: float
+
+
+def _encode(positions: dict[str, Position]) -> str:
+    data = {key: [p[0].isoformat(), p[1]] if p else None for key, p in positions.items()}
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> dict[str, Position]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        positions: dict[str, Position] = {}
+        for key in ("personal", "interest"):
+            value = data.get(key)
+            positions[key] = (datetime.fromisoformat(value[0]), int(value[1])) if value else None
+        return positions
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, binascii.Error) as exc:
+        raise ApplicationError("Invalid cursor.", code="invalid_cursor") from exc
+
+
+def _after(queryset: QuerySet[ActivityEvent], position: Position) -> QuerySet[ActivityEvent]:
+    if position is not None:
+        created_at, pk = position
+        queryset = queryset.filter(
+            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
+        )
+    return queryset.order_by("-created_at", "-id")
+
+
+def feed_page(*, user: User, size: int, cursor: str | None, personal_share: float) -> FeedPage:
+    positions = _decode(cursor) if cursor else {"personal": None, "interest": None}
+    sources = {"personal": personal_events(user), "interest": interest_events(user)}
+    fetched = {key: list(_after(qs, positions[key])[: size + 1]) for key, qs in sources.items()}
+    want = {"personal": round(size * personal_share)}
+    want["interest"] = size - want["personal"]
+    # A source with fewer events than its share leaves the rest to the other.
+    for key, other in (("personal", "interest"), ("interest", "personal")):
+        spare = want[key] - min(want[key], len(fetched[key]))
+        want[key] -= spare
+        want[other] += spare
+    taken = {key: fetched[key][: want[key]] for key in sources}
+    more = any(len(fetched[key]) > len(taken[key]) for key in sources)
+    events = sorted(taken["personal"] + taken["interest"], key=lambda e: (e.created_at, e.pk))
+    events.reverse()
+    next_positions = {
+        key: ((taken[key][-1].created_at, taken[key][-1].pk) if taken[key] else positions[key])
+        for key in sources
+    }
+    return FeedPage(events, _encode(next_positions) if more else None, personal_share)
+
+
+def unread_count(user: User) -> int:
+    marker = FeedMarker.objects.filter(user=user).values_list("seen_at", flat=True).first()
+    events = feed_events(user)
+    if marker is not None:
+        events = events.filter(created_at__gt=marker)
+    return len(events.values_list("pk", flat=True)[: UNREAD_CAP + 1])
+
+
+def user_activity(*, user: User, viewer: Any) -> QuerySet[ActivityEvent]:
+    """A user's own events: the public ones, and all of them to the user themself."""
+    events = ActivityEvent.objects.filter(actor=user).select_related("actor")
+    if getattr(viewer, "pk", None) != user.pk:
+        events = events.filter(is_public=True)
+    return events.order_by("-created_at", "-id")

@@ -1,0 +1,56 @@
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from feed import presentation
+from feed.models import ActionType, ActivityEvent, Notification
+
+
+class ActorSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class EventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """One feed item: rendered from the row and its snapshot, no further query."""
+
+    actor = ActorSerializer(allow_null=True, read_only=True)
+    action_type = serializers.ChoiceField(choices=ActionType.choices, read_only=True)
+    description = serializers.SerializerMethodField()
+    target = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ActivityEvent
+        fields = ["id", "actor", "action_type", "description", "target", "startup_id", "created_at"]
+
+    def get_description(self, event: ActivityEvent) -> str:
+        return presentation.describe(event)
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_target(self, event: ActivityEvent) -> dict[str, Any] | None:
+        return presentation.target(event)
+
+
+class FeedSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    next = serializers.CharField(allow_null=True, help_text="The next page's URL.")
+    composition = serializers.DictField(child=serializers.FloatField())
+    unread_count = serializers.IntegerField(help_text="Feed events since `seen`, at most 100.")
+    results = EventSerializer(many=True)
+
+
+class NotificationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    event = EventSerializer(read_only=True)
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "event", "read", "read_at", "created_at"]
+
+    def get_read(self, notification: Notification) -> bool:
+        return notification.read_at is not None
+
+
+class FollowStateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    following = serializers.BooleanField()
+    followers_count = serializers.IntegerField()

@@ -1,0 +1,215 @@
+"""Writes of the feed: recording events, follows, notifications, the durable fan-out.
+
+Domain apps record what they do with ``event_record`` (or ``log_activity``) inside their own
+transaction: the event row commits with the change it describes, or not at all. Its fan-out
+(notifications now, WebSocket pushes later) is a Celery task queued after commit, carrying the
+request ID; if the broker is down the event simply stays undispatched and the periodic
+``events_redispatch`` queues it again -- the event table is the outbox.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from accounts.models import Skill, User
+from collabhub.exceptions import ApplicationError
+from feed.models import ActionType, ActivityEvent, EventAudience, FeedMarker, Follow, Notification
+from observability.context import request_id_get
+
+logger = logging.getLogger("collabhub.feed")
+
+DUPLICATE_WINDOW = timedelta(seconds=5)
+REDISPATCH_AFTER = timedelta(seconds=60)
+REDISPATCH_BATCH = 500
+STARTUP_MODEL = ("startups", "startup")  # the model "follow a startup" and startup_id refer to
+
+
+def startup_content_type() -> ContentType:
+    return ContentType.objects.get_by_natural_key(*STARTUP_MODEL)
+
+
+@transaction.atomic
+def event_record(
+    *,
+    action_type: str,
+    actor: User | None,
+    target: models.Model | None = None,
+    snapshot: dict[str, Any] | None = None,
+    startup_id: int | None = None,
+    industry: str = "",
+    skills: Iterable[Skill] = (),
+    is_public: bool = True,
+    audience: Iterable[User] = (),
+    recipients: Iterable[int] = (),
+) -> ActivityEvent:
+    """Record one event; private events are visible to ``audience`` (and the actor) only;
+    ``recipients`` (user ids) are notified, besides the followers' rules of the fan-out."""
+    event = ActivityEvent.objects.create(
+        action_type=ActionType(action_type),
+        actor=actor,
+        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        target_id=target.pk if target is not None else None,
+        snapshot=snapshot or {},
+        startup_id=startup_id,
+        industry=industry,
+        is_public=is_public,
+        recipients=sorted({int(pk) for pk in recipients}),
+        request_id=request_id_get() or "",
+    )
+    if skills:
+        event.skills.set(skills)
+    if not is_public:
+        people = {user.pk for user in audience} | ({actor.pk} if actor is not None else set())
+        EventAudience.objects.bulk_create(EventAudience(event=event, user_id=pk) for pk in people)
+    transaction.on_commit(partial(event_dispatch, event.pk))
+    return event
+
+
+@transaction.atomic
+def log_activity(**kwargs: Any) -> ActivityEvent:
+    """``event_record``, but an identical event (same actor, action and target) recorded in the
+    last 5 seconds is returned instead of a new one: a double click is one event."""
+    actor, target = kwargs.get("actor"), kwargs.get("target")
+    if actor is not None:
+        recent = ActivityEvent.objects.filter(
+            actor=actor,
+            action_type=kwargs["action_type"],
+            target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+            target_id=target.pk if target is not None else None,
+            created_at__gte=timezone.now() - DUPLICATE_WINDOW,
+        ).first()
+        if recent is not None:
+            return recent
+    return event_record(**kwargs)
+
+
+def event_dispatch(event_id: int) -> bool:
+    """Queue the event's fan-out. A broker that is down must not fail the request (the change
+    is committed already): the event stays undispatched and is queued again later."""
+    from feed.tasks import event_fanout
+
+    try:
+        event_fanout.apply_async((event_id,), retry=False)
+    except Exception:
+        logger.warning("fan-out not queued; it will be re-dispatched", extra={"event": event_id})
+        return False
+    return True
+
+
+def event_fanout_run(*, event_id: int) -> int:
+    """Notify everyone the event concerns, once; mark the event dispatched. Idempotent: a
+    repeated run finds it dispatched, and a concurrent one cannot duplicate a notification
+    (one per recipient and event, enforced by the database)."""
+    with transaction.atomic():
+        event = ActivityEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None or event.dispatched_at is not None:
+            return 0
+        recipients = set(event.recipients)
+        if event.action_type == ActionType.OPPORTUNITY_POSTED and event.startup_id:
+            recipients |= set(followers_of(startup_content_type(), event.startup_id))
+        recipients.discard(event.actor_id)
+        if not event.is_public:
+            allowed = EventAudience.objects.filter(event=event).values_list("user_id", flat=True)
+            recipients &= set(allowed)
+        Notification.objects.bulk_create(
+            [Notification(recipient_id=pk, event=event) for pk in sorted(recipients)],
+            ignore_conflicts=True,
+        )
+        event.dispatched_at = timezone.now()
+        event.dispatch_attempts += 1
+        event.save(update_fields=["dispatched_at", "dispatch_attempts"])
+    return len(recipients)
+
+
+def events_redispatch(*, older_than: timedelta = REDISPATCH_AFTER) -> int:
+    """Queue again the fan-out of events left undispatched (a broker outage, a lost task)."""
+    cutoff = timezone.now() - older_than
+    pending = list(
+        ActivityEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:REDISPATCH_BATCH]
+    )
+    queued = sum(event_dispatch(pk) for pk in pending)
+    if pending:
+        logger.info("events re-dispatched", extra={"pending": len(pending), "queued": queued})
+    return queued
+
+
+# --- follows --------------------------------------------------------------------------------
+def followers_of(target_type: ContentType, target_id: int) -> list[int]:
+    return list(
+        Follow.objects.filter(target_type=target_type, target_id=target_id).values_list(
+            "follower_id", flat=True
+        )
+    )
+
+
+@transaction.atomic
+def follow_create(
+    *, follower: User, target: models.Model, snapshot: dict[str, Any]
+) -> tuple[Follow, bool]:
+    """Follow a user or a startup; following again changes nothing (idempotent)."""
+    if isinstance(target, User) and target.pk == follower.pk:
+        raise ApplicationError("You cannot follow yourself.", code="follow_self")
+    target_type = ContentType.objects.get_for_model(target)
+    follow, created = Follow.objects.get_or_create(
+        follower=follower, target_type=target_type, target_id=target.pk
+    )
+    if created:
+        is_user = isinstance(target, User)
+        event_record(
+            action_type=ActionType.USER_FOLLOWED if is_user else ActionType.STARTUP_FOLLOWED,
+            actor=follower,
+            target=target,
+            snapshot=snapshot,
+            startup_id=None if is_user else target.pk,
+            recipients=[target.pk] if is_user else [],
+        )
+    return follow, created
+
+
+@transaction.atomic
+def follow_delete(*, follower: User, target: models.Model) -> None:
+    Follow.objects.filter(
+        follower=follower,
+        target_type=ContentType.objects.get_for_model(target),
+        target_id=target.pk,
+    ).delete()
+
+
+def follows_delete_for(*, target: models.Model) -> None:
+    """A deleted user or startup is followed by nobody."""
+    Follow.objects.filter(
+        target_type=ContentType.objects.get_for_model(target), target_id=target.pk
+    ).delete()
+
+
+# --- notifications and the feed marker ------------------------------------------------------
+def notify_user(*, user: User, event: ActivityEvent) -> Notification:
+    """Notify one user of an event (at most once)."""
+    notification, _ = Notification.objects.get_or_create(recipient=user, event=event)
+    return notification
+
+
+def notification_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_read_all(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def feed_seen(*, user: User) -> FeedMarker:
+    marker, _ = FeedMarker.objects.update_or_create(user=user, defaults={"seen_at": timezone.now()})
+    return marker
