@@ -97,7 +97,9 @@ def event_dispatch(event_id: int) -> bool:
     try:
         event_fanout.apply_async((event_id,), retry=False)
     except Exception:
-        logger.warning("fan-out not queued; it will be re-dispatched", extra={"event": event_id})
+        logger.warning(
+            "fan-out not queued; it will be re-dispatched", extra={"event": event_id}, exc_info=True
+        )
         return False
     return True
 

@@ -11,7 +11,13 @@ import logging
 import time
 from typing import Any
 
-from celery.signals import before_task_publish, task_postrun, task_prerun, worker_ready
+from celery.signals import (
+    before_task_publish,
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_ready,
+)
 from django.conf import settings
 from prometheus_client import start_http_server
 
@@ -21,6 +27,13 @@ from observability.context import request_id_get, request_id_var
 HEADER = "request_id"
 logger = logging.getLogger("collabhub.metrics")
 _runs: dict[str, tuple[Any, float]] = {}
+
+
+@setup_logging.connect
+def _keep_django_logging(**kwargs: Any) -> None:
+    """Workers log as the web does: Django's ``LOGGING`` (JSON lines with the request ID),
+    already applied by ``django.setup()``. With a receiver here Celery installs none of its own
+    handlers and leaves the root logger's level alone."""
 
 
 @before_task_publish.connect

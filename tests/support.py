@@ -29,3 +29,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def celery_pools_reset() -> None:
+    """Forget Celery's cached connection and producer pools and result backend, after a test
+    changed the broker or backend: they are made lazily for the configuration at first use,
+    and kept."""
+    import kombu.pools
+
+    from collabhub.celery import app
+
+    kombu.pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._local.__dict__.pop("backend", None)  # the result backend, chosen at first use too

@@ -16,7 +16,7 @@ from observability import metrics
 from observability.context import request_id_get, request_id_var
 from observability.tasks import metrics_serve
 from tests.conftest import Lines
-from tests.support import free_port
+from tests.support import celery_pools_reset, free_port
 
 task_logger = logging.getLogger("collabhub.tasks.test")
 
@@ -43,6 +43,7 @@ def worker() -> Iterator[None]:
         result_backend="cache+memory://",
         task_acks_late=False,
     )
+    celery_pools_reset()  # pools made earlier (eager tasks) point at the default broker
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield
@@ -51,6 +52,7 @@ def worker() -> Iterator[None]:
             {k: previous[k] for k in ("task_always_eager", "broker_url", "result_backend")}
         )
         app.conf.update(task_acks_late=previous["task_acks_late"])
+        celery_pools_reset()
 
 
 def test_task_carries_the_publishing_request_id(worker: None, log_lines: Lines) -> None:
@@ -127,3 +129,29 @@ def test_worker_serves_its_series_on_the_metrics_port(worker: None, settings) ->
 def test_worker_serves_nothing_without_a_metrics_port(settings) -> None:  # type: ignore[no-untyped-def]
     settings.CELERY_METRICS_PORT = 0
     assert metrics_serve() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_fans_out_an_event_end_to_end(worker: None) -> None:
+    """Committed for real: the on-commit hook publishes to the broker (Redis in the
+    service-backed run), the worker runs the fan-out and the follower is notified."""
+    from feed import services as feed_services
+    from feed.models import ActionType, ActivityEvent, Notification
+    from startups import services as startup_services
+    from tests.accounts.factories import UserFactory
+    from tests.startups.factories import StartupFactory
+
+    startup, fan = StartupFactory(), UserFactory()
+    feed_services.follow_create(follower=fan, target=startup, snapshot={})
+    token = request_id_var.set("req-fanout-1")
+    try:
+        startup_services.opportunity_create(
+            startup=startup, by=startup.owner, data={"title": "Engineer", "kind": "full-time"}
+        )
+    finally:
+        request_id_var.reset(token)
+
+    event = ActivityEvent.objects.get(action_type=ActionType.OPPORTUNITY_POSTED)
+    assert wait_for(lambda: Notification.objects.filter(event=event, recipient=fan).exists())
+    event.refresh_from_db()
+    assert event.dispatched_at is not None and event.request_id == "req-fanout-1"
