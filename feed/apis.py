@@ -5,8 +5,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, permissions, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -77,10 +77,24 @@ class FeedApi(APIView):
             {
                 "next": next_url,
                 "composition": {"personal": share, "interest": round(1 - share, 4)},
-                "unread_count": selectors.unread_count(user),
                 "results": EventSerializer(page.events, many=True).data,
             }
         )
+
+
+@extend_schema(
+    tags=["feed"],
+    summary="How many feed events are new since I last marked it seen",
+    responses=inline_serializer("FeedUnread", {"unread_count": serializers.IntegerField()}),
+)
+class FeedUnreadApi(APIView):
+    """For a badge: cheap to poll, and apart from the feed so a page does not pay for it.
+    Counts up to 100 (shown as "99+")."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return Response({"unread_count": selectors.unread_count(request_user(request))})
 
 
 @extend_schema(tags=["feed"], summary="Mark my feed as seen", request=None, responses={204: None})

@@ -6,8 +6,8 @@
 
 Each page takes ``round(size * ratio)`` events from the first and the rest from the second
 (more from one when the other runs dry), newest first, and a cursor per source on
-``(created_at, id)``: pages stay stable while new events arrive. Every page costs the same two
-queries (plus one for the unread count), whatever its size.
+``(created_at, id)``: pages stay stable while new events arrive. Every page costs the same
+queries (the user's skills, one per source), whatever its size.
 """
 
 import base64

@@ -35,7 +35,6 @@ class EventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 class FeedSerializer(serializers.Serializer):  # type: ignore[type-arg]
     next = serializers.CharField(allow_null=True, help_text="The next page's URL.")
     composition = serializers.DictField(child=serializers.FloatField())
-    unread_count = serializers.IntegerField(help_text="Feed events since `seen`, at most 100.")
     results = EventSerializer(many=True)
 
 
