@@ -191,7 +191,13 @@ def follow_response(*, request: Request, target: Any, snapshot: dict[str, Any]) 
     responses={200: FollowStateSerializer, 201: FollowStateSerializer, 204: None},
 )
 class UserFollowApi(APIView):
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    @extend_schema(responses=FollowStateSerializer, summary="Follower counts of a person")
+    def get(self, request: Request, pk: int) -> Response:
+        """How many follow this person and whom they follow; whether you do."""
+        target = get_object_or_404(user_list(), pk=pk)
+        return Response(FollowStateSerializer(selectors.follow_state(target, request.user)).data)
 
     def post(self, request: Request, pk: int) -> Response:
         target = get_object_or_404(user_list(), pk=pk)

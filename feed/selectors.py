@@ -161,3 +161,14 @@ def user_activity(*, user: User, viewer: Any) -> QuerySet[ActivityEvent]:
     if getattr(viewer, "pk", None) != user.pk:
         events = events.filter(is_public=True)
     return events.order_by("-created_at", "-id")
+
+
+def follow_state(target: User, viewer: Any) -> dict[str, Any]:
+    user_type = ContentType.objects.get_for_model(User)
+    followers = Follow.objects.filter(target_type=user_type, target_id=target.pk)
+    viewer_id = viewer.pk if getattr(viewer, "is_authenticated", False) else None
+    return {
+        "following": viewer_id is not None and followers.filter(follower_id=viewer_id).exists(),
+        "followers_count": followers.count(),
+        "following_count": Follow.objects.filter(follower=target).count(),
+    }

@@ -51,5 +51,8 @@ class NotificationSerializer(serializers.ModelSerializer):  # type: ignore[type-
 
 
 class FollowStateSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    following = serializers.BooleanField()
+    following = serializers.BooleanField(help_text="Whether you follow them.")
     followers_count = serializers.IntegerField()
+    following_count = serializers.IntegerField(
+        required=False, help_text="People and startups this person follows."
+    )

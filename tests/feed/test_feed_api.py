@@ -267,6 +267,11 @@ def test_following_people(client_for, committed) -> None:  # type: ignore[no-unt
     assert [u["name"] for u in following["results"]] == ["Ada"]
     assert Notification.objects.get(recipient=ada).event.action_type == ActionType.USER_FOLLOWED
 
+    state = client_for(grace).get(f"/api/v1/users/{ada.pk}/follow/").json()
+    assert state == {"following": True, "followers_count": 1, "following_count": 0}
+    anonymous = client_for(None).get(f"/api/v1/users/{grace.pk}/follow/").json()
+    assert anonymous == {"following": False, "followers_count": 0, "following_count": 1}
+
     assert api.delete(f"/api/v1/users/{ada.pk}/follow/").status_code == 204
     assert client_for(None).get(f"/api/v1/users/{ada.pk}/followers/").json()["count"] == 0
     assert client_for(None).post(f"/api/v1/users/{ada.pk}/follow/").status_code == 401
