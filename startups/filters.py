@@ -5,6 +5,8 @@ from accounts.filters import SkillsFilter
 from accounts.models import Industry
 from collabhub.api.filters import IdFilter
 from collabhub.api.search import SearchQueryFilter
+from feed.models import Follow
+from feed.services import startup_content_type
 from startups.models import (
     Application,
     ApplicationStatus,
@@ -24,11 +26,25 @@ class StartupFilter(django_filters.FilterSet):
     location = django_filters.CharFilter(lookup_expr="icontains", max_length=120)
     remote = django_filters.BooleanFilter(field_name="remote_friendly")
     owner = IdFilter(field_name="owner_id")
+    followed_by = IdFilter(method="filter_followed_by", help_text="Startups this user follows.")
     search = SearchQueryFilter()
 
     class Meta:
         model = Startup
-        fields = ["industry", "stage", "skills", "location", "remote", "owner", "search"]
+        fields = [
+            "industry",
+            "stage",
+            "skills",
+            "location",
+            "remote",
+            "owner",
+            "followed_by",
+            "search",
+        ]
+
+    def filter_followed_by(self, qs: QuerySet, name: str, value: int) -> QuerySet:  # type: ignore[type-arg]
+        follows = Follow.objects.filter(follower_id=value, target_type=startup_content_type())
+        return qs.filter(pk__in=follows.values("target_id"))
 
 
 class OpportunityFilter(django_filters.FilterSet):

@@ -284,6 +284,9 @@ def test_startup_followers_list_and_deletion(client_for) -> None:  # type: ignor
     client_for(fan).post(f"/api/v1/startups/{acme.pk}/follow/")
     names = client_for(None).get(f"/api/v1/startups/{acme.pk}/followers/").json()["results"]
     assert [u["name"] for u in names] == ["Fan"]
+    StartupFactory()  # not followed
+    followed = client_for(None).get("/api/v1/startups/", {"followed_by": fan.pk}).json()
+    assert [s["id"] for s in followed["results"]] == [acme.pk]
 
     services.startup_delete(startup=acme, by=founder)
     created = ActivityEvent.objects.get(action_type=ActionType.STARTUP_CREATED)
