@@ -155,7 +155,9 @@ CELERY_BEAT_SCHEDULE = {
     "feed-events-redispatch": {"task": "feed.events_redispatch", "schedule": 60.0},
 }
 
-# --- Feed --------------------------------------------------------------------------------
+# --- Feed and real time ------------------------------------------------------------------
+# How long a WebSocket ticket (POST /api/v1/realtime/ticket/) may wait to be used, in seconds.
+REALTIME_TICKET_TTL = env.int("REALTIME_TICKET_TTL", default=30)
 # The personal share of a feed page (the rest: events matching one's skills and interests).
 FEED_COMPOSITION = env.float("FEED_COMPOSITION", default=0.6)
 # Dotted path to a callable(request) -> float | None that may choose it per request (A/B).

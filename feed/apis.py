@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.selectors import user_list
 from collabhub.api.utils import request_user
-from feed import selectors, services
+from feed import realtime, selectors, services
 from feed.models import ActivityEvent, Follow, Notification
 from feed.serializers import (
     EventSerializer,
@@ -235,3 +236,36 @@ class UserFollowingApi(_FollowListApi):
     def _follows(self, user: User) -> QuerySet[Any]:
         user_type = services.ContentType.objects.get_for_model(User)
         return Follow.objects.filter(follower=user, target_type=user_type).values("target_id")
+
+
+@extend_schema(
+    tags=["realtime"],
+    summary="A single-use ticket to open the WebSocket",
+    request=None,
+    responses={
+        201: inline_serializer(
+            "RealtimeTicket",
+            {
+                "ticket": serializers.CharField(),
+                "expires_in": serializers.IntegerField(help_text="Seconds."),
+                "url": serializers.CharField(help_text="Path to connect to, ticket included."),
+            },
+        )
+    },
+)
+class RealtimeTicketApi(APIView):
+    """For clients without the session cookie: connect to `url` (`/ws/?ticket=...`) within
+    `expires_in` seconds; the ticket works once."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def post(self, request: Request) -> Response:
+        ticket = realtime.ticket_issue(user_id=request_user(request).pk)
+        return Response(
+            {
+                "ticket": ticket,
+                "expires_in": settings.REALTIME_TICKET_TTL,
+                "url": f"/ws/?ticket={ticket}",
+            },
+            status=status.HTTP_201_CREATED,
+        )

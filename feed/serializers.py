@@ -56,3 +56,13 @@ class FollowStateSerializer(serializers.Serializer):  # type: ignore[type-arg]
     following_count = serializers.IntegerField(
         required=False, help_text="People and startups this person follows."
     )
+
+
+def notification_message(notification: Notification) -> dict[str, Any]:
+    """A notification as the socket carries it (the REST shape inside ``data``)."""
+    return {
+        "type": "notification",
+        "id": notification.pk,
+        "data": NotificationSerializer(notification).data,
+        "request_id": notification.event.request_id or None,
+    }

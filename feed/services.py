@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Skill, User
 from collabhub.exceptions import ApplicationError
+from feed import realtime
 from feed.models import ActionType, ActivityEvent, EventAudience, FeedMarker, Follow, Notification
 from observability.context import request_id_get
 
@@ -126,7 +127,17 @@ def event_fanout_run(*, event_id: int) -> int:
         event.dispatched_at = timezone.now()
         event.dispatch_attempts += 1
         event.save(update_fields=["dispatched_at", "dispatch_attempts"])
+        transaction.on_commit(partial(_push_notifications, event.pk))
     return len(recipients)
+
+
+def _push_notifications(event_id: int) -> None:
+    """After the fan-out commits: each notification to its recipient's sockets."""
+    from feed.serializers import notification_message
+
+    notifications = Notification.objects.filter(event_id=event_id).select_related("event__actor")
+    for notification in notifications:
+        realtime.push([notification.recipient_id], notification_message(notification))
 
 
 def events_redispatch(*, older_than: timedelta = REDISPATCH_AFTER) -> int:

@@ -1,0 +1,157 @@
+"""The socket against the real ASGI application: tickets, live notifications after commit,
+resume without loss."""
+
+import asyncio
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from collabhub.asgi import application
+from feed.consumers import CLOSE_UNAUTHENTICATED
+from feed.models import Notification
+from feed.realtime import user_group
+from tests.accounts.factories import UserFactory
+from tests.conftest import Lines
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HEADERS = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
+
+
+@database_sync_to_async
+def make_user(**kwargs: Any) -> User:
+    return UserFactory(**kwargs)
+
+
+@database_sync_to_async
+def api_post(user: User, path: str, **headers: str) -> Any:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client.post(path, **headers)
+
+
+async def ticket_for(user: User) -> str:
+    response = await api_post(user, "/api/v1/realtime/ticket/")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["url"] == f"/ws/?ticket={body['ticket']}"
+    return body["ticket"]
+
+
+async def connect(ticket: str, headers: list | None = None) -> tuple[WebsocketCommunicator, Any]:  # type: ignore[type-arg]
+    communicator = WebsocketCommunicator(
+        application, f"/ws/?ticket={ticket}", headers=headers or HEADERS
+    )
+    connected, code = await communicator.connect()
+    return communicator, (connected, code)
+
+
+async def test_a_ticket_opens_one_socket_once() -> None:
+    user = await make_user()
+    ticket = await ticket_for(user)
+
+    socket, (connected, _) = await connect(ticket)
+    assert connected is True
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from() == {"type": "pong"}
+
+    _, (connected, code) = await connect(ticket)
+    assert (connected, code) == (False, CLOSE_UNAUTHENTICATED)
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize("ticket", ["", "forged-ticket", "x" * 500, "%00"])
+async def test_missing_or_forged_tickets_are_refused(ticket: str) -> None:
+    _, (connected, code) = await connect(ticket)
+    assert (connected, code) == (False, CLOSE_UNAUTHENTICATED)
+
+
+async def test_an_expired_ticket_is_refused(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.REALTIME_TICKET_TTL = 1
+    ticket = await ticket_for(await make_user())
+    await asyncio.sleep(1.3)
+    _, (connected, code) = await connect(ticket)
+    assert (connected, code) == (False, CLOSE_UNAUTHENTICATED)
+
+
+async def test_a_foreign_origin_is_refused_even_with_a_ticket() -> None:
+    ticket = await ticket_for(await make_user())
+    foreign = [(b"origin", b"https://evil.example"), (b"host", b"127.0.0.1:8000")]
+    _, (connected, _) = await connect(ticket, foreign)
+    assert connected is False
+
+
+async def test_a_ticket_needs_a_signed_in_user() -> None:
+    response = await database_sync_to_async(APIClient().post)("/api/v1/realtime/ticket/")
+    assert response.status_code == 401
+
+
+async def test_a_notification_arrives_after_the_api_call_commits(log_lines: Lines) -> None:
+    ada, grace = await make_user(name="Ada"), await make_user(name="Grace")
+    ticket = await ticket_for(ada)
+    socket, (connected, _) = await connect(ticket)
+    assert connected
+
+    response = await api_post(
+        grace, f"/api/v1/users/{ada.pk}/follow/", HTTP_X_REQUEST_ID="req-ws-1"
+    )
+    assert response.status_code == 201
+
+    message = await socket.receive_json_from(timeout=5)
+    assert message["type"] == "notification"
+    assert message["request_id"] == "req-ws-1"  # the request that caused it
+    assert message["data"]["event"]["description"] == "Grace followed Ada"
+    stored = await database_sync_to_async(Notification.objects.get)(recipient=ada)
+    assert message["id"] == stored.pk
+    await socket.disconnect()
+    # The ticket is a credential: it is in no log line.
+    assert ticket not in "\n".join(str(line) for line in log_lines())
+
+
+async def test_resume_sends_exactly_what_was_missed_in_order_then_live_ones() -> None:
+    ada = await make_user(name="Ada")
+    followers = [await make_user(name=f"F{i}") for i in range(6)]
+    for fan in followers[:5]:  # five notifications while Ada is away
+        assert (await api_post(fan, f"/api/v1/users/{ada.pk}/follow/")).status_code == 201
+    ids = await database_sync_to_async(
+        lambda: list(
+            Notification.objects.filter(recipient=ada).order_by("pk").values_list("pk", flat=True)
+        )
+    )()
+    assert len(ids) == 5
+
+    socket, (connected, _) = await connect(await ticket_for(ada))
+    assert connected
+    await socket.send_json_to({"type": "resume", "after": ids[1]})
+    received = [await socket.receive_json_from() for _ in range(3)]
+    assert [m["id"] for m in received] == ids[2:]
+    assert await socket.receive_json_from() == {
+        "type": "resumed",
+        "data": {"count": 3, "more": False},
+    }
+
+    # A late live push of one already sent is dropped; a new one arrives once.
+    await get_channel_layer().group_send(
+        user_group(ada.pk), {"type": "push", "message": received[-1]}
+    )
+    assert (await api_post(followers[5], f"/api/v1/users/{ada.pk}/follow/")).status_code == 201
+    live = await socket.receive_json_from(timeout=5)
+    assert live["id"] > ids[-1]
+    assert await socket.receive_nothing(timeout=0.3)
+    await socket.disconnect()
+
+
+async def test_a_bad_resume_is_an_error_message_not_a_crash() -> None:
+    socket, _ = await connect(await ticket_for(await make_user()))
+    for after in ["7", -1, None, True]:
+        await socket.send_json_to({"type": "resume", "after": after})
+        assert await socket.receive_json_from() == {
+            "type": "error",
+            "data": {"code": "invalid_resume"},
+        }
+    await socket.disconnect()
