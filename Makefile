@@ -34,7 +34,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy accounts startups feed recommendations observability collabhub
+	$(BIN)/mypy accounts startups feed messaging recommendations observability collabhub
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: venv

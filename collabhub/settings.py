@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "observability",
     "accounts",
     "feed",
+    "messaging",
     "startups",
     "recommendations",
 ]

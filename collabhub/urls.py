@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("accounts.urls")),
     path("", include("startups.urls")),
     path("", include("feed.urls")),
+    path("", include("messaging.urls")),
 ]
 
 urlpatterns = [

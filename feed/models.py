@@ -31,6 +31,7 @@ class ActionType(models.TextChoices):
     USER_FOLLOWED = "user_followed", "User followed"
     PROFILE_UPDATED = "profile_updated", "Profile updated"
     MESSAGE_SENT = "message_sent", "Message sent"
+    CONNECTION_REQUESTED = "connection_requested", "Connection requested"
     CONNECTION_MADE = "connection_made", "Connection made"
     RECOMMENDATION_VIEWED = "recommendation_viewed", "Recommendation viewed"
 

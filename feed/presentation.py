@@ -19,6 +19,7 @@ _TEMPLATES = {
     ActionType.USER_FOLLOWED: "{actor} followed {name}",
     ActionType.PROFILE_UPDATED: "{actor} updated their profile",
     ActionType.MESSAGE_SENT: "{actor} sent {name} a message",
+    ActionType.CONNECTION_REQUESTED: "{actor} asked to connect with {name}",
     ActionType.CONNECTION_MADE: "{actor} connected with {name}",
     ActionType.RECOMMENDATION_VIEWED: "{actor} viewed {name}",
 }

@@ -165,16 +165,17 @@ def followers_of(target_type: ContentType, target_id: int) -> list[int]:
 
 @transaction.atomic
 def follow_create(
-    *, follower: User, target: models.Model, snapshot: dict[str, Any]
+    *, follower: User, target: models.Model, snapshot: dict[str, Any], record: bool = True
 ) -> tuple[Follow, bool]:
-    """Follow a user or a startup; following again changes nothing (idempotent)."""
+    """Follow a user or a startup; following again changes nothing (idempotent). ``record``
+    false: no event (e.g. the follows a new connection implies)."""
     if isinstance(target, User) and target.pk == follower.pk:
         raise ApplicationError("You cannot follow yourself.", code="follow_self")
     target_type = ContentType.objects.get_for_model(target)
     follow, created = Follow.objects.get_or_create(
         follower=follower, target_type=target_type, target_id=target.pk
     )
-    if created:
+    if created and record:
         is_user = isinstance(target, User)
         event_record(
             action_type=ActionType.USER_FOLLOWED if is_user else ActionType.STARTUP_FOLLOWED,

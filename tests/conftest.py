@@ -3,6 +3,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -104,3 +105,10 @@ def log_lines() -> Iterator[Lines]:
 
     yield lines
     handler.setStream(previous)
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
+    """``with committed(): ...`` runs what would run after commit (the fan-out, pushes), as a
+    real commit would; the test itself stays inside its rolled-back transaction."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

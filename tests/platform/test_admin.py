@@ -7,12 +7,13 @@ from django.test import Client
 from django.urls import reverse
 
 from feed import services as feed_services
+from messaging import services as messaging_services
 from tests.accounts.factories import SkillFactory, UserFactory
 from tests.startups.factories import ApplicationFactory, OpportunityFactory, SaveFactory
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"accounts", "startups", "feed", "recommendations", "observability"}
+OUR_APPS = {"accounts", "startups", "feed", "messaging", "recommendations", "observability"}
 
 
 @pytest.fixture
@@ -41,6 +42,12 @@ def rows() -> None:
         follower=application.applicant, target=opportunity.startup.owner, snapshot={}
     )
     feed_services.feed_seen(user=application.applicant)
+    friend = UserFactory()
+    connection, _ = messaging_services.connection_request(
+        requester=friend, addressee=application.applicant
+    )
+    messaging_services.connection_accept(connection=connection, by=application.applicant)
+    messaging_services.message_send(sender=friend, recipient=application.applicant, body="Hi")
 
 
 def our_models() -> list:  # type: ignore[type-arg]

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class MessagingConfig(AppConfig):
+    name = "messaging"
+
+    def ready(self) -> None:
+        from messaging.models import Message
+        from observability.metrics import business_metric_register
+
+        business_metric_register("messages", Message.objects.count, "Direct messages sent.")

@@ -1,0 +1,49 @@
+from django.db.models import Count, Max, Q, QuerySet
+
+from accounts.models import User
+from messaging.models import Connection, Message
+
+
+def connection_list(*, user: User) -> QuerySet[Connection]:
+    return Connection.objects.filter(Q(requester=user) | Q(addressee=user)).select_related(
+        "requester", "addressee"
+    )
+
+
+def conversation_messages(*, user: User, other: User) -> QuerySet[Message]:
+    """The messages between two people (only ever asked for by one of them)."""
+    return Message.objects.filter(
+        Q(sender=user, recipient=other) | Q(sender=other, recipient=user)
+    ).select_related("sender", "recipient")
+
+
+def conversations(*, user: User) -> list[dict]:  # type: ignore[type-arg]
+    """One row per person I have exchanged messages with: the last message and how many of
+    theirs I have not read, most recent first. Three queries, whatever the count."""
+    sent = (
+        Message.objects.filter(sender=user)
+        .values("recipient")
+        .annotate(last=Max("pk"))
+        .values_list("recipient", "last")
+    )
+    received = (
+        Message.objects.filter(recipient=user)
+        .values("sender")
+        .annotate(last=Max("pk"), unread=Count("pk", filter=Q(read_at__isnull=True)))
+        .values_list("sender", "last", "unread")
+    )
+    latest: dict[int, int] = {}
+    unread: dict[int, int] = {}
+    for other, last in sent:
+        latest[other] = max(latest.get(other, 0), last)
+    for other, last, count in received:
+        latest[other] = max(latest.get(other, 0), last)
+        unread[other] = count
+    messages = Message.objects.filter(pk__in=latest.values()).select_related("sender", "recipient")
+    rows = []
+    for message in sorted(messages, key=lambda m: -m.pk):
+        person = message.recipient if message.sender_id == user.pk else message.sender
+        rows.append(
+            {"user": person, "last_message": message, "unread_count": unread.get(person.pk, 0)}
+        )
+    return rows

@@ -1,0 +1,38 @@
+from rest_framework import serializers
+
+from accounts.serializers import UserSummarySerializer
+from messaging.models import MAX_MESSAGE_LENGTH, Connection, Message
+
+
+class ConnectionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    requester = UserSummarySerializer(read_only=True)
+    addressee = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Connection
+        fields = ["id", "requester", "addressee", "status", "created_at", "responded_at"]
+
+
+class ConnectionRequestSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    user_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class MessageSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    sender = UserSummarySerializer(read_only=True)
+    recipient = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "sender", "recipient", "body", "created_at", "read_at"]
+
+
+class MessageInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    body = serializers.CharField(
+        max_length=MAX_MESSAGE_LENGTH, help_text="Plain text; shown as text, never as markup."
+    )
+
+
+class ConversationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    user = UserSummarySerializer()
+    last_message = MessageSerializer()
+    unread_count = serializers.IntegerField()

@@ -1,0 +1,201 @@
+"""Connections and direct messages. Every write is atomic and records its event; pushes and
+notifications follow after commit (through the feed's fan-out and ``feed.realtime``)."""
+
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from feed import realtime
+from feed.models import ActionType
+from feed.services import event_record, follow_create
+from messaging.exceptions import (
+    AlreadyConnected,
+    ConnectionDeclined,
+    ConnectionNotPending,
+    ConnectSelf,
+    NotAddressee,
+    NotConnected,
+    NotParticipant,
+)
+from messaging.models import Connection, ConnectionStatus, Message
+
+
+def _person(user: User) -> dict[str, Any]:
+    return {"id": user.pk, "name": user.name}
+
+
+def connection_message(connection: Connection) -> dict[str, Any]:
+    """A connection as the socket carries it."""
+    return {
+        "type": "connection",
+        "id": connection.pk,
+        "data": {
+            "id": connection.pk,
+            "status": connection.status,
+            "requester": _person(connection.requester),
+            "addressee": _person(connection.addressee),
+        },
+    }
+
+
+def _push_connection(connection_id: int) -> None:
+    connection = Connection.objects.select_related("requester", "addressee").get(pk=connection_id)
+    realtime.push(
+        [connection.requester_id, connection.addressee_id], connection_message(connection)
+    )
+
+
+def connection_between(a: User, b: User) -> Connection | None:
+    return (
+        Connection.objects.filter(Q(requester=a, addressee=b) | Q(requester=b, addressee=a))
+        .select_for_update()
+        .first()
+    )
+
+
+@transaction.atomic
+def connection_request(*, requester: User, addressee: User) -> tuple[Connection, bool]:
+    """Ask to connect. Asking again is idempotent; if the other person had asked already, this
+    accepts their request; after a decline only the person who declined may ask."""
+    if requester.pk == addressee.pk:
+        raise ConnectSelf()
+    existing = connection_between(requester, addressee)
+    if existing is not None:
+        if existing.status == ConnectionStatus.ACCEPTED:
+            raise AlreadyConnected()
+        if existing.status == ConnectionStatus.PENDING:
+            if existing.requester_id == requester.pk:
+                return existing, False
+            return connection_accept(connection=existing, by=requester), False
+        if existing.requester_id == requester.pk:  # declined: they may not ask again
+            raise ConnectionDeclined()
+        existing.delete()  # the one who declined now asks: a fresh request
+    try:
+        with transaction.atomic():
+            connection = Connection.objects.create(requester=requester, addressee=addressee)
+    except IntegrityError:  # the other person asked at the same moment: answer theirs
+        return connection_request(requester=requester, addressee=addressee)
+    event_record(
+        action_type=ActionType.CONNECTION_REQUESTED,
+        actor=requester,
+        target=connection,
+        snapshot={"type": "connection", "name": addressee.name},
+        is_public=False,
+        audience=[addressee],
+        recipients=[addressee.pk],
+    )
+    transaction.on_commit(partial(_push_connection, connection.pk))
+    return connection, True
+
+
+def _locked(connection: Connection) -> Connection:
+    return (
+        Connection.objects.select_for_update(of=("self",))
+        .select_related("requester", "addressee")
+        .get(pk=connection.pk)
+    )
+
+
+@transaction.atomic
+def connection_accept(*, connection: Connection, by: User) -> Connection:
+    connection = _locked(connection)
+    if connection.addressee_id != by.pk:
+        raise NotAddressee()
+    if connection.status != ConnectionStatus.PENDING:
+        raise ConnectionNotPending()
+    connection.status = ConnectionStatus.ACCEPTED
+    connection.responded_at = timezone.now()
+    connection.save(update_fields=["status", "responded_at"])
+    requester, addressee = connection.requester, connection.addressee
+    event_record(
+        action_type=ActionType.CONNECTION_MADE,
+        actor=addressee,
+        target=connection,
+        snapshot={"type": "connection", "name": requester.name},
+        recipients=[requester.pk],
+    )
+    # Connected people follow each other (quietly: the connection is the news).
+    follow_create(follower=requester, target=addressee, snapshot={}, record=False)
+    follow_create(follower=addressee, target=requester, snapshot={}, record=False)
+    transaction.on_commit(partial(_push_connection, connection.pk))
+    return connection
+
+
+@transaction.atomic
+def connection_decline(*, connection: Connection, by: User) -> Connection:
+    connection = _locked(connection)
+    if connection.addressee_id != by.pk:
+        raise NotAddressee()
+    if connection.status != ConnectionStatus.PENDING:
+        raise ConnectionNotPending()
+    connection.status = ConnectionStatus.DECLINED
+    connection.responded_at = timezone.now()
+    connection.save(update_fields=["status", "responded_at"])
+    transaction.on_commit(partial(_push_connection, connection.pk))
+    return connection
+
+
+@transaction.atomic
+def connection_remove(*, connection: Connection, by: User) -> None:
+    """Either person ends a connection (or withdraws a request); messages stay."""
+    if by.pk not in (connection.requester_id, connection.addressee_id):
+        raise NotParticipant()
+    connection.delete()
+
+
+def are_connected(a: User, b: User) -> bool:
+    return Connection.objects.filter(
+        Q(requester=a, addressee=b) | Q(requester=b, addressee=a),
+        status=ConnectionStatus.ACCEPTED,
+    ).exists()
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": message.pk,
+        "data": {
+            "id": message.pk,
+            "sender": _person(message.sender),
+            "recipient": _person(message.recipient),
+            "body": message.body,
+            "created_at": message.created_at.isoformat(),
+        },
+    }
+
+
+def _push_message(message_id: int) -> None:
+    message = Message.objects.select_related("sender", "recipient").get(pk=message_id)
+    realtime.push([message.recipient_id, message.sender_id], message_payload(message))
+
+
+@transaction.atomic
+def message_send(*, sender: User, recipient: User, body: str) -> Message:
+    if not are_connected(sender, recipient):
+        raise NotConnected()
+    message = Message(sender=sender, recipient=recipient, body=body)
+    message.full_clean()
+    message.save()
+    event_record(
+        action_type=ActionType.MESSAGE_SENT,
+        actor=sender,
+        target=message,
+        snapshot={"type": "message", "name": recipient.name},
+        is_public=False,
+        audience=[recipient],
+        recipients=[recipient.pk],
+    )
+    transaction.on_commit(partial(_push_message, message.pk))
+    return message
+
+
+@transaction.atomic
+def conversation_read(*, user: User, other: User) -> int:
+    """Mark every message from ``other`` to ``user`` read."""
+    return Message.objects.filter(sender=other, recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -1,0 +1,90 @@
+"""Two people, two sockets, the real ASGI application: a connection request seen live,
+accepted, messages exchanged live; one goes away and, on resume, gets exactly what it missed."""
+
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from collabhub.asgi import application
+from tests.accounts.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HEADERS = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
+
+
+@database_sync_to_async
+def call(user: User, method: str, path: str, data: dict | None = None) -> Any:  # type: ignore[type-arg]
+    client = APIClient()
+    client.force_authenticate(user)
+    return getattr(client, method)(path, data, format="json")
+
+
+async def socket_for(user: User) -> WebsocketCommunicator:
+    ticket = (await call(user, "post", "/api/v1/realtime/ticket/")).json()["ticket"]
+    communicator = WebsocketCommunicator(application, f"/ws/?ticket={ticket}", headers=HEADERS)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def receive(socket: WebsocketCommunicator, count: int) -> dict[str, list[dict]]:  # type: ignore[type-arg]
+    by_type: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+    for _ in range(count):
+        message = await socket.receive_json_from(timeout=5)
+        by_type.setdefault(message["type"], []).append(message)
+    return by_type
+
+
+async def test_two_people_connect_and_talk_live_and_resume_after_a_gap() -> None:
+    ada = await database_sync_to_async(UserFactory)(name="Ada")
+    grace = await database_sync_to_async(UserFactory)(name="Grace")
+    ada_socket, grace_socket = await socket_for(ada), await socket_for(grace)
+
+    asked = await call(ada, "post", "/api/v1/connections/", {"user_id": grace.pk})
+    assert asked.status_code == 201
+    seen = await receive(grace_socket, 2)  # the request, and its notification
+    assert seen["connection"][0]["data"]["status"] == "pending"
+    assert (
+        seen["notification"][0]["data"]["event"]["description"] == "Ada asked to connect with Grace"
+    )
+    assert (await receive(ada_socket, 1))["connection"][0]["data"]["status"] == "pending"
+
+    accepted = await call(grace, "post", f"/api/v1/connections/{asked.json()['id']}/accept/")
+    assert accepted.status_code == 200
+    seen = await receive(ada_socket, 2)
+    assert seen["connection"][0]["data"]["status"] == "accepted"
+    assert seen["notification"][0]["data"]["event"]["action_type"] == "connection_made"
+    await receive(grace_socket, 1)  # her own copy of the accepted connection
+
+    sent = await call(ada, "post", f"/api/v1/conversations/{grace.pk}/messages/", {"body": "hi"})
+    assert sent.status_code == 201
+    seen = await receive(grace_socket, 2)
+    assert seen["message"][0]["data"]["body"] == "hi"
+    last_seen = seen["notification"][0]["id"]
+    await receive(ada_socket, 1)  # the sender's other tabs see it too
+    await grace_socket.disconnect()
+
+    for body in ("while you were away", "and again"):
+        await call(ada, "post", f"/api/v1/conversations/{grace.pk}/messages/", {"body": body})
+
+    grace_socket = await socket_for(grace)
+    await grace_socket.send_json_to({"type": "resume", "after": last_seen})
+    missed = [await grace_socket.receive_json_from(timeout=5) for _ in range(3)]
+    assert [m["type"] for m in missed] == ["notification", "notification", "resumed"]
+    assert missed[0]["id"] < missed[1]["id"]
+    assert all(m["data"]["event"]["action_type"] == "message_sent" for m in missed[:2])
+    assert missed[2]["data"] == {"count": 2, "more": False}
+    assert await grace_socket.receive_nothing(timeout=0.3)
+    history = await call(grace, "get", f"/api/v1/conversations/{ada.pk}/messages/")
+    assert [m["body"] for m in history.json()["results"]] == [
+        "hi",
+        "while you were away",
+        "and again",
+    ]
+    await grace_socket.disconnect()
+    await ada_socket.disconnect()
