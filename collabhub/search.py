@@ -32,6 +32,7 @@ from functools import cache
 from typing import Any
 
 from django.core.cache import cache as django_cache
+from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection, migrations, transaction
 from django.db.backends.signals import connection_created
 from django.db.models import Model, Q, QuerySet, signals
@@ -768,36 +769,44 @@ def invalidate_on_write(model: type[Model], *, ignore_fields: frozenset[str] = f
 
 def hits(index: SearchIndex, queryset: QuerySet[Any], query: str) -> list[Hit]:
     """The ranked matches of ``query`` among ``queryset`` (at most ``CANDIDATES``), cached
-    per normalised query and filters until the next write to a searched table."""
+    per normalised query and filters until the next write to a searched table (or a follow,
+    which ``?followed_by=`` depends on)."""
     parsed = parse(query)
     if not parsed:
         return []
-    within, within_params = _filters_key(queryset)
+    try:
+        within, within_params = _filters_key(queryset)
+    except EmptyResultSet:  # e.g. Model.objects.none(): nothing to search in
+        return []
     key_source = repr((index.table, parsed.normalised(), within, within_params, _version()))
     key = "search:" + hashlib.sha256(key_source.encode()).hexdigest()
     found = django_cache.get(key)
     if found is not None:
         return found
-    found = _search(index, queryset, parsed)
-    django_cache.set(key, found, CACHE_SECONDS)
+    found, exact = _search(index, queryset, parsed)
+    if exact:  # a fallback after a failure is not kept: the next search tries again
+        django_cache.set(key, found, CACHE_SECONDS)
     return found
 
 
-def _search(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -> list[Hit]:
+def _search(
+    index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery
+) -> tuple[list[Hit], bool]:
+    """The hits, and whether they came from the full-text index as designed."""
     info = backend_info()
     if not info["fts_available"]:
-        return _plain_hits(index, queryset, parsed)
+        return _plain_hits(index, queryset, parsed), True
     run = _pg_hits if info["backend"] == "postgresql" else _sqlite_hits
     try:
         with _savepoint():
-            return run(index, queryset, parsed)
+            return run(index, queryset, parsed), True
     except DatabaseError:
         logger.warning(
             "full-text search failed; falling back to a plain match",
             extra={"table": index.table, "query": parsed.normalised()},
             exc_info=True,
         )
-        return _plain_hits(index, queryset, parsed)
+        return _plain_hits(index, queryset, parsed), False
 
 
 # --- snippets -------------------------------------------------------------------------------
@@ -888,7 +897,6 @@ def search(index: SearchIndex, queryset: QuerySet[Any], query: str) -> SearchRes
 
 
 def filter_matches(index: SearchIndex, queryset: QuerySet[Any], query: str) -> QuerySet[Any]:
-    """The matches as a queryset, for a caller that orders them itself (``?ordering=``)."""
-    if not parse(query):
-        return queryset
+    """The matches as a queryset, for a caller that orders them itself (``?ordering=``). A
+    query with no word to look for (``-foo``, punctuation) matches nothing, as ranked."""
     return queryset.filter(pk__in=[hit.id for hit in hits(index, queryset, query)])

@@ -11,6 +11,15 @@ class FeedConfig(AppConfig):
         from feed import tasks  # noqa: F401 - registers the Celery tasks
 
         profile_updated.connect(_record_profile_update, dispatch_uid="feed-profile-updated")
+        # Whoever deletes a user or a startup (a service, the admin, a cascade), nobody follows
+        # it any more; its events stay.
+        from django.apps import apps
+        from django.db.models.signals import post_delete
+
+        from feed.services import STARTUP_MODEL
+
+        for model in (apps.get_model("accounts", "User"), apps.get_model(*STARTUP_MODEL)):
+            post_delete.connect(_unfollow_deleted, sender=model, dispatch_uid=f"feed-{model}")
 
 
 def _record_profile_update(sender: Any, user: Any, fields: list[str], **kwargs: Any) -> None:
@@ -24,3 +33,9 @@ def _record_profile_update(sender: Any, user: Any, fields: list[str], **kwargs: 
         snapshot={"type": "user", "name": user.name, "headline": user.headline, "fields": fields},
         skills=user.skills.all(),
     )
+
+
+def _unfollow_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from feed.services import follows_delete_for
+
+    follows_delete_for(target=instance)

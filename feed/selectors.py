@@ -14,12 +14,13 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.models import User
@@ -45,27 +46,32 @@ def composition_for(request: Any) -> float:
     return float(settings.FEED_COMPOSITION)
 
 
-def _followed(user: User, target_type: ContentType) -> QuerySet[Any]:
-    return Follow.objects.filter(follower=user, target_type=target_type).values("target_id")
+def _followed(user: User, target_type: ContentType, as_of: datetime | None) -> QuerySet[Any]:
+    follows = Follow.objects.filter(follower=user, target_type=target_type)
+    if as_of is not None:
+        follows = follows.filter(created_at__lte=as_of)
+    return follows.values("target_id")
 
 
-def _personal_condition(user: User) -> Q:
+def _personal_condition(user: User, as_of: datetime | None) -> Q:
+    """Events by followed people or about followed startups -- the follows as they were at
+    ``as_of`` (the first page's time), so following someone between pages moves nothing."""
     user_type = ContentType.objects.get_for_model(User)
-    return Q(actor_id__in=_followed(user, user_type)) | Q(
-        startup_id__in=_followed(user, startup_content_type())
+    return Q(actor_id__in=_followed(user, user_type, as_of)) | Q(
+        startup_id__in=_followed(user, startup_content_type(), as_of)
     )
 
 
-def personal_events(user: User) -> QuerySet[ActivityEvent]:
+def personal_events(user: User, as_of: datetime | None = None) -> QuerySet[ActivityEvent]:
     return (
         ActivityEvent.objects.visible_to(user)
-        .filter(_personal_condition(user))
+        .filter(_personal_condition(user, as_of))
         .exclude(actor=user)
         .select_related("actor")
     )
 
 
-def interest_events(user: User) -> QuerySet[ActivityEvent]:
+def interest_events(user: User, as_of: datetime | None = None) -> QuerySet[ActivityEvent]:
     skill_ids = list(user.skills.values_list("pk", flat=True))
     matches: Any = Q(industry__in=user.interests or [])
     if skill_ids:
@@ -76,7 +82,7 @@ def interest_events(user: User) -> QuerySet[ActivityEvent]:
     return (
         ActivityEvent.objects.filter(is_public=True, action_type__in=INTEREST_ACTIONS)
         .filter(matches)
-        .exclude(_personal_condition(user))
+        .exclude(_personal_condition(user, as_of))
         .exclude(actor=user)
         .select_related("actor")
     )
@@ -98,21 +104,52 @@ class FeedPage:
     personal_share: float
 
 
-def _encode(positions: dict[str, Position]) -> str:
-    data = {key: [p[0].isoformat(), p[1]] if p else None for key, p in positions.items()}
+MAX_ID = 2**63 - 1
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, tzinfo=UTC)
+
+
+def _encode(as_of: datetime, positions: dict[str, Position]) -> str:
+    data: dict[str, Any] = {"as_of": as_of.isoformat()}
+    data.update({key: [p[0].isoformat(), p[1]] if p else None for key, p in positions.items()})
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> dict[str, Position]:
+def _moment(text: Any) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    moment = moment.astimezone(UTC)
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError("out of range")
+    return moment
+
+
+def _decode(cursor: str) -> tuple[datetime, dict[str, Position]]:
+    """The first page's time and each source's position; anything else is a 400."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         positions: dict[str, Position] = {}
         for key in ("personal", "interest"):
             value = data.get(key)
-            positions[key] = (datetime.fromisoformat(value[0]), int(value[1])) if value else None
-        return positions
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, binascii.Error) as exc:
+            if value:
+                pk = int(value[1])
+                if not 0 < pk <= MAX_ID:
+                    raise ValueError("id out of range")
+                positions[key] = (_moment(value[0]), pk)
+            else:
+                positions[key] = None
+        return _moment(data["as_of"]), positions
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        OverflowError,
+        binascii.Error,
+    ) as exc:
         raise ApplicationError("Invalid cursor.", code="invalid_cursor") from exc
 
 
@@ -126,8 +163,14 @@ def _after(queryset: QuerySet[ActivityEvent], position: Position) -> QuerySet[Ac
 
 
 def feed_page(*, user: User, size: int, cursor: str | None, personal_share: float) -> FeedPage:
-    positions = _decode(cursor) if cursor else {"personal": None, "interest": None}
-    sources = {"personal": personal_events(user), "interest": interest_events(user)}
+    if cursor:
+        as_of, positions = _decode(cursor)
+    else:
+        as_of, positions = timezone.now(), {"personal": None, "interest": None}
+    sources = {
+        "personal": personal_events(user, as_of),
+        "interest": interest_events(user, as_of),
+    }
     fetched = {key: list(_after(qs, positions[key])[: size + 1]) for key, qs in sources.items()}
     want = {"personal": round(size * personal_share)}
     want["interest"] = size - want["personal"]
@@ -144,7 +187,7 @@ def feed_page(*, user: User, size: int, cursor: str | None, personal_share: floa
         key: ((taken[key][-1].created_at, taken[key][-1].pk) if taken[key] else positions[key])
         for key in sources
     }
-    return FeedPage(events, _encode(next_positions) if more else None, personal_share)
+    return FeedPage(events, _encode(as_of, next_positions) if more else None, personal_share)
 
 
 def unread_count(user: User) -> int:

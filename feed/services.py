@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Skill, User
+from collabhub import search
 from collabhub.exceptions import ApplicationError
 from feed import realtime
 from feed.models import ActionType, ActivityEvent, EventAudience, FeedMarker, Follow, Notification
@@ -175,6 +176,8 @@ def follow_create(
     follow, created = Follow.objects.get_or_create(
         follower=follower, target_type=target_type, target_id=target.pk
     )
+    if created:
+        search.invalidate()  # cached searches may filter on follows (?followed_by=)
     if created and record:
         is_user = isinstance(target, User)
         event_record(
@@ -190,11 +193,13 @@ def follow_create(
 
 @transaction.atomic
 def follow_delete(*, follower: User, target: models.Model) -> None:
-    Follow.objects.filter(
+    deleted, _ = Follow.objects.filter(
         follower=follower,
         target_type=ContentType.objects.get_for_model(target),
         target_id=target.pk,
     ).delete()
+    if deleted:
+        search.invalidate()
 
 
 def follows_delete_for(*, target: models.Model) -> None:

@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from accounts.models import Role, User
 from accounts.services import skills_resolve
 from feed.models import ActionType
-from feed.services import event_record, follows_delete_for
+from feed.services import event_record
 from startups.exceptions import (
     ApplicationExists,
     FoundersOnly,
@@ -207,8 +207,7 @@ def startup_update(*, startup: Startup, by: User, data: dict[str, Any]) -> Start
 @transaction.atomic
 def startup_delete(*, startup: Startup, by: User) -> None:
     _assert_owner(startup=startup, user=by)
-    follows_delete_for(target=startup)  # its events stay, with their snapshots
-    startup.delete()
+    startup.delete()  # its follows go (feed listens); its events stay, with their snapshots
 
 
 @transaction.atomic

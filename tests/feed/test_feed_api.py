@@ -292,3 +292,41 @@ def test_startup_followers_list_and_deletion(client_for) -> None:  # type: ignor
     created = ActivityEvent.objects.get(action_type=ActionType.STARTUP_CREATED)
     assert created.snapshot["name"] == "Acme"  # the event outlives its target
     assert not fan.follows.exists()
+
+
+@pytest.mark.parametrize(
+    "position",
+    ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2026-01-01T00:00:00"],
+)
+def test_a_crafted_cursor_is_a_400_not_a_500(client_for, position: str) -> None:  # type: ignore[no-untyped-def]
+    import base64
+    import json
+
+    data = {"as_of": "2026-01-01T00:00:00+00:00", "personal": [position, 5], "interest": None}
+    cursor = base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
+    response = client_for(UserFactory()).get(FEED, {"cursor": cursor})
+    assert_error(response, 400, "invalid_cursor")
+
+
+def test_following_someone_between_pages_repeats_nothing(client_for) -> None:  # type: ignore[no-untyped-def]
+    me = UserFactory(interests=["ai"])
+    stranger = UserFactory()
+    for i in range(10):
+        public_event(stranger, minutes_ago=10 + i, industry="ai")  # interest events
+    api = client_for(me)
+    first = api.get(FEED, {"page_size": 4}).json()
+    feed_services.follow_create(follower=me, target=stranger, snapshot={})  # from a feed card
+    seen = [item["id"] for item in first["results"]]
+    url = first["next"]
+    while url:
+        page = api.get(url).json()
+        seen += [item["id"] for item in page["results"]]
+        url = page["next"]
+    assert len(seen) == len(set(seen)) == 10
+
+
+def test_deleting_a_user_anywhere_removes_their_follows(client_for) -> None:  # type: ignore[no-untyped-def]
+    ada, grace = UserFactory(), UserFactory()
+    feed_services.follow_create(follower=grace, target=ada, snapshot={})
+    ada.delete()  # e.g. in the admin, not through a service
+    assert not grace.follows.exists()

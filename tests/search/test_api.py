@@ -220,3 +220,35 @@ def test_backend_info_tells_the_truth(client: APIClient) -> None:
             cursor.execute("SELECT sql FROM sqlite_master WHERE name LIKE 'startups_startup_%'")
             ddl = " ".join(row[0] or "" for row in cursor.fetchall())
             assert "fts5" in ddl and "tokenize='trigram'" in ddl
+
+
+def test_following_a_startup_refreshes_a_cached_followed_by_search(client_for) -> None:  # type: ignore[no-untyped-def]
+    me = UserFactory()
+    first, second = (StartupFactory(name=f"Quorvex {i}", tagline="", description="") for i in "AB")
+    api = client_for(me)
+    api.post(f"/api/v1/startups/{first.pk}/follow/")
+    assert ids(api.get(STARTUPS, {"search": "quorvex", "followed_by": me.pk})) == [first.pk]
+
+    api.post(f"/api/v1/startups/{second.pk}/follow/")
+    assert set(ids(api.get(STARTUPS, {"search": "quorvex", "followed_by": me.pk}))) == {
+        first.pk,
+        second.pk,
+    }
+    api.delete(f"/api/v1/startups/{first.pk}/follow/")
+    found = api.get(STARTUPS, {"search": "quorvex", "followed_by": me.pk}).json()
+    assert [r["id"] for r in found["results"]] == [second.pk] and found["count"] == 1
+
+
+def test_nothing_to_look_for_matches_nothing_with_or_without_ordering(
+    client: APIClient, data: None
+) -> None:
+    assert ids(client.get(STARTUPS, {"search": "-rockets"})) == []
+    assert ids(client.get(STARTUPS, {"search": "-rockets", "ordering": "name"})) == []
+
+
+def test_searching_an_empty_queryset_finds_nothing(data: None) -> None:
+    from startups.models import Startup
+    from startups.search import search_startups
+
+    assert list(search_startups(Startup.objects.none(), "quorvex")) == []
+    assert list(search_startups(Startup.objects.filter(pk__in=[]), "quorvex")) == []
