@@ -16,7 +16,13 @@ class ActivityEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["action_type", "is_public"]
     search_fields = ["actor__email", "actor__name", "request_id"]
     raw_id_fields = ["actor"]
-    readonly_fields = ["created_at", "dispatched_at", "dispatch_attempts", "request_id"]
+    readonly_fields = [
+        "created_at",
+        "dispatched_at",
+        "dispatch_attempts",
+        "requeued_at",
+        "request_id",
+    ]
     inlines = [EventAudienceInline]
     date_hierarchy = "created_at"
 

@@ -80,7 +80,10 @@ class ActivityEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
-    dispatch_attempts = models.PositiveSmallIntegerField(default=0)
+    dispatch_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times the fan-out was queued again by the re-dispatcher."
+    )
+    requeued_at = models.DateTimeField(null=True, blank=True)
 
     objects = ActivityEventQuerySet.as_manager()
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Skill, User
@@ -27,7 +28,9 @@ from observability.context import request_id_get
 logger = logging.getLogger("collabhub.feed")
 
 DUPLICATE_WINDOW = timedelta(seconds=5)
-REDISPATCH_AFTER = timedelta(seconds=60)
+REDISPATCH_AFTER = timedelta(seconds=60)  # an event this old and undispatched is queued again
+REQUEUE_AFTER = timedelta(minutes=10)  # ... and again after this (a queued task may be retrying)
+MAX_DISPATCH_ATTEMPTS = 10  # then it is left alone, and logged as an error, for a person
 REDISPATCH_BATCH = 500
 STARTUP_MODEL = ("startups", "startup")  # the model "follow a startup" and startup_id refer to
 
@@ -126,8 +129,7 @@ def event_fanout_run(*, event_id: int) -> int:
             ignore_conflicts=True,
         )
         event.dispatched_at = timezone.now()
-        event.dispatch_attempts += 1
-        event.save(update_fields=["dispatched_at", "dispatch_attempts"])
+        event.save(update_fields=["dispatched_at"])
         transaction.on_commit(partial(_push_notifications, event.pk))
     return len(recipients)
 
@@ -142,13 +144,29 @@ def _push_notifications(event_id: int) -> None:
 
 
 def events_redispatch(*, older_than: timedelta = REDISPATCH_AFTER) -> int:
-    """Queue again the fan-out of events left undispatched (a broker outage, a lost task)."""
-    cutoff = timezone.now() - older_than
+    """Queue again the fan-out of events left undispatched (a broker outage, a lost task).
+    An event queued again recently is left to that task (it may be retrying with backoff);
+    one queued ``MAX_DISPATCH_ATTEMPTS`` times is given up on, so a few events that always
+    fail cannot hold back the others."""
+    now = timezone.now()
     pending = list(
-        ActivityEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff)
+        ActivityEvent.objects.filter(
+            dispatched_at__isnull=True,
+            created_at__lt=now - older_than,
+            dispatch_attempts__lt=MAX_DISPATCH_ATTEMPTS,
+        )
+        .filter(Q(requeued_at__isnull=True) | Q(requeued_at__lt=now - REQUEUE_AFTER))
         .order_by("created_at")
         .values_list("pk", flat=True)[:REDISPATCH_BATCH]
     )
+    ActivityEvent.objects.filter(pk__in=pending).update(
+        dispatch_attempts=F("dispatch_attempts") + 1, requeued_at=now
+    )
+    given_up = ActivityEvent.objects.filter(
+        pk__in=pending, dispatched_at__isnull=True, dispatch_attempts__gte=MAX_DISPATCH_ATTEMPTS
+    ).values_list("pk", flat=True)
+    for pk in given_up:
+        logger.error("fan-out given up after repeated failures", extra={"event": pk})
     queued = sum(event_dispatch(pk) for pk in pending)
     if pending:
         logger.info("events re-dispatched", extra={"pending": len(pending), "queued": queued})

@@ -122,3 +122,26 @@ def test_notify_user_is_idempotent() -> None:
     feed_services.notify_user(user=user, event=event)
     feed_services.notify_user(user=user, event=event)
     assert Notification.objects.filter(recipient=user, event=event).count() == 1
+
+
+def test_the_redispatcher_leaves_recently_requeued_and_hopeless_events_alone() -> None:
+    old = timezone.now() - timedelta(minutes=5)
+    stuck = feed_services.event_record(action_type=ActionType.PROFILE_UPDATED, actor=UserFactory())
+    hopeless = feed_services.event_record(action_type=ActionType.PROFILE_UPDATED, actor=None)
+    ActivityEvent.objects.filter(pk__in=[stuck.pk, hopeless.pk]).update(created_at=old)
+    ActivityEvent.objects.filter(pk=hopeless.pk).update(
+        dispatch_attempts=feed_services.MAX_DISPATCH_ATTEMPTS
+    )
+
+    assert feed_services.events_redispatch() == 1  # the stuck one (eager here: it runs)
+    stuck.refresh_from_db()
+    assert stuck.dispatched_at is not None and stuck.dispatch_attempts == 1
+    hopeless.refresh_from_db()
+    assert hopeless.dispatched_at is None and hopeless.dispatch_attempts == 10
+
+    # One queued again a moment ago is left to its own (maybe retrying) task.
+    waiting = feed_services.event_record(action_type=ActionType.PROFILE_UPDATED, actor=None)
+    ActivityEvent.objects.filter(pk=waiting.pk).update(
+        created_at=old, requeued_at=timezone.now(), dispatch_attempts=1
+    )
+    assert feed_services.events_redispatch() == 0
