@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
+        from accounts import search  # noqa: F401 - registers the people search index
         from accounts.models import User
         from collabhub.search import invalidate_on_write
         from observability.metrics import business_metric_register

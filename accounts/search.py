@@ -10,11 +10,19 @@ from django.db.models import QuerySet
 
 from collabhub import search as engine
 
-PEOPLE = engine.SearchIndex(
-    table="accounts_user",
-    columns=(("name", "A"), ("headline", "B"), ("skills", "B"), ("bio", "C"), ("location", "C")),
-    name_column="name",
-    skills=engine.SkillsSource(through="accounts_user_skills", column="user_id"),
+PEOPLE = engine.register(
+    engine.SearchIndex(
+        table="accounts_user",
+        columns=(
+            ("name", "A"),
+            ("headline", "B"),
+            ("skills", "B"),
+            ("bio", "C"),
+            ("location", "C"),
+        ),
+        name_column="name",
+        skills=engine.SkillsSource(through="accounts_user_skills", column="user_id"),
+    )
 )
 
 

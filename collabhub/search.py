@@ -33,9 +33,10 @@ from typing import Any
 
 from django.core.cache import cache as django_cache
 from django.core.exceptions import EmptyResultSet
-from django.db import DatabaseError, connection, migrations, transaction
+from django.db import DatabaseError, connection, connections, migrations, transaction
 from django.db.backends.signals import connection_created
 from django.db.models import Model, Q, QuerySet, signals
+from django.db.models.signals import post_migrate, pre_migrate
 from django.dispatch import receiver
 
 logger = logging.getLogger("collabhub.search")
@@ -78,10 +79,6 @@ class SearchIndex:
     columns: tuple[tuple[str, str], ...]  # (column, weight); "skills" means the SkillsSource
     name_column: str  # matched fuzzily (trigrams) and shown when nothing else matched
     skills: SkillsSource | None = None
-
-    @property
-    def view(self) -> str:
-        return f"{self.table}_search"
 
     @property
     def fts(self) -> str:
@@ -299,7 +296,15 @@ def _sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
         )
 
 
-# --- migrations -----------------------------------------------------------------------------
+# --- the index structures --------------------------------------------------------------------
+# On SQLite the FTS5 tables keep their own copy of the text (no content table or view to
+# match): removing a row needs only its rowid, so a renamed skill or a schema change cannot
+# leave the index inconsistent. Triggers keep them in sync; Django rebuilds a SQLite table to
+# alter it (dropping that table's triggers, and a trigger elsewhere that names it blocks the
+# rename), so ``migrate`` drops the triggers before it runs any migration and re-creates them,
+# and rebuilds the indexes, after (see ``_before_migrate`` / ``_after_migrate``).
+# On PostgreSQL a trigger fills a ``search_vector`` column; it names no column in its
+# definition (it compares OLD and NEW itself), so altering a column is never blocked.
 def _skills_sql(index: SearchIndex, row: str) -> str:
     if index.skills is None:
         raise ValueError(f"{index.table} has no skills source")
@@ -314,74 +319,90 @@ def _skills_sql(index: SearchIndex, row: str) -> str:
     )
 
 
-def _sqlite_create(index: SearchIndex) -> list[str]:
-    view_columns = [
-        (
-            f"coalesce({_skills_sql(index, 'b.id')}, '') AS skills"
-            if name == "skills"
-            else f"b.{name}"
-        )
+def _sqlite_document(index: SearchIndex, where: str) -> tuple[str, str]:
+    """INSERT statements (FTS, trigram) adding the rows of ``index.table`` matching ``where``."""
+    values = [
+        f"coalesce({_skills_sql(index, 'b.id')}, '')" if name == "skills" else f"b.{name}"
         for name in index.column_names
     ]
     columns = ", ".join(index.column_names)
-    sql = [
-        f"CREATE VIEW {index.view} AS SELECT b.id, {', '.join(view_columns)}, "
-        f"' ' || b.{index.name_column} || ' ' AS trigram_name FROM {index.table} b",
-        f"CREATE VIRTUAL TABLE {index.fts} USING fts5({columns}, content='{index.view}', "
-        "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2', prefix='2 3')",
-        f"CREATE VIRTUAL TABLE {index.trigram} USING fts5(trigram_name, content='{index.view}', "
-        "content_rowid='id', tokenize='trigram')",
-    ]
+    return (
+        f"INSERT INTO {index.fts}(rowid, {columns}) "
+        f"SELECT b.id, {', '.join(values)} FROM {index.table} b WHERE {where};",
+        f"INSERT INTO {index.trigram}(rowid, trigram_name) "
+        f"SELECT b.id, ' ' || b.{index.name_column} || ' ' FROM {index.table} b WHERE {where};",
+    )
 
-    def remove(row: str) -> str:
-        return (
-            f"INSERT INTO {index.fts}({index.fts}, rowid, {columns}) "
-            f"SELECT 'delete', id, {columns} FROM {index.view} WHERE id = {row}; "
-            f"INSERT INTO {index.trigram}({index.trigram}, rowid, trigram_name) "
-            f"SELECT 'delete', id, trigram_name FROM {index.view} WHERE id = {row};"
-        )
 
-    def add(row: str) -> str:
+def _sqlite_remove(index: SearchIndex, where: str) -> str:
+    return (
+        f"DELETE FROM {index.fts} WHERE rowid IN ({where}); "
+        f"DELETE FROM {index.trigram} WHERE rowid IN ({where});"
+    )
+
+
+def _sqlite_triggers(index: SearchIndex) -> list[str]:
+    t = index.table
+
+    def refresh(ids: str) -> str:
         return (
-            f"INSERT INTO {index.fts}(rowid, {columns}) "
-            f"SELECT id, {columns} FROM {index.view} WHERE id = {row}; "
-            f"INSERT INTO {index.trigram}(rowid, trigram_name) "
-            f"SELECT id, trigram_name FROM {index.view} WHERE id = {row};"
+            _sqlite_remove(index, ids) + " " + " ".join(_sqlite_document(index, f"b.id IN ({ids})"))
         )
 
     watched = ", ".join(index.stored_columns)
-    t = index.table
-    sql += [
-        f"CREATE TRIGGER {t}_search_ai AFTER INSERT ON {t} BEGIN {add('new.id')} END",
-        f"CREATE TRIGGER {t}_search_bd BEFORE DELETE ON {t} BEGIN {remove('old.id')} END",
-        f"CREATE TRIGGER {t}_search_bu BEFORE UPDATE OF {watched} ON {t} "
-        f"BEGIN {remove('old.id')} END",
-        f"CREATE TRIGGER {t}_search_au AFTER UPDATE OF {watched} ON {t} BEGIN {add('new.id')} END",
+    sql = [
+        f"CREATE TRIGGER IF NOT EXISTS {t}_search_ai AFTER INSERT ON {t} "
+        f"BEGIN {' '.join(_sqlite_document(index, 'b.id = new.id'))} END",
+        f"CREATE TRIGGER IF NOT EXISTS {t}_search_au AFTER UPDATE OF {watched} ON {t} "
+        f"BEGIN {refresh('SELECT new.id')} END",
+        f"CREATE TRIGGER IF NOT EXISTS {t}_search_ad AFTER DELETE ON {t} "
+        f"BEGIN {_sqlite_remove(index, 'SELECT old.id')} END",
     ]
     if index.skills:
         through, fk = index.skills.through, index.skills.column
+        linked = f"SELECT {fk} FROM {through} WHERE skill_id = new.id"
         sql += [
-            f"CREATE TRIGGER {through}_search_bi BEFORE INSERT ON {through} "
-            f"BEGIN {remove('new.' + fk)} END",
-            f"CREATE TRIGGER {through}_search_ai AFTER INSERT ON {through} "
-            f"BEGIN {add('new.' + fk)} END",
-            f"CREATE TRIGGER {through}_search_bd BEFORE DELETE ON {through} "
-            f"BEGIN {remove('old.' + fk)} END",
-            f"CREATE TRIGGER {through}_search_ad AFTER DELETE ON {through} "
-            f"BEGIN {add('old.' + fk)} END",
+            f"CREATE TRIGGER IF NOT EXISTS {through}_search_ai AFTER INSERT ON {through} "
+            f"BEGIN {refresh('SELECT new.' + fk)} END",
+            f"CREATE TRIGGER IF NOT EXISTS {through}_search_ad AFTER DELETE ON {through} "
+            f"BEGIN {refresh('SELECT old.' + fk)} END",
+            f"CREATE TRIGGER IF NOT EXISTS accounts_skill_search_{t} "
+            f"AFTER UPDATE OF name ON accounts_skill BEGIN {refresh(linked)} END",
         ]
-    sql += [f"INSERT INTO {tbl}({tbl}) VALUES('rebuild')" for tbl in (index.fts, index.trigram)]
     return sql
 
 
-def _sqlite_drop(index: SearchIndex) -> list[str]:
-    triggers = [f"{index.table}_search_{s}" for s in ("ai", "bd", "bu", "au")]
+def _sqlite_trigger_names(index: SearchIndex) -> list[str]:
+    names = [f"{index.table}_search_{s}" for s in ("ai", "au", "ad")]
     if index.skills:
-        triggers += [f"{index.skills.through}_search_{s}" for s in ("bi", "ai", "bd", "ad")]
-    return [f"DROP TRIGGER IF EXISTS {name}" for name in triggers] + [
+        names += [f"{index.skills.through}_search_{s}" for s in ("ai", "ad")]
+        names.append(f"accounts_skill_search_{index.table}")
+    return names
+
+
+def _sqlite_rebuild(index: SearchIndex) -> list[str]:
+    return [
+        f"DELETE FROM {index.fts}",
+        f"DELETE FROM {index.trigram}",
+        *_sqlite_document(index, "1"),
+    ]
+
+
+def _sqlite_create(index: SearchIndex) -> list[str]:
+    columns = ", ".join(index.column_names)
+    return [
+        f"CREATE VIRTUAL TABLE {index.fts} USING fts5({columns}, "
+        "tokenize='porter unicode61 remove_diacritics 2', prefix='2 3')",
+        f"CREATE VIRTUAL TABLE {index.trigram} USING fts5(trigram_name, tokenize='trigram')",
+        *_sqlite_triggers(index),
+        *_sqlite_rebuild(index),
+    ]
+
+
+def _sqlite_drop(index: SearchIndex) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in _sqlite_trigger_names(index)] + [
         f"DROP TABLE IF EXISTS {index.fts}",
         f"DROP TABLE IF EXISTS {index.trigram}",
-        f"DROP VIEW IF EXISTS {index.view}",
     ]
 
 
@@ -395,19 +416,24 @@ def _pg_vector(index: SearchIndex) -> str:
 
 def _pg_create(index: SearchIndex) -> list[str]:
     t = index.table
-    watched = ", ".join([*index.stored_columns, "search_vector"])
+    old = ", ".join(f"OLD.{c}" for c in index.stored_columns)
+    new = ", ".join(f"NEW.{c}" for c in index.stored_columns)
     sql = [
         # pg_trgm is a trusted extension (PostgreSQL 13+): a user with CREATE on the database
         # can create it; otherwise a superuser must run this statement once.
         "CREATE EXTENSION IF NOT EXISTS pg_trgm",
         f"ALTER TABLE {t} ADD COLUMN search_vector tsvector",
-        f"CREATE FUNCTION {t}_search_update() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN NEW.search_vector := {_pg_vector(index)}; RETURN NEW; END $$",
-        f"CREATE TRIGGER {t}_search BEFORE INSERT OR UPDATE OF {watched} ON {t} "
+        # An update that changes no indexed column keeps the vector (a NULL vector -- set by
+        # the skills trigger or a rebuild -- is always recomputed).
+        f"CREATE FUNCTION {t}_search_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF TG_OP = 'UPDATE' AND NEW.search_vector IS NOT NULL "
+        f"AND ROW({new}) IS NOT DISTINCT FROM ROW({old}) THEN RETURN NEW; END IF; "
+        f"NEW.search_vector := {_pg_vector(index)}; RETURN NEW; END $$",
+        f"CREATE TRIGGER {t}_search BEFORE INSERT OR UPDATE ON {t} "
         f"FOR EACH ROW EXECUTE FUNCTION {t}_search_update()",
         f"UPDATE {t} SET search_vector = NULL",
         f"CREATE INDEX {t}_search_gin ON {t} USING gin (search_vector)",
-        # Finer statistics of the words: the planner's choice between scanning newest-first
+        # Finer statistics of the words: the planner's choice between a scan that stops early
         # (a common word) and the GIN index (a rare one) depends on them.
         f"ALTER TABLE {t} ALTER COLUMN search_vector SET STATISTICS 1000",
         f"CREATE INDEX {t}_trgm_gin ON {t} USING gin ({index.name_column} gin_trgm_ops)",
@@ -425,6 +451,13 @@ def _pg_create(index: SearchIndex) -> list[str]:
             "RETURN NULL; END $$",
             f"CREATE TRIGGER {through}_search AFTER INSERT OR DELETE ON {through} "
             f"FOR EACH ROW EXECUTE FUNCTION {through}_search_touch()",
+            # A renamed skill re-indexes the rows that have it.
+            f"CREATE FUNCTION accounts_skill_search_{t}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF NEW.name IS DISTINCT FROM OLD.name THEN UPDATE {t} SET search_vector = "
+            f"NULL WHERE id IN (SELECT {fk} FROM {through} WHERE skill_id = NEW.id); END IF; "
+            "RETURN NULL; END $$",
+            f"CREATE TRIGGER accounts_skill_search_{t} AFTER UPDATE ON accounts_skill "
+            f"FOR EACH ROW EXECUTE FUNCTION accounts_skill_search_{t}()",
         ]
     return sql
 
@@ -443,6 +476,8 @@ def _pg_drop(index: SearchIndex) -> list[str]:
         sql += [
             f"DROP TRIGGER IF EXISTS {through}_search ON {through}",
             f"DROP FUNCTION IF EXISTS {through}_search_touch()",
+            f"DROP TRIGGER IF EXISTS accounts_skill_search_{t} ON accounts_skill",
+            f"DROP FUNCTION IF EXISTS accounts_skill_search_{t}()",
         ]
     return sql
 
@@ -484,15 +519,56 @@ class SearchIndexOperation(migrations.operations.base.Operation):
         return f"Search index on {self.index.table}"
 
 
+_registry: dict[str, SearchIndex] = {}
+
+
+def register(index: SearchIndex) -> SearchIndex:
+    """Declare an index the app's migrations build, so ``migrate`` can keep its triggers."""
+    _registry[index.table] = index
+    return index
+
+
+def _fts_exists(cursor: Any, index: SearchIndex) -> bool:
+    cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [index.fts])
+    return cursor.fetchone() is not None
+
+
+@receiver(pre_migrate)
+def _before_migrate(sender: Any, using: str = "default", plan: Any = None, **kwargs: Any) -> None:
+    """SQLite: drop the search triggers before migrations run (they would block or be lost
+    with a table rebuild); ``_after_migrate`` puts them back."""
+    db = connections[using]
+    if not plan or db.vendor != "sqlite":
+        return
+    with db.cursor() as cursor:
+        for index in _registry.values():
+            for name in _sqlite_trigger_names(index):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+@receiver(post_migrate)
+def _after_migrate(sender: Any, using: str = "default", plan: Any = None, **kwargs: Any) -> None:
+    """SQLite: re-create the search triggers and rebuild the indexes from the rows (the
+    migrations may have rewritten them without the triggers)."""
+    db = connections[using]
+    if not plan or db.vendor != "sqlite" or not sqlite_fts5_available():
+        return
+    with db.cursor() as cursor:
+        for index in _registry.values():
+            if not _fts_exists(cursor, index):
+                continue  # its migration is not applied (or was unapplied)
+            for statement in [*_sqlite_triggers(index), *_sqlite_rebuild(index)]:
+                cursor.execute(statement)
+
+
 def rebuild(index: SearchIndex) -> None:
-    """Re-derive the index from the rows (after a bulk load that bypassed nothing, this is a
-    no-op in effect; after a skill rename it brings the index up to date)."""
+    """Re-derive the index from the rows (``manage.py search_rebuild``)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"UPDATE {index.table} SET search_vector = NULL")
         elif sqlite_fts5_available():
-            for table in (index.fts, index.trigram):
-                cursor.execute(f"INSERT INTO {table}({table}) VALUES('rebuild')")
+            for statement in _sqlite_rebuild(index):
+                cursor.execute(statement)
 
 
 # --- searching ------------------------------------------------------------------------------

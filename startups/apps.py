@@ -7,6 +7,7 @@ class StartupsConfig(AppConfig):
     def ready(self) -> None:
         from collabhub.search import invalidate_on_write
         from observability.metrics import business_metric_register
+        from startups import search  # noqa: F401 - registers the search indexes
         from startups.models import Application, Opportunity, Startup
 
         invalidate_on_write(Startup)

@@ -14,16 +14,20 @@ from django.db.models import QuerySet
 from accounts.search import PEOPLE, search_people
 from collabhub import search as engine
 
-STARTUPS = engine.SearchIndex(
-    table="startups_startup",
-    columns=(("name", "A"), ("tagline", "B"), ("industry", "B"), ("description", "C")),
-    name_column="name",
+STARTUPS = engine.register(
+    engine.SearchIndex(
+        table="startups_startup",
+        columns=(("name", "A"), ("tagline", "B"), ("industry", "B"), ("description", "C")),
+        name_column="name",
+    )
 )
-OPPORTUNITIES = engine.SearchIndex(
-    table="startups_opportunity",
-    columns=(("title", "A"), ("skills", "B"), ("description", "C")),
-    name_column="title",
-    skills=engine.SkillsSource(through="startups_opportunity_skills", column="opportunity_id"),
+OPPORTUNITIES = engine.register(
+    engine.SearchIndex(
+        table="startups_opportunity",
+        columns=(("title", "A"), ("skills", "B"), ("description", "C")),
+        name_column="title",
+        skills=engine.SkillsSource(through="startups_opportunity_skills", column="opportunity_id"),
+    )
 )
 
 __all__ = [
