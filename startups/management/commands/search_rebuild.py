@@ -1,5 +1,6 @@
-"""Re-derive every search index from its rows (e.g. after skills were renamed in the admin:
-the triggers follow changes to the indexed rows and their skill links, not to skill names)."""
+"""Re-derive every search index from its rows. Triggers keep them in sync on every write;
+this is for an index lost or damaged outside the application (a partial restore, raw SQL
+with the triggers disabled)."""
 
 from typing import Any
 
