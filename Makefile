@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench bench-search bench-feed venv clean
+.PHONY: run test lint bench bench-search bench-feed bench-ws venv clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench-search: venv
 
 bench-feed: venv
 	$(BIN)/python bench/feed.py
+
+bench-ws: venv
+	$(BIN)/python bench/ws_fanout.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache staticfiles

@@ -133,7 +133,16 @@ if REDIS_AVAILABLE:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "collabhub"},
+            "CONFIG": {
+                # redis-py's default 5 s socket timeout equals channels-redis's 5 s blocking
+                # read (BZPOPMIN): an idle read then races the timeout, and a lost race fails
+                # the process's receive loop, closing every socket with 1011 (seen at 1,000
+                # sockets in bench/ws_fanout.py). Reads may block longer than the poll.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 2}
+                ],
+                "prefix": "collabhub",
+            },
         }
     }
 else:

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from feed.realtime import ticket_redeem, user_group
+from feed.realtime import EVERYONE, ticket_redeem, user_group
 from observability.metrics import WEBSOCKETS
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -62,6 +62,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         extra = {"request_id": self.connection_id, "user_id": self.user_id, **extra}
         logger.info(message, extra=extra)
 
+    def _log_debug(self, message: str, **extra: Any) -> None:
+        extra = {"request_id": self.connection_id, "user_id": self.user_id, **extra}
+        logger.debug(message, extra=extra)
+
     async def connect(self) -> None:
         self.connection_id = f"ws-{uuid.uuid4().hex}"
         user = self.scope.get("user")
@@ -79,6 +83,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.user_id = user.pk
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(EVERYONE, self.channel_name)
         await self.accept()
         WEBSOCKETS.inc()
         self._log("websocket connected", auth=via)
@@ -86,6 +91,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(EVERYONE, self.channel_name)
             WEBSOCKETS.dec()
             self._log("websocket disconnected", close_code=code)
 
@@ -129,5 +135,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             if message["id"] <= self.last_notification_id:
                 return  # already sent by a resume
             self.last_notification_id = message["id"]
-        self._log("websocket push", message_type=message.get("type"))
+        # Not logged at INFO: a broadcast would write one line per open socket.
+        if logger.isEnabledFor(logging.DEBUG):
+            self._log_debug("websocket push", message_type=message.get("type"))
         await self.send_json(message)

@@ -24,6 +24,9 @@ from django.core.cache import cache
 logger = logging.getLogger("collabhub.realtime")
 
 
+EVERYONE = "everyone"  # every open socket: platform-wide announcements
+
+
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
@@ -63,3 +66,10 @@ def push(user_ids: list[int], message: dict[str, Any]) -> None:
             )
         except Exception:
             logger.warning("push failed", extra={"user_id": user_id}, exc_info=True)
+
+
+def broadcast(message: dict[str, Any]) -> None:
+    """Send one typed message to every open socket (e.g. a maintenance notice)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(EVERYONE, {"type": "push", "message": message})

@@ -155,3 +155,14 @@ async def test_a_bad_resume_is_an_error_message_not_a_crash() -> None:
             "data": {"code": "invalid_resume"},
         }
     await socket.disconnect()
+
+
+async def test_a_broadcast_reaches_every_socket() -> None:
+    from feed.realtime import broadcast
+
+    sockets = [await connect(await ticket_for(await make_user())) for _ in range(3)]
+    notice = {"type": "announcement", "data": {"text": "Maintenance at 22:00 UTC"}}
+    await database_sync_to_async(broadcast)(notice)
+    for socket, _ in sockets:
+        assert await socket.receive_json_from() == notice
+        await socket.disconnect()

@@ -74,3 +74,13 @@ def test_celery_broker_matches_redis_configuration() -> None:
         assert client.ping() is True
     else:
         assert CELERY_BROKER_URL == ""
+
+
+def test_the_redis_channel_layer_never_times_out_its_own_blocking_reads() -> None:
+    layer = get_channel_layer()
+    if not settings.REDIS_AVAILABLE:
+        assert type(layer).__name__ == "InMemoryChannelLayer"
+        return
+    # The pool the layer really builds from the settings (and then discards: no connection).
+    pool = layer.create_pool(0)
+    assert pool.connection_kwargs["socket_timeout"] > layer.brpop_timeout
