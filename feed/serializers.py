@@ -66,3 +66,13 @@ def notification_message(notification: Notification) -> dict[str, Any]:
         "data": NotificationSerializer(notification).data,
         "request_id": notification.event.request_id or None,
     }
+
+
+def event_message(event: ActivityEvent) -> dict[str, Any]:
+    """A new event of one's personal feed, as the socket carries it (the feed item shape)."""
+    return {
+        "type": "feed.event",
+        "id": event.pk,
+        "data": EventSerializer(event).data,
+        "request_id": event.request_id or None,
+    }

@@ -135,12 +135,30 @@ def event_fanout_run(*, event_id: int) -> int:
 
 
 def _push_notifications(event_id: int) -> None:
-    """After the fan-out commits: each notification to its recipient's sockets."""
-    from feed.serializers import notification_message
+    """After the fan-out commits: each notification to its recipient's sockets, and the event
+    itself, as a ``feed.event``, to those whose personal feed it enters."""
+    from feed.serializers import event_message, notification_message
 
     notifications = Notification.objects.filter(event_id=event_id).select_related("event__actor")
     for notification in notifications:
         realtime.push([notification.recipient_id], notification_message(notification))
+    event = ActivityEvent.objects.select_related("actor").get(pk=event_id)
+    realtime.push(feed_audience(event), event_message(event))
+
+
+def feed_audience(event: ActivityEvent) -> list[int]:
+    """Whose personal feed shows the event: the followers of its actor and of its startup,
+    among those allowed to see it, never the actor."""
+    user_type = ContentType.objects.get_for_model(User)
+    followers = set(followers_of(user_type, event.actor_id)) if event.actor_id else set()
+    if event.startup_id:
+        followers |= set(followers_of(startup_content_type(), event.startup_id))
+    if not event.is_public:
+        followers &= set(
+            EventAudience.objects.filter(event=event).values_list("user_id", flat=True)
+        )
+    followers.discard(event.actor_id)
+    return sorted(followers)
 
 
 def events_redispatch(*, older_than: timedelta = REDISPATCH_AFTER) -> int:

@@ -166,3 +166,27 @@ async def test_a_broadcast_reaches_every_socket() -> None:
     for socket, _ in sockets:
         assert await socket.receive_json_from() == notice
         await socket.disconnect()
+
+
+async def test_a_new_event_reaches_the_sockets_of_the_actors_followers() -> None:
+    from startups import services as startup_services
+    from tests.startups.factories import StartupFactory
+
+    fan, stranger = await make_user(), await make_user()
+    startup = await database_sync_to_async(StartupFactory)(name="Acme")
+    follow = await api_post(fan, f"/api/v1/startups/{startup.pk}/follow/")
+    assert follow.status_code == 201
+    fan_socket, _ = await connect(await ticket_for(fan))
+    stranger_socket, _ = await connect(await ticket_for(stranger))
+
+    await database_sync_to_async(startup_services.opportunity_create)(
+        startup=startup, by=startup.owner, data={"title": "Engineer", "kind": "full-time"}
+    )
+
+    received = [await fan_socket.receive_json_from(timeout=5) for _ in range(2)]
+    by_type = {message["type"]: message for message in received}
+    assert by_type["feed.event"]["data"]["description"].endswith("posted Engineer at Acme")
+    assert by_type["notification"]["data"]["event"]["id"] == by_type["feed.event"]["id"]
+    assert await stranger_socket.receive_nothing(timeout=0.3)  # not in their feed
+    await fan_socket.disconnect()
+    await stranger_socket.disconnect()

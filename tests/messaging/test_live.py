@@ -32,9 +32,10 @@ async def socket_for(user: User) -> WebsocketCommunicator:
     return communicator
 
 
-async def receive(socket: WebsocketCommunicator, count: int) -> dict[str, list[dict]]:  # type: ignore[type-arg]
+async def receive(socket: WebsocketCommunicator, *wanted: str) -> dict[str, list[dict]]:  # type: ignore[type-arg]
+    """Messages until one of each ``wanted`` type has arrived (feed events may come too)."""
     by_type: dict[str, list[dict]] = {}  # type: ignore[type-arg]
-    for _ in range(count):
+    while not all(kind in by_type for kind in wanted):
         message = await socket.receive_json_from(timeout=5)
         by_type.setdefault(message["type"], []).append(message)
     return by_type
@@ -47,26 +48,26 @@ async def test_two_people_connect_and_talk_live_and_resume_after_a_gap() -> None
 
     asked = await call(ada, "post", "/api/v1/connections/", {"user_id": grace.pk})
     assert asked.status_code == 201
-    seen = await receive(grace_socket, 2)  # the request, and its notification
+    seen = await receive(grace_socket, "connection", "notification")
     assert seen["connection"][0]["data"]["status"] == "pending"
     assert (
         seen["notification"][0]["data"]["event"]["description"] == "Ada asked to connect with Grace"
     )
-    assert (await receive(ada_socket, 1))["connection"][0]["data"]["status"] == "pending"
+    assert (await receive(ada_socket, "connection"))["connection"][0]["data"]["status"] == "pending"
 
     accepted = await call(grace, "post", f"/api/v1/connections/{asked.json()['id']}/accept/")
     assert accepted.status_code == 200
-    seen = await receive(ada_socket, 2)
+    seen = await receive(ada_socket, "connection", "notification")
     assert seen["connection"][0]["data"]["status"] == "accepted"
     assert seen["notification"][0]["data"]["event"]["action_type"] == "connection_made"
-    await receive(grace_socket, 1)  # her own copy of the accepted connection
+    await receive(grace_socket, "connection")  # her own copy of the accepted connection
 
     sent = await call(ada, "post", f"/api/v1/conversations/{grace.pk}/messages/", {"body": "hi"})
     assert sent.status_code == 201
-    seen = await receive(grace_socket, 2)
+    seen = await receive(grace_socket, "message", "notification")
     assert seen["message"][0]["data"]["body"] == "hi"
     last_seen = seen["notification"][0]["id"]
-    await receive(ada_socket, 1)  # the sender's other tabs see it too
+    await receive(ada_socket, "message")  # the sender's other tabs see it too
     await grace_socket.disconnect()
 
     for body in ("while you were away", "and again"):
