@@ -43,3 +43,18 @@ def celery_pools_reset() -> None:
     app._pool = None
     app.amqp._producer_pool = None
     app._local.__dict__.pop("backend", None)  # the result backend, chosen at first use too
+
+
+def wait_until_up(url: str, timeout: float = 40) -> None:
+    """Poll ``url`` until it answers (a server started by a test)."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not come up")

@@ -2,7 +2,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.accounts.factories import UserFactory
 from tests.startups.factories import ApplicationFactory
-from tests.support import ROOT, free_port, process_env
+from tests.support import ROOT, free_port, process_env, wait_until_up
 
 pytestmark = pytest.mark.django_db
 
@@ -137,17 +136,6 @@ def test_series_add_up_across_gunicorn_workers(tmp_path: Path) -> None:
     assert total == 80
     written = list((tmp_path / "prometheus").glob("counter_*.db"))
     assert len(written) == 2, "each worker keeps its own file; /metrics/ adds them up"
-
-
-def wait_until_up(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not come up")
 
 
 def test_cache_hits_and_misses_are_counted(client: Client) -> None:

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -23,7 +22,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from websockets.sync.client import connect
 
 from tests.accounts.factories import UserFactory
-from tests.support import ROOT, free_port, process_env
+from tests.support import ROOT, free_port, process_env, wait_until_up
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -31,17 +30,6 @@ pytestmark = [
         not settings.REDIS_AVAILABLE, reason="needs Redis: runs in the service-backed run"
     ),
 ]
-
-
-def wait_until_up(url: str) -> None:
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not come up")
 
 
 @pytest.fixture
