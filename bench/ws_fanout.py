@@ -3,9 +3,10 @@
     .venv/bin/python bench/ws_fanout.py                # or: make bench-ws  (about a minute)
     .venv/bin/python bench/ws_fanout.py --clients 300
 
-Starts a throwaway PostgreSQL 15 + Redis (``scripts/services.sh``) and one Daphne process
-serving the ASGI application with the channels-redis layer, creates the users, and opens one
-authenticated socket per user (single-use tickets, as real clients do) from this process.
+Starts a throwaway PostgreSQL 15 + Redis (``scripts/services.sh``) and ``--servers`` Daphne
+processes (2: one per core here, as the realtime Deployment runs 2 replicas) serving the ASGI
+application with the channels-redis layer, creates the users, and opens one authenticated
+socket per user, spread over the servers (single-use tickets, as real clients do) from this process.
 Then, sending through the channel layer as the fan-out task does:
 
 * 20 broadcasts to every socket (``feed.realtime.broadcast``): the time until *all* sockets
@@ -49,7 +50,7 @@ def wait_until_up(url: str) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
-async def measure(args: argparse.Namespace, port: int) -> dict[str, Any]:
+async def measure(args: argparse.Namespace, ports: list[int]) -> dict[str, Any]:
     from asgiref.sync import sync_to_async
     from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
     from django.core.management import call_command
@@ -66,11 +67,12 @@ async def measure(args: argparse.Namespace, port: int) -> dict[str, Any]:
         )
     )()
     tickets = [await sync_to_async(realtime.ticket_issue)(user_id=u.pk) for u in users]
-    origin = f"http://127.0.0.1:{port}"
     sockets = []
     started = time.perf_counter()
-    for ticket in tickets:  # one by one: a burst of 1,000 handshakes is not what we measure
-        sockets.append(await connect(f"ws://127.0.0.1:{port}/ws/?ticket={ticket}", origin=origin))
+    for n, ticket in enumerate(tickets):  # one by one, spread over the servers
+        port = ports[n % len(ports)]
+        url, origin = f"ws://127.0.0.1:{port}/ws/?ticket={ticket}", f"http://127.0.0.1:{port}"
+        sockets.append(await connect(url, origin=origin))
     connect_seconds = time.perf_counter() - started
     await asyncio.sleep(1)
 
@@ -111,7 +113,8 @@ def child(args: argparse.Namespace) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collabhub.settings")
     django.setup()
-    print(json.dumps(asyncio.run(measure(args, args.port))))
+    ports = [int(port) for port in args.ports.split(",")]
+    print(json.dumps(asyncio.run(measure(args, ports))))
 
 
 def main() -> None:
@@ -119,7 +122,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--broadcasts", type=int, default=20)
     parser.add_argument("--singles", type=int, default=100)
-    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--servers", type=int, default=2, help="Daphne processes (2).")
+    parser.add_argument("--ports", default="", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -138,30 +142,46 @@ def main() -> None:
             "DB_CONN_MAX_AGE": "0",
             **running.urls,
         }
-        port = free_port()
+        ports = [free_port() for _ in range(args.servers)]
         log = open(os.environ.get("WS_BENCH_LOG", os.devnull), "w")  # noqa: SIM115 - closed below
-        daphne = subprocess.Popen(  # noqa: S603 - fixed argument list
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "collabhub.asgi:application"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
+        servers = [
+            subprocess.Popen(  # noqa: S603 - fixed argument list
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "collabhub.asgi:application",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+            for port in ports
+        ]
         try:
-            wait_until_up(f"http://127.0.0.1:{port}/live/")
-            command = [sys.executable, __file__, "--child", "--port", str(port)]
+            for port in ports:
+                wait_until_up(f"http://127.0.0.1:{port}/live/")
+            command = [sys.executable, __file__, "--child", "--ports", ",".join(map(str, ports))]
             command += ["--clients", str(args.clients), "--broadcasts", str(args.broadcasts)]
             command += ["--singles", str(args.singles)]
             out = subprocess.run(  # noqa: S603 - our own script
                 command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
             )
         finally:
-            daphne.terminate()
-            daphne.wait(timeout=30)
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=30)
             log.close()
     if out.returncode != 0:
         raise SystemExit(f"ws benchmark failed:\n{out.stderr[-4000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
     b, o = result["broadcast_ms"], result["one_ms"]
-    print(f"Daphne (1 process) + channels-redis: {result['clients']} sockets open "
+    print(f"Daphne ({args.servers} process(es)) + channels-redis: {result['clients']} sockets open "
           f"(connected one by one in {result['connect_seconds']} s)")  # fmt: skip
     print(f"  broadcast to all ({len(b)}x): p50 {statistics.median(b):.0f} ms, "
           f"p99 {percentile(b, 99):.0f} ms, max {max(b):.0f} ms  (goal p99 <= 300 ms)")  # fmt: skip
