@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -29,12 +28,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
+from common import machine_line, percentile, production_env  # noqa: E402
+
 INDUSTRIES = ["ai", "fintech", "health", "climate", "edtech", "devtools", "security", "gaming"]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def load(args: argparse.Namespace) -> float:
@@ -200,10 +196,8 @@ def main() -> None:
         return
     from run import services
 
-    print(f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}")  # fmt: skip
-    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "LOG_LEVEL": "WARNING"}
-    env.pop("REDIS_URL", None)
+    print(machine_line())
+    env = production_env()
     command = [sys.executable, __file__, "--child", "--users", str(args.users)]
     command += ["--events", str(args.events), "--startups", str(args.startups)]
     with services() as running:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+
+from common import machine_line, percentile, production_env  # noqa: E402
 
 QUERIES = [
     # exact names and name words
@@ -113,12 +114,6 @@ def naive_search(rows: list[tuple[int, str, str, str]], query: str) -> list[int]
     return [pk for _, pk in sorted(scored)[:20]]
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
 def child(args: argparse.Namespace) -> None:
     """Runs inside the backend's environment: load, then time."""
     import django
@@ -195,10 +190,8 @@ def child(args: argparse.Namespace) -> None:
 def run_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
     from run import services
 
-    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "LOG_LEVEL": "WARNING"}
-    env["DEMO_PASSWORD"] = "bench-" + os.urandom(8).hex()  # DEBUG is off: not the public one
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
+    # DEBUG is off: seed_demo needs a demo password that is not the public one.
+    env = production_env(DEMO_PASSWORD="bench-" + os.urandom(8).hex())
     command = [sys.executable, __file__, "--child", "--startups", str(args.startups)]
     command += ["--repeat", str(args.repeat), "--naive-queries", str(args.naive_queries)]
 
@@ -257,8 +250,7 @@ def main() -> None:
     if args.child:
         child(args)
         return
-    print(f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}")  # fmt: skip
+    print(machine_line())
     names = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for name in names:
         report(run_backend(name, args))

@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -33,10 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+from common import machine_line, percentile, production_env  # noqa: E402
 
 
 def wait_until_up(url: str) -> None:
@@ -131,17 +127,9 @@ def main() -> None:
         return
     from run import free_port, services
 
-    print(f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}")  # fmt: skip
+    print(machine_line())
     with services() as running:
-        env = {
-            **os.environ,
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-" + "x" * 50,
-            "LOG_LEVEL": "WARNING",
-            "DB_CONN_MAX_AGE": "0",
-            **running.urls,
-        }
+        env = production_env(DB_CONN_MAX_AGE="0", **running.urls)
         ports = [free_port() for _ in range(args.servers)]
         log = open(os.environ.get("WS_BENCH_LOG", os.devnull), "w")  # noqa: SIM115 - closed below
         servers = [
