@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("startups.urls")),
     path("", include("feed.urls")),
     path("", include("messaging.urls")),
+    path("", include("recommendations.urls")),
 ]
 
 urlpatterns = [

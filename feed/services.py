@@ -23,6 +23,7 @@ from collabhub import search
 from collabhub.exceptions import ApplicationError
 from feed import realtime
 from feed.models import ActionType, ActivityEvent, EventAudience, FeedMarker, Follow, Notification
+from feed.signals import event_recorded
 from observability.context import request_id_get
 
 logger = logging.getLogger("collabhub.feed")
@@ -72,6 +73,7 @@ def event_record(
     if not is_public:
         people = {user.pk for user in audience} | ({actor.pk} if actor is not None else set())
         EventAudience.objects.bulk_create(EventAudience(event=event, user_id=pk) for pk in people)
+    event_recorded.send(sender=ActivityEvent, event=event)
     transaction.on_commit(partial(event_dispatch, event.pk))
     return event
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from feed import services as feed_services
 from messaging import services as messaging_services
+from recommendations import services as recommendation_services
 from tests.accounts.factories import SkillFactory, UserFactory
 from tests.startups.factories import ApplicationFactory, OpportunityFactory, SaveFactory
 
@@ -48,6 +49,9 @@ def rows() -> None:
     )
     messaging_services.connection_accept(connection=connection, by=application.applicant)
     messaging_services.message_send(sender=friend, recipient=application.applicant, body="Hi")
+    recommendation_services.interaction_record(
+        user=friend, kind="like", item_type="opportunity", item_id=opportunity.pk
+    )
 
 
 def our_models() -> list:  # type: ignore[type-arg]

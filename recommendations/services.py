@@ -1,0 +1,69 @@
+"""Recording interactions: from the API, and from the events other apps record (saves,
+follows, applications), which this app subscribes to rather than being called by them."""
+
+from typing import Any
+
+from django.db import transaction
+
+from accounts.models import User
+from collabhub.exceptions import NotFound
+from feed.models import ActionType, ActivityEvent
+from feed.services import log_activity
+from recommendations.models import Interaction, InteractionKind, ItemType
+from startups.models import Opportunity, Startup
+
+ITEM_MODELS = {ItemType.STARTUP: Startup, ItemType.OPPORTUNITY: Opportunity}
+
+# Events of other apps that are interactions too.
+EVENT_INTERACTIONS: dict[str, tuple[str, str]] = {
+    ActionType.STARTUP_SAVED: (InteractionKind.SAVE, ItemType.STARTUP),
+    ActionType.OPPORTUNITY_SAVED: (InteractionKind.SAVE, ItemType.OPPORTUNITY),
+    ActionType.STARTUP_FOLLOWED: (InteractionKind.FOLLOW, ItemType.STARTUP),
+    ActionType.APPLICATION_CREATED: (InteractionKind.APPLY, ItemType.OPPORTUNITY),
+}
+
+
+@transaction.atomic
+def interaction_record(
+    *,
+    user: User,
+    kind: str,
+    item_type: str,
+    item_id: int,
+    from_recommendation: bool = False,
+) -> Interaction:
+    """Record what ``user`` did with an item; a view of a recommended item also records
+    ``recommendation_viewed`` (private, a double click counted once)."""
+    model = ITEM_MODELS[ItemType(item_type)]
+    item = model._default_manager.filter(pk=item_id).first()
+    if item is None:
+        raise NotFound(f"No {item_type} with id {item_id}.", code=f"{item_type}_not_found")
+    interaction = Interaction.objects.create(
+        user=user, kind=InteractionKind(kind), item_type=item_type, item_id=item_id
+    )
+    if from_recommendation and kind == InteractionKind.VIEW:
+        name = getattr(item, "name", None) or getattr(item, "title", "")
+        log_activity(
+            action_type=ActionType.RECOMMENDATION_VIEWED,
+            actor=user,
+            target=item,
+            snapshot={"type": item_type, "name": name},
+            is_public=False,
+        )
+    return interaction
+
+
+def interaction_from_event(event: ActivityEvent) -> Interaction | None:
+    """The interaction an event of another app stands for, if any (same transaction)."""
+    mapping = EVENT_INTERACTIONS.get(event.action_type)
+    if mapping is None or event.actor_id is None:
+        return None
+    kind, item_type = mapping
+    item_id: Any = event.target_id
+    if event.action_type == ActionType.APPLICATION_CREATED:
+        item_id = event.snapshot.get("opportunity_id")
+    if item_id is None:
+        return None
+    return Interaction.objects.create(
+        user_id=event.actor_id, kind=kind, item_type=item_type, item_id=item_id
+    )

@@ -1,0 +1,93 @@
+"""Interactions: recorded through the API, and from the events of saves, follows and
+applications made through their own endpoints."""
+
+import pytest
+
+from feed.models import ActionType, ActivityEvent
+from recommendations.models import Interaction
+from tests.accounts.factories import UserFactory
+from tests.startups.factories import OpportunityFactory, StartupFactory
+from tests.startups.helpers import assert_error
+
+pytestmark = pytest.mark.django_db
+
+INTERACTIONS = "/api/v1/interactions/"
+
+
+def history(api) -> list[tuple[str, str, int]]:  # type: ignore[no-untyped-def]
+    results = api.get(INTERACTIONS).json()["results"]
+    return [(r["kind"], r["item_type"], r["item_id"]) for r in results]
+
+
+@pytest.mark.parametrize("kind", ["view", "like", "save", "share", "apply", "dismiss"])
+def test_each_kind_is_recorded(client_for, kind: str) -> None:  # type: ignore[no-untyped-def]
+    user, startup = UserFactory(), StartupFactory()
+    api = client_for(user)
+    body = {"kind": kind, "item_type": "startup", "item_id": startup.pk}
+    response = api.post(INTERACTIONS, body, format="json")
+    assert response.status_code == 201
+    assert history(api) == [(kind, "startup", startup.pk)]
+
+
+def test_bad_interactions_are_clear_4xx(client_for) -> None:  # type: ignore[no-untyped-def]
+    api = client_for(UserFactory())
+    startup = StartupFactory()
+    bad = [
+        {"kind": "stare", "item_type": "startup", "item_id": startup.pk},
+        {"kind": "follow", "item_type": "startup", "item_id": startup.pk},  # its own endpoint
+        {"kind": "like", "item_type": "planet", "item_id": startup.pk},
+        {"kind": "like", "item_type": "startup", "item_id": "x"},
+        {"kind": "like", "item_type": "startup"},
+    ]
+    for body in bad:
+        assert_error(api.post(INTERACTIONS, body, format="json"), 400, "validation_error")
+    missing = {"kind": "like", "item_type": "opportunity", "item_id": 10**9}
+    assert_error(api.post(INTERACTIONS, missing, format="json"), 404, "opportunity_not_found")
+    assert not Interaction.objects.exists()
+    assert client_for(None).get(INTERACTIONS).status_code == 401
+
+
+def test_saves_follows_and_applications_count_as_interactions(client_for) -> None:  # type: ignore[no-untyped-def]
+    talent = UserFactory()
+    job = OpportunityFactory()
+    api = client_for(talent)
+    assert api.post(f"/api/v1/startups/{job.startup.pk}/save/").status_code == 201
+    assert api.post(f"/api/v1/opportunities/{job.pk}/save/").status_code == 201
+    assert api.post(f"/api/v1/startups/{job.startup.pk}/follow/").status_code == 201
+    assert api.post(f"/api/v1/opportunities/{job.pk}/apply/", {}, format="json").status_code == 201
+
+    assert sorted(history(api)) == sorted(
+        [
+            ("save", "startup", job.startup.pk),
+            ("save", "opportunity", job.pk),
+            ("follow", "startup", job.startup.pk),
+            ("apply", "opportunity", job.pk),
+        ]
+    )
+
+
+def test_a_history_is_ones_own_and_filterable(client_for) -> None:  # type: ignore[no-untyped-def]
+    ada, grace, startup = UserFactory(), UserFactory(), StartupFactory()
+    for kind in ("view", "like"):
+        body = {"kind": kind, "item_type": "startup", "item_id": startup.pk}
+        client_for(ada).post(INTERACTIONS, body, format="json")
+    assert history(client_for(grace)) == []
+    likes = client_for(ada).get(INTERACTIONS, {"kind": "like"}).json()["results"]
+    assert [r["kind"] for r in likes] == ["like"]
+
+
+def test_viewing_a_recommendation_records_a_private_event_once(client_for) -> None:  # type: ignore[no-untyped-def]
+    user, job = UserFactory(), OpportunityFactory(title="Staff Engineer")
+    api = client_for(user)
+    body = {
+        "kind": "view",
+        "item_type": "opportunity",
+        "item_id": job.pk,
+        "from_recommendation": True,
+    }
+    api.post(INTERACTIONS, body, format="json")
+    api.post(INTERACTIONS, body, format="json")  # a double click
+
+    [event] = ActivityEvent.objects.filter(action_type=ActionType.RECOMMENDATION_VIEWED)
+    assert (event.actor, event.is_public, event.snapshot["name"]) == (user, False, "Staff Engineer")
+    assert Interaction.objects.filter(user=user, kind="view").count() == 2
