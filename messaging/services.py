@@ -79,37 +79,51 @@ def connection_request(*, requester: User, addressee: User) -> tuple[Connection,
             connection = Connection.objects.create(requester=requester, addressee=addressee)
     except IntegrityError:  # the other person asked at the same moment: answer theirs
         return connection_request(requester=requester, addressee=addressee)
-    event_record(
-        action_type=ActionType.CONNECTION_REQUESTED,
+    _record_private(
+        ActionType.CONNECTION_REQUESTED,
         actor=requester,
+        to=addressee,
         target=connection,
-        snapshot={"type": "connection", "name": addressee.name},
-        is_public=False,
-        audience=[addressee],
-        recipients=[addressee.pk],
+        kind="connection",
     )
     transaction.on_commit(partial(_push_connection, connection.pk))
     return connection, True
 
 
-def _locked(connection: Connection) -> Connection:
-    return (
+def _record_private(action: str, *, actor: User, to: User, target: Any, kind: str) -> None:
+    """A private event between two people, notifying the other one."""
+    event_record(
+        action_type=action,
+        actor=actor,
+        target=target,
+        snapshot={"type": kind, "name": to.name},
+        is_public=False,
+        audience=[to],
+        recipients=[to.pk],
+    )
+
+
+def _answer(connection: Connection, *, by: User, status: str) -> Connection:
+    """The person asked accepts or declines a pending request (locked: one answer wins)."""
+    connection = (
         Connection.objects.select_for_update(of=("self",))
         .select_related("requester", "addressee")
         .get(pk=connection.pk)
     )
-
-
-@transaction.atomic
-def connection_accept(*, connection: Connection, by: User) -> Connection:
-    connection = _locked(connection)
     if connection.addressee_id != by.pk:
         raise NotAddressee()
     if connection.status != ConnectionStatus.PENDING:
         raise ConnectionNotPending()
-    connection.status = ConnectionStatus.ACCEPTED
+    connection.status = status
     connection.responded_at = timezone.now()
     connection.save(update_fields=["status", "responded_at"])
+    transaction.on_commit(partial(_push_connection, connection.pk))
+    return connection
+
+
+@transaction.atomic
+def connection_accept(*, connection: Connection, by: User) -> Connection:
+    connection = _answer(connection, by=by, status=ConnectionStatus.ACCEPTED)
     requester, addressee = connection.requester, connection.addressee
     event_record(
         action_type=ActionType.CONNECTION_MADE,
@@ -121,22 +135,12 @@ def connection_accept(*, connection: Connection, by: User) -> Connection:
     # Connected people follow each other (quietly: the connection is the news).
     follow_create(follower=requester, target=addressee, snapshot={}, record=False)
     follow_create(follower=addressee, target=requester, snapshot={}, record=False)
-    transaction.on_commit(partial(_push_connection, connection.pk))
     return connection
 
 
 @transaction.atomic
 def connection_decline(*, connection: Connection, by: User) -> Connection:
-    connection = _locked(connection)
-    if connection.addressee_id != by.pk:
-        raise NotAddressee()
-    if connection.status != ConnectionStatus.PENDING:
-        raise ConnectionNotPending()
-    connection.status = ConnectionStatus.DECLINED
-    connection.responded_at = timezone.now()
-    connection.save(update_fields=["status", "responded_at"])
-    transaction.on_commit(partial(_push_connection, connection.pk))
-    return connection
+    return _answer(connection, by=by, status=ConnectionStatus.DECLINED)
 
 
 @transaction.atomic
@@ -180,14 +184,8 @@ def message_send(*, sender: User, recipient: User, body: str) -> Message:
     message = Message(sender=sender, recipient=recipient, body=body)
     message.full_clean()
     message.save()
-    event_record(
-        action_type=ActionType.MESSAGE_SENT,
-        actor=sender,
-        target=message,
-        snapshot={"type": "message", "name": recipient.name},
-        is_public=False,
-        audience=[recipient],
-        recipients=[recipient.pk],
+    _record_private(
+        ActionType.MESSAGE_SENT, actor=sender, to=recipient, target=message, kind="message"
     )
     transaction.on_commit(partial(_push_message, message.pk))
     return message
