@@ -23,7 +23,7 @@ class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     ordering = ["-date_joined"]
     list_display = ["email", "name", "role", "is_active", "is_staff", "date_joined"]
-    list_filter = ["role", "is_active", "is_staff", "date_joined"]
+    list_filter = ["role", "availability", "is_active", "is_staff", "date_joined"]
     search_fields = ["email", "name", "headline"]
     readonly_fields = ["date_joined", "last_login", "updated_at"]
     filter_horizontal = ["skills", "groups", "user_permissions"]
@@ -31,7 +31,18 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ["email", "password"]}),
         (
             "Profile",
-            {"fields": ["name", "role", "headline", "bio", "location", "skills", "interests"]},
+            {
+                "fields": [
+                    "name",
+                    "role",
+                    "headline",
+                    "bio",
+                    "location",
+                    "skills",
+                    "interests",
+                    "availability",
+                ]
+            },
         ),
         (
             "Permissions",

@@ -14,6 +14,14 @@ class Role(models.TextChoices):
     INVESTOR = "investor", "Investor"
 
 
+class Availability(models.TextChoices):
+    """Whether a person wants to hear about roles (founders are recommended those who do)."""
+
+    LOOKING = "looking", "Actively looking"
+    OPEN = "open", "Open to offers"
+    NOT_LOOKING = "not_looking", "Not looking"
+
+
 class Industry(models.TextChoices):
     """The industries startups belong to and users are interested in (one shared list)."""
 
@@ -98,6 +106,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     skills = models.ManyToManyField(Skill, blank=True, related_name="users")
     interests = models.JSONField(
         default=list, blank=True, validators=[validate_industries], help_text="Industries."
+    )
+    availability = models.CharField(
+        max_length=12, choices=Availability.choices, default=Availability.OPEN
     )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)

@@ -3,7 +3,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Industry, Role, Skill, User, skill_normalise
+from accounts.models import Availability, Industry, Role, Skill, User, skill_normalise
 from collabhub.api.search import SEARCH_RESULT_FIELDS, SearchResultSerializer
 
 MAX_SKILLS = 50
@@ -58,6 +58,7 @@ class UserSerializer(SearchResultSerializer, serializers.ModelSerializer):  # ty
             "location",
             "skills",
             "interests",
+            "availability",
             "date_joined",
             *SEARCH_RESULT_FIELDS,
         ]
@@ -96,6 +97,8 @@ class ProfileUpdateInputSerializer(serializers.Serializer):
     interests = serializers.ListField(
         child=serializers.ChoiceField(choices=Industry.choices), max_length=len(Industry)
     )
+
+    availability = serializers.ChoiceField(choices=Availability.choices)
 
     def validate_interests(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))

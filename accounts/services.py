@@ -11,7 +11,7 @@ from accounts.exceptions import EmailTaken, WrongPassword
 from accounts.models import Role, Skill, User, skill_normalise
 from accounts.signals import profile_updated
 
-PROFILE_FIELDS = ("name", "headline", "bio", "location", "interests")
+PROFILE_FIELDS = ("name", "headline", "bio", "location", "interests", "availability")
 
 
 def skills_resolve(*, names: Iterable[str]) -> list[Skill]:

@@ -389,13 +389,14 @@ def _sqlite_rebuild(index: SearchIndex) -> list[str]:
 
 
 def _sqlite_create(index: SearchIndex) -> list[str]:
+    """The tables only: ``_after_migrate`` adds the triggers and fills them once every
+    migration of the run is applied (a later migration that rebuilds an indexed table, as
+    SQLite's ALTER does, would fail on a trigger that names it)."""
     columns = ", ".join(index.column_names)
     return [
         f"CREATE VIRTUAL TABLE {index.fts} USING fts5({columns}, "
         "tokenize='porter unicode61 remove_diacritics 2', prefix='2 3')",
         f"CREATE VIRTUAL TABLE {index.trigram} USING fts5(trigram_name, tokenize='trigram')",
-        *_sqlite_triggers(index),
-        *_sqlite_rebuild(index),
     ]
 
 

@@ -29,7 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.models import Industry, Role, Skill, User, skill_normalise
+from accounts.models import Availability, Industry, Role, Skill, User, skill_normalise
 from accounts.services import skills_resolve
 from collabhub import search
 from startups.management import demo_vocabulary as vocab
@@ -69,6 +69,20 @@ TECHNICAL_AREAS = frozenset(
     ("engineering", "data", "machine learning", "infrastructure", "security")
 )
 APPLY_TO_OWN_FAMILY = 0.7  # share of applications to a role of the applicant's own family
+# Planted preferences (what ``recommendations_evaluate`` measures recommenders against): every
+# generated user has one of TASTES hidden tastes, each a small pool of startups and
+# opportunities; people of one taste save and apply within their pool ("people who saved X
+# also saved Y"), and otherwise mostly within their interests and job family (content).
+TASTES = 8
+TASTE_POOL = 12  # startups and as many opportunities per taste
+SAVE_FROM_TASTE = 0.4
+SAVE_FROM_PROFILE = 0.4  # interests (startups) or job family (opportunities)
+APPLY_FROM_TASTE = 0.25
+TALENT_AVAILABILITY = (
+    (Availability.LOOKING.value, 3),
+    (Availability.OPEN.value, 5),
+    (Availability.NOT_LOOKING.value, 2),
+)
 
 # Application statuses (status, weight) for open and for since-closed opportunities.
 OPEN_APPLICATION_STATUSES: tuple[tuple[str, int], ...] = (
@@ -313,6 +327,14 @@ class Applicant(NamedTuple):
     first_name: str
     discipline: str  # "senior backend engineer"
     family: str  # "Backend Engineer": most applications go to roles of the same family
+    taste: int
+
+
+class Saver(NamedTuple):
+    id: int
+    interests: tuple[str, ...]
+    family: str  # talent only
+    taste: int
 
 
 class StartupRef(NamedTuple):
@@ -341,6 +363,7 @@ class Profile(NamedTuple):
     skills: list[str]
     discipline: str  # talent only: "senior backend engineer"
     family: str  # talent only: "Backend Engineer"
+    taste: int = 0  # which planted taste (see TASTES)
 
 
 # --- The generator ---------------------------------------------------------------------------
@@ -369,9 +392,19 @@ class DemoDataBuilder:
         self.demo_founder = Owner(accounts["founder"].pk, founder_spec.interests)
         self.founders: list[Owner] = []
         self.applicants = [
-            Applicant(accounts["talent"].pk, "Demo", DEMO_TALENT_DISCIPLINE, DEMO_TALENT_FAMILY)
+            Applicant(accounts["talent"].pk, "Demo", DEMO_TALENT_DISCIPLINE, DEMO_TALENT_FAMILY, 0)
         ]
-        self.savers: list[int] = [accounts[spec.key].pk for spec in FIXED_ACCOUNTS]
+        self.savers: list[Saver] = [
+            Saver(
+                accounts[spec.key].pk,
+                spec.interests,
+                DEMO_TALENT_FAMILY if spec.key == "talent" else "",
+                0,
+            )
+            for spec in FIXED_ACCOUNTS
+        ]
+        self.taste_startups: list[list[int]] = []  # indexes into self.startups, per taste
+        self.taste_opportunities: list[list[int]] = []
         self.startups: list[StartupRef] = []
         self.opportunities: list[OpportunityRef] = []
         self.skill_ids: dict[str, int] = {}
@@ -432,11 +465,12 @@ class DemoDataBuilder:
             _require_pks(users)
             self._link_skills(User.skills.through, "user_id", ((u.pk, p.skills) for u, p in rows))
             for user, profile in rows:
-                self.savers.append(user.pk)
+                taste = profile.taste
+                self.savers.append(Saver(user.pk, tuple(profile.interests), profile.family, taste))
                 if user.role == Role.TALENT:
                     first_name = user.name.split(" ")[0]
                     self.applicants.append(
-                        Applicant(user.pk, first_name, profile.discipline, profile.family)
+                        Applicant(user.pk, first_name, profile.discipline, profile.family, taste)
                     )
                 elif user.role == Role.FOUNDER:
                     self.founders.append(Owner(user.pk, tuple(profile.interests)))
@@ -463,6 +497,11 @@ class DemoDataBuilder:
             interests=profile.interests,
             date_joined=self._moment_before(900),
         )
+        profile = profile._replace(taste=self.rng.randrange(TASTES))
+        if role == Role.TALENT:
+            user.availability = self.rng.choices(
+                [a for a, _ in TALENT_AVAILABILITY], weights=[w for _, w in TALENT_AVAILABILITY]
+            )[0]
         return user, profile
 
     def _talent_profile(self, first_name: str) -> Profile:
@@ -817,7 +856,20 @@ class DemoDataBuilder:
 
     # Applications and saves.
 
+    def _plant_tastes(self) -> None:
+        """Each taste's pool: a few startups and opportunities its people gravitate to."""
+        for _ in range(TASTES):
+            self.taste_startups.append(
+                self.rng.sample(range(len(self.startups)), min(TASTE_POOL, len(self.startups)))
+            )
+            self.taste_opportunities.append(
+                self.rng.sample(
+                    range(len(self.opportunities)), min(TASTE_POOL, len(self.opportunities))
+                )
+            )
+
     def _create_applications(self) -> int:
+        self._plant_tastes()  # applications and saves draw from them
         pairs = self._application_pairs()
         for batch in _batched(pairs, self.batch_size):
             applications = [
@@ -846,7 +898,10 @@ class DemoDataBuilder:
                 break
             applicant = rng.randrange(len(self.applicants))
             same_family = by_family.get(self.applicants[applicant].family)
-            if same_family and rng.random() < APPLY_TO_OWN_FAMILY:
+            pool = self.taste_opportunities[self.applicants[applicant].taste]
+            if pool and rng.random() < APPLY_FROM_TASTE:
+                pairs[applicant, rng.choice(pool)] = None
+            elif same_family and rng.random() < APPLY_TO_OWN_FAMILY:
                 pairs[applicant, rng.choice(same_family)] = None
             else:
                 pairs[applicant, rng.randrange(len(self.opportunities))] = None
@@ -886,12 +941,11 @@ class DemoDataBuilder:
     def _create_saves(self) -> int:
         """Distinct (user, target) pairs; a target is a startup or an opportunity."""
         startups = len(self.startups)
-        per_user = startups + len(self.opportunities)
-        picks = self.rng.sample(range(len(self.savers) * per_user), self.sizes.saves)
+        picks = self._save_picks()
         for batch in _batched(picks, self.batch_size):
             saves = []
-            for pick in batch:
-                user_id, target = self.savers[pick // per_user], pick % per_user
+            for saver, target in batch:
+                user_id = self.savers[saver].id
                 if target < startups:
                     saves.append(Save(user_id=user_id, startup_id=self.startups[target].id))
                 else:
@@ -899,6 +953,46 @@ class DemoDataBuilder:
                     saves.append(Save(user_id=user_id, opportunity_id=opportunity.id))
             Save.objects.bulk_create(saves, batch_size=self.batch_size)
         return len(picks)
+
+    def _save_picks(self) -> list[tuple[int, int]]:
+        """Distinct (saver, target) index pairs, a target being a startup index or the number
+        of startups plus an opportunity index: mostly from the saver's taste and profile."""
+        rng, wanted = self.rng, self.sizes.saves
+        startups, per_user = len(self.startups), len(self.startups) + len(self.opportunities)
+        by_industry: dict[str, list[int]] = {}
+        for index, startup in enumerate(self.startups):
+            by_industry.setdefault(startup.industry, []).append(index)
+        by_family: dict[str, list[int]] = {}
+        for index, opportunity in enumerate(self.opportunities):
+            by_family.setdefault(opportunity.family, []).append(startups + index)
+        pairs: dict[tuple[int, int], None] = {}  # ordered, for determinism
+        for _ in range(wanted * 20):
+            if len(pairs) == wanted:
+                break
+            index = rng.randrange(len(self.savers))
+            saver, draw = self.savers[index], rng.random()
+            pool = self.taste_startups[saver.taste] + [
+                startups + o for o in self.taste_opportunities[saver.taste]
+            ]
+            if draw < SAVE_FROM_TASTE and pool:
+                pairs[index, rng.choice(pool)] = None
+                continue
+            liked = [by_industry.get(industry, []) for industry in saver.interests]
+            choices = [targets for targets in liked if targets]
+            if saver.family and by_family.get(saver.family):
+                choices.append(by_family[saver.family])
+            if draw < SAVE_FROM_TASTE + SAVE_FROM_PROFILE and choices:
+                pairs[index, rng.choice(rng.choice(choices))] = None
+            else:
+                pairs[index, rng.randrange(per_user)] = None
+        if len(pairs) < wanted:  # almost every pair is taken: draw the rest from what is left
+            left = [
+                divmod(i, per_user)
+                for i in range(len(self.savers) * per_user)
+                if divmod(i, per_user) not in pairs
+            ]
+            pairs.update(dict.fromkeys(rng.sample(left, wanted - len(pairs))))
+        return list(pairs)
 
 
 def _all_skills() -> set[str]:
