@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -163,6 +164,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 CELERY_BEAT_SCHEDULE = {
     "feed-events-redispatch": {"task": "feed.events_redispatch", "schedule": 60.0},
+    # Rebuild the recommendation feature store, then precompute for recently active people.
+    "recommendations-nightly": {
+        "task": "recommendations.nightly",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }
 
 # --- Feed and real time ------------------------------------------------------------------
@@ -172,6 +178,41 @@ REALTIME_TICKET_TTL = env.int("REALTIME_TICKET_TTL", default=30)
 FEED_COMPOSITION = env.float("FEED_COMPOSITION", default=0.6)
 # Dotted path to a callable(request) -> float | None that may choose it per request (A/B).
 FEED_COMPOSITION_HOOK = env.str("FEED_COMPOSITION_HOOK", default="")
+
+# --- Recommendations ---------------------------------------------------------------------
+# hybrid | content | popularity | random; a dotted path to callable(user=, type=, request=)
+# returning one of them may choose per request (an A/B experiment).
+RECOMMENDATIONS_ALGORITHM = env.str("RECOMMENDATIONS_ALGORITHM", default="hybrid")
+RECOMMENDATIONS_ALGORITHM_HOOK = env.str("RECOMMENDATIONS_ALGORITHM_HOOK", default="")
+# The hybrid blend per strategy (signals are 0 to 1; "popularity" is traction for investors).
+RECOMMENDATIONS_WEIGHTS = {
+    "startups": {"content": 0.5, "behaviour": 0.35, "popularity": 0.15},
+    "startups_traction": {"content": 0.3, "behaviour": 0.2, "popularity": 0.5},
+    "opportunities": {"content": 0.5, "behaviour": 0.35, "popularity": 0.15},
+    "talent": {"content": 0.85, "behaviour": 0.0, "popularity": 0.15},
+}
+# An item that is only popular (no personal signal) counts its popularity this much.
+RECOMMENDATIONS_POPULAR_ONLY_DAMPING = 0.5
+RECOMMENDATIONS_NEW_BOOST = 0.2  # items of the last 7 days score 20 % more
+RECOMMENDATIONS_DIVERSITY_MAX = 3  # of one industry in the top 10
+RECOMMENDATIONS_RULES = [
+    f"recommendations.rules.{name}"
+    for name in (
+        "OWN_ITEMS",
+        "ALREADY_APPLIED",
+        "ALREADY_ENGAGED",
+        "CLOSED_OPPORTUNITIES",
+        "DISMISSED",
+        "UNAVAILABLE_TALENT",
+        "NEW_ITEMS",
+        "DIVERSITY",
+    )
+]
+RECOMMENDATIONS_CACHE_TTL = env.int("RECOMMENDATIONS_CACHE_TTL", default=30 * 60)
+# Nightly precomputed results live until the next night (the same triggers invalidate them).
+RECOMMENDATIONS_PRECOMPUTE_TTL = env.int("RECOMMENDATIONS_PRECOMPUTE_TTL", default=24 * 3600)
+RECOMMENDATIONS_PRECOMPUTE_DAYS = 7  # "recently active"
+RECOMMENDATIONS_MIN_TOGETHER = 2  # people in common before two items count as similar
 
 # --- Auth -----------------------------------------------------------------------------
 PASSWORD_HASHERS = [

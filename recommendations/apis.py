@@ -2,15 +2,25 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, permissions, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from accounts.models import User
 from collabhub.api.utils import request_user, validate_input
-from recommendations import services
+from collabhub.exceptions import NotFound, PermissionDenied
+from recommendations import rules, selectors, services
 from recommendations.models import Interaction, InteractionKind
-from recommendations.serializers import InteractionInputSerializer, InteractionSerializer
+from recommendations.serializers import (
+    InteractionInputSerializer,
+    InteractionSerializer,
+    RecommendationListSerializer,
+    RecommendationQuerySerializer,
+    RecommendationRefreshInputSerializer,
+    RuleSerializer,
+)
 
 
 @extend_schema(tags=["recommendations"])
@@ -40,3 +50,71 @@ class InteractionListApi(generics.ListCreateAPIView):  # type: ignore[type-arg]
         data = validate_input(InteractionInputSerializer, request.data)
         interaction = services.interaction_record(user=request_user(request), **data)
         return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    tags=["recommendations"],
+    summary="What to look at next",
+    parameters=[RecommendationQuerySerializer],
+    responses=RecommendationListSerializer,
+)
+class RecommendationListApi(APIView):
+    """Startups (talent, investors), open opportunities (talent) or talent (founders), each
+    with the reasons it is recommended. Cached for 30 minutes; what you do refreshes it."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        query = validate_input(RecommendationQuerySerializer, request.query_params)
+        result = selectors.recommendation_list(
+            user=request_user(request),
+            type=query.get("type"),
+            limit=query["limit"],
+            request=request,
+        )
+        return Response(result)
+
+
+@extend_schema(tags=["recommendations"], summary="The business rules, in order")
+class RuleListApi(APIView):
+    """Staff: the filters, boosts and reranks every run applies, in the order they run."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(responses=RuleSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        data = [
+            {
+                "name": rule.name,
+                "kind": rule.kind,
+                "priority": rule.priority,
+                "description": rule.description,
+                "types": sorted(rule.types),
+            }
+            for rule in rules.rules()
+        ]
+        return Response(RuleSerializer(data, many=True).data)
+
+
+@extend_schema(
+    tags=["recommendations"],
+    summary="Recompute my recommendations",
+    request=RecommendationRefreshInputSerializer,
+    responses=inline_serializer("RefreshOutput", {"user_id": serializers.IntegerField()}),
+)
+class RefreshApi(APIView):
+    """Drop my cached recommendations (staff: anyone's, with `user_id`)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def post(self, request: Request) -> Response:
+        me = request_user(request)
+        data = validate_input(RecommendationRefreshInputSerializer, request.data)
+        user_id = data.get("user_id", me.pk)
+        if user_id != me.pk:
+            if not me.is_staff:
+                raise PermissionDenied("Only staff can clear another person's recommendations.")
+            if not User.objects.filter(pk=user_id).exists():
+                raise NotFound(f"No user with id {user_id}.", code="user_not_found")
+        services.user_invalidate(user_id)
+        return Response({"user_id": user_id})

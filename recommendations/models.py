@@ -38,3 +38,76 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.item_type}:{self.item_id}"
+
+
+# --- The feature store: derived from the rows above and the catalogue, rebuilt nightly
+# (``manage.py recommendations_rebuild``); never a source of truth.
+
+
+class ItemFeatures(models.Model):
+    """What recommenders know about a startup or an opportunity beyond its own row."""
+
+    item_type = models.CharField(max_length=12, choices=ItemType.choices)
+    item_id = models.BigIntegerField()
+    industry = models.CharField(max_length=20, blank=True)
+    popularity = models.FloatField(
+        default=0, help_text="Interactions weighted by kind, decaying with age."
+    )
+    traction = models.FloatField(
+        default=0, help_text="Startups: growth, recent activity, stage and recency, 0 to 1."
+    )
+    engaged = models.PositiveIntegerField(
+        default=0, help_text="People who saved, followed, applied or liked, ever."
+    )
+    recent = models.JSONField(
+        default=dict, blank=True, help_text="Interactions of the last 30 days, by kind."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "item features"
+        constraints = [
+            models.UniqueConstraint(fields=["item_type", "item_id"], name="item_features_once")
+        ]
+        indexes = [
+            models.Index(fields=["item_type", "-popularity"], name="item_features_popular"),
+            models.Index(
+                fields=["item_type", "industry", "-traction"], name="item_features_traction"
+            ),
+            models.Index(fields=["item_type", "-traction"], name="item_features_top_traction"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_type}:{self.item_id}"
+
+
+class ItemSimilarity(models.Model):
+    """``other_id`` is among the items most often engaged with by the people who engaged with
+    ``item_id`` (cosine of their weighted interaction vectors); same item type."""
+
+    item_type = models.CharField(max_length=12, choices=ItemType.choices)
+    item_id = models.BigIntegerField()
+    other_id = models.BigIntegerField()
+    score = models.FloatField()
+    together = models.PositiveIntegerField(help_text="People who engaged with both.")
+
+    class Meta:
+        verbose_name_plural = "item similarities"
+        indexes = [models.Index(fields=["item_type", "item_id", "-score"], name="item_neighbours")]
+
+    def __str__(self) -> str:
+        return f"{self.item_type}:{self.item_id} ~ {self.other_id} ({self.score:.2f})"
+
+
+class UserFeatures(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recommendation_features"
+    )
+    activity = models.PositiveIntegerField(default=0, help_text="Interactions, last 30 days.")
+    last_active_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "user features"
+
+    def __str__(self) -> str:
+        return f"user {self.user_id}: {self.activity}"

@@ -1,8 +1,11 @@
 """Recording interactions: from the API, and from the events other apps record (saves,
-follows, applications), which this app subscribes to rather than being called by them."""
+follows, applications), which this app subscribes to rather than being called by them. And
+keeping cached recommendations true: invalidating a person's, stamping changed items."""
 
+import time
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 
 from accounts.models import User
@@ -10,6 +13,7 @@ from collabhub.exceptions import NotFound
 from feed.models import ActionType, ActivityEvent
 from feed.services import log_activity
 from recommendations.models import Interaction, InteractionKind, ItemType
+from recommendations.selectors import STAMP_KEY, VERSION_KEY, stamp_timeout
 from startups.models import Opportunity, Startup
 
 ITEM_MODELS = {ItemType.STARTUP: Startup, ItemType.OPPORTUNITY: Opportunity}
@@ -67,3 +71,22 @@ def interaction_from_event(event: ActivityEvent) -> Interaction | None:
     return Interaction.objects.create(
         user_id=event.actor_id, kind=kind, item_type=item_type, item_id=item_id
     )
+
+
+def user_invalidate(user_id: int) -> None:
+    """After commit, a person's cached recommendations (every type) are no longer served."""
+
+    def bump() -> None:
+        cache.set(VERSION_KEY.format(user_id=user_id), time.time_ns(), stamp_timeout())
+
+    transaction.on_commit(bump)
+
+
+def item_changed(kind: str, item_id: int) -> None:
+    """After commit, any cached recommendations showing this item are recomputed on read.
+    ``kind`` is a result's kind: startup, opportunity or talent."""
+
+    def stamp() -> None:
+        cache.set(STAMP_KEY.format(kind=kind, item_id=item_id), time.time(), stamp_timeout())
+
+    transaction.on_commit(stamp)

@@ -1,0 +1,885 @@
+"""Scoring recommendations.
+
+A run gathers candidates from its sources (content: skills and interests; behaviour: items
+similar to what the person engaged with; popularity or traction), scores every candidate on
+every signal, blends the signals with the weights in settings, applies the business rules
+(``recommendations.rules``) and keeps, for each result, the reasons that are true of it.
+
+Four strategies answer the four recommendation types: ``startups`` (talent and founders),
+``startups`` for investors (traction), ``opportunities`` and ``talent`` (for founders).
+"""
+
+import math
+import random
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db.models import Case, FloatField, Q, Sum, Value, When
+from django.utils import timezone
+
+from accounts.models import Availability, Industry, Role, User
+from recommendations import features
+from recommendations.models import (
+    Interaction,
+    InteractionKind,
+    ItemFeatures,
+    ItemSimilarity,
+    ItemType,
+    UserFeatures,
+)
+from startups.models import Opportunity, OpportunityKind, OpportunityStatus, Startup
+
+MAX_LIMIT = 50
+CANDIDATES = 200  # per source
+HISTORY = 500  # most recent interactions read per run
+REASONS = 3  # shown per result
+ALGORITHMS = ("hybrid", "content", "popularity", "random")
+COLD_START = "trending"
+VERBS = {
+    InteractionKind.APPLY: "applied to",
+    InteractionKind.SAVE: "saved",
+    InteractionKind.FOLLOW: "followed",
+    InteractionKind.LIKE: "liked",
+    InteractionKind.SHARE: "shared",
+    InteractionKind.VIEW: "viewed",
+}
+ROLE_PLURALS: dict[str, str] = {
+    Role.TALENT: "talent",
+    Role.FOUNDER: "founders",
+    Role.INVESTOR: "investors",
+}
+
+
+class Types:
+    STARTUPS = "startups"
+    OPPORTUNITIES = "opportunities"
+    TALENT = "talent"
+    ALL = (STARTUPS, OPPORTUNITIES, TALENT)
+
+
+DEFAULT_TYPES: dict[str, str] = {
+    Role.TALENT: Types.STARTUPS,
+    Role.FOUNDER: Types.TALENT,
+    Role.INVESTOR: Types.STARTUPS,
+}
+
+
+def _city(location: str) -> str:
+    return location.split(",")[0].strip().lower()
+
+
+def _names(names: Iterable[str], shown: int = 3) -> str:
+    names = list(names)
+    text = ", ".join(names[:shown])
+    return f"{text}, …" if len(names) > shown else text
+
+
+def _count(number: int, singular: str, plural: str | None = None) -> str:
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"
+
+
+def _industry(value: str) -> str:
+    return str(Industry(value).label) if value in Industry.values else value
+
+
+@dataclass
+class Candidate:
+    id: int
+    row: dict[str, Any] = field(default_factory=dict)
+    content: float = 0.0
+    behaviour: float = 0.0
+    popularity: float = 0.0
+    boost: float = 1.0
+    score: float = 0.0
+    reasons: list[tuple[float, str]] = field(default_factory=list)
+
+    def because(self, strength: float, text: str) -> None:
+        self.reasons.append((strength, text))
+
+    @property
+    def industry(self) -> str:
+        return str(self.row.get("industry") or "")
+
+
+@dataclass
+class Context:
+    """Who asks, for what, and what is known about them."""
+
+    user: User
+    type: str
+    algorithm: str
+    now: datetime = field(default_factory=timezone.now)
+
+    @cached_property
+    def skills(self) -> dict[int, str]:
+        return dict(self.user.skills.values_list("pk", "name"))
+
+    @cached_property
+    def interests(self) -> list[str]:
+        return [i for i in (self.user.interests or []) if i in Industry.values]
+
+    @cached_property
+    def city(self) -> str:
+        return _city(self.user.location)
+
+    @cached_property
+    def idf(self) -> dict[int, float]:
+        return features.skill_weights()
+
+    @cached_property
+    def history(self) -> list[tuple[str, str, int, datetime]]:
+        return list(
+            Interaction.objects.filter(user=self.user)
+            .order_by("-created_at", "-id")
+            .values_list("kind", "item_type", "item_id", "created_at")[:HISTORY]
+        )
+
+    def acted_on(self, item_type: str, kinds: Iterable[str]) -> set[int]:
+        kinds = set(kinds)
+        return {i for kind, t, i, _ in self.history if t == item_type and kind in kinds}
+
+    def positives(self, item_type: str) -> dict[int, tuple[float, str]]:
+        """Item -> (weight, kind) of the strongest positive interaction, decayed by age."""
+        best: dict[int, tuple[float, str]] = {}
+        for kind, t, item_id, at in self.history:
+            if t != item_type or kind not in features.KIND_WEIGHTS:
+                continue
+            weight = features.KIND_WEIGHTS[kind] * (0.5 + 0.5 * features.decay(at, self.now))
+            if weight > best.get(item_id, (0.0, ""))[0]:
+                best[item_id] = (weight, kind)
+        return best
+
+    @cached_property
+    def own_startups(self) -> set[int]:
+        return set(Startup.objects.filter(owner=self.user).values_list("pk", flat=True))
+
+    def skill_weight(self, skill_id: int) -> float:
+        return features.skill_weight(self.idf, skill_id)
+
+    def ranked_skills(self, skill_ids: Iterable[int], names: dict[int, str]) -> list[str]:
+        ordered = sorted(skill_ids, key=lambda s: (-self.skill_weight(s), names.get(s, "")))
+        return [names[s] for s in ordered if s in names]
+
+
+def _overlap(
+    through: Any, column: str, skill_ids: Iterable[int], ctx: Context, filters: Q | None = None
+) -> list[int]:
+    """Ids in ``column`` sharing the most rarity-weighted skills with ``skill_ids``."""
+    skill_ids = list(skill_ids)
+    if not skill_ids:
+        return []
+    weight = Sum(
+        Case(
+            *[When(skill_id=s, then=Value(ctx.skill_weight(s))) for s in skill_ids],
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+    )
+    rows = (
+        through._default_manager.filter(Q(skill_id__in=skill_ids) & (filters or Q()))
+        .values(column)
+        .annotate(weight=weight)
+        .order_by("-weight", column)
+        .values_list(column, flat=True)[:CANDIDATES]
+    )
+    return list(rows)
+
+
+class Strategy:
+    """One recommendation type: where candidates come from and how each signal is scored."""
+
+    name: ClassVar[str]
+    kind: ClassVar[str]  # the "kind" of each result
+    item_type: ClassVar[str | None]  # for behaviour, popularity and dismissals; None: people
+    # Without history, run content only (its popularity signal is not personal); investors'
+    # traction is what they ask for, so their strategy keeps it.
+    content_when_new: ClassVar[bool] = True
+
+    def has_profile(self, ctx: Context) -> bool:
+        raise NotImplementedError
+
+    def content_sources(self, ctx: Context) -> Iterable[int]:
+        raise NotImplementedError
+
+    def popular_sources(self, ctx: Context) -> dict[int, float]:
+        """Id -> raw popularity, the most popular first."""
+        rows = (
+            ItemFeatures.objects.filter(item_type=self.item_type, popularity__gt=0)
+            .order_by("-popularity", "item_id")
+            .values_list("item_id", "popularity")[:CANDIDATES]
+        )
+        return dict(rows)
+
+    def newest(self, ctx: Context) -> list[int]:
+        raise NotImplementedError
+
+    def catalogue(self) -> list[int]:
+        raise NotImplementedError
+
+    def hydrate(self, ctx: Context, ids: list[int]) -> dict[int, dict[str, Any]]:
+        raise NotImplementedError
+
+    def score_content(self, ctx: Context, candidates: list[Candidate]) -> None:
+        raise NotImplementedError
+
+    def score_popularity(self, ctx: Context, candidates: list[Candidate]) -> None:
+        rows = ItemFeatures.objects.filter(
+            item_type=self.item_type, item_id__in=[c.id for c in candidates]
+        ).values_list("item_id", "popularity", "engaged", "recent")
+        known = {
+            item_id: (popularity, engaged, recent)
+            for item_id, *rest in rows
+            for popularity, engaged, recent in [rest]
+        }
+        top = max((p for p, _, _ in known.values()), default=0.0)
+        for candidate in candidates:
+            popularity, engaged, recent = known.get(candidate.id, (0.0, 0, {}))
+            if popularity <= 0 or top <= 0:
+                continue
+            candidate.popularity = math.log1p(popularity) / math.log1p(top)
+            text = _activity(recent)
+            if text:
+                candidate.because(
+                    0.5 + 0.1 * candidate.popularity, f"Popular this month: {text} in the last 30 days"
+                )
+            elif engaged:
+                candidate.because(
+                    0.5,
+                    f"{_count(engaged, 'person', 'people')} saved, followed, liked or applied",
+                )
+
+    def output(self, candidate: Candidate) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+def _activity(recent: dict[str, int]) -> str:
+    parts = [
+        _count(recent[kind], noun, plural)
+        for kind, noun, plural in (
+            (InteractionKind.APPLY, "application", None),
+            (InteractionKind.SAVE, "save", None),
+            (InteractionKind.FOLLOW, "new follower", None),
+            (InteractionKind.LIKE, "like", None),
+        )
+        if recent.get(kind)
+    ]
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+class StartupMatch(Strategy):
+    """Startups whose skills and open opportunities match a person's skills and interests."""
+
+    name = "startups"
+    kind = "startup"
+    item_type = ItemType.STARTUP
+
+    def has_profile(self, ctx: Context) -> bool:
+        return bool(ctx.skills or ctx.interests)
+
+    def content_sources(self, ctx: Context) -> Iterable[int]:
+        yield from _overlap(Startup.skills.through, "startup_id", ctx.skills, ctx)
+        yield from _overlap(
+            Opportunity.skills.through,
+            "opportunity__startup_id",
+            ctx.skills,
+            ctx,
+            Q(opportunity__status=OpportunityStatus.OPEN),
+        )
+        if ctx.interests:
+            yield from (
+                ItemFeatures.objects.filter(item_type=ItemType.STARTUP, industry__in=ctx.interests)
+                .order_by("-traction", "item_id")
+                .values_list("item_id", flat=True)[:CANDIDATES]
+            )
+            yield from self._newest(Q(industry__in=ctx.interests))
+
+    def _newest(self, where: Q) -> list[int]:
+        rows = Startup.objects.filter(where).order_by("-created_at", "-id")
+        return list(rows.values_list("pk", flat=True)[: CANDIDATES // 4])
+
+    def newest(self, ctx: Context) -> list[int]:
+        return self._newest(Q())
+
+    def catalogue(self) -> list[int]:
+        return list(Startup.objects.order_by("pk").values_list("pk", flat=True))
+
+    def hydrate(self, ctx: Context, ids: list[int]) -> dict[int, dict[str, Any]]:
+        rows = Startup.objects.filter(pk__in=ids).values(
+            "pk",
+            "name",
+            "tagline",
+            "industry",
+            "stage",
+            "owner_id",
+            "created_at",
+            "location",
+            "remote_friendly",
+            "growth_rate",
+        )
+        return {row["pk"]: dict(row) for row in rows}
+
+    def score_content(self, ctx: Context, candidates: list[Candidate]) -> None:
+        ids = [c.id for c in candidates]
+        matched: dict[int, set[int]] = defaultdict(set)
+        if ctx.skills:
+            for startup_id, skill_id in Startup.skills.through.objects.filter(
+                startup_id__in=ids, skill_id__in=list(ctx.skills)
+            ).values_list("startup_id", "skill_id"):
+                matched[startup_id].add(skill_id)
+            for startup_id, skill_id in Opportunity.skills.through.objects.filter(
+                opportunity__startup_id__in=ids,
+                opportunity__status=OpportunityStatus.OPEN,
+                skill_id__in=list(ctx.skills),
+            ).values_list("opportunity__startup_id", "skill_id"):
+                matched[startup_id].add(skill_id)
+        total = sum(ctx.skill_weight(s) for s in ctx.skills)
+        for candidate in candidates:
+            row, skills = candidate.row, matched.get(candidate.id, set())
+            skill_score = sum(ctx.skill_weight(s) for s in skills) / total if total else 0.0
+            if skills:
+                candidate.because(
+                    3 + skill_score,
+                    f"Matches {len(skills)} of {len(ctx.skills)} skills you list: "
+                    + _names(ctx.ranked_skills(skills, ctx.skills)),
+                )
+            interest = row["industry"] in ctx.interests
+            if interest:
+                candidate.because(2.0, f"In {_industry(row['industry'])}, one of your interests")
+            place = 0.0
+            if ctx.city and _city(row["location"]) == ctx.city:
+                place = 1.0
+                candidate.because(1.0, f"Based in {row['location']}, like you")
+            elif row["remote_friendly"]:
+                place = 0.7
+                candidate.because(0.9, "Remote-friendly")
+            candidate.content = 0.7 * skill_score + 0.2 * interest + 0.1 * place
+
+    def output(self, candidate: Candidate) -> dict[str, Any]:
+        row = candidate.row
+        return {
+            "id": candidate.id,
+            "kind": self.kind,
+            "name": row["name"],
+            "tagline": row["tagline"],
+        }
+
+
+class StartupTraction(StartupMatch):
+    """Startups for investors: traction (growth, recent follows, saves and applications, stage,
+    recency) and the investor's interests."""
+
+    name = "startups_traction"
+    content_when_new = False
+
+    def has_profile(self, ctx: Context) -> bool:
+        return bool(ctx.interests)
+
+    def content_sources(self, ctx: Context) -> Iterable[int]:
+        if ctx.interests:
+            yield from (
+                ItemFeatures.objects.filter(item_type=ItemType.STARTUP, industry__in=ctx.interests)
+                .order_by("-traction", "item_id")
+                .values_list("item_id", flat=True)[:CANDIDATES]
+            )
+            yield from self._newest(Q(industry__in=ctx.interests))
+
+    def popular_sources(self, ctx: Context) -> dict[int, float]:
+        rows = (
+            ItemFeatures.objects.filter(item_type=ItemType.STARTUP, traction__gt=0)
+            .order_by("-traction", "item_id")
+            .values_list("item_id", "traction")[:CANDIDATES]
+        )
+        return dict(rows)
+
+    def score_content(self, ctx: Context, candidates: list[Candidate]) -> None:
+        for candidate in candidates:
+            industry = candidate.row["industry"]
+            if industry in ctx.interests:
+                candidate.content = 1.0
+                candidate.because(
+                    2.0, f"In {_industry(industry)}, one of the industries you invest in"
+                )
+
+    def score_popularity(self, ctx: Context, candidates: list[Candidate]) -> None:
+        stored = {
+            item_id: (value, recent)
+            for item_id, value, recent in ItemFeatures.objects.filter(
+                item_type=ItemType.STARTUP, item_id__in=[c.id for c in candidates]
+            ).values_list("item_id", "traction", "recent")
+        }
+        for candidate in candidates:
+            row = candidate.row
+            value, recent = stored.get(candidate.id, (None, {}))
+            if value is None:  # newer than the last rebuild: growth, stage and recency only
+                value = features.traction(
+                    growth_rate=row["growth_rate"],
+                    stage=row["stage"],
+                    created_at=row["created_at"],
+                    recent=None,
+                    busiest=0.0,
+                    now=ctx.now,
+                )
+            candidate.popularity = value
+            growth = float(row["growth_rate"] or 0)
+            if growth >= 5:
+                candidate.because(
+                    1.5 + min(growth, 30) / 60, f"Growing {growth:g}% month over month"
+                )
+            text = _activity(recent)
+            if text:
+                candidate.because(1.4, f"{text[0].upper()}{text[1:]} in the last 30 days")
+            if ctx.now - row["created_at"] < timedelta(days=30):
+                candidate.because(0.4, "Joined CollabHub this month")
+            if not candidate.reasons and value > 0:
+                stage = Startup(stage=row["stage"]).get_stage_display()
+                candidate.because(0.1, f"Traction score {value:.2f} at the {stage} stage")
+
+
+class OpportunityMatch(Strategy):
+    """Open opportunities whose required skills the person has."""
+
+    name = "opportunities"
+    kind = "opportunity"
+    item_type = ItemType.OPPORTUNITY
+
+    def has_profile(self, ctx: Context) -> bool:
+        return bool(ctx.skills or ctx.interests)
+
+    def content_sources(self, ctx: Context) -> Iterable[int]:
+        yield from _overlap(
+            Opportunity.skills.through,
+            "opportunity_id",
+            ctx.skills,
+            ctx,
+            Q(opportunity__status=OpportunityStatus.OPEN),
+        )
+        if ctx.interests:
+            yield from self._newest(Q(startup__industry__in=ctx.interests))
+
+    def _newest(self, where: Q) -> list[int]:
+        rows = Opportunity.objects.filter(where, status=OpportunityStatus.OPEN)
+        return list(rows.order_by("-created_at", "-id").values_list("pk", flat=True)[:CANDIDATES])
+
+    def newest(self, ctx: Context) -> list[int]:
+        return self._newest(Q())
+
+    def catalogue(self) -> list[int]:
+        rows = Opportunity.objects.filter(status=OpportunityStatus.OPEN).order_by("pk")
+        return list(rows.values_list("pk", flat=True))
+
+    def hydrate(self, ctx: Context, ids: list[int]) -> dict[int, dict[str, Any]]:
+        rows = Opportunity.objects.filter(pk__in=ids).values(
+            "pk",
+            "title",
+            "kind",
+            "status",
+            "location",
+            "remote",
+            "created_at",
+            "startup_id",
+            "startup__name",
+            "startup__owner_id",
+            "startup__industry",
+        )
+        hydrated: dict[int, dict[str, Any]] = {}
+        for values in rows:
+            row: dict[str, Any] = dict(values)
+            row["industry"] = row.pop("startup__industry")
+            row["owner_id"] = row.pop("startup__owner_id")
+            hydrated[row["pk"]] = row
+        return hydrated
+
+    def score_content(self, ctx: Context, candidates: list[Candidate]) -> None:
+        required: dict[int, set[int]] = defaultdict(set)
+        names: dict[int, str] = dict(ctx.skills)
+        for opportunity_id, skill_id, name in Opportunity.skills.through.objects.filter(
+            opportunity_id__in=[c.id for c in candidates]
+        ).values_list("opportunity_id", "skill_id", "skill__name"):
+            required[opportunity_id].add(skill_id)
+            names[skill_id] = name
+        for candidate in candidates:
+            row, needs = candidate.row, required.get(candidate.id, set())
+            have = needs & set(ctx.skills)
+            total = sum(ctx.skill_weight(s) for s in needs)
+            skill_score = sum(ctx.skill_weight(s) for s in have) / total if total else 0.0
+            if have:
+                candidate.because(
+                    3 + skill_score,
+                    f"You have {len(have)} of the {_count(len(needs), 'skill')} it asks for: "
+                    + _names(ctx.ranked_skills(have, names)),
+                )
+            interest = row["industry"] in ctx.interests
+            if interest:
+                candidate.because(
+                    2.0,
+                    f"At {row['startup__name']}, in {_industry(row['industry'])}, "
+                    "one of your interests",
+                )
+            place = 0.0
+            if row["remote"]:
+                place = 1.0
+                candidate.because(0.9, "Remote")
+            elif ctx.city and _city(row["location"]) == ctx.city:
+                place = 1.0
+                candidate.because(1.0, f"In {row['location']}, where you are")
+            candidate.content = 0.7 * skill_score + 0.2 * interest + 0.1 * place
+
+    def output(self, candidate: Candidate) -> dict[str, Any]:
+        row = candidate.row
+        where = "Remote" if row["remote"] else row["location"]
+        kind = OpportunityKind(row["kind"]).label if row["kind"] in OpportunityKind.values else ""
+        tagline = " · ".join(str(part) for part in (row["startup__name"], kind, where) if part)
+        return {"id": candidate.id, "kind": self.kind, "title": row["title"], "tagline": tagline}
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One of a founder's open opportunities: what it needs."""
+
+    title: str
+    startup: str
+    industry: str
+    city: str
+    remote: bool
+    skills: frozenset[int]
+
+
+class TalentMatch(Strategy):
+    """People whose skills cover the open opportunities of the founder's startups; their
+    interests and availability count too."""
+
+    name = "talent"
+    kind = "talent"
+    item_type = None
+    content_when_new = False  # people have no item history: content and activity, always
+
+    def requirements(self, ctx: Context) -> list[Requirement]:
+        cached: list[Requirement] | None = getattr(ctx, "_requirements", None)
+        if cached is not None:
+            return cached
+        skills: dict[int, set[int]] = defaultdict(set)
+        for opportunity_id, skill_id in Opportunity.skills.through.objects.filter(
+            opportunity__startup__owner=ctx.user, opportunity__status=OpportunityStatus.OPEN
+        ).values_list("opportunity_id", "skill_id"):
+            skills[opportunity_id].add(skill_id)
+        rows = Opportunity.objects.filter(
+            startup__owner=ctx.user, status=OpportunityStatus.OPEN
+        ).values_list("pk", "title", "startup__name", "startup__industry", "location", "remote")
+        requirements = [
+            Requirement(title, startup, industry, _city(location), remote, frozenset(skills[pk]))
+            for pk, title, startup, industry, location, remote in rows.order_by(
+                "-created_at", "-pk"
+            )
+            if skills[pk]
+        ]
+        ctx._requirements = requirements  # type: ignore[attr-defined]
+        return requirements
+
+    def has_profile(self, ctx: Context) -> bool:
+        return bool(self.requirements(ctx))
+
+    def _talent(self) -> Q:
+        return Q(user__role=Role.TALENT, user__is_active=True)
+
+    def content_sources(self, ctx: Context) -> Iterable[int]:
+        wanted = set().union(*(r.skills for r in self.requirements(ctx)))
+        return _overlap(User.skills.through, "user_id", wanted, ctx, self._talent())
+
+    def popular_sources(self, ctx: Context) -> dict[int, float]:
+        rows = (
+            UserFeatures.objects.filter(self._talent(), activity__gt=0)
+            .order_by("-activity", "user_id")
+            .values_list("user_id", "activity")[:CANDIDATES]
+        )
+        return {user_id: float(activity) for user_id, activity in rows}
+
+    def newest(self, ctx: Context) -> list[int]:
+        rows = User.objects.filter(role=Role.TALENT, is_active=True).order_by("-date_joined", "-id")
+        return list(rows.values_list("pk", flat=True)[:CANDIDATES])
+
+    def catalogue(self) -> list[int]:
+        rows = User.objects.filter(role=Role.TALENT, is_active=True).order_by("pk")
+        return list(rows.values_list("pk", flat=True))
+
+    def hydrate(self, ctx: Context, ids: list[int]) -> dict[int, dict[str, Any]]:
+        rows = User.objects.filter(pk__in=ids, role=Role.TALENT).values(
+            "pk",
+            "name",
+            "headline",
+            "location",
+            "interests",
+            "availability",
+            "is_active",
+            "date_joined",
+        )
+        hydrated: dict[int, dict[str, Any]] = {}
+        for values in rows:
+            row: dict[str, Any] = dict(values)
+            row["created_at"] = row["date_joined"]
+            hydrated[row["pk"]] = row
+        return hydrated
+
+    def score_content(self, ctx: Context, candidates: list[Candidate]) -> None:
+        requirements = self.requirements(ctx)
+        wanted = set().union(*(r.skills for r in requirements))
+        has: dict[int, set[int]] = defaultdict(set)
+        names: dict[int, str] = {}
+        for user_id, skill_id, name in User.skills.through.objects.filter(
+            user_id__in=[c.id for c in candidates], skill_id__in=wanted
+        ).values_list("user_id", "skill_id", "skill__name"):
+            has[user_id].add(skill_id)
+            names[skill_id] = name
+        industries = {r.industry: r.startup for r in requirements}
+        for candidate in candidates:
+            row, skills = candidate.row, has.get(candidate.id, set())
+            best, best_score = None, 0.0
+            for requirement in requirements:
+                total = sum(ctx.skill_weight(s) for s in requirement.skills)
+                covered = sum(ctx.skill_weight(s) for s in requirement.skills & skills)
+                if total and covered / total > best_score:
+                    best, best_score = requirement, covered / total
+            if best is not None:
+                have = best.skills & skills
+                candidate.because(
+                    3 + best_score,
+                    f"Has {len(have)} of the {_count(len(best.skills), 'skill')} your "
+                    f"{best.title} role needs: " + _names(ctx.ranked_skills(have, names)),
+                )
+            shared = [i for i in row["interests"] or [] if i in industries]
+            if shared:
+                candidate.because(
+                    2.0,
+                    f"Interested in {_industry(shared[0])}, {industries[shared[0]]}'s industry",
+                )
+            availability = {Availability.LOOKING: 1.0, Availability.OPEN: 0.5}.get(
+                row["availability"], 0.0
+            )
+            if row["availability"] == Availability.LOOKING:
+                candidate.because(1.2, "Actively looking for a role")
+            place = 0.0
+            if best is not None and best.city and _city(row["location"]) == best.city:
+                place = 1.0
+                candidate.because(
+                    1.0, f"Based in {row['location']}, where your {best.title} role is"
+                )
+            candidate.content = (
+                0.6 * best_score + 0.2 * bool(shared) + 0.1 * availability + 0.1 * place
+            )
+
+    def score_popularity(self, ctx: Context, candidates: list[Candidate]) -> None:
+        activity = dict(
+            UserFeatures.objects.filter(user_id__in=[c.id for c in candidates]).values_list(
+                "user_id", "activity"
+            )
+        )
+        top = max(activity.values(), default=0)
+        for candidate in candidates:
+            count = activity.get(candidate.id, 0)
+            if count and top:
+                candidate.popularity = math.log1p(count) / math.log1p(top)
+                candidate.because(
+                    0.5,
+                    f"Active on CollabHub: {_count(count, 'action')} in the last 30 days",
+                )
+
+    def output(self, candidate: Candidate) -> dict[str, Any]:
+        row = candidate.row
+        return {
+            "id": candidate.id,
+            "kind": self.kind,
+            "name": row["name"],
+            "tagline": row["headline"],
+        }
+
+
+def strategy_for(user: User, type: str) -> Strategy:
+    if type == Types.OPPORTUNITIES:
+        return OpportunityMatch()
+    if type == Types.TALENT:
+        return TalentMatch()
+    return StartupTraction() if user.role == Role.INVESTOR else StartupMatch()
+
+
+# --- One run --------------------------------------------------------------------------------
+
+
+def _behaviour(ctx: Context, strategy: Strategy) -> dict[int, tuple[float, int, int, str]]:
+    """Candidate -> (raw score, source item, people in common, the person's verb for it)."""
+    if strategy.item_type is None:
+        return {}
+    positives = ctx.positives(strategy.item_type)
+    if not positives:
+        return {}
+    strongest = sorted(positives, key=lambda i: -positives[i][0])[:100]
+    found: dict[int, tuple[float, int, int, str]] = {}
+    best_part: dict[int, float] = {}
+    rows = ItemSimilarity.objects.filter(
+        item_type=strategy.item_type, item_id__in=strongest
+    ).values_list("item_id", "other_id", "score", "together")
+    for source, other, score, together in rows:
+        weight, kind = positives[source]
+        part = weight * score
+        total = found.get(other, (0.0, 0, 0, ""))[0] + part
+        if part > best_part.get(other, 0.0):
+            best_part[other] = part
+            found[other] = (total, source, together, VERBS[InteractionKind(kind)])
+        else:
+            _, src, tog, verb = found[other]
+            found[other] = (total, src, tog, verb)
+    return found
+
+
+def _source_names(strategy: Strategy, ids: set[int]) -> dict[int, str]:
+    if strategy.item_type == ItemType.STARTUP:
+        return dict(Startup.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return {
+        pk: f"{title} at {startup}"
+        for pk, title, startup in Opportunity.objects.filter(pk__in=ids).values_list(
+            "pk", "title", "startup__name"
+        )
+    }
+
+
+def weights(strategy: Strategy, algorithm: str) -> dict[str, float]:
+    if algorithm == "content":
+        return {"content": 1.0, "behaviour": 0.0, "popularity": 0.0}
+    if algorithm in ("popularity", COLD_START):
+        return {"content": 0.0, "behaviour": 0.0, "popularity": 1.0}
+    configured = settings.RECOMMENDATIONS_WEIGHTS[strategy.name]
+    return {
+        signal: float(configured.get(signal, 0.0))
+        for signal in ("content", "behaviour", "popularity")
+    }
+
+
+def run(ctx: Context, strategy: Strategy) -> list[Candidate]:
+    """Every eligible candidate, best first (rules applied)."""
+    from recommendations.rules import apply_rules
+
+    algorithm = ctx.algorithm
+    pool: dict[int, Candidate] = {}
+
+    def add(ids: Iterable[int]) -> None:
+        for item_id in ids:
+            pool.setdefault(item_id, Candidate(item_id))
+
+    behaviour: dict[int, tuple[float, int, int, str]] = {}
+    if algorithm == "random":
+        rng = random.Random(f"{ctx.user.pk}:{strategy.name}")  # noqa: S311 (a baseline)
+        catalogue = strategy.catalogue()
+        add(rng.sample(catalogue, min(len(catalogue), MAX_LIMIT * 4)))
+    elif algorithm == COLD_START:
+        role = ctx.user.role
+        trends = features.trending(role, strategy.item_type) if strategy.item_type else []
+        if trends:
+            add(t.item_id for t in trends)
+        else:
+            add(strategy.popular_sources(ctx) or strategy.newest(ctx))
+    else:
+        if algorithm in ("hybrid", "content"):
+            add(strategy.content_sources(ctx))
+        if algorithm == "hybrid":
+            behaviour = _behaviour(ctx, strategy)
+            add(sorted(behaviour, key=lambda i: -behaviour[i][0])[:CANDIDATES])
+        if algorithm in ("hybrid", "popularity"):
+            add(strategy.popular_sources(ctx))
+    rows = strategy.hydrate(ctx, list(pool))
+    candidates = [c for c in pool.values() if c.id in rows]
+    for candidate in candidates:
+        candidate.row = rows[candidate.id]
+    if not candidates:
+        return []
+    blend = weights(strategy, algorithm)
+    if algorithm == "random":
+        rng = random.Random(f"{ctx.user.pk}:{strategy.name}:order")  # noqa: S311
+        for candidate in candidates:
+            candidate.score = rng.random()
+            candidate.because(0.0, "Picked at random (the evaluation baseline)")
+    else:
+        strategy.score_content(ctx, candidates)
+        strategy.score_popularity(ctx, candidates)
+        if algorithm == COLD_START:
+            _explain_cold_start(ctx, strategy, candidates)
+        if behaviour:
+            _score_behaviour(strategy, candidates, behaviour)
+        for candidate in candidates:
+            personal = (
+                blend["content"] * candidate.content + blend["behaviour"] * candidate.behaviour
+            )
+            popular = blend["popularity"] * candidate.popularity
+            if algorithm == "hybrid" and personal == 0:
+                popular *= settings.RECOMMENDATIONS_POPULAR_ONLY_DAMPING
+            candidate.score = personal + popular
+    return apply_rules(ctx, strategy, candidates)
+
+
+def _score_behaviour(
+    strategy: Strategy,
+    candidates: list[Candidate],
+    behaviour: dict[int, tuple[float, int, int, str]],
+) -> None:
+    top = max((behaviour[c.id][0] for c in candidates if c.id in behaviour), default=0.0)
+    if top <= 0:
+        return
+    shown = [c for c in candidates if c.id in behaviour]
+    names = _source_names(strategy, {behaviour[c.id][1] for c in shown})
+    for candidate in shown:
+        raw, source, together, verb = behaviour[candidate.id]
+        candidate.behaviour = raw / top
+        if source in names:
+            candidate.because(
+                2.5 + 0.1 * candidate.behaviour,
+                f"{_count(together, 'person', 'people')} who engaged with {names[source]} "
+                f"(you {verb} it) engaged with this too",
+            )
+
+
+def _explain_cold_start(ctx: Context, strategy: Strategy, candidates: list[Candidate]) -> None:
+    """A cold start says what it shows: what is trending with people of the same role, else
+    the most popular, else the newest."""
+    role_plural = ROLE_PLURALS.get(ctx.user.role, "people")
+    trends = {}
+    if strategy.item_type:
+        trends = {t.item_id: t for t in features.trending(ctx.user.role, strategy.item_type)}
+    noun = {"startup": "startups", "opportunity": "open opportunities", "talent": "talent"}[
+        strategy.kind
+    ]
+    if trends:
+        top = max(t.score for t in trends.values())
+        for candidate in candidates:
+            trend = trends.get(candidate.id)
+            candidate.popularity = trend.score / top if trend and top else 0.0
+            if trend is not None:
+                candidate.because(
+                    2.0,
+                    f"Trending with {role_plural}: {_count(trend.count, 'interaction')} "
+                    "in the last 30 days",
+                )
+        return
+    for candidate in candidates:
+        if not candidate.popularity:  # not popular either: the newest first
+            age = max((ctx.now - candidate.row["created_at"]).total_seconds(), 0.0)
+            candidate.popularity = 0.5 / (1 + age / 86400)
+            candidate.because(0.05, f"One of the newest {noun} on CollabHub")
+
+
+def present(strategy: Strategy, candidates: list[Candidate], limit: int) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    for candidate in candidates:
+        if len(results) == limit:
+            break
+        if not candidate.reasons:  # never shown without a reason
+            continue
+        reasons = [text for _, text in sorted(candidate.reasons, key=lambda r: -r[0])]
+        item = strategy.output(candidate)
+        item["score"] = round(candidate.score, 4)
+        item["reasons"] = list(dict.fromkeys(reasons))[:REASONS]
+        results.append(item)
+    return results

@@ -1,0 +1,432 @@
+"""The feature store: item popularity and traction, item-to-item similarities, user activity,
+skill rarity and what is trending per role, derived from interactions and the catalogue.
+
+``features_rebuild()`` re-derives all of it in one transaction (nightly, and
+``manage.py recommendations_rebuild``); readers see the old store until it commits. Skill
+weights and trending lists are cached and computed again on a miss.
+"""
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from accounts.models import Role, User
+from feed.models import Follow
+from recommendations.models import (
+    Interaction,
+    InteractionKind,
+    ItemFeatures,
+    ItemSimilarity,
+    ItemType,
+    UserFeatures,
+)
+from startups.models import Application, Opportunity, Save, Stage, Startup
+
+# How much each kind of interaction says about a person's interest (dismiss says the opposite
+# and is only ever a filter).
+KIND_WEIGHTS: dict[str, float] = {
+    InteractionKind.APPLY: 5.0,
+    InteractionKind.SAVE: 4.0,
+    InteractionKind.FOLLOW: 3.0,
+    InteractionKind.LIKE: 2.0,
+    InteractionKind.SHARE: 2.0,
+    InteractionKind.VIEW: 1.0,
+}
+POSITIVE_KINDS = tuple(KIND_WEIGHTS)
+ENGAGED_KINDS = (
+    InteractionKind.APPLY,
+    InteractionKind.SAVE,
+    InteractionKind.FOLLOW,
+    InteractionKind.LIKE,
+)
+RECENT = timedelta(days=30)
+HALF_LIFE_DAYS = 30.0  # an interaction counts half as much a month later
+NEIGHBOURS = 20  # similar items kept per item
+HISTORY_PER_USER = 200  # most recent items per person that count for similarities
+STAGE_SCORES: dict[str, float] = {
+    Stage.IDEA: 0.2,
+    Stage.PRE_SEED: 0.4,
+    Stage.SEED: 0.7,
+    Stage.SERIES_A: 0.9,
+    Stage.SERIES_B_PLUS: 1.0,
+}
+GROWTH_FULL_MARKS = 30.0  # percent month over month
+TRENDING_SIZE = 50
+CACHE_IDF = "recs:features:idf"
+CACHE_TRENDING = "recs:features:trending:{role}:{item_type}"
+FEATURES_CACHE_TIMEOUT = 25 * 3600  # a day and a bit: the nightly rebuild refreshes them
+
+
+def decay(moment: datetime, now: datetime) -> float:
+    age_days = max(0.0, (now - moment).total_seconds() / 86400)
+    return 0.5 ** (age_days / HALF_LIFE_DAYS)
+
+
+# --- Interactions from rows written without events (bulk loads such as seed_demo) ----------
+
+
+def interactions_sync() -> int:
+    """Record the saves, applications and startup follows that have no interaction yet (rows
+    bulk-inserted without events, e.g. by ``seed_demo``); returns how many were added."""
+    startup_type = ContentType.objects.get_for_model(Startup)
+    sources: list[tuple[str, str, Any]] = [
+        (
+            InteractionKind.SAVE,
+            ItemType.STARTUP,
+            Save.objects.filter(startup__isnull=False).values_list(
+                "user_id", "startup_id", "created_at"
+            ),
+        ),
+        (
+            InteractionKind.SAVE,
+            ItemType.OPPORTUNITY,
+            Save.objects.filter(opportunity__isnull=False).values_list(
+                "user_id", "opportunity_id", "created_at"
+            ),
+        ),
+        (
+            InteractionKind.APPLY,
+            ItemType.OPPORTUNITY,
+            Application.objects.values_list("applicant_id", "opportunity_id", "created_at"),
+        ),
+        (
+            InteractionKind.FOLLOW,
+            ItemType.STARTUP,
+            Follow.objects.filter(target_type=startup_type).values_list(
+                "follower_id", "target_id", "created_at"
+            ),
+        ),
+    ]
+    added = 0
+    for kind, item_type, rows in sources:
+        known = set(
+            Interaction.objects.filter(kind=kind, item_type=item_type).values_list(
+                "user_id", "item_id"
+            )
+        )
+        missing = [
+            Interaction(
+                user_id=user_id, kind=kind, item_type=item_type, item_id=item_id, created_at=at
+            )
+            for user_id, item_id, at in rows.iterator(chunk_size=5000)
+            if (user_id, item_id) not in known
+        ]
+        Interaction.objects.bulk_create(missing, batch_size=2000)
+        added += len(missing)
+    return added
+
+
+# --- Skill rarity ----------------------------------------------------------------------------
+
+
+def skill_weights() -> dict[int, float]:
+    """Skill id -> inverse document frequency over startups, opportunities and people: a rare
+    skill in common says more than a common one."""
+    weights: dict[int, float] | None = cache.get(CACHE_IDF)
+    if weights is None:
+        weights = _skill_weights()
+        cache.set(CACHE_IDF, weights, FEATURES_CACHE_TIMEOUT)
+    return weights
+
+
+def _skill_weights() -> dict[int, float]:
+    frequency: Counter[int] = Counter()
+    documents = 0
+    for through, column in (
+        (Startup.skills.through, "startup_id"),
+        (Opportunity.skills.through, "opportunity_id"),
+        (User.skills.through, "user_id"),
+    ):
+        manager = through._default_manager  # type: ignore[attr-defined]
+        for skill_id, count in manager.values_list("skill_id").annotate(n=Count("pk")):
+            frequency[skill_id] += count
+        documents += manager.values(column).distinct().count()
+    return {
+        skill_id: math.log((documents + 1) / (count + 1)) + 1.0
+        for skill_id, count in frequency.items()
+    }
+
+
+def skill_weight(weights: dict[int, float], skill_id: int) -> float:
+    """An unseen skill (added since the weights were computed) is as rare as can be."""
+    return weights.get(skill_id, max(weights.values(), default=1.0))
+
+
+# --- Trending per role -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trend:
+    item_id: int
+    score: float
+    count: int  # interactions in the last 30 days by people of the role
+
+
+def trending(role: str, item_type: str) -> list[Trend]:
+    """What people of ``role`` engaged with most in the last 30 days (recent counts more)."""
+    key = CACHE_TRENDING.format(role=role, item_type=item_type)
+    trends: list[Trend] | None = cache.get(key)
+    if trends is None:
+        trends = _trending(role, item_type, timezone.now())
+        cache.set(key, trends, 3600)
+    return trends
+
+
+def _trending(role: str, item_type: str, now: datetime) -> list[Trend]:
+    rows = Interaction.objects.filter(
+        item_type=item_type,
+        kind__in=POSITIVE_KINDS,
+        created_at__gte=now - RECENT,
+        user__role=role,
+    ).values_list("item_id", "kind", "created_at")
+    scores: dict[int, float] = defaultdict(float)
+    counts: Counter[int] = Counter()
+    for item_id, kind, at in rows.iterator(chunk_size=5000):
+        scores[item_id] += KIND_WEIGHTS[kind] * decay(at, now)
+        counts[item_id] += 1
+    best = sorted(scores, key=lambda item_id: (-scores[item_id], item_id))[:TRENDING_SIZE]
+    return [Trend(item_id, scores[item_id], counts[item_id]) for item_id in best]
+
+
+# --- The nightly rebuild ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def features_rebuild(*, now: datetime | None = None) -> dict[str, int]:
+    """Re-derive the whole feature store; returns how many rows of each kind it wrote."""
+    now = now or timezone.now()
+    synced = interactions_sync()
+    per_item, per_user = _interaction_summary(now)
+    items = _item_features(per_item, now)
+    ItemFeatures.objects.all().delete()
+    ItemFeatures.objects.bulk_create(items, batch_size=2000)
+    similarities = _similarities(now)
+    ItemSimilarity.objects.all().delete()
+    ItemSimilarity.objects.bulk_create(similarities, batch_size=2000)
+    users = _user_features(per_user)
+    UserFeatures.objects.all().delete()
+    UserFeatures.objects.bulk_create(users, batch_size=2000)
+    weights = _skill_weights()
+    trends = {
+        (role, item_type): _trending(role, item_type, now)
+        for role in Role.values
+        for item_type in ItemType.values
+    }
+
+    def publish() -> None:
+        cache.set(CACHE_IDF, weights, FEATURES_CACHE_TIMEOUT)
+        for (role, item_type), items in trends.items():
+            key = CACHE_TRENDING.format(role=role, item_type=item_type)
+            cache.set(key, items, FEATURES_CACHE_TIMEOUT)
+
+    transaction.on_commit(publish)
+    return {
+        "interactions_synced": synced,
+        "item_features": len(items),
+        "item_similarities": len(similarities),
+        "user_features": len(users),
+        "skills": len(weights),
+    }
+
+
+@dataclass
+class _ItemSummary:
+    popularity: float = 0.0
+    engaged: set[int] | None = None
+    recent: Counter[str] | None = None
+
+
+def _interaction_summary(
+    now: datetime,
+) -> tuple[dict[tuple[str, int], _ItemSummary], dict[int, tuple[int, datetime]]]:
+    per_item: dict[tuple[str, int], _ItemSummary] = defaultdict(_ItemSummary)
+    recent_by_user: Counter[int] = Counter()
+    last_by_user: dict[int, datetime] = {}
+    rows = Interaction.objects.filter(kind__in=POSITIVE_KINDS).values_list(
+        "user_id", "kind", "item_type", "item_id", "created_at"
+    )
+    for user_id, kind, item_type, item_id, at in rows.iterator(chunk_size=5000):
+        summary = per_item[item_type, item_id]
+        summary.popularity += KIND_WEIGHTS[kind] * decay(at, now)
+        if kind in ENGAGED_KINDS:
+            summary.engaged = summary.engaged or set()
+            summary.engaged.add(user_id)
+        if at >= now - RECENT:
+            summary.recent = summary.recent or Counter()
+            summary.recent[kind] += 1
+            recent_by_user[user_id] += 1
+        if user_id not in last_by_user or at > last_by_user[user_id]:
+            last_by_user[user_id] = at
+    per_user = {user_id: (recent_by_user[user_id], last) for user_id, last in last_by_user.items()}
+    return per_item, per_user
+
+
+def traction(
+    *,
+    growth_rate: Any,
+    stage: str,
+    created_at: datetime,
+    recent: Counter[str] | dict[str, int] | None,
+    busiest: float,
+    now: datetime,
+) -> float:
+    """0 to 1: month-over-month growth, the last 30 days' follows, saves and applications
+    (relative to the busiest startup), stage and recency."""
+    growth = min(max(float(growth_rate or 0) / GROWTH_FULL_MARKS, 0.0), 1.0)
+    activity = _recent_activity(recent)
+    activity_score = math.log1p(activity) / math.log1p(busiest) if busiest > 0 else 0.0
+    recency = 0.5 ** (max(0.0, (now - created_at).days) / 180)
+    return round(
+        0.35 * growth + 0.35 * activity_score + 0.15 * STAGE_SCORES.get(stage, 0) + 0.15 * recency,
+        6,
+    )
+
+
+def _recent_activity(recent: Counter[str] | dict[str, int] | None) -> float:
+    recent = recent or {}
+    return sum(
+        KIND_WEIGHTS[kind] * recent.get(kind, 0)
+        for kind in (InteractionKind.FOLLOW, InteractionKind.SAVE, InteractionKind.APPLY)
+    )
+
+
+def _item_features(
+    per_item: dict[tuple[str, int], _ItemSummary], now: datetime
+) -> list[ItemFeatures]:
+    features: list[ItemFeatures] = []
+    # An opportunity's applications are its startup's traction too.
+    startup_of = dict(Opportunity.objects.values_list("pk", "startup_id"))
+    startup_recent: dict[int, Counter[str]] = defaultdict(Counter)
+    for (item_type, item_id), summary in per_item.items():
+        if not summary.recent:
+            continue
+        if item_type == ItemType.STARTUP:
+            startup_recent[item_id].update(summary.recent)
+        elif item_id in startup_of:
+            startup_recent[startup_of[item_id]][InteractionKind.APPLY] += summary.recent.get(
+                InteractionKind.APPLY, 0
+            )
+    busiest = max((_recent_activity(recent) for recent in startup_recent.values()), default=0.0)
+    startups = Startup.objects.values_list("pk", "industry", "growth_rate", "stage", "created_at")
+    industries: dict[int, str] = {}
+    for pk, industry, growth_rate, stage, created_at in startups.iterator(chunk_size=5000):
+        industries[pk] = industry
+        summary = per_item.get((ItemType.STARTUP, pk), _ItemSummary())
+        recent = startup_recent.get(pk)
+        features.append(
+            ItemFeatures(
+                item_type=ItemType.STARTUP,
+                item_id=pk,
+                industry=industry,
+                popularity=summary.popularity,
+                engaged=len(summary.engaged or ()),
+                recent=dict(recent or {}),
+                traction=traction(
+                    growth_rate=growth_rate,
+                    stage=stage,
+                    created_at=created_at,
+                    recent=recent,
+                    busiest=busiest,
+                    now=now,
+                ),
+            )
+        )
+    for (item_type, item_id), summary in per_item.items():
+        if item_type != ItemType.OPPORTUNITY or item_id not in startup_of:
+            continue
+        features.append(
+            ItemFeatures(
+                item_type=ItemType.OPPORTUNITY,
+                item_id=item_id,
+                industry=industries.get(startup_of[item_id], ""),
+                popularity=summary.popularity,
+                engaged=len(summary.engaged or ()),
+                recent=dict(summary.recent or {}),
+            )
+        )
+    return features
+
+
+def _similarities(now: datetime) -> list[ItemSimilarity]:
+    """Item-to-item cosine similarity of weighted interaction vectors, per item type; each
+    person's strongest interaction with an item counts, decayed by age."""
+    vectors: dict[tuple[int, str], dict[int, float]] = defaultdict(dict)
+    rows = (
+        Interaction.objects.filter(kind__in=POSITIVE_KINDS)
+        .order_by("user_id", "-created_at", "-id")
+        .values_list("user_id", "kind", "item_type", "item_id", "created_at")
+    )
+    for user_id, kind, item_type, item_id, at in rows.iterator(chunk_size=5000):
+        items = vectors[user_id, item_type]
+        if item_id not in items and len(items) >= HISTORY_PER_USER:
+            continue
+        weight = KIND_WEIGHTS[kind] * (0.5 + 0.5 * decay(at, now))
+        items[item_id] = max(items.get(item_id, 0.0), weight)
+    norms: dict[tuple[str, int], float] = defaultdict(float)
+    dots: dict[str, dict[tuple[int, int], float]] = defaultdict(lambda: defaultdict(float))
+    together: dict[str, Counter[tuple[int, int]]] = defaultdict(Counter)
+    for (_, item_type), items in vectors.items():
+        pairs = sorted(items.items())
+        for index, (item_id, weight) in enumerate(pairs):
+            norms[item_type, item_id] += weight * weight
+            for other_id, other_weight in pairs[index + 1 :]:
+                dots[item_type][item_id, other_id] += weight * other_weight
+                together[item_type][item_id, other_id] += 1
+    minimum = settings.RECOMMENDATIONS_MIN_TOGETHER
+    neighbours: dict[tuple[str, int], list[tuple[float, int, int]]] = defaultdict(list)
+    for item_type, products in dots.items():
+        for (a, b), dot in products.items():
+            count = together[item_type][a, b]
+            if count < minimum:
+                continue
+            score = dot / math.sqrt(norms[item_type, a] * norms[item_type, b])
+            neighbours[item_type, a].append((score, b, count))
+            neighbours[item_type, b].append((score, a, count))
+    similarities: list[ItemSimilarity] = []
+    for (item_type, item_id), others in neighbours.items():
+        others.sort(key=lambda other: (-other[0], other[1]))
+        similarities.extend(
+            ItemSimilarity(
+                item_type=item_type,
+                item_id=item_id,
+                other_id=other_id,
+                score=round(score, 6),
+                together=count,
+            )
+            for score, other_id, count in others[:NEIGHBOURS]
+        )
+    return similarities
+
+
+def _user_features(per_user: dict[int, tuple[int, datetime]]) -> list[UserFeatures]:
+    logins = dict(User.objects.filter(last_login__isnull=False).values_list("pk", "last_login"))
+    features = []
+    for user_id in sorted(set(per_user) | set(logins)):
+        activity, last_interaction = per_user.get(user_id, (0, None))
+        moments = [m for m in (last_interaction, logins.get(user_id)) if m is not None]
+        features.append(
+            UserFeatures(
+                user_id=user_id,
+                activity=activity,
+                last_active_at=max(moments) if moments else None,
+            )
+        )
+    return features
+
+
+def recently_active_users(days: int) -> list[int]:
+    since = timezone.now() - timedelta(days=days)
+    return list(
+        UserFeatures.objects.filter(last_active_at__gte=since, user__is_active=True)
+        .order_by("-last_active_at")
+        .values_list("user_id", flat=True)
+    )

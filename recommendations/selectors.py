@@ -1,0 +1,120 @@
+"""Reading recommendations: the algorithm choice, the cache, and the run behind a miss.
+
+A result is cached per person, type and algorithm for ``RECOMMENDATIONS_CACHE_TTL`` (30 min)
+under the person's version, which ``recommendations.services.user_invalidate`` moves on (their
+skills, interests or interactions changed; ``POST /recommendations/refresh/``). Each cached
+result also remembers the items it shows: an item changed since (``item_changed`` stamps it)
+makes the result stale, so a closed opportunity or a deleted startup is never served from the
+cache.
+"""
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils.module_loading import import_string
+
+from accounts.models import User
+from recommendations import engine
+from recommendations.engine import ALGORITHMS, COLD_START, DEFAULT_TYPES, Context, Types
+
+VERSION_KEY = "recs:user:{user_id}:version"
+RESULT_KEY = "recs:result:{user_id}:{type}:{algorithm}:{version}"
+STAMP_KEY = "recs:stamp:{kind}:{item_id}"
+
+
+def stamp_timeout() -> int:
+    """Stamps and versions outlive every result they can make stale."""
+    return max(settings.RECOMMENDATIONS_CACHE_TTL, settings.RECOMMENDATIONS_PRECOMPUTE_TTL) + 3600
+
+
+def default_type(user: User) -> str:
+    return DEFAULT_TYPES.get(user.role, Types.STARTUPS)
+
+
+def algorithm_choose(*, user: User, type: str, request: HttpRequest | None = None) -> str:
+    """The one place the algorithm is chosen: ``RECOMMENDATIONS_ALGORITHM``, unless
+    ``RECOMMENDATIONS_ALGORITHM_HOOK`` (a dotted path to ``callable(user=, type=, request=)``,
+    an A/B experiment) returns another of ``ALGORITHMS``."""
+    hook = settings.RECOMMENDATIONS_ALGORITHM_HOOK
+    if hook:
+        chosen = import_string(hook)(user=user, type=type, request=request)
+        if chosen in ALGORITHMS:
+            return str(chosen)
+    return str(settings.RECOMMENDATIONS_ALGORITHM)
+
+
+def _version(user_id: int) -> int:
+    return int(cache.get(VERSION_KEY.format(user_id=user_id)) or 0)
+
+
+def recommendations_compute(*, user: User, type: str, algorithm: str) -> dict[str, Any]:
+    """One uncached run: {"type", "algorithm" (what ran), "recommendations" (up to 50)}."""
+    strategy = engine.strategy_for(user, type)
+    ctx = Context(user=user, type=type, algorithm=algorithm)
+    if algorithm in ("hybrid", "content"):
+        history = bool(strategy.item_type and ctx.positives(strategy.item_type))
+        if not strategy.has_profile(ctx) and not history:
+            algorithm = COLD_START  # nothing to go on: what is trending for the role
+        elif algorithm == "hybrid" and strategy.content_when_new and not history:
+            algorithm = "content"  # skills or interests, no behaviour yet
+        ctx.algorithm = algorithm
+    ranked = engine.run(ctx, strategy)
+    return {
+        "type": type,
+        "algorithm": algorithm,
+        "recommendations": engine.present(strategy, ranked, engine.MAX_LIMIT),
+    }
+
+
+def recommendation_list(
+    *,
+    user: User,
+    type: str | None = None,
+    limit: int = 10,
+    request: HttpRequest | None = None,
+    algorithm: str | None = None,
+    use_cache: bool = True,
+) -> dict[str, Any]:
+    type = type or default_type(user)
+    algorithm = algorithm or algorithm_choose(user=user, type=type, request=request)
+    key = RESULT_KEY.format(
+        user_id=user.pk, type=type, algorithm=algorithm, version=_version(user.pk)
+    )
+    result = cache.get(key) if use_cache else None
+    if result is not None and _stale(result):
+        result = None
+    if result is None:
+        result = recommendations_compute(user=user, type=type, algorithm=algorithm)
+        result["built_at"] = time.time()
+        if use_cache:
+            cache.set(key, result, settings.RECOMMENDATIONS_CACHE_TTL)
+    return {
+        "type": result["type"],
+        "algorithm": result["algorithm"],
+        "recommendations": result["recommendations"][:limit],
+    }
+
+
+def recommendations_precompute(*, user: User) -> None:
+    """Compute and cache a person's default recommendations (nightly, for active people); the
+    same triggers invalidate them, so they may live until the next night."""
+    type = default_type(user)
+    algorithm = algorithm_choose(user=user, type=type)
+    result = recommendations_compute(user=user, type=type, algorithm=algorithm)
+    result["built_at"] = time.time()
+    key = RESULT_KEY.format(
+        user_id=user.pk, type=type, algorithm=algorithm, version=_version(user.pk)
+    )
+    cache.set(key, result, settings.RECOMMENDATIONS_PRECOMPUTE_TTL)
+
+
+def _stale(result: dict[str, Any]) -> bool:
+    keys = [
+        STAMP_KEY.format(kind=item["kind"], item_id=item["id"])
+        for item in result["recommendations"]
+    ]
+    stamps = cache.get_many(keys) if keys else {}
+    return any(stamp >= result["built_at"] for stamp in stamps.values())
