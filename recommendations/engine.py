@@ -244,9 +244,8 @@ class Strategy:
             candidate.popularity = math.log1p(popularity) / math.log1p(top)
             text = _activity(recent)
             if text:
-                candidate.because(
-                    0.5 + 0.1 * candidate.popularity, f"Popular this month: {text} in the last 30 days"
-                )
+                text = f"Popular this month: {text} in the last 30 days"
+                candidate.because(0.5 + 0.1 * candidate.popularity, text)
             elif engaged:
                 candidate.because(
                     0.5,
