@@ -189,7 +189,7 @@ RECOMMENDATIONS_WEIGHTS = {
     "startups": {"content": 0.5, "behaviour": 0.35, "popularity": 0.15},
     "startups_traction": {"content": 0.3, "behaviour": 0.2, "popularity": 0.5},
     "opportunities": {"content": 0.5, "behaviour": 0.35, "popularity": 0.15},
-    "talent": {"content": 0.85, "behaviour": 0.0, "popularity": 0.15},
+    "talent": {"content": 0.6, "behaviour": 0.25, "popularity": 0.15},
 }
 # An item that is only popular (no personal signal) counts its popularity this much.
 RECOMMENDATIONS_POPULAR_ONLY_DAMPING = 0.5

@@ -252,6 +252,41 @@ class Strategy:
                     f"{_count(engaged, 'person', 'people')} saved, followed, liked or applied",
                 )
 
+    def has_history(self, ctx: Context) -> bool:
+        return bool(self.item_type and ctx.positives(self.item_type))
+
+    def behaviour(self, ctx: Context) -> dict[int, tuple[float, str]]:
+        """Candidate -> (raw score, reason): items similar to those the person engaged with,
+        each source weighted by how strongly (apply > save > follow > like > view)."""
+        if self.item_type is None:
+            return {}
+        positives = ctx.positives(self.item_type)
+        strongest = sorted(positives, key=lambda i: -positives[i][0])[:100]
+        totals: dict[int, float] = defaultdict(float)
+        best: dict[int, tuple[float, int, int]] = {}  # other -> (part, source, together)
+        rows = ItemSimilarity.objects.filter(
+            item_type=self.item_type, item_id__in=strongest
+        ).values_list("item_id", "other_id", "score", "together")
+        for source, other, similarity, together in rows:
+            part = positives[source][0] * similarity
+            totals[other] += part
+            if part > best.get(other, (0.0, 0, 0))[0]:
+                best[other] = (part, source, together)
+        names = self.names({source for _, source, _ in best.values()})
+        found = {}
+        for other, total in totals.items():
+            _, source, together = best[other]
+            verb = VERBS[InteractionKind(positives[source][1])]
+            found[other] = (
+                total,
+                f"{_count(together, 'person', 'people')} who engaged with "
+                f"{names.get(source, 'an item')} (you {verb} it) engaged with this too",
+            )
+        return found
+
+    def names(self, ids: set[int]) -> dict[int, str]:
+        return dict(Startup.objects.filter(pk__in=ids).values_list("pk", "name"))
+
     def output(self, candidate: Candidate) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -530,6 +565,10 @@ class OpportunityMatch(Strategy):
                 candidate.because(1.0, f"In {row['location']}, where you are")
             candidate.content = 0.7 * skill_score + 0.2 * interest + 0.1 * place
 
+    def names(self, ids: set[int]) -> dict[int, str]:
+        rows = Opportunity.objects.filter(pk__in=ids).values_list("pk", "title", "startup__name")
+        return {pk: f"{title} at {startup}" for pk, title, startup in rows}
+
     def output(self, candidate: Candidate) -> dict[str, Any]:
         row = candidate.row
         where = "Remote" if row["remote"] else row["location"]
@@ -583,6 +622,44 @@ class TalentMatch(Strategy):
 
     def has_profile(self, ctx: Context) -> bool:
         return bool(self.requirements(ctx))
+
+    def has_history(self, ctx: Context) -> bool:
+        return bool(self.behaviour(ctx))
+
+    def behaviour(self, ctx: Context) -> dict[int, tuple[float, str]]:
+        """People who engaged with the founder's startups or their roles (applicants are in
+        the founder's inbox already: applying does not count here)."""
+        cached: dict[int, tuple[float, str]] | None = getattr(ctx, "_engaged", None)
+        if cached is not None:
+            return cached
+        startups = dict(Startup.objects.filter(owner=ctx.user).values_list("pk", "name"))
+        roles = dict(Opportunity.objects.filter(startup_id__in=startups).values_list("pk", "title"))
+        kinds = [k for k in features.KIND_WEIGHTS if k != InteractionKind.APPLY]
+        rows = (
+            Interaction.objects.filter(
+                Q(item_type=ItemType.STARTUP, item_id__in=list(startups))
+                | Q(item_type=ItemType.OPPORTUNITY, item_id__in=list(roles)),
+                kind__in=kinds,
+            )
+            .exclude(user=ctx.user)
+            .order_by("-created_at", "-id")
+            .values_list("user_id", "kind", "item_type", "item_id", "created_at")[:5000]
+        )
+        totals: dict[int, float] = defaultdict(float)
+        best: dict[int, tuple[float, str]] = {}
+        for user_id, kind, item_type, item_id, at in rows:
+            weight = features.KIND_WEIGHTS[kind] * (0.5 + 0.5 * features.decay(at, ctx.now))
+            totals[user_id] += weight
+            if weight > best.get(user_id, (0.0, ""))[0]:
+                verb = VERBS[InteractionKind(kind)].capitalize()
+                if item_type == ItemType.STARTUP:
+                    text = f"{verb} {startups[item_id]}, your startup"
+                else:
+                    text = f"{verb} your {roles[item_id]} role"
+                best[user_id] = (weight, text)
+        engaged = {user_id: (total, best[user_id][1]) for user_id, total in totals.items()}
+        ctx._engaged = engaged  # type: ignore[attr-defined]
+        return engaged
 
     def _talent(self) -> Q:
         return Q(user__role=Role.TALENT, user__is_active=True)
@@ -709,43 +786,6 @@ def strategy_for(user: User, type: str) -> Strategy:
 # --- One run --------------------------------------------------------------------------------
 
 
-def _behaviour(ctx: Context, strategy: Strategy) -> dict[int, tuple[float, int, int, str]]:
-    """Candidate -> (raw score, source item, people in common, the person's verb for it)."""
-    if strategy.item_type is None:
-        return {}
-    positives = ctx.positives(strategy.item_type)
-    if not positives:
-        return {}
-    strongest = sorted(positives, key=lambda i: -positives[i][0])[:100]
-    found: dict[int, tuple[float, int, int, str]] = {}
-    best_part: dict[int, float] = {}
-    rows = ItemSimilarity.objects.filter(
-        item_type=strategy.item_type, item_id__in=strongest
-    ).values_list("item_id", "other_id", "score", "together")
-    for source, other, score, together in rows:
-        weight, kind = positives[source]
-        part = weight * score
-        total = found.get(other, (0.0, 0, 0, ""))[0] + part
-        if part > best_part.get(other, 0.0):
-            best_part[other] = part
-            found[other] = (total, source, together, VERBS[InteractionKind(kind)])
-        else:
-            _, src, tog, verb = found[other]
-            found[other] = (total, src, tog, verb)
-    return found
-
-
-def _source_names(strategy: Strategy, ids: set[int]) -> dict[int, str]:
-    if strategy.item_type == ItemType.STARTUP:
-        return dict(Startup.objects.filter(pk__in=ids).values_list("pk", "name"))
-    return {
-        pk: f"{title} at {startup}"
-        for pk, title, startup in Opportunity.objects.filter(pk__in=ids).values_list(
-            "pk", "title", "startup__name"
-        )
-    }
-
-
 def weights(strategy: Strategy, algorithm: str) -> dict[str, float]:
     if algorithm == "content":
         return {"content": 1.0, "behaviour": 0.0, "popularity": 0.0}
@@ -769,7 +809,7 @@ def run(ctx: Context, strategy: Strategy) -> list[Candidate]:
         for item_id in ids:
             pool.setdefault(item_id, Candidate(item_id))
 
-    behaviour: dict[int, tuple[float, int, int, str]] = {}
+    behaviour: dict[int, tuple[float, str]] = {}
     if algorithm == "random":
         rng = random.Random(f"{ctx.user.pk}:{strategy.name}")  # noqa: S311 (a baseline)
         catalogue = strategy.catalogue()
@@ -785,7 +825,7 @@ def run(ctx: Context, strategy: Strategy) -> list[Candidate]:
         if algorithm in ("hybrid", "content"):
             add(strategy.content_sources(ctx))
         if algorithm == "hybrid":
-            behaviour = _behaviour(ctx, strategy)
+            behaviour = strategy.behaviour(ctx)
             add(sorted(behaviour, key=lambda i: -behaviour[i][0])[:CANDIDATES])
         if algorithm in ("hybrid", "popularity"):
             add(strategy.popular_sources(ctx))
@@ -807,7 +847,7 @@ def run(ctx: Context, strategy: Strategy) -> list[Candidate]:
         if algorithm == COLD_START:
             _explain_cold_start(ctx, strategy, candidates)
         if behaviour:
-            _score_behaviour(strategy, candidates, behaviour)
+            _score_behaviour(candidates, behaviour)
         for candidate in candidates:
             personal = (
                 blend["content"] * candidate.content + blend["behaviour"] * candidate.behaviour
@@ -819,25 +859,15 @@ def run(ctx: Context, strategy: Strategy) -> list[Candidate]:
     return apply_rules(ctx, strategy, candidates)
 
 
-def _score_behaviour(
-    strategy: Strategy,
-    candidates: list[Candidate],
-    behaviour: dict[int, tuple[float, int, int, str]],
-) -> None:
+def _score_behaviour(candidates: list[Candidate], behaviour: dict[int, tuple[float, str]]) -> None:
     top = max((behaviour[c.id][0] for c in candidates if c.id in behaviour), default=0.0)
     if top <= 0:
         return
-    shown = [c for c in candidates if c.id in behaviour]
-    names = _source_names(strategy, {behaviour[c.id][1] for c in shown})
-    for candidate in shown:
-        raw, source, together, verb = behaviour[candidate.id]
-        candidate.behaviour = raw / top
-        if source in names:
-            candidate.because(
-                2.5 + 0.1 * candidate.behaviour,
-                f"{_count(together, 'person', 'people')} who engaged with {names[source]} "
-                f"(you {verb} it) engaged with this too",
-            )
+    for candidate in candidates:
+        if candidate.id in behaviour:
+            raw, reason = behaviour[candidate.id]
+            candidate.behaviour = raw / top
+            candidate.because(2.5 + 0.1 * candidate.behaviour, reason)
 
 
 def _explain_cold_start(ctx: Context, strategy: Strategy, candidates: list[Candidate]) -> None:

@@ -55,7 +55,7 @@ def recommendations_compute(*, user: User, type: str, algorithm: str) -> dict[st
     strategy = engine.strategy_for(user, type)
     ctx = Context(user=user, type=type, algorithm=algorithm)
     if algorithm in ("hybrid", "content"):
-        history = bool(strategy.item_type and ctx.positives(strategy.item_type))
+        history = strategy.has_history(ctx)
         if not strategy.has_profile(ctx) and not history:
             algorithm = COLD_START  # nothing to go on: what is trending for the role
         elif algorithm == "hybrid" and strategy.content_when_new and not history:
