@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench bench-search bench-feed bench-ws venv clean
+.PHONY: run test lint bench bench-search bench-feed bench-recommendations bench-ws venv clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,7 @@ venv: $(BIN)/.installed
 run: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 $(BIN)/python manage.py recommendations_rebuild
 	@echo ""
 	@echo "  CollabHub is starting on http://127.0.0.1:$(PORT)"
 	@echo "    API docs (Swagger):  http://127.0.0.1:$(PORT)/api/docs/"
@@ -46,6 +47,9 @@ bench-search: venv
 
 bench-feed: venv
 	$(BIN)/python bench/feed.py
+
+bench-recommendations: venv
+	$(BIN)/python bench/recommendations.py
 
 bench-ws: venv
 	$(BIN)/python bench/ws_fanout.py

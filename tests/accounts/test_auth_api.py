@@ -247,6 +247,20 @@ def test_me_patch_rejects_unknown_interest_and_keeps_profile(client_for) -> None
     assert user.headline == "Before"
 
 
+def test_me_patch_sets_availability(client_for) -> None:  # type: ignore[no-untyped-def]
+    user = UserFactory()
+    assert client_for(user).get("/api/v1/auth/me/").json()["availability"] == "open"
+
+    response = client_for(user).patch(
+        "/api/v1/auth/me/", {"availability": "looking"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["availability"] == "looking"
+    bad = client_for(user).patch("/api/v1/auth/me/", {"availability": "maybe"}, format="json")
+    assert bad.status_code == 400 and "availability" in bad.json()["error"]["fields"]
+    user.refresh_from_db()
+    assert user.availability == "looking"
+
+
 def test_me_requires_authentication(api_client: APIClient) -> None:
     assert api_client.get("/api/v1/auth/me/").status_code == 401
 

@@ -1,0 +1,151 @@
+"""The feature store: interactions from bulk-loaded rows, similarities, traction, skill
+rarity, trending and activity -- each checked against values worked out by hand."""
+
+import math
+from datetime import timedelta
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from feed.models import Follow
+from recommendations import features
+from recommendations.models import (
+    Interaction,
+    ItemFeatures,
+    ItemSimilarity,
+    UserFeatures,
+)
+from recommendations.services import interaction_record
+from startups.models import Stage, Startup
+from tests.accounts.factories import InvestorFactory, UserFactory
+from tests.startups.factories import (
+    ApplicationFactory,
+    OpportunitySaveFactory,
+    SaveFactory,
+    StartupFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sync_records_bulk_loaded_saves_applications_and_follows_once() -> None:
+    save, job_save, application = SaveFactory(), OpportunitySaveFactory(), ApplicationFactory()
+    follower, startup = UserFactory(), StartupFactory()
+    Follow.objects.create(
+        follower=follower,
+        target_type=ContentType.objects.get_for_model(Startup),
+        target_id=startup.pk,
+    )
+
+    assert features.interactions_sync() == 4
+    assert features.interactions_sync() == 0
+    recorded = set(Interaction.objects.values_list("user_id", "kind", "item_type", "item_id"))
+    assert recorded == {
+        (save.user_id, "save", "startup", save.startup_id),
+        (job_save.user_id, "save", "opportunity", job_save.opportunity_id),
+        (application.applicant_id, "apply", "opportunity", application.opportunity_id),
+        (follower.pk, "follow", "startup", startup.pk),
+    }
+    synced = Interaction.objects.get(kind="save", item_type="startup")
+    assert synced.created_at == save.created_at
+
+
+def test_similarity_is_the_cosine_of_weighted_vectors(settings) -> None:
+    settings.RECOMMENDATIONS_MIN_TOGETHER = 1
+    a, b, c = StartupFactory(), StartupFactory(), StartupFactory()
+    first, second = UserFactory(), UserFactory()
+    for user, items in ((first, [a, b]), (second, [a, b, c])):
+        for item in items:
+            interaction_record(user=user, kind="save", item_type="startup", item_id=item.pk)
+
+    features.features_rebuild()
+
+    def similarity(x: Startup, y: Startup) -> tuple[float, int]:
+        row = ItemSimilarity.objects.get(item_id=x.pk, other_id=y.pk)
+        return row.score, row.together
+
+    # Saves weigh 4 each: a = b = (4, 4), c = (0, 4).
+    assert similarity(a, b) == (pytest.approx(1.0), 2)
+    assert similarity(a, c) == (pytest.approx(16 / (math.sqrt(32) * 4), abs=1e-5), 1)
+    assert similarity(c, a)[0] == similarity(a, c)[0]
+    settings.RECOMMENDATIONS_MIN_TOGETHER = 2
+    features.features_rebuild()
+    assert set(ItemSimilarity.objects.values_list("item_id", "other_id")) == {
+        (a.pk, b.pk),
+        (b.pk, a.pk),
+    }
+
+
+def test_traction_blends_growth_activity_stage_and_recency() -> None:
+    now = timezone.now()
+    value = features.traction(
+        growth_rate=15, stage=Stage.SEED, created_at=now, recent={"save": 2}, busiest=8, now=now
+    )
+    # growth 15/30 * .35 + activity log1p(8)/log1p(8) * .35 + seed .7 * .15 + new 1 * .15
+    assert value == pytest.approx(0.175 + 0.35 + 0.105 + 0.15)
+    older = features.traction(
+        growth_rate=None,
+        stage=Stage.IDEA,
+        created_at=now - timedelta(days=180),
+        recent=None,
+        busiest=0,
+        now=now,
+    )
+    assert older == pytest.approx(0.2 * 0.15 + 0.5 * 0.15)
+
+
+def test_rebuild_stores_popularity_recent_counts_and_traction() -> None:
+    hot = StartupFactory(growth_rate=30, stage=Stage.SERIES_A)
+    quiet = StartupFactory(growth_rate=0, stage=Stage.IDEA)
+    for kind in ("save", "follow", "view"):
+        interaction_record(user=UserFactory(), kind=kind, item_type="startup", item_id=hot.pk)
+
+    features.features_rebuild()
+
+    row = ItemFeatures.objects.get(item_type="startup", item_id=hot.pk)
+    assert row.recent == {"save": 1, "follow": 1, "view": 1}
+    assert row.engaged == 2  # saves and follows; a view is not engagement
+    assert row.popularity == pytest.approx(4 + 3 + 1, rel=1e-3)
+    assert row.traction == pytest.approx(0.35 + 0.35 + 0.9 * 0.15 + 0.15, rel=1e-3)
+    assert ItemFeatures.objects.get(item_id=quiet.pk).traction < row.traction
+
+
+def test_rare_skills_weigh_more() -> None:
+    for _ in range(5):
+        StartupFactory(skills=["python"])
+    StartupFactory(skills=["python", "elixir"])
+    weights = features.skill_weights()
+    names = {s.name: s.pk for s in Startup.objects.get(skills__name="elixir").skills.all()}
+    assert weights[names["elixir"]] > weights[names["python"]]
+
+
+def test_trending_is_per_role_and_recent() -> None:
+    talent_pick, investor_pick, stale = StartupFactory(), StartupFactory(), StartupFactory()
+    interaction_record(user=UserFactory(), kind="save", item_type="startup", item_id=talent_pick.pk)
+    interaction_record(
+        user=InvestorFactory(), kind="save", item_type="startup", item_id=investor_pick.pk
+    )
+    old = interaction_record(
+        user=UserFactory(), kind="apply", item_type="startup", item_id=stale.pk
+    )
+    Interaction.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+
+    assert [t.item_id for t in features.trending("talent", "startup")] == [talent_pick.pk]
+    assert [t.item_id for t in features.trending("investor", "startup")] == [investor_pick.pk]
+
+
+def test_user_activity_and_last_seen() -> None:
+    busy, returning = UserFactory(), UserFactory()
+    startup = StartupFactory()
+    for kind in ("view", "like"):
+        interaction_record(user=busy, kind=kind, item_type="startup", item_id=startup.pk)
+    login = timezone.now() - timedelta(days=2)
+    type(returning).objects.filter(pk=returning.pk).update(last_login=login)
+
+    features.features_rebuild()
+
+    assert UserFeatures.objects.get(user=busy).activity == 2
+    assert UserFeatures.objects.get(user=returning).last_active_at == login
+    assert set(features.recently_active_users(7)) == {busy.pk, returning.pk}
+    assert features.recently_active_users(1) == [busy.pk]
