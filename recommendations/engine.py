@@ -114,6 +114,10 @@ class Context:
     type: str
     algorithm: str
     now: datetime = field(default_factory=timezone.now)
+    _acted_on: dict[tuple[str, frozenset[str]], frozenset[int]] = field(
+        default_factory=dict, repr=False
+    )
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # per-run strategy data
 
     @cached_property
     def skills(self) -> dict[int, str]:
@@ -139,9 +143,15 @@ class Context:
             .values_list("kind", "item_type", "item_id", "created_at")[:HISTORY]
         )
 
-    def acted_on(self, item_type: str, kinds: Iterable[str]) -> set[int]:
-        kinds = set(kinds)
-        return {i for kind, t, i, _ in self.history if t == item_type and kind in kinds}
+    def acted_on(self, item_type: str, kinds: Iterable[str]) -> frozenset[int]:
+        """Items of ``item_type`` the person did one of ``kinds`` to (computed once per run:
+        rules ask for every candidate)."""
+        key = (item_type, frozenset(kinds))
+        if key not in self._acted_on:
+            self._acted_on[key] = frozenset(
+                i for kind, t, i, _ in self.history if t == item_type and kind in key[1]
+            )
+        return self._acted_on[key]
 
     def positives(self, item_type: str) -> dict[int, tuple[float, str]]:
         """Item -> (weight, kind) of the strongest positive interaction, decayed by age."""
@@ -599,7 +609,7 @@ class TalentMatch(Strategy):
     content_when_new = False  # people have no item history: content and activity, always
 
     def requirements(self, ctx: Context) -> list[Requirement]:
-        cached: list[Requirement] | None = getattr(ctx, "_requirements", None)
+        cached: list[Requirement] | None = ctx.memo.get("requirements")
         if cached is not None:
             return cached
         skills: dict[int, set[int]] = defaultdict(set)
@@ -617,7 +627,7 @@ class TalentMatch(Strategy):
             )
             if skills[pk]
         ]
-        ctx._requirements = requirements  # type: ignore[attr-defined]
+        ctx.memo["requirements"] = requirements
         return requirements
 
     def has_profile(self, ctx: Context) -> bool:
@@ -629,7 +639,7 @@ class TalentMatch(Strategy):
     def behaviour(self, ctx: Context) -> dict[int, tuple[float, str]]:
         """People who engaged with the founder's startups or their roles (applicants are in
         the founder's inbox already: applying does not count here)."""
-        cached: dict[int, tuple[float, str]] | None = getattr(ctx, "_engaged", None)
+        cached: dict[int, tuple[float, str]] | None = ctx.memo.get("engaged")
         if cached is not None:
             return cached
         startups = dict(Startup.objects.filter(owner=ctx.user).values_list("pk", "name"))
@@ -658,7 +668,7 @@ class TalentMatch(Strategy):
                     text = f"{verb} your {roles[item_id]} role"
                 best[user_id] = (weight, text)
         engaged = {user_id: (total, best[user_id][1]) for user_id, total in totals.items()}
-        ctx._engaged = engaged  # type: ignore[attr-defined]
+        ctx.memo["engaged"] = engaged
         return engaged
 
     def _talent(self) -> Q:
