@@ -5,7 +5,8 @@ from django.apps import AppConfig
 
 class RecommendationsConfig(AppConfig):
     """Learns from the rest of the platform by subscribing (nobody imports this app): recorded
-    events become interactions, and changes to people and items invalidate cached results."""
+    events become interactions, undone saves and follows stop counting, and changes to people
+    and items invalidate cached results."""
 
     name = "recommendations"
 
@@ -14,22 +15,24 @@ class RecommendationsConfig(AppConfig):
 
         from accounts.models import User
         from accounts.signals import profile_updated
+        from feed.models import Follow
         from feed.signals import event_recorded
         from recommendations.models import Interaction
-        from startups.models import Opportunity, Startup
+        from startups.models import Opportunity, Save, Startup
 
         event_recorded.connect(_event_recorded, dispatch_uid="recommendations-interactions")
         post_save.connect(_interaction_saved, sender=Interaction, dispatch_uid="recs-interaction")
+        post_delete.connect(_save_deleted, sender=Save, dispatch_uid="recs-unsave")
+        post_delete.connect(_follow_deleted, sender=Follow, dispatch_uid="recs-unfollow")
         profile_updated.connect(_profile_updated, dispatch_uid="recs-profile")
         post_save.connect(_user_saved, sender=User, dispatch_uid="recs-user")
         m2m_changed.connect(_user_skills, sender=User.skills.through, dispatch_uid="recs-skills")
         for model in (Startup, Opportunity):
-            post_save.connect(_item_saved, sender=model, dispatch_uid=f"recs-{model.__name__}")
-            post_delete.connect(
-                _item_saved, sender=model, dispatch_uid=f"recs-del-{model.__name__}"
-            )
+            name = model.__name__
+            post_save.connect(_item_saved, sender=model, dispatch_uid=f"recs-{name}")
+            post_delete.connect(_item_saved, sender=model, dispatch_uid=f"recs-del-{name}")
             m2m_changed.connect(
-                _item_skills, sender=model.skills.through, dispatch_uid=f"recs-m2m-{model.__name__}"
+                _item_skills, sender=model.skills.through, dispatch_uid=f"recs-m2m-{name}"
             )
 
 
@@ -45,25 +48,62 @@ def _interaction_saved(sender: Any, instance: Any, created: bool = False, **kwar
     user_invalidate(instance.user_id)
 
 
-def _profile_updated(sender: Any, user: Any, **kwargs: Any) -> None:
-    from recommendations.services import item_changed, user_invalidate
+def _save_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from recommendations.models import InteractionKind, ItemType
+    from recommendations.services import interaction_undo
 
-    user_invalidate(user.pk)
-    item_changed("talent", user.pk)
+    if instance.startup_id is not None:
+        item_type, item_id = ItemType.STARTUP, instance.startup_id
+    else:
+        item_type, item_id = ItemType.OPPORTUNITY, instance.opportunity_id
+    interaction_undo(
+        user_id=instance.user_id, kind=InteractionKind.SAVE, item_type=item_type, item_id=item_id
+    )
+
+
+def _follow_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    from recommendations.models import InteractionKind, ItemType
+    from recommendations.services import interaction_undo
+    from startups.models import Startup
+
+    if instance.target_type_id == ContentType.objects.get_for_model(Startup).pk:
+        interaction_undo(
+            user_id=instance.follower_id,
+            kind=InteractionKind.FOLLOW,
+            item_type=ItemType.STARTUP,
+            item_id=instance.target_id,
+        )
+
+
+def _profile_updated(sender: Any, user: Any, **kwargs: Any) -> None:
+    _person_changed(user.pk)
 
 
 def _user_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
     if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
         return  # a login is not a profile change
+    _person_changed(instance.pk)
+
+
+def _person_changed(user_id: int) -> None:
     from recommendations.services import item_changed, user_invalidate
 
-    user_invalidate(instance.pk)
-    item_changed("talent", instance.pk)
+    user_invalidate(user_id)  # what they are shown
+    item_changed("talent", user_id)  # and how founders see them
 
 
-def _user_skills(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
-    if action.startswith("post_"):
-        _user_saved(sender, instance)
+def _user_skills(
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any
+) -> None:
+    if not action.startswith("post_"):
+        return
+    if reverse:  # skill.users.add(...): the people are in pk_set
+        for user_id in pk_set or ():
+            _person_changed(user_id)
+    else:
+        _person_changed(instance.pk)
 
 
 def _item_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -82,6 +122,13 @@ def _item_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
         user_invalidate(owner_id)  # what their startups need is what they are shown
 
 
-def _item_skills(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
-    if action.startswith("post_"):
+def _item_skills(
+    sender: Any, instance: Any, action: str, reverse: bool, model: Any, pk_set: Any, **kwargs: Any
+) -> None:
+    if not action.startswith("post_"):
+        return
+    if reverse:  # skill.startups.add(...): the items are in pk_set
+        for item in model._default_manager.filter(pk__in=list(pk_set or ())):
+            _item_saved(model, item)
+    else:
         _item_saved(type(instance), instance)

@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db.models import Case, FloatField, Q, Sum, Value, When
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Availability, Industry, Role, User
@@ -83,8 +83,13 @@ def _count(number: int, singular: str, plural: str | None = None) -> str:
     return f"{number} {singular if number == 1 else plural or singular + 's'}"
 
 
+INDUSTRY_LABELS: dict[str, str] = {value: str(label) for value, label in Industry.choices}
+PER_SKILL = 1000  # newest items read per skill when gathering candidates
+SKILLS_READ = 8  # the rarest of a person's skills gather candidates (all of them score)
+
+
 def _industry(value: str) -> str:
-    return str(Industry(value).label) if value in Industry.values else value
+    return INDUSTRY_LABELS.get(value, value)
 
 
 @dataclass
@@ -125,7 +130,7 @@ class Context:
 
     @cached_property
     def interests(self) -> list[str]:
-        return [i for i in (self.user.interests or []) if i in Industry.values]
+        return [i for i in (self.user.interests or []) if i in INDUSTRY_LABELS]
 
     @cached_property
     def city(self) -> str:
@@ -144,13 +149,14 @@ class Context:
         )
 
     def acted_on(self, item_type: str, kinds: Iterable[str]) -> frozenset[int]:
-        """Items of ``item_type`` the person did one of ``kinds`` to (computed once per run:
-        rules ask for every candidate)."""
+        """Items of ``item_type`` the person ever did one of ``kinds`` to: all of their
+        history, not just the recent part (one indexed query per run and question)."""
         key = (item_type, frozenset(kinds))
         if key not in self._acted_on:
-            self._acted_on[key] = frozenset(
-                i for kind, t, i, _ in self.history if t == item_type and kind in key[1]
-            )
+            rows = Interaction.objects.filter(
+                user=self.user, item_type=item_type, kind__in=key[1]
+            ).values_list("item_id", flat=True)
+            self._acted_on[key] = frozenset(rows)
         return self._acted_on[key]
 
     def positives(self, item_type: str) -> dict[int, tuple[float, str]]:
@@ -168,8 +174,14 @@ class Context:
     def own_startups(self) -> set[int]:
         return set(Startup.objects.filter(owner=self.user).values_list("pk", flat=True))
 
+    @cached_property
+    def unseen_skill_weight(self) -> float:
+        """A skill added since the weights were computed is as rare as can be."""
+        return max(self.idf.values(), default=1.0)
+
     def skill_weight(self, skill_id: int) -> float:
-        return features.skill_weight(self.idf, skill_id)
+        weight = self.idf.get(skill_id)
+        return self.unseen_skill_weight if weight is None else weight
 
     def ranked_skills(self, skill_ids: Iterable[int], names: dict[int, str]) -> list[str]:
         ordered = sorted(skill_ids, key=lambda s: (-self.skill_weight(s), names.get(s, "")))
@@ -179,25 +191,36 @@ class Context:
 def _overlap(
     through: Any, column: str, skill_ids: Iterable[int], ctx: Context, filters: Q | None = None
 ) -> list[int]:
-    """Ids in ``column`` sharing the most rarity-weighted skills with ``skill_ids``."""
-    skill_ids = list(skill_ids)
-    if not skill_ids:
-        return []
-    weight = Sum(
-        Case(
-            *[When(skill_id=s, then=Value(ctx.skill_weight(s))) for s in skill_ids],
-            default=Value(0.0),
-            output_field=FloatField(),
+    """Ids in ``column`` sharing the most rarity-weighted skills with ``skill_ids``.
+
+    Bounded: the rarest SKILLS_READ skills, each reading its PER_SKILL newest items (one
+    indexed query per skill), so the cost does not grow with the catalogue; a common skill's
+    older items can still come in through the other sources.
+    """
+    rarest = sorted(skill_ids, key=lambda s: (-ctx.skill_weight(s), s))[:SKILLS_READ]
+    weights: dict[int, float] = defaultdict(float)
+    for skill_id in rarest:
+        rows = (
+            through._default_manager.filter(Q(skill_id=skill_id) & (filters or Q()))
+            .order_by(f"-{column}")
+            .values_list(column, flat=True)[:PER_SKILL]
         )
-    )
-    rows = (
-        through._default_manager.filter(Q(skill_id__in=skill_ids) & (filters or Q()))
-        .values(column)
-        .annotate(weight=weight)
-        .order_by("-weight", column)
-        .values_list(column, flat=True)[:CANDIDATES]
-    )
-    return list(rows)
+        for item_id in rows:
+            weights[item_id] += ctx.skill_weight(skill_id)
+    ranked = sorted(weights, key=lambda item_id: (-weights[item_id], -item_id))
+    return ranked[:CANDIDATES]
+
+
+def _best_traction(industries: Iterable[str]) -> list[int]:
+    """Startups of these industries with the best traction: one index walk per industry."""
+    found: list[int] = []
+    for industry in industries:
+        found.extend(
+            ItemFeatures.objects.filter(item_type=ItemType.STARTUP, industry=industry)
+            .order_by("-traction", "item_id")
+            .values_list("item_id", flat=True)[:CANDIDATES]
+        )
+    return found
 
 
 class Strategy:
@@ -337,11 +360,7 @@ class StartupMatch(Strategy):
             Q(opportunity__status=OpportunityStatus.OPEN),
         )
         if ctx.interests:
-            yield from (
-                ItemFeatures.objects.filter(item_type=ItemType.STARTUP, industry__in=ctx.interests)
-                .order_by("-traction", "item_id")
-                .values_list("item_id", flat=True)[:CANDIDATES]
-            )
+            yield from _best_traction(ctx.interests)
             yield from self._newest(Q(industry__in=ctx.interests))
 
     def _newest(self, where: Q) -> list[int]:
@@ -427,11 +446,7 @@ class StartupTraction(StartupMatch):
 
     def content_sources(self, ctx: Context) -> Iterable[int]:
         if ctx.interests:
-            yield from (
-                ItemFeatures.objects.filter(item_type=ItemType.STARTUP, industry__in=ctx.interests)
-                .order_by("-traction", "item_id")
-                .values_list("item_id", flat=True)[:CANDIDATES]
-            )
+            yield from _best_traction(ctx.interests)
             yield from self._newest(Q(industry__in=ctx.interests))
 
     def popular_sources(self, ctx: Context) -> dict[int, float]:
@@ -723,14 +738,16 @@ class TalentMatch(Strategy):
             has[user_id].add(skill_id)
             names[skill_id] = name
         industries = {r.industry: r.startup for r in requirements}
+        weight = {s: ctx.skill_weight(s) for s in wanted}
+        totals = [sum(weight[s] for s in r.skills) for r in requirements]
         for candidate in candidates:
             row, skills = candidate.row, has.get(candidate.id, set())
             best, best_score = None, 0.0
-            for requirement in requirements:
-                total = sum(ctx.skill_weight(s) for s in requirement.skills)
-                covered = sum(ctx.skill_weight(s) for s in requirement.skills & skills)
-                if total and covered / total > best_score:
-                    best, best_score = requirement, covered / total
+            if skills:
+                for requirement, total in zip(requirements, totals, strict=True):
+                    covered = sum(weight[s] for s in requirement.skills & skills)
+                    if total and covered / total > best_score:
+                        best, best_score = requirement, covered / total
             if best is not None:
                 have = best.skills & skills
                 candidate.because(
@@ -866,7 +883,8 @@ def run(ctx: Context, strategy: Strategy) -> list[Candidate]:
             if algorithm == "hybrid" and personal == 0:
                 popular *= settings.RECOMMENDATIONS_POPULAR_ONLY_DAMPING
             candidate.score = personal + popular
-    return apply_rules(ctx, strategy, candidates)
+    # Never shown without a reason: dropped before the rules, so none holds a place.
+    return apply_rules(ctx, strategy, [c for c in candidates if c.reasons])
 
 
 def _score_behaviour(candidates: list[Candidate], behaviour: dict[int, tuple[float, str]]) -> None:

@@ -126,6 +126,7 @@ class Report:
     sizes: dict[str, int]
     holdout: float
     held_out: int = 0
+    foreign: int = 0  # startups already in the database, not from the evaluation's seed
     rows: list[tuple[Task, str, Score]] = field(default_factory=list)
 
     def ndcg(self, task: Task, algorithm: str) -> float:
@@ -158,7 +159,8 @@ def evaluate(
         "saves": 15000,
     }
     report = Report(seed=seed, sizes=sizes, holdout=holdout)
-    with transaction.atomic():
+    report.foreign = _foreign_startups(seed)
+    with transaction.atomic(), features.uncached():
         call_command("seed_demo", seed=seed, verbosity=0, stdout=io.StringIO(), **sizes)
         features.interactions_sync()
         dataset = _hold_out(seed=seed, holdout=holdout, people=people)
@@ -191,6 +193,12 @@ def evaluate(
     return report
 
 
+def _foreign_startups(seed: int) -> int:
+    """Startups in the database that are not the evaluation's: they join the catalogue."""
+    suffix = f".s{seed}@{DEMO_DOMAIN}"
+    return Startup.objects.exclude(owner__email__endswith=suffix).count()
+
+
 def _seed_users(seed: int, role: str) -> list[int]:
     suffix = f".s{seed}@{DEMO_DOMAIN}"
     return list(
@@ -218,11 +226,9 @@ def _hold_out(*, seed: int, holdout: float, people: int) -> _Dataset:
     ):
         candidates = _seed_users(seed, role)
         positives = _positives(candidates, accepted, open_opportunities)
-        chosen = [u for u in candidates if len(positives[u]) >= 2][:people]
+        chosen = [u for u in candidates if sum(map(len, positives[u].values())) >= 2][:people]
         for user_id in chosen:
-            items = positives[user_id]
-            count = max(1, round(len(items) * holdout))
-            held = items[-count:]  # the most recent
+            held = _latest(positives[user_id], holdout)
             for task in tasks:
                 wanted = _item_type(task)
                 found = {item_id for item_type, item_id in held if item_type == wanted}
@@ -266,10 +272,12 @@ def _item_type(task: Task) -> str:
 
 def _positives(
     users: list[int], accepted: set[tuple[int, int]], open_opportunities: set[int]
-) -> dict[int, list[tuple[str, int]]]:
-    """Per person, oldest first: saved items and accepted applications, those still
+) -> dict[int, dict[str, list[tuple[str, int]]]]:
+    """Per person and kind (saves, accepted applications), oldest first: the positives still
     recommendable (an opportunity must be open)."""
-    positives: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    positives: dict[int, dict[str, list[tuple[str, int]]]] = defaultdict(
+        lambda: {InteractionKind.SAVE: [], InteractionKind.APPLY: []}
+    )
     rows = (
         Interaction.objects.filter(
             user_id__in=users, kind__in=[InteractionKind.SAVE, InteractionKind.APPLY]
@@ -282,9 +290,20 @@ def _positives(
             continue
         if item_type == ItemType.OPPORTUNITY and item_id not in open_opportunities:
             continue
-        if (item_type, item_id) not in positives[user_id]:
-            positives[user_id].append((item_type, item_id))
+        items = positives[user_id][kind]
+        if (item_type, item_id) not in items:
+            items.append((item_type, item_id))
     return positives
+
+
+def _latest(by_kind: dict[str, list[tuple[str, int]]], share: float) -> list[tuple[str, int]]:
+    """The most recent ``share`` of each kind, rounded up (so accepted applications are held
+    out too, whatever their dates next to saves)."""
+    held: list[tuple[str, int]] = []
+    for items in by_kind.values():
+        count = math.ceil(len(items) * share)
+        held.extend(items[len(items) - count :] if count else [])
+    return list(dict.fromkeys(held))
 
 
 def _accepted_talent(seed: int, people: int, open_opportunities: set[int]) -> dict[int, set[int]]:

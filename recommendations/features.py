@@ -8,6 +8,9 @@ weights and trending lists are cached and computed again on a miss.
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,6 +64,7 @@ STAGE_SCORES: dict[str, float] = {
 }
 GROWTH_FULL_MARKS = 30.0  # percent month over month
 TRENDING_SIZE = 50
+TRENDING_SCAN = 20_000  # the most recent interactions a trending list is computed from
 CACHE_IDF = "recs:features:idf"
 CACHE_TRENDING = "recs:features:trending:{role}:{item_type}"
 FEATURES_CACHE_TIMEOUT = 25 * 3600  # a day and a bit: the nightly rebuild refreshes them
@@ -128,9 +132,25 @@ def interactions_sync() -> int:
 # --- Skill rarity ----------------------------------------------------------------------------
 
 
+_cache_enabled: ContextVar[bool] = ContextVar("recommendation_features_cached", default=True)
+
+
+@contextmanager
+def uncached() -> Iterator[None]:
+    """Compute skill weights and trending from this connection's data, and neither read nor
+    write their cache entries (the offline evaluation's rolled-back data must not leak)."""
+    token = _cache_enabled.set(False)
+    try:
+        yield
+    finally:
+        _cache_enabled.reset(token)
+
+
 def skill_weights() -> dict[int, float]:
     """Skill id -> inverse document frequency over startups, opportunities and people: a rare
     skill in common says more than a common one."""
+    if not _cache_enabled.get():
+        return _skill_weights()
     weights: dict[int, float] | None = cache.get(CACHE_IDF)
     if weights is None:
         weights = _skill_weights()
@@ -156,11 +176,6 @@ def _skill_weights() -> dict[int, float]:
     }
 
 
-def skill_weight(weights: dict[int, float], skill_id: int) -> float:
-    """An unseen skill (added since the weights were computed) is as rare as can be."""
-    return weights.get(skill_id, max(weights.values(), default=1.0))
-
-
 # --- Trending per role -----------------------------------------------------------------------
 
 
@@ -173,6 +188,8 @@ class Trend:
 
 def trending(role: str, item_type: str) -> list[Trend]:
     """What people of ``role`` engaged with most in the last 30 days (recent counts more)."""
+    if not _cache_enabled.get():
+        return _trending(role, item_type, timezone.now())
     key = CACHE_TRENDING.format(role=role, item_type=item_type)
     trends: list[Trend] | None = cache.get(key)
     if trends is None:
@@ -187,10 +204,10 @@ def _trending(role: str, item_type: str, now: datetime) -> list[Trend]:
         kind__in=POSITIVE_KINDS,
         created_at__gte=now - RECENT,
         user__role=role,
-    ).values_list("item_id", "kind", "created_at")
+    ).order_by("-created_at")[:TRENDING_SCAN]
     scores: dict[int, float] = defaultdict(float)
     counts: Counter[int] = Counter()
-    for item_id, kind, at in rows.iterator(chunk_size=5000):
+    for item_id, kind, at in rows.values_list("item_id", "kind", "created_at"):
         scores[item_id] += KIND_WEIGHTS[kind] * decay(at, now)
         counts[item_id] += 1
     best = sorted(scores, key=lambda item_id: (-scores[item_id], item_id))[:TRENDING_SIZE]
@@ -228,7 +245,8 @@ def features_rebuild(*, now: datetime | None = None) -> dict[str, int]:
             key = CACHE_TRENDING.format(role=role, item_type=item_type)
             cache.set(key, items, FEATURES_CACHE_TIMEOUT)
 
-    transaction.on_commit(publish)
+    if _cache_enabled.get():
+        transaction.on_commit(publish)
     return {
         "interactions_synced": synced,
         "item_features": len(items),

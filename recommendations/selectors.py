@@ -87,8 +87,9 @@ def recommendation_list(
     if result is not None and _stale(result):
         result = None
     if result is None:
+        started = time.time()  # a change committed during the run is newer than this
         result = recommendations_compute(user=user, type=type, algorithm=algorithm)
-        result["built_at"] = time.time()
+        result["built_at"] = started
         if use_cache:
             cache.set(key, result, settings.RECOMMENDATIONS_CACHE_TTL)
     return {
@@ -103,11 +104,13 @@ def recommendations_precompute(*, user: User) -> None:
     same triggers invalidate them, so they may live until the next night."""
     type = default_type(user)
     algorithm = algorithm_choose(user=user, type=type)
-    result = recommendations_compute(user=user, type=type, algorithm=algorithm)
-    result["built_at"] = time.time()
+    # Version and time first: a change the person makes meanwhile outdates this result.
     key = RESULT_KEY.format(
         user_id=user.pk, type=type, algorithm=algorithm, version=_version(user.pk)
     )
+    started = time.time()
+    result = recommendations_compute(user=user, type=type, algorithm=algorithm)
+    result["built_at"] = started
     cache.set(key, result, settings.RECOMMENDATIONS_PRECOMPUTE_TTL)
 
 

@@ -90,3 +90,11 @@ def item_changed(kind: str, item_id: int) -> None:
         cache.set(STAMP_KEY.format(kind=kind, item_id=item_id), time.time(), stamp_timeout())
 
     transaction.on_commit(stamp)
+
+
+def interaction_undo(*, user_id: int, kind: str, item_type: str, item_id: int) -> None:
+    """An unsave or unfollow: the save or follow no longer says anything about the person."""
+    Interaction.objects.filter(
+        user_id=user_id, kind=kind, item_type=item_type, item_id=item_id
+    ).delete()
+    user_invalidate(user_id)

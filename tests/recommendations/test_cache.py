@@ -12,7 +12,7 @@ from recommendations.models import ItemFeatures, ItemSimilarity, UserFeatures
 from recommendations.services import interaction_record
 from startups import services as startup_services
 from startups.models import Startup
-from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactory
+from tests.accounts.factories import FounderFactory, InvestorFactory, SkillFactory, UserFactory
 from tests.recommendations.test_types import URL, ids, recommend
 from tests.startups.factories import OpportunityFactory, StartupFactory
 from tests.startups.helpers import assert_error
@@ -87,6 +87,22 @@ def test_skills_changed_anywhere_invalidate(client_for, committed) -> None:  # t
             StartupFactory(name="Other").skills.model.objects.get_or_create(name="rust")[0]
         )
     assert names(recommend(client_for, ada)) == ["Rusty"]
+
+
+def test_skills_changed_from_the_skill_side_invalidate(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+    ada = UserFactory(skills=["python", "go"])
+    startup = StartupFactory(name="Gophers", skills=["go"])
+
+    def reason() -> str:
+        return recommend(client_for, ada)["recommendations"][0]["reasons"][0]
+
+    assert reason() == "Matches 1 of 2 skills you list: go"
+    with committed():  # skill.startups.add: the instance is the skill, the item in pk_set
+        SkillFactory(name="python").startups.add(startup)
+    assert reason().startswith("Matches 2 of 2 skills")
+    with committed():  # skill.users.add: the person is in pk_set
+        SkillFactory(name="rust").users.add(ada)
+    assert reason().startswith("Matches 2 of 3 skills")
 
 
 def test_an_interaction_invalidates(client_for, committed) -> None:  # type: ignore[no-untyped-def]

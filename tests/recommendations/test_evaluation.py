@@ -1,15 +1,25 @@
 """Offline evaluation: the metrics on tiny datasets whose answers are worked out by hand, and
 the command end to end (it leaves nothing behind)."""
 
+import io
 import math
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
-from recommendations import evaluation
+from recommendations import evaluation, features
 from recommendations.evaluation import coverage, ndcg_at_k, precision_at_k, recall_at_k, score
 from recommendations.models import Interaction
-from startups.models import Save, Startup
+from startups.management.commands.seed_demo import DEMO_DOMAIN
+from startups.models import Application, Save, Startup
+from tests.accounts.factories import UserFactory
+from tests.startups.factories import (
+    ApplicationFactory,
+    OpportunityFactory,
+    SaveFactory,
+    StartupFactory,
+)
 
 
 def test_precision_and_recall_at_k() -> None:
@@ -78,3 +88,53 @@ def test_the_command_reports_every_algorithm_and_keeps_nothing(capsys) -> None: 
             assert all(0.0 <= float(value) <= 1.0 for value in metrics), row
         assert f"hybrid NDCG@10 / popularity's, {task.label}:" in out
     assert (Startup.objects.count(), Save.objects.count(), Interaction.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_hold_out_takes_the_latest_of_each_kind_and_removes_their_rows() -> None:
+    seed = 99
+
+    def person(number: int, role: str = "talent"):  # type: ignore[no-untyped-def]
+        return UserFactory(email=f"{role}{number}.s{seed}@{DEMO_DOMAIN}", role=role)
+
+    ada = person(1)
+    saved = [StartupFactory() for _ in range(5)]
+    for startup in saved:  # oldest first
+        SaveFactory(user=ada, startup=startup)
+    accepted_job, pending_job = OpportunityFactory(), OpportunityFactory()
+    ApplicationFactory(applicant=ada, opportunity=accepted_job, status="accepted")
+    ApplicationFactory(applicant=ada, opportunity=pending_job)
+    person(2)  # nothing to hold out: not evaluated
+    features.interactions_sync()
+
+    dataset = evaluation._hold_out(seed=seed, holdout=0.2, people=10)
+
+    tasks = {task.label: task for task in evaluation.TASKS}
+    assert dataset.relevant[tasks["startups for talent"]] == {ada.pk: {saved[-1].pk}}
+    assert dataset.relevant[tasks["opportunities for talent"]] == {ada.pk: {accepted_job.pk}}
+    assert dataset.held_out == 2
+    assert not Save.objects.filter(user=ada, startup=saved[-1]).exists()
+    assert Save.objects.filter(user=ada).count() == 4
+    assert not Application.objects.filter(applicant=ada, opportunity=accepted_job).exists()
+    assert Application.objects.filter(applicant=ada, opportunity=pending_job).exists()
+    assert not Interaction.objects.filter(user=ada, item_id=saved[-1].pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_evaluation_leaves_the_shared_cache_alone() -> None:
+    StartupFactory(skills=["python"])
+    weights = features.skill_weights()  # cached from the real data
+
+    call_command(
+        "recommendations_evaluate",
+        "--users=60",
+        "--startups=20",
+        "--opportunities=30",
+        "--applications=60",
+        "--saves=150",
+        "--people=5",
+        stdout=io.StringIO(),
+    )
+
+    assert cache.get(features.CACHE_IDF) == weights
+    assert cache.get(features.CACHE_TRENDING.format(role="talent", item_type="startup")) is None

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import Industry, User
 from recommendations import features, rules
 from recommendations.engine import ALGORITHMS
+from recommendations.models import Interaction
 from recommendations.selectors import recommendation_list
 from recommendations.services import interaction_record
 from startups.models import Opportunity, OpportunityStatus, Startup
@@ -58,18 +59,55 @@ def test_saved_and_followed_items_are_filtered(client_for) -> None:  # type: ign
     assert ids(recommend(client_for, ada)) == [fresh.pk]
 
 
-def test_closed_opportunities_are_filtered(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_closed_opportunities_are_filtered(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.RECOMMENDATIONS_MIN_TOGETHER = 1
     ada = UserFactory(skills=["python"])
-    OpportunityFactory(skills=["python"], status=OpportunityStatus.CLOSED)
-    interaction_record(
-        user=UserFactory(),
-        kind="save",
-        item_type="opportunity",
-        item_id=OpportunityFactory(skills=["go"], status=OpportunityStatus.CLOSED).pk,
-    )
-    features.features_rebuild()  # popular, but closed
+    OpportunityFactory(skills=["python"], status=OpportunityStatus.CLOSED)  # a skill match
+    seen = OpportunityFactory(skills=["figma"])
+    closed = OpportunityFactory(skills=["go"], status=OpportunityStatus.CLOSED)
+    fan = UserFactory()
+    for job in (seen, closed):  # popular, and similar to what ada viewed
+        interaction_record(user=fan, kind="save", item_type="opportunity", item_id=job.pk)
+    interaction_record(user=ada, kind="view", item_type="opportunity", item_id=seen.pk)
+    features.features_rebuild()
 
-    assert recommend(client_for, ada, type="opportunities")["recommendations"] == []
+    body = recommend(client_for, ada, type="opportunities")
+
+    assert body["algorithm"] == "hybrid"  # every source ran
+    assert ids(body) == [seen.pk]
+
+
+def test_what_was_done_long_ago_stays_filtered(client_for) -> None:  # type: ignore[no-untyped-def]
+    ada = UserFactory(skills=["python"])
+    applied, kept = OpportunityFactory(skills=["python"]), OpportunityFactory(skills=["python"])
+    dismissed = StartupFactory(skills=["python"])
+    interaction_record(user=ada, kind="apply", item_type="opportunity", item_id=applied.pk)
+    interaction_record(user=ada, kind="dismiss", item_type="startup", item_id=dismissed.pk)
+    browsed = StartupFactory()
+    Interaction.objects.bulk_create(  # 600 later views push them out of the recent history
+        Interaction(user=ada, kind="view", item_type="startup", item_id=browsed.pk)
+        for _ in range(600)
+    )
+
+    assert ids(recommend(client_for, ada, type="opportunities")) == [kept.pk]
+    assert dismissed.pk not in ids(recommend(client_for, ada))
+
+
+def test_an_unsaved_or_unfollowed_item_comes_back(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+    ada = UserFactory(skills=["python"])
+    startup = StartupFactory(skills=["python"])
+    api = client_for(ada)
+    with committed():
+        api.post(f"/api/v1/startups/{startup.pk}/save/")
+        api.post(f"/api/v1/startups/{startup.pk}/follow/")
+    assert ids(recommend(client_for, ada)) == []
+    with committed():
+        assert api.delete(f"/api/v1/startups/{startup.pk}/save/").status_code in (200, 204)
+    assert ids(recommend(client_for, ada)) == []  # still followed
+    with committed():
+        assert api.delete(f"/api/v1/startups/{startup.pk}/follow/").status_code in (200, 204)
+    assert ids(recommend(client_for, ada)) == [startup.pk]
+    assert not Interaction.objects.filter(user=ada, kind__in=["save", "follow"]).exists()
 
 
 def test_dismissed_items_are_filtered(client_for, committed) -> None:  # type: ignore[no-untyped-def]

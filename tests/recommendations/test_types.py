@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Availability, Industry, User
-from recommendations import features
+from recommendations import features, selectors
 from recommendations.services import interaction_record
 from startups.models import Opportunity, OpportunityStatus, Startup
 from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactory
@@ -195,9 +195,9 @@ def test_strong_signals_weigh_more_than_weak_ones(client_for, settings) -> None:
     assert order.index(after_apply.pk) < order.index(after_view.pk)
 
 
-def test_popular_items_do_not_drown_personal_matches(client_for) -> None:  # type: ignore[no-untyped-def]
-    ada = UserFactory(skills=["rust"])
-    match = StartupFactory(name="Rusty", skills=["rust"])
+def test_popular_items_do_not_drown_personal_matches(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+    ada = UserFactory(skills=["rust", "go", "elixir"])
+    match = StartupFactory(name="Rusty", skills=["rust"])  # a weak match: 1 skill of 3
     famous = StartupFactory(name="Famous", skills=["cobol"])
     for _ in range(20):
         fan = UserFactory()
@@ -210,6 +210,10 @@ def test_popular_items_do_not_drown_personal_matches(client_for) -> None:  # typ
     assert body["algorithm"] == "hybrid"
     assert ids(body)[:2] == [match.pk, famous.pk]
     assert reasons_of(body, famous.pk) == ["Popular this month: 20 saves in the last 30 days"]
+    # Undamped, popularity alone (0.15) would beat the weak match (about 0.1).
+    settings.RECOMMENDATIONS_POPULAR_ONLY_DAMPING = 1.0
+    undamped = selectors.recommendation_list(user=ada, use_cache=False)
+    assert [item["id"] for item in undamped["recommendations"]][:2] == [famous.pk, match.pk]
 
 
 def test_cold_start_with_nothing_is_trending_for_the_role_and_says_so(client_for) -> None:  # type: ignore[no-untyped-def]

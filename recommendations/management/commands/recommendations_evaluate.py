@@ -59,6 +59,12 @@ class Command(BaseCommand):
             f"Held out the most recent {report.holdout:.0%} of each person's saves and accepted "
             f"applications: {report.held_out:,} interactions. k = {evaluation.K}."
         )
+        if report.foreign:
+            write(
+                f"Note: {report.foreign:,} startups in this database are not from seed "
+                f"{report.seed} and joined the catalogue; docs/benchmarks.md's figures were "
+                "measured on an empty database."
+            )
         write("")
         header = f"{'type':<26}{'algorithm':<12}{'people':>7}{'P@10':>9}{'R@10':>9}"
         write(header + f"{'NDCG@10':>10}{'coverage':>10}")
