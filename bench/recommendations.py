@@ -111,6 +111,7 @@ def profile_call(call: Any) -> dict[str, Any]:
 
     # The rows are read after execute() returns: each query again, every row fetched.
     queries: list[tuple[float, float, int, str, str]] = []  # full ms, execute ms, rows, ...
+    params_of = {sql: params for _, sql, params, _ in sent}
     with connection.cursor() as cursor:
         for execute_ms, sql, params, caller in sent:
             started = time.perf_counter()
@@ -118,6 +119,16 @@ def profile_call(call: Any) -> dict[str, Any]:
             rows = len(cursor.fetchall())
             full_ms = (time.perf_counter() - started) * 1000
             queries.append((full_ms, execute_ms, rows, sql, caller))
+
+    plans = []  # how the database runs the two slowest
+    with connection.cursor() as cursor:
+        for _, _, _, sql, _ in sorted(queries, key=lambda q: -q[0])[:2]:
+            if connection.vendor == "postgresql":
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params_of[sql])
+                plans.append([row[0] for row in cursor.fetchall()])
+            else:
+                cursor.execute("EXPLAIN QUERY PLAN " + sql, params_of[sql])
+                plans.append([row[-1] for row in cursor.fetchall()])
 
     by_caller: dict[str, list[float]] = defaultdict(list)
     for full_ms, _, _, _, caller in queries:
@@ -162,6 +173,7 @@ def profile_call(call: Any) -> dict[str, Any]:
         "profiled_wall_ms": profiled_wall,
         "cumulative": sorted(own, reverse=True)[:18],
         "self": sorted(anywhere, key=lambda row: -row[1])[:12],
+        "plans": plans,
     }
 
 
@@ -394,6 +406,10 @@ def print_profile(case: dict[str, Any]) -> None:
     print("    slowest queries:")
     for ms, rows, sql, caller in profile["slowest"][:6]:
         print(f"      {ms:7.1f} ms  {rows:5} rows  {caller}\n                 {sql}")
+    for plan in profile["plans"]:
+        print("    plan of the slowest:" if plan is profile["plans"][0] else "    and of the next:")
+        for line in plan[:24]:
+            print(f"      {line}")
     print(f"    cProfile ({profile['profiled_wall_ms']:.1f} ms under the profiler), "
           "project functions by cumulative time:")  # fmt: skip
     for cumulative, own, calls, where in profile["cumulative"]:
@@ -401,6 +417,25 @@ def print_profile(case: dict[str, Any]) -> None:
     print("    all functions by self time:")
     for cumulative, own, calls, where in profile["self"]:
         print(f"      {own:7.1f} ms self  {cumulative:7.1f} ms cum  {calls:6} calls  {where}")
+
+
+def code_line() -> str:
+    """The commit measured, and whether the code it runs has uncommitted changes."""
+
+    def git(*arguments: str) -> str:
+        out = subprocess.run(  # noqa: S603 - fixed arguments
+            ["git", *arguments],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return out.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "recommendations", "accounts", "startups")
+    changed = "has uncommitted changes" if dirty else "clean"
+    commit = git("rev-parse", "--short", "HEAD") or "?"
+    return f"{commit} (the code under recommendations/, accounts/, startups/ {changed})"
 
 
 def main() -> None:
@@ -430,6 +465,7 @@ def main() -> None:
     from run import services
 
     print(machine_line())
+    print(f"code: {code_line()}")
     # DEBUG is off: seed_demo needs a demo password that is not the public one.
     env = production_env(DEMO_PASSWORD="bench-" + os.urandom(8).hex())
     command = [sys.executable, __file__, "--child"]
