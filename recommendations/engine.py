@@ -234,7 +234,8 @@ class Strategy:
     content_when_new: ClassVar[bool] = True
 
     def has_profile(self, ctx: Context) -> bool:
-        raise NotImplementedError
+        """Something to match on without any history."""
+        return bool(ctx.skills or ctx.interests)
 
     def content_sources(self, ctx: Context) -> Iterable[int]:
         raise NotImplementedError
@@ -346,9 +347,6 @@ class StartupMatch(Strategy):
     name = "startups"
     kind = "startup"
     item_type = ItemType.STARTUP
-
-    def has_profile(self, ctx: Context) -> bool:
-        return bool(ctx.skills or ctx.interests)
 
     def content_sources(self, ctx: Context) -> Iterable[int]:
         yield from _overlap(Startup.skills.through, "startup_id", ctx.skills, ctx)
@@ -507,9 +505,6 @@ class OpportunityMatch(Strategy):
     name = "opportunities"
     kind = "opportunity"
     item_type = ItemType.OPPORTUNITY
-
-    def has_profile(self, ctx: Context) -> bool:
-        return bool(ctx.skills or ctx.interests)
 
     def content_sources(self, ctx: Context) -> Iterable[int]:
         yield from _overlap(
