@@ -12,7 +12,7 @@ Four strategies answer the four recommendation types: ``startups`` (talent and f
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -189,38 +189,44 @@ class Context:
 
 
 def _overlap(
-    through: Any, column: str, skill_ids: Iterable[int], ctx: Context, filters: Q | None = None
+    through: Any,
+    column: str,
+    skill_ids: Iterable[int],
+    ctx: Context,
+    filters: Q | None = None,
+    newest: str | None = None,
 ) -> list[int]:
     """Ids in ``column`` sharing the most rarity-weighted skills with ``skill_ids``.
 
-    Bounded: the rarest SKILLS_READ skills, each reading its PER_SKILL newest items (one
-    indexed query per skill), so the cost does not grow with the catalogue; a common skill's
-    older items can still come in through the other sources.
+    Bounded: the rarest SKILLS_READ skills, each reading its PER_SKILL newest rows (by
+    ``newest``, the through table's other key; one walk of a (skill, item) index per skill), so
+    the cost does not grow with the catalogue; a common skill's older items can still come in
+    through the other sources.
     """
     rarest = sorted(skill_ids, key=lambda s: (-ctx.skill_weight(s), s))[:SKILLS_READ]
     weights: dict[int, float] = defaultdict(float)
     for skill_id in rarest:
         rows = (
             through._default_manager.filter(Q(skill_id=skill_id) & (filters or Q()))
-            .order_by(f"-{column}")
+            .order_by(f"-{newest or column}")
             .values_list(column, flat=True)[:PER_SKILL]
         )
-        for item_id in rows:
+        for item_id in set(rows):
             weights[item_id] += ctx.skill_weight(skill_id)
     ranked = sorted(weights, key=lambda item_id: (-weights[item_id], -item_id))
     return ranked[:CANDIDATES]
 
 
-def _best_traction(industries: Iterable[str]) -> list[int]:
-    """Startups of these industries with the best traction: one index walk per industry."""
-    found: list[int] = []
+def _best_traction(industries: Sequence[str]) -> list[int]:
+    """The startups of these industries with the best traction (one index walk each)."""
+    found: dict[int, float] = {}
     for industry in industries:
-        found.extend(
+        found.update(
             ItemFeatures.objects.filter(item_type=ItemType.STARTUP, industry=industry)
             .order_by("-traction", "item_id")
-            .values_list("item_id", flat=True)[:CANDIDATES]
+            .values_list("item_id", "traction")[:CANDIDATES]
         )
-    return found
+    return sorted(found, key=lambda item_id: (-found[item_id], item_id))[:CANDIDATES]
 
 
 class Strategy:
@@ -356,6 +362,7 @@ class StartupMatch(Strategy):
             ctx.skills,
             ctx,
             Q(opportunity__status=OpportunityStatus.OPEN),
+            newest="opportunity_id",
         )
         if ctx.interests:
             yield from _best_traction(ctx.interests)
