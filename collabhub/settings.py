@@ -184,15 +184,16 @@ FEED_COMPOSITION_HOOK = env.str("FEED_COMPOSITION_HOOK", default="")
 # returning one of them may choose per request (an A/B experiment).
 RECOMMENDATIONS_ALGORITHM = env.str("RECOMMENDATIONS_ALGORITHM", default="hybrid")
 RECOMMENDATIONS_ALGORITHM_HOOK = env.str("RECOMMENDATIONS_ALGORITHM_HOOK", default="")
-# The hybrid blend per strategy (signals are 0 to 1; "popularity" is traction for investors).
+# The hybrid blend per strategy (signals are 0 to 1; "popularity" is traction for investors),
+# chosen with recommendations_evaluate (docs/benchmarks.md).
 RECOMMENDATIONS_WEIGHTS = {
-    "startups": {"content": 0.5, "behaviour": 0.35, "popularity": 0.15},
+    "startups": {"content": 0.3, "behaviour": 0.45, "popularity": 0.25},
     "startups_traction": {"content": 0.3, "behaviour": 0.2, "popularity": 0.5},
-    "opportunities": {"content": 0.5, "behaviour": 0.35, "popularity": 0.15},
+    "opportunities": {"content": 0.3, "behaviour": 0.45, "popularity": 0.25},
     "talent": {"content": 0.6, "behaviour": 0.25, "popularity": 0.15},
 }
 # An item that is only popular (no personal signal) counts its popularity this much.
-RECOMMENDATIONS_POPULAR_ONLY_DAMPING = 0.5
+RECOMMENDATIONS_POPULAR_ONLY_DAMPING = 0.2
 RECOMMENDATIONS_NEW_BOOST = 0.2  # items of the last 7 days score 20 % more
 RECOMMENDATIONS_DIVERSITY_MAX = 3  # of one industry in the top 10
 RECOMMENDATIONS_RULES = [
