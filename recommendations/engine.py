@@ -238,6 +238,7 @@ class Strategy:
     # Without history, run content only (its popularity signal is not personal); investors'
     # traction is what they ask for, so their strategy keeps it.
     content_when_new: ClassVar[bool] = True
+    popular_by: ClassVar[str] = "popularity"  # the ItemFeatures column of the popular source
 
     def has_profile(self, ctx: Context) -> bool:
         """Something to match on without any history."""
@@ -247,11 +248,12 @@ class Strategy:
         raise NotImplementedError
 
     def popular_sources(self, ctx: Context) -> dict[int, float]:
-        """Id -> raw popularity, the most popular first."""
+        """Id -> raw popularity (``popular_by``), the most popular first."""
+        field = self.popular_by
         rows = (
-            ItemFeatures.objects.filter(item_type=self.item_type, popularity__gt=0)
-            .order_by("-popularity", "item_id")
-            .values_list("item_id", "popularity")[:CANDIDATES]
+            ItemFeatures.objects.filter(item_type=self.item_type, **{f"{field}__gt": 0})
+            .order_by(f"-{field}", "item_id")
+            .values_list("item_id", field)[:CANDIDATES]
         )
         return dict(rows)
 
@@ -445,6 +447,7 @@ class StartupTraction(StartupMatch):
 
     name = "startups_traction"
     content_when_new = False
+    popular_by = "traction"
 
     def has_profile(self, ctx: Context) -> bool:
         return bool(ctx.interests)
@@ -453,14 +456,6 @@ class StartupTraction(StartupMatch):
         if ctx.interests:
             yield from _best_traction(ctx.interests)
             yield from self._newest(Q(industry__in=ctx.interests))
-
-    def popular_sources(self, ctx: Context) -> dict[int, float]:
-        rows = (
-            ItemFeatures.objects.filter(item_type=ItemType.STARTUP, traction__gt=0)
-            .order_by("-traction", "item_id")
-            .values_list("item_id", "traction")[:CANDIDATES]
-        )
-        return dict(rows)
 
     def score_content(self, ctx: Context, candidates: list[Candidate]) -> None:
         for candidate in candidates:
