@@ -48,9 +48,19 @@ def _interaction_saved(sender: Any, instance: Any, created: bool = False, **kwar
     user_invalidate(instance.user_id)
 
 
-def _save_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+def _undone(sender: Any, origin: Any) -> bool:
+    """An unsave or unfollow itself, not a row swept away with its user or item (whose
+    interactions go with the user, or no longer match anything)."""
+    model = origin.model if hasattr(origin, "model") else type(origin)
+    return model is sender
+
+
+def _save_deleted(sender: Any, instance: Any, origin: Any = None, **kwargs: Any) -> None:
     from recommendations.models import InteractionKind, ItemType
     from recommendations.services import interaction_undo
+
+    if not _undone(sender, origin):
+        return
 
     if instance.startup_id is not None:
         item_type, item_id = ItemType.STARTUP, instance.startup_id
@@ -61,14 +71,17 @@ def _save_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     )
 
 
-def _follow_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+def _follow_deleted(sender: Any, instance: Any, origin: Any = None, **kwargs: Any) -> None:
     from django.contrib.contenttypes.models import ContentType
 
     from recommendations.models import InteractionKind, ItemType
     from recommendations.services import interaction_undo
     from startups.models import Startup
 
-    if instance.target_type_id == ContentType.objects.get_for_model(Startup).pk:
+    if (
+        _undone(sender, origin)
+        and instance.target_type_id == ContentType.objects.get_for_model(Startup).pk
+    ):
         interaction_undo(
             user_id=instance.follower_id,
             kind=InteractionKind.FOLLOW,
@@ -94,15 +107,27 @@ def _person_changed(user_id: int) -> None:
     item_changed("talent", user_id)  # and how founders see them
 
 
+def _reverse_ids(sender: Any, instance: Any, action: str, pk_set: Any) -> list[int]:
+    """The people or items a change made from the skill's side touches: ``pk_set``, or for a
+    clear (which has none) the ids read in ``pre_clear``."""
+    column = next(f.attname for f in sender._meta.fields if f.is_relation and f.name != "skill")
+    if action == "pre_clear":
+        instance._recommendations_cleared = list(
+            sender._default_manager.filter(skill=instance).values_list(column, flat=True)
+        )
+        return []
+    if action == "post_clear":
+        return list(getattr(instance, "_recommendations_cleared", []))
+    return list(pk_set or ()) if action.startswith("post_") else []
+
+
 def _user_skills(
     sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any
 ) -> None:
-    if not action.startswith("post_"):
-        return
     if reverse:  # skill.users.add(...): the people are in pk_set
-        for user_id in pk_set or ():
+        for user_id in _reverse_ids(sender, instance, action, pk_set):
             _person_changed(user_id)
-    else:
+    elif action.startswith("post_"):
         _person_changed(instance.pk)
 
 
@@ -125,10 +150,9 @@ def _item_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
 def _item_skills(
     sender: Any, instance: Any, action: str, reverse: bool, model: Any, pk_set: Any, **kwargs: Any
 ) -> None:
-    if not action.startswith("post_"):
-        return
     if reverse:  # skill.startups.add(...): the items are in pk_set
-        for item in model._default_manager.filter(pk__in=list(pk_set or ())):
+        ids = _reverse_ids(sender, instance, action, pk_set)
+        for item in model._default_manager.filter(pk__in=ids):
             _item_saved(model, item)
-    else:
+    elif action.startswith("post_"):
         _item_saved(type(instance), instance)

@@ -190,6 +190,8 @@ def evaluate(
                 log(f"{task.label:<26}{algorithm:<11} NDCG@10 {result.ndcg:.4f}")
         if not keep:
             transaction.set_rollback(True)
+    if keep:  # the data stays: what was cached before it is out of date
+        features.cache_forget()
     return report
 
 

@@ -146,6 +146,16 @@ def uncached() -> Iterator[None]:
         _cache_enabled.reset(token)
 
 
+def cache_forget() -> None:
+    """Drop the cached skill weights and trending lists (computed again on the next read)."""
+    keys = [CACHE_IDF] + [
+        CACHE_TRENDING.format(role=role, item_type=item_type)
+        for role in Role.values
+        for item_type in ItemType.values
+    ]
+    cache.delete_many(keys)
+
+
 def skill_weights() -> dict[int, float]:
     """Skill id -> inverse document frequency over startups, opportunities and people: a rare
     skill in common says more than a common one."""

@@ -104,11 +104,13 @@ def recommendations_precompute(*, user: User) -> None:
     same triggers invalidate them, so they may live until the next night."""
     type = default_type(user)
     algorithm = algorithm_choose(user=user, type=type)
-    # Version and time first: a change the person makes meanwhile outdates this result.
+    # Version and time first, then the person as they are now: a change they make meanwhile
+    # outdates this result instead of hiding under the new version.
     key = RESULT_KEY.format(
         user_id=user.pk, type=type, algorithm=algorithm, version=_version(user.pk)
     )
     started = time.time()
+    user = User.objects.get(pk=user.pk)
     result = recommendations_compute(user=user, type=type, algorithm=algorithm)
     result["built_at"] = started
     cache.set(key, result, settings.RECOMMENDATIONS_PRECOMPUTE_TTL)

@@ -1,7 +1,10 @@
 """Caching and batch work: results are cached per person and type, invalidated by each of
 its triggers, refreshed on demand, precomputed nightly; and the API's input handling."""
 
+import time
+
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,6 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Industry
 from recommendations import selectors, tasks
 from recommendations.models import ItemFeatures, ItemSimilarity, UserFeatures
+from recommendations.rules import Rule
+from recommendations.selectors import STAMP_KEY, VERSION_KEY
 from recommendations.services import interaction_record
 from startups import services as startup_services
 from startups.models import Startup
@@ -103,6 +108,65 @@ def test_skills_changed_from_the_skill_side_invalidate(client_for, committed) ->
     with committed():  # skill.users.add: the person is in pk_set
         SkillFactory(name="rust").users.add(ada)
     assert reason().startswith("Matches 2 of 3 skills")
+
+
+def test_clearing_a_skill_from_the_skill_side_invalidates(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+    ada = UserFactory(skills=["go"])
+    StartupFactory(name="Gophers", skills=["go"])
+    assert names(recommend(client_for, ada)) == ["Gophers"]
+    with committed():  # a clear has no pk_set: the items are read before it
+        SkillFactory(name="go").startups.clear()
+    assert names(recommend(client_for, ada)) == []
+
+
+# A rule is the one place a test can act in the middle of a run: these stand for another
+# process committing a change while the result is computed.
+def _item_changes(ctx, candidate):  # type: ignore[no-untyped-def]
+    cache.set(STAMP_KEY.format(kind="startup", item_id=candidate.id), time.time(), 600)
+    return True
+
+
+def _person_changes(ctx, candidate):  # type: ignore[no-untyped-def]
+    cache.set(VERSION_KEY.format(user_id=ctx.user.pk), time.time_ns(), 600)
+    return True
+
+
+ITEM_CHANGES = Rule("item_changes", "filter", 1, "test", frozenset({"startups"}), _item_changes)
+PERSON_CHANGES = Rule(
+    "person_changes", "filter", 1, "test", frozenset({"startups"}), _person_changes
+)
+
+
+def test_a_change_during_a_run_is_not_cached_over(settings) -> None:  # type: ignore[no-untyped-def]
+    ada = UserFactory(skills=["python"])
+    StartupFactory(skills=["python"])
+    rules = settings.RECOMMENDATIONS_RULES
+    settings.RECOMMENDATIONS_RULES = [
+        *rules,
+        "tests.recommendations.test_cache.ITEM_CHANGES",
+    ]
+    selectors.recommendation_list(user=ada)
+    settings.RECOMMENDATIONS_RULES = rules
+
+    with CaptureQueriesContext(connection) as queries:
+        selectors.recommendation_list(user=ada)
+    assert len(queries) > 0  # computed again: the change came after the run started
+
+
+def test_a_change_during_the_nightly_precompute_is_not_cached_over(settings) -> None:  # type: ignore[no-untyped-def]
+    ada = UserFactory(skills=["python"])
+    StartupFactory(skills=["python"])
+    rules = settings.RECOMMENDATIONS_RULES
+    settings.RECOMMENDATIONS_RULES = [
+        *rules,
+        "tests.recommendations.test_cache.PERSON_CHANGES",
+    ]
+    selectors.recommendations_precompute(user=ada)
+    settings.RECOMMENDATIONS_RULES = rules
+
+    with CaptureQueriesContext(connection) as queries:
+        selectors.recommendation_list(user=ada)
+    assert len(queries) > 0
 
 
 def test_an_interaction_invalidates(client_for, committed) -> None:  # type: ignore[no-untyped-def]

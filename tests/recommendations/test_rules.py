@@ -158,6 +158,31 @@ def test_diversity_keeps_one_industry_from_filling_the_top(client_for, settings,
     assert [industries[pk] for pk in ids(recommend(client_for, ada))][:5] == ["fintech"] * 5
 
 
+def test_unexplained_candidates_hold_no_place_in_the_diverse_top(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+    """Items popular only through views have no reason to show: they must not take top-10
+    places from which the diversity rule would push a shown item out."""
+    settings.RECOMMENDATIONS_DIVERSITY_MAX = 1
+    ada = UserFactory(skills=["python"])
+    first = StartupFactory(industry=Industry.FINTECH, skills=["python"])
+    second = StartupFactory(industry=Industry.FINTECH, skills=["python"])
+    saved = StartupFactory(industry=Industry.HEALTH)  # popular: 1 save, a reason to show
+    interaction_record(user=UserFactory(), kind="save", item_type="startup", item_id=saved.pk)
+    viewers = [UserFactory() for _ in range(6)]
+    others = [i for i in Industry.values if i not in (Industry.FINTECH, Industry.HEALTH)]
+    for industry in others[:9]:  # more popular (6 views), but no reason: views say little
+        viewed = StartupFactory(industry=industry)
+        for viewer in viewers:
+            interaction_record(user=viewer, kind="view", item_type="startup", item_id=viewed.pk)
+    alone = StartupFactory(industry=others[9])  # ada's history, shared with nobody
+    interaction_record(user=ada, kind="view", item_type="startup", item_id=alone.pk)
+    features.features_rebuild()
+
+    body = recommend(client_for, ada)
+
+    assert body["algorithm"] == "hybrid"
+    assert ids(body) in ([first.pk, saved.pk, second.pk], [second.pk, saved.pk, first.pk])
+
+
 def test_staff_see_the_rules_in_order(client_for) -> None:  # type: ignore[no-untyped-def]
     staff = UserFactory(is_staff=True)
     response = client_for(staff).get(RULES)
