@@ -34,6 +34,10 @@ class Interaction(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at", "-id"], name="interaction_recent"),
             models.Index(fields=["item_type", "item_id", "kind"], name="interaction_item"),
+            # "What did this person ever save / apply to / dismiss?" (the rules' filters).
+            models.Index(
+                fields=["user", "item_type", "kind", "item_id"], name="interaction_acted_on"
+            ),
         ]
 
     def __str__(self) -> str:
