@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Availability, Industry, Role, User
@@ -541,16 +541,10 @@ class OpportunityMatch(Strategy):
             "created_at",
             "startup_id",
             "startup__name",
-            "startup__owner_id",
-            "startup__industry",
+            industry=F("startup__industry"),
+            owner_id=F("startup__owner_id"),
         )
-        hydrated: dict[int, dict[str, Any]] = {}
-        for values in rows:
-            row: dict[str, Any] = dict(values)
-            row["industry"] = row.pop("startup__industry")
-            row["owner_id"] = row.pop("startup__owner_id")
-            hydrated[row["pk"]] = row
-        return hydrated
+        return {row["pk"]: dict(row) for row in rows}
 
     def score_content(self, ctx: Context, candidates: list[Candidate]) -> None:
         required: dict[int, set[int]] = defaultdict(set)
@@ -715,14 +709,9 @@ class TalentMatch(Strategy):
             "interests",
             "availability",
             "is_active",
-            "date_joined",
+            created_at=F("date_joined"),
         )
-        hydrated: dict[int, dict[str, Any]] = {}
-        for values in rows:
-            row: dict[str, Any] = dict(values)
-            row["created_at"] = row["date_joined"]
-            hydrated[row["pk"]] = row
-        return hydrated
+        return {row["pk"]: dict(row) for row in rows}
 
     def score_content(self, ctx: Context, candidates: list[Candidate]) -> None:
         requirements = self.requirements(ctx)
