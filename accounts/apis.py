@@ -7,7 +7,7 @@ from rest_framework import permissions, status, viewsets
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt import views as jwt_views
@@ -29,6 +29,7 @@ from accounts.serializers import (
 )
 from collabhub.api.schema import conflict_response
 from collabhub.api.search import SearchListMixin
+from collabhub.api.throttling import ScopedRateThrottle
 from collabhub.api.utils import request_user, validate_input
 
 

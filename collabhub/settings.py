@@ -257,8 +257,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "collabhub.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "collabhub.api.throttling.AnonRateThrottle",
+        "collabhub.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="600/min"),
@@ -319,6 +319,11 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# After a dependency (Redis, the broker) fails, calls to it are skipped for this many seconds
+# in that process -- a cache miss, a per-process throttle, a push left to resume -- then one
+# call probes it (observability/breaker.py).
+CIRCUIT_BREAKER_COOLDOWN = env.float("CIRCUIT_BREAKER_COOLDOWN", default=5.0)
 
 # Each health check (database, cache, channel layer, broker …) gives up after this long.
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)

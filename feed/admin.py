@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from feed.models import ActivityEvent, EventAudience, FeedMarker, Follow, Notification
+from feed.models import (
+    ActivityEvent,
+    EventAudience,
+    FeedMarker,
+    Follow,
+    Notification,
+    RealtimeTicketUse,
+)
 
 
 class EventAudienceInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -50,3 +57,12 @@ class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class FeedMarkerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["user", "seen_at"]
     raw_id_fields = ["user"]
+
+
+@admin.register(RealtimeTicketUse)
+class RealtimeTicketUseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Spent WebSocket tickets (their hashes), for looking into a refused socket."""
+
+    list_display = ["ticket_hash", "used_at"]
+    search_fields = ["ticket_hash"]
+    date_hierarchy = "used_at"

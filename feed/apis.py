@@ -8,13 +8,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.selectors import user_list
+from collabhub.api.pagination import CursorPagination
 from collabhub.api.utils import request_user
 from feed import realtime, selectors, services
 from feed.models import ActivityEvent, Follow, Notification

@@ -1,8 +1,11 @@
 """The real-time socket: one per signed-in client, joined to the user's own group.
 
-Authentication happens before ``accept()``: a same-origin browser's session cookie, or a
-single-use ticket (``/ws/?ticket=...``, see ``feed.realtime``); anything else is closed with
-4401, and a foreign ``Origin`` is refused by the ASGI stack. Messages are typed JSON:
+Authentication: a single-use ticket (``/ws/?ticket=...``, see ``feed.realtime``), which needs
+no ``Origin``, or a browser's session cookie, which is refused from a page of another origin
+(scheme, host and port; cross-site WebSocket hijacking). Every refusal is accepted, then closed
+with a code the client can read -- 4401 (no, used, expired or forged ticket; no session), 4403
+(foreign Origin on a session), 4404 (unknown path) -- and logged at INFO with the reason.
+Messages are typed JSON:
 ``{"type": "notification", "id": ..., "data": {...}, "request_id": ...}``. ``ping`` is
 answered with ``pong``; ``{"type": "resume", "after": <id>}`` sends, in order, every
 notification after that id from the database, then live ones -- no gaps, no duplicates (a live
@@ -13,20 +16,73 @@ line about it; the ticket never appears in a log.
 import logging
 import uuid
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
+from collabhub.api.parsers import has_lone_surrogate
 from feed.realtime import EVERYONE, ticket_redeem, user_group
 from observability.metrics import WEBSOCKETS
 
-CLOSE_UNAUTHENTICATED = 4401
+CLOSE_UNAUTHENTICATED = 4401  # no, used, expired or forged ticket; no session
+CLOSE_FORBIDDEN_ORIGIN = 4403  # a session cookie sent from a foreign page
+CLOSE_UNKNOWN_PATH = 4404
 RESUME_LIMIT = 500  # notifications sent on one resume; the client resumes again for more
 
 logger = logging.getLogger("collabhub.websocket")
 
 __all__ = ["CLOSE_UNAUTHENTICATED", "RealtimeConsumer", "user_group"]
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_tuple(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) with the scheme's default port filled in; None if unparsable."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname, port
+
+
+def origin_allowed(origin: str, scope: dict[str, Any]) -> bool:
+    """Whether a browser page at ``origin`` may use the session cookie on this socket: the
+    socket's own origin (scheme, host and port) or one of ``CSRF_TRUSTED_ORIGINS``."""
+    given = _origin_tuple(origin)
+    if given is None:
+        return False
+    scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
+    host = _header(scope, b"host")
+    allowed = [f"{scheme}://{host}"] if host else []
+    allowed += settings.CSRF_TRUSTED_ORIGINS
+    return any(given == _origin_tuple(url) for url in allowed)
+
+
+class UnknownPathConsumer(AsyncJsonWebsocketConsumer):
+    """Any socket path but ``/ws/``: accepted and closed with 4404, logged at INFO."""
+
+    async def connect(self) -> None:
+        logger.info(
+            "websocket refused",
+            extra={"reason": "unknown_path", "path": self.scope.get("path", "")[:200]},
+        )
+        await self.accept()
+        await self.close(code=CLOSE_UNKNOWN_PATH)
+        raise StopConsumer
 
 
 @database_sync_to_async
@@ -68,17 +124,25 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.connection_id = f"ws-{uuid.uuid4().hex}"
-        user = self.scope.get("user")
-        via = "session"
-        if user is None or not user.is_authenticated:
-            query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
-            ticket = (query.get("ticket") or [""])[0]
-            user = await _user_for_ticket(ticket) if ticket else None
-            via = "ticket"
-        if user is None or not user.is_authenticated:
-            self._log("websocket refused", reason="unauthenticated")
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
+        query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
+        ticket = (query.get("ticket") or [""])[0]
+        if ticket:
+            # The single-use ticket is the credential: no Origin needed (a script, an app).
+            user, via = await _user_for_ticket(ticket), "ticket"
+            if user is None:
+                await self._refuse(CLOSE_UNAUTHENTICATED, "invalid_ticket")
+                return
+        else:
+            user, via = self.scope.get("user"), "session"
+            if user is None or not user.is_authenticated:
+                await self._refuse(CLOSE_UNAUTHENTICATED, "unauthenticated")
+                return
+            # A browser sends the cookie whichever page opens the socket: only our own
+            # origins may use it (cross-site WebSocket hijacking).
+            origin = _header(self.scope, b"origin")
+            if origin is not None and not origin_allowed(origin, self.scope):
+                await self._refuse(CLOSE_FORBIDDEN_ORIGIN, "foreign_origin", origin=origin)
+                return
         self.scope["user"] = user
         self.user_id = user.pk
         self.group = user_group(user.pk)
@@ -87,6 +151,14 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         WEBSOCKETS.inc()
         self._log("websocket connected", auth=via)
+
+    async def _refuse(self, code: int, reason: str, **extra: Any) -> None:
+        """Accept, then close with our code: a refusal at the handshake would reach the
+        client as a bare HTTP 403, and the code and reason would be lost."""
+        self._log("websocket refused", reason=reason, close_code=code, **extra)
+        await self.accept()
+        await self.close(code=code)
+        raise StopConsumer  # done: stop listening on the channel layer now
 
     async def disconnect(self, code: int) -> None:
         if self.group:
@@ -98,9 +170,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
         try:
-            return await super().decode_json(text_data)
+            content = await super().decode_json(text_data)
         except ValueError:
             return None  # answered with an error message below, not a crashed socket
+        return None if has_lone_surrogate(content) else content
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         message_type = content.get("type") if isinstance(content, dict) else None

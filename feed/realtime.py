@@ -2,24 +2,31 @@
 
 A client that cannot send the session cookie (a mobile app, another origin's script) gets a
 short-lived, single-use ticket from ``POST /api/v1/realtime/ticket/`` (JWT-authenticated) and
-connects to ``/ws/?ticket=...``: never a long-lived token in a URL. Only a hash of the ticket
-is stored (in the cache, for ``REALTIME_TICKET_TTL`` seconds) and redeeming deletes it, so a
-ticket works once.
+connects to ``/ws/?ticket=...``: never a long-lived token in a URL. A ticket is signed with
+``SECRET_KEY`` and expires after ``REALTIME_TICKET_TTL`` seconds; redeeming it stores its hash
+in the database, so it works once. No cache is involved: sockets open while Redis is down.
 
 Pushes go to the group ``user.<id>`` after the change commits. Channel-layer delivery is
 at-most-once: the database is the truth, and a client that reconnects asks for what it missed
 (``{"type": "resume", "after": <last notification id>}``).
 """
 
+import asyncio
 import hashlib
 import logging
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.cache import cache
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from feed.models import RealtimeTicketUse
+from observability.breaker import breaker
 
 logger = logging.getLogger("collabhub.realtime")
 
@@ -31,45 +38,81 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def _ticket_key(ticket: str) -> str:
-    return "ws-ticket:" + hashlib.sha256(ticket.encode()).hexdigest()
+TICKET_SALT = "collabhub.realtime.ticket"
 
 
 def ticket_issue(*, user_id: int) -> str:
-    ticket = secrets.token_urlsafe(32)
-    cache.set(_ticket_key(ticket), user_id, timeout=settings.REALTIME_TICKET_TTL)
-    return ticket
+    """A signed ticket for one user, valid ``REALTIME_TICKET_TTL`` seconds. Nothing is stored:
+    a ticket is verified by its signature, so it works whether or not Redis is up."""
+    return signing.dumps([user_id, secrets.token_urlsafe(16)], salt=TICKET_SALT, compress=False)
 
 
 def ticket_redeem(ticket: str) -> int | None:
     """The user a valid ticket was issued to, once; None for a missing, used, expired or
-    forged ticket. Of two concurrent redemptions only the one that deletes the key wins."""
-    if not ticket or len(ticket) > 100:
+    forged ticket. Single use is a primary key in the database: of two concurrent
+    redemptions only the one whose insert commits wins."""
+    if not ticket or len(ticket) > 200:
         return None
-    key = _ticket_key(ticket)
-    user_id = cache.get(key)
-    if user_id is None or not cache.delete(key):
+    ttl = settings.REALTIME_TICKET_TTL
+    try:
+        user_id, _nonce = signing.loads(ticket, salt=TICKET_SALT, max_age=ttl)
+    except (signing.BadSignature, ValueError, TypeError):
         return None
-    return int(user_id)
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        return None
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            RealtimeTicketUse.objects.create(
+                ticket_hash=hashlib.sha256(ticket.encode()).hexdigest(), used_at=now
+            )
+    except IntegrityError:
+        return None
+    # Expired tickets fail their signature check: their rows are no longer needed.
+    RealtimeTicketUse.objects.filter(used_at__lt=now - timedelta(seconds=ttl + 60)).delete()
+    return user_id
 
 
-def push(user_ids: list[int], message: dict[str, Any]) -> None:
-    """Send one typed message to each user's sockets. A channel layer that is down loses
-    only the fast path (logged): clients resume from the database."""
+PUSH_TIMEOUT = 2.0  # seconds one group_send may take before the layer counts as failing
+
+
+async def _group_send(layer: Any, group: str, message: dict[str, Any]) -> None:
+    await asyncio.wait_for(layer.group_send(group, {"type": "push", "message": message}),
+                           PUSH_TIMEOUT)  # fmt: skip
+
+
+def _send(groups: list[str], message: dict[str, Any]) -> None:
+    """Send to each group; a channel layer that is down or frozen costs one ``PUSH_TIMEOUT``
+    per breaker cooldown, and loses only the fast path (logged): every notification is in
+    the database, and clients resume from there."""
     layer = get_channel_layer()
     if layer is None:
         return
-    for user_id in user_ids:
+    guard = breaker("channel_layer")
+    skipped = 0
+    for group in groups:
+        if not guard.allow():
+            skipped += 1
+            continue
         try:
-            async_to_sync(layer.group_send)(
-                user_group(user_id), {"type": "push", "message": message}
-            )
-        except Exception:
-            logger.warning("push failed", extra={"user_id": user_id}, exc_info=True)
+            async_to_sync(_group_send)(layer, group, message)
+        except Exception as exc:
+            guard.failure(exc)
+            skipped += 1
+        else:
+            guard.success()
+    if skipped:
+        logger.warning(
+            "pushes not sent: channel layer unavailable (clients resume from the database)",
+            extra={"skipped": skipped, "message_type": message.get("type")},
+        )
+
+
+def push(user_ids: list[int], message: dict[str, Any]) -> None:
+    """Send one typed message to each user's sockets."""
+    _send([user_group(user_id) for user_id in user_ids], message)
 
 
 def broadcast(message: dict[str, Any]) -> None:
     """Send one typed message to every open socket (e.g. a maintenance notice)."""
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(EVERYONE, {"type": "push", "message": message})
+    _send([EVERYONE], message)

@@ -1,5 +1,8 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from feed.consumers import RealtimeConsumer
+from feed.consumers import RealtimeConsumer, UnknownPathConsumer
 
-websocket_urlpatterns = [path("ws/", RealtimeConsumer.as_asgi())]
+websocket_urlpatterns = [
+    path("ws/", RealtimeConsumer.as_asgi()),
+    re_path(r"", UnknownPathConsumer.as_asgi()),  # closed with 4404, not a 500
+]

@@ -7,12 +7,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_list
+from collabhub.api.pagination import CursorPagination
 from collabhub.api.schema import conflict_response
 from collabhub.api.utils import request_user, validate_input
 from messaging import selectors, services

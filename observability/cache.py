@@ -1,15 +1,29 @@
-"""Cache backends that count their hits and misses for ``/metrics/``.
+"""Cache backends that count their hits and misses for ``/metrics/``, and a Redis cache that
+never fails a request.
 
-The settings name these instead of Django's and django-redis's own classes; they behave exactly
-like them, and every ``get`` / ``get_many`` adds to ``collabhub_cache_requests_total``.
+The settings name these instead of Django's and django-redis's own classes; they behave like
+them, and every ``get`` / ``get_many`` adds to ``collabhub_cache_requests_total``. When Redis is
+down or frozen the Redis cache degrades to misses (reads return the default, writes do
+nothing) behind the ``redis`` circuit breaker, so a frozen Redis costs one socket timeout per
+cooldown and process, not one per call. Code that must know whether Redis answered (the
+throttles, the health check) uses ``FailoverCache`` / ``ping()``.
 """
 
+from collections.abc import Callable
 from typing import Any
 
+import redis
+from django.core.cache import caches
 from django.core.cache.backends import locmem
+from django.core.cache.backends.base import BaseCache
 from django_redis import cache as django_redis_cache
+from django_redis.exceptions import ConnectionInterrupted
 
+from observability.breaker import CircuitBreaker, breaker
 from observability.metrics import CACHE_REQUESTS
+
+# What an unreachable, dead or frozen Redis raises (a full or read-only one is not an outage).
+OUTAGE_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 _MISSING = object()
 
@@ -37,5 +51,82 @@ class LocMemCache(CacheMetricsMixin, locmem.LocMemCache):
     pass
 
 
+class _GuardedClient:
+    """django-redis's client behind the breaker: an open breaker fails a call at once (as
+    ``ConnectionInterrupted``, which the cache turns into a miss); an outage opens it."""
+
+    def __init__(self, client: Any, guard: CircuitBreaker) -> None:
+        self._client = client
+        self._guard = guard
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+        return self._guarded(attribute)
+
+    def _guarded(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if not self._guard.allow():
+                raise ConnectionInterrupted(connection=None)
+            try:
+                result = method(*args, **kwargs)
+            except ConnectionInterrupted as exc:
+                if isinstance(exc.__cause__, OUTAGE_ERRORS):
+                    self._guard.failure(exc.__cause__)
+                raise
+            self._guard.success()
+            return result
+
+        return call
+
+
 class RedisCache(CacheMetricsMixin, django_redis_cache.RedisCache):
-    pass
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._ignore_exceptions = True  # a failed call is a miss / a write not made
+        self._log_ignored_exceptions = False  # the breaker logs the outage once
+        self._guarded: _GuardedClient | None = None
+
+    @property
+    def client(self) -> Any:
+        if self._guarded is None:
+            self._guarded = _GuardedClient(super().client, breaker("redis"))
+        return self._guarded
+
+    def ping(self) -> None:
+        """Ask Redis itself, past the breaker; raises what Redis raised. Success closes the
+        breaker (the health check doubles as a probe)."""
+        raw = super().client.get_client(write=True)
+        raw.ping()
+        breaker("redis").success()
+
+
+class FailoverCache(BaseCache):
+    """``get`` and ``set`` on the default cache, or on a per-process memory cache whenever
+    Redis cannot answer (down, frozen, breaker open) -- never a silent miss. For counters
+    that must not fail open, like the throttles' request histories: without Redis a limit
+    holds per process instead of across them."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.fallback = locmem.LocMemCache("failover", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+
+    def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
+        primary = caches["default"]
+        if not isinstance(primary, RedisCache):
+            return primary.get(key, default)
+        try:
+            return primary.client.get(key, default=default)
+        except ConnectionInterrupted:
+            return self.fallback.get(key, default)
+
+    def set(self, key: Any, value: Any, timeout: Any = None, version: Any = None) -> None:
+        primary = caches["default"]
+        if not isinstance(primary, RedisCache):
+            primary.set(key, value, timeout)
+            return
+        try:
+            primary.client.set(key, value, timeout=timeout)
+        except ConnectionInterrupted:
+            self.fallback.set(key, value, timeout)

@@ -16,11 +16,12 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from kombu import Connection
 
+from observability.cache import RedisCache
 from observability.metrics import HEALTH
 
 OK, DEGRADED, ERROR = "ok", "degraded", "error"
@@ -83,6 +84,10 @@ def check_migrations() -> None:
 
 
 def check_cache() -> None:
+    primary = caches["default"]
+    if isinstance(primary, RedisCache):
+        primary.ping()  # the cache itself hides an outage (as a miss): ask Redis
+        return
     key, value = f"health:{uuid.uuid4().hex}", uuid.uuid4().hex
     cache.set(key, value, timeout=10)
     if cache.get(key) != value:
@@ -150,7 +155,20 @@ def results_as_dict(results: dict[str, CheckResult]) -> dict[str, Any]:
     return {name: asdict(result) for name, result in results.items()}
 
 
+def _import_clients() -> None:
+    """Import the client libraries now, in one thread: the checks run concurrently in worker
+    threads, and two threads importing ``redis`` for the first time at once can see a
+    partially initialised module (an ImportError reported as the broker's health)."""
+    import redis.asyncio.connection
+    import redis.connection  # noqa: F401
+
+    if settings.CELERY_BROKER_URL:
+        Connection(settings.CELERY_BROKER_URL).transport  # noqa: B018  (imports the transport)
+    get_channel_layer()
+
+
 def register_default_checks() -> None:
+    _import_clients()
     health_check_register("database", _with_closed_connection(check_database), critical=True)
     health_check_register("migrations", _with_closed_connection(check_migrations), critical=True)
     health_check_register("cache", check_cache, critical=False)

@@ -61,6 +61,11 @@ HEALTH = Gauge(
     ["check"],
     multiprocess_mode="mostrecent",
 )
+CIRCUIT_OPEN = Counter(
+    "collabhub_circuit_open_total",
+    "Times a dependency's circuit opened (calls to it skipped for a while).",
+    ["dependency"],
+)
 
 
 SERIES = (
@@ -73,6 +78,7 @@ SERIES = (
     CELERY_TASKS,
     CELERY_TASK_DURATION,
     HEALTH,
+    CIRCUIT_OPEN,
 )
 
 

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import user_tokens_issue
+from collabhub.api.throttling import throttle_cache
 from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactory
 from tests.startups.factories import OpportunityFactory, StartupFactory
 
@@ -34,10 +35,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
-    """Throttle counters and cached values never leak from one test into the next."""
+    """Throttle counters and cached values never leak from one test into the next (nor do
+    the throttles' per-process counts kept while Redis was down)."""
     cache.clear()
+    throttle_cache.fallback.clear()
     yield
     cache.clear()
+    throttle_cache.fallback.clear()
 
 
 @pytest.fixture

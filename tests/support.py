@@ -1,10 +1,13 @@
 """Helpers for tests that start the project in another process."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG")
@@ -47,7 +50,6 @@ def celery_pools_reset() -> None:
 
 def wait_until_up(url: str, timeout: float = 40) -> None:
     """Poll ``url`` until it answers (a server started by a test)."""
-    import time
     import urllib.request
 
     deadline = time.monotonic() + timeout
@@ -58,3 +60,57 @@ def wait_until_up(url: str, timeout: float = 40) -> None:
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"{url} did not come up")
+
+
+async def refusal_code(communicator: Any) -> int:
+    """The close code of a socket the server accepted only to refuse (so the client can
+    read why): connect, then the very next frame is the close."""
+    connected, _ = await communicator.connect()
+    assert connected is True
+    output = await communicator.receive_output(timeout=2)
+    assert output["type"] == "websocket.close", output
+    await communicator.wait(timeout=2)  # and the consumer has stopped
+    return int(output["code"])
+
+
+class RedisServer:
+    """A redis-server of one test's own on a loopback port, to stop, start, freeze and thaw
+    (Debian's ``redis-server``; CI installs it)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                   "--save", "", "--appendonly", "no"]  # fmt: skip
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        import redis
+
+        client = redis.Redis(port=self.port, socket_timeout=1)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        raise AssertionError("redis-server did not come up")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.thaw()
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def freeze(self) -> None:
+        """Still accepting connections, never answering (SIGSTOP)."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.process is not None:
+            os.kill(self.process.pid, signal.SIGCONT)

@@ -1,13 +1,36 @@
+import re
 from typing import Any
 
 from rest_framework import exceptions, parsers
 
+# A lone surrogate (e.g. the JSON escape "\ud800") is valid JSON but not text: no database,
+# log line or UTF-8 response can hold it. A pair (an emoji) decodes to one code point.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogate(data: Any) -> bool:
+    """Whether any string in decoded JSON (keys included) holds a lone surrogate."""
+    if isinstance(data, str):
+        return _SURROGATE.search(data) is not None
+    if isinstance(data, dict):
+        return any(has_lone_surrogate(key) or has_lone_surrogate(v) for key, v in data.items())
+    if isinstance(data, list):
+        return any(has_lone_surrogate(item) for item in data)
+    return False
+
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser; absurdly nested JSON is a 400, not a RecursionError (500)."""
+    """DRF's JSON parser; absurdly nested JSON and text that is not Unicode (lone surrogates)
+    are a 400, not a RecursionError or an encoding error later (500)."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
+        if has_lone_surrogate(data):
+            raise exceptions.ParseError(
+                "JSON parse error - a string holds a lone surrogate (\\ud800-\\udfff), "
+                "which is not valid Unicode text."
+            )
+        return data

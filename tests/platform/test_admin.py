@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
+from feed import realtime
 from feed import services as feed_services
 from messaging import services as messaging_services
 from recommendations import features
@@ -47,6 +48,8 @@ def rows(settings) -> None:  # type: ignore[no-untyped-def]
         follower=application.applicant, target=opportunity.startup.owner, snapshot={}
     )
     feed_services.feed_seen(user=application.applicant)
+    ticket = realtime.ticket_issue(user_id=application.applicant.pk)
+    assert realtime.ticket_redeem(ticket) == application.applicant.pk
     friend = UserFactory()
     connection, _ = messaging_services.connection_request(
         requester=friend, addressee=application.applicant

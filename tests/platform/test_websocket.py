@@ -10,8 +10,15 @@ from django.test import Client
 from prometheus_client import REGISTRY
 
 from collabhub.asgi import application
-from feed.consumers import CLOSE_UNAUTHENTICATED, user_group
+from feed.consumers import (
+    CLOSE_FORBIDDEN_ORIGIN,
+    CLOSE_UNAUTHENTICATED,
+    CLOSE_UNKNOWN_PATH,
+    user_group,
+)
 from tests.accounts.factories import UserFactory
+from tests.conftest import Lines
+from tests.support import refusal_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,25 +35,80 @@ def session_headers() -> tuple[list[tuple[bytes, bytes]], int]:
     return [*HEADERS, (b"cookie", cookie)], user.pk
 
 
-async def test_anonymous_socket_is_refused_with_4401() -> None:
+async def test_anonymous_socket_is_accepted_then_closed_with_4401(log_lines: Lines) -> None:
     communicator = WebsocketCommunicator(application, "/ws/", headers=HEADERS)
 
-    connected, code = await communicator.connect()
+    assert await refusal_code(communicator) == CLOSE_UNAUTHENTICATED
+    refused = [line for line in log_lines() if line["message"] == "websocket refused"]
+    assert [(line["level"], line["reason"]) for line in refused] == [("INFO", "unauthenticated")]
 
-    assert connected is False
-    assert code == CLOSE_UNAUTHENTICATED
+
+def with_origin(headers: list[tuple[bytes, bytes]], origin: bytes) -> list[tuple[bytes, bytes]]:
+    return [(k, v) for k, v in headers if k != b"origin"] + [(b"origin", origin)]
 
 
-async def test_foreign_origin_is_refused() -> None:
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"https://evil.example",
+        b"http://127.0.0.1:9999",  # our host, another port: another origin
+        b"https://127.0.0.1:8000",  # another scheme
+        b"http://127.0.0.1:8000.evil.example",
+        b"null",
+        b"not a url \xff",
+    ],
+)
+async def test_a_session_socket_from_a_foreign_origin_is_closed_with_4403(
+    origin: bytes, log_lines: Lines
+) -> None:
     headers, _ = await database_sync_to_async(session_headers)()
-    headers = [(k, v) for k, v in headers if k != b"origin"] + [
-        (b"origin", b"https://evil.example")
-    ]
+    communicator = WebsocketCommunicator(application, "/ws/", headers=with_origin(headers, origin))
+
+    assert await refusal_code(communicator) == CLOSE_FORBIDDEN_ORIGIN
+    refused = [line for line in log_lines() if line["message"] == "websocket refused"]
+    assert [(line["level"], line["reason"]) for line in refused] == [("INFO", "foreign_origin")]
+
+
+@pytest.mark.parametrize(
+    "origin", [b"http://127.0.0.1:8000", b"https://app.example", b"https://app.example:443"]
+)
+async def test_a_session_socket_from_an_allowed_origin_connects(origin: bytes, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.example"]
+    headers, _ = await database_sync_to_async(session_headers)()
+    communicator = WebsocketCommunicator(application, "/ws/", headers=with_origin(headers, origin))
+
+    connected, _ = await communicator.connect()
+
+    assert connected is True
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from() == {"type": "pong"}
+    await communicator.disconnect()
+
+
+async def test_a_session_socket_without_origin_connects() -> None:
+    """Only browsers send the cookie on their own: a client that sends no Origin is not one."""
+    headers, _ = await database_sync_to_async(session_headers)()
+    headers = [(k, v) for k, v in headers if k != b"origin"]
     communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
 
     connected, _ = await communicator.connect()
 
-    assert connected is False
+    assert connected is True
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("path", ["/ws/analytics/x/", "/", "/ws", "/api/v1/startups/"])
+async def test_an_unknown_socket_path_is_closed_with_4404_not_an_error(
+    path: str, log_lines: Lines
+) -> None:
+    communicator = WebsocketCommunicator(application, path, headers=HEADERS)
+
+    assert await refusal_code(communicator) == CLOSE_UNKNOWN_PATH
+    lines = log_lines()
+    assert not [line for line in lines if line["level"] in ("ERROR", "CRITICAL")]
+    assert [line["reason"] for line in lines if line["message"] == "websocket refused"] == [
+        "unknown_path"
+    ]
 
 
 def open_sockets() -> float:

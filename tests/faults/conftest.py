@@ -1,0 +1,45 @@
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from observability.breaker import breakers_reset
+from tests.support import RedisServer
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis of this test's own, to stop and freeze. Needs Debian's redis-server: CI
+    installs it; with REQUIRE_SERVICES=1 a missing one fails the test instead of skipping."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail("redis-server is not installed")
+        pytest.skip("needs redis-server (apt-get install redis-server)")
+    server = RedisServer()
+    server.start()
+    breakers_reset()
+    try:
+        yield server
+    finally:
+        server.stop()
+        breakers_reset()
+
+
+@pytest.fixture
+def redis_cache(settings, redis_server: RedisServer) -> RedisServer:  # type: ignore[no-untyped-def]
+    """The default cache (and so the throttles) on that Redis, as production configures it."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "observability.cache.RedisCache",
+            "LOCATION": redis_server.url,
+            "KEY_PREFIX": "collabhub",
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
+        }
+    }
+    settings.CIRCUIT_BREAKER_COOLDOWN = 0.5
+    return redis_server

@@ -1,0 +1,139 @@
+"""Redis stopped, frozen and back, under the real Django stack: the API keeps answering as it
+would without Redis, never waits on it more than about a second, keeps its limits, and
+recovers without a restart."""
+
+import time
+from typing import Any
+
+import pytest
+import redis
+from django.core.cache import cache
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from startups.models import Save, Startup
+from tests.accounts.factories import PASSWORD, FounderFactory, UserFactory
+from tests.startups.factories import StartupFactory
+from tests.support import RedisServer
+
+pytestmark = [pytest.mark.django_db, pytest.mark.timeout(60)]
+
+
+def signed_in(user: User) -> APIClient:
+    from accounts.services import user_tokens_issue
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {user_tokens_issue(user=user)['access']}")
+    return client
+
+
+def mixed_requests(founder: User, talent: User, startup: Startup) -> list[Any]:
+    """One of each kind of request a user makes: reads, search, sign-in, writes."""
+    anonymous = APIClient()
+    return [
+        anonymous.get("/api/v1/startups/"),
+        anonymous.get("/api/v1/startups/", {"search": "acme"}),
+        anonymous.get("/api/v1/search/", {"q": "acme"}),
+        anonymous.get(f"/api/v1/startups/{startup.pk}/"),
+        anonymous.post(
+            "/api/v1/auth/login/",
+            {"email": talent.email, "password": PASSWORD},
+            format="json",
+        ),
+        signed_in(founder).post(
+            "/api/v1/startups/", {"name": "Outage Labs", "industry": "ai"}, format="json"
+        ),
+        signed_in(talent).post(f"/api/v1/startups/{startup.pk}/save/"),
+        signed_in(talent).get("/api/v1/recommendations/"),
+        signed_in(talent).post("/api/v1/realtime/ticket/"),
+        signed_in(talent).get("/api/v1/notifications/"),
+        anonymous.post("/api/v1/startups/", {"name": "x"}, format="json"),  # 401 stays 401
+    ]
+
+
+@pytest.fixture
+def people() -> tuple[User, User, Startup]:
+    founder = FounderFactory()
+    return founder, UserFactory(), StartupFactory(owner=founder, name="Acme Robotics")
+
+
+def test_with_redis_stopped_every_request_answers_as_without_redis(
+    redis_cache: RedisServer, people: tuple[User, User, Startup]
+) -> None:
+    founder, talent, startup = people
+    redis_cache.stop()
+
+    statuses = [response.status_code for response in mixed_requests(founder, talent, startup)]
+
+    assert statuses == [200, 200, 200, 200, 200, 201, 201, 200, 201, 200, 401]
+    # The acknowledged writes are in the database.
+    assert Startup.objects.filter(name="Outage Labs").exists()
+    assert Save.objects.filter(user=talent, startup=startup).exists()
+
+
+def test_a_frozen_redis_costs_one_timeout_per_cooldown_not_one_per_request(
+    redis_cache: RedisServer, people: tuple[User, User, Startup]
+) -> None:
+    redis_cache.freeze()
+    client = APIClient()
+    durations = []
+    for _ in range(20):
+        started = time.perf_counter()
+        assert client.get("/api/v1/startups/").status_code == 200
+        durations.append(time.perf_counter() - started)
+
+    assert durations[0] < 1.6  # the one socket timeout (1 s) that opened the breaker
+    # After it, the cooldown (0.5 s) lets at most a probe or two wait again.
+    assert sum(d > 0.5 for d in durations[1:]) <= 3, durations
+    assert sum(durations) < 5, durations
+
+
+def test_sign_in_stays_throttled_per_process_while_redis_is_down(
+    redis_cache: RedisServer,
+) -> None:
+    """Sign-in allows 10 attempts a minute (THROTTLE_AUTH): without Redis, still 10."""
+    user = UserFactory()
+    redis_cache.stop()
+    client = APIClient()
+    attempt = {"email": user.email, "password": "wrong-password"}
+
+    statuses = [client.post("/api/v1/auth/login/", attempt, format="json").status_code
+                for _ in range(12)]  # fmt: skip
+
+    assert statuses == [401] * 10 + [429] * 2
+
+
+def test_everything_recovers_when_redis_returns_without_a_restart(
+    redis_cache: RedisServer, people: tuple[User, User, Startup]
+) -> None:
+    founder, talent, startup = people
+    redis_cache.stop()
+    assert [r.status_code for r in mixed_requests(founder, talent, startup)][:5] == [200] * 5
+
+    redis_cache.start()  # same port: the configuration has not changed
+    time.sleep(0.6)  # the breaker's cooldown: the next call is a probe
+    cache.set("after-outage", "cached", 60)
+
+    assert cache.get("after-outage") == "cached"
+    raw = redis.Redis(port=redis_cache.port)
+    assert raw.get(cache.make_key("after-outage")) is not None  # in Redis, not in memory
+    # Throttles count in Redis again (one history key per client and scope).
+    APIClient().get("/api/v1/startups/")
+    assert any(b"throttle_anon" in key for key in raw.keys("*"))
+
+
+def test_health_names_redis_as_degraded_and_ready_stays_200(
+    redis_cache: RedisServer, client: Client
+) -> None:
+    redis_cache.stop()
+
+    health = client.get("/health/")
+    ready = client.get("/ready/")
+
+    assert health.status_code == 200
+    body = health.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["cache"]["status"] == "degraded"
+    assert "ConnectionError" in body["checks"]["cache"]["error"]
+    assert ready.status_code == 200
