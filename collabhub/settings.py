@@ -87,13 +87,26 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
+# A query may run this long on PostgreSQL (server-side statement_timeout, plus a client-side
+# deadline that holds even when the server is frozen: collabhub/db). Requests fail fast with
+# 503 instead of hanging. 0 turns both off: set it for long jobs (the Celery worker, migrate).
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=4000)
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "collabhub.db.postgresql"  # Django's, with deadlines
         # Persistent connections with health checks: measured 1.5-2x faster than a connection
-        # per request on this stack (see docs/benchmarks.md).
+        # per request on this stack (see docs/benchmarks.md). A connection found broken is
+        # dropped at the start of the next request, so a restarted server needs no restart here.
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {
+                # libpq: give up connecting (a frozen or unreachable server) after this long.
+                "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=2),
+                "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+            }
+        )
 else:
     DATABASES = {
         "default": {

@@ -114,3 +114,64 @@ class RedisServer:
     def thaw(self) -> None:
         if self.process is not None:
             os.kill(self.process.pid, signal.SIGCONT)
+
+
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL 15 cluster of one test's own on a loopback port, to stop,
+    start, freeze and thaw (as scripts/services.sh, which CI uses, starts one)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.data = directory / "data"
+        self.port = free_port()
+        self.url = f"postgres://collabhub@127.0.0.1:{self.port}/collabhub"
+
+    @staticmethod
+    def available() -> bool:
+        return (PG_BIN / "initdb").exists()
+
+    def _run(self, *command: str) -> None:
+        if os.getuid() == 0:  # PostgreSQL refuses to run as root
+            command = ("runuser", "-u", "postgres", "--", *command)
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def create(self) -> None:
+        if os.getuid() == 0:
+            if subprocess.run(["id", "postgres"], capture_output=True).returncode != 0:
+                subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
+            subprocess.run(["chown", "-R", "postgres", str(self.directory)], check=True)
+        self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "collabhub",
+                  "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8")  # fmt: skip
+        self.start()
+        self._run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
+                  "-U", "collabhub", "collabhub")  # fmt: skip
+
+    def start(self) -> None:
+        options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")  # fmt: skip
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l",
+                  str(self.directory / "server.log"), "-w", "-o", options, "start")  # fmt: skip
+
+    def stop(self) -> None:
+        self.thaw()
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def _pids(self) -> list[int]:
+        postmaster = int((self.data / "postmaster.pid").read_text().splitlines()[0])
+        children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True,
+                                  text=True).stdout.split()  # fmt: skip
+        return [postmaster, *map(int, children)]
+
+    def freeze(self) -> None:
+        """Every server process stopped (SIGSTOP): connections accepted by the kernel, no
+        answer ever."""
+        for pid in self._pids():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            for pid in self._pids():
+                os.kill(pid, signal.SIGCONT)

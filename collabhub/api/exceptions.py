@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -27,6 +28,20 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
         "error": {"code": code, "message": message, "fields": fields or {}},
         "request_id": request_id_get(),
     }
+
+
+# The database is unreachable, frozen (past the query deadline) or restarting: the request is
+# fine, the service is not, for now.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = (
+        "The service is briefly unavailable (its database is not answering). Try again shortly."
+    )
+    default_code = "service_unavailable"
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -63,6 +78,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = RequestTooLarge()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning(
+            "database unavailable", extra={"error": f"{type(exc).__name__}: {exc}"[:300]}
+        )
+        exc = ServiceUnavailable()
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -95,4 +115,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     else:
         fields, message, code = {}, "Error.", "error"
     response.data = error_body(str(code), message, fields)
+    if isinstance(exc, ServiceUnavailable):
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -1,10 +1,16 @@
 """Django-level error views (outside DRF), so even a bad URL answers with the envelope."""
 
+import sys
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
-from collabhub.api.exceptions import error_body
+from collabhub.api.exceptions import (
+    DATABASE_UNAVAILABLE,
+    RETRY_AFTER_SECONDS,
+    ServiceUnavailable,
+    error_body,
+)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
@@ -12,6 +18,14 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
 
 
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Django calls this while handling the exception: a database that is not answering (in a
+    middleware or a plain view) is a 503 the client can retry, not a 500."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        body = error_body("service_unavailable", str(ServiceUnavailable.default_detail))
+        response = JsonResponse(body, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return JsonResponse(error_body("server_error", "An unexpected error occurred."), status=500)
 
 

@@ -77,8 +77,11 @@ def _account(base: str, role: str, run: str, index: int) -> Api:
     api = Api(base)
     email = f"{role}-{index}-{run}@writers.example"
     password = "a-long-writers-passphrase"
-    api.call("POST", "/auth/register/",
-             {"email": email, "password": password, "name": f"{role} {index}", "role": role})  # fmt: skip
+    api.call(
+        "POST",
+        "/auth/register/",
+        {"email": email, "password": password, "name": f"{role} {index}", "role": role},
+    )
     _, body = api.call("POST", "/auth/login/", {"email": email, "password": password})
     api.token = body["access"]
     return api
@@ -89,6 +92,7 @@ class World:
     founders: list[Api]
     talent: list[Api]
     startups: dict[int, list[int]]  # founder index -> startup ids
+    own_opportunities: dict[int, list[int]]  # founder index -> opportunity ids
     opportunities: list[int]
     talent_ids: list[int]
     founder_ids: list[int]
@@ -101,15 +105,27 @@ def world_create(base: str, writers: int) -> World:
     founders = [_account(base, "founder", run, i) for i in range(max(1, writers // 2))]
     talent = [_account(base, "talent", run, i) for i in range(max(1, writers - len(founders)))]
     startups: dict[int, list[int]] = {}
+    own: dict[int, list[int]] = {}
     opportunities = []
     for index, founder in enumerate(founders):
-        _, startup = founder.call("POST", "/startups/", {"name": f"Writers {run} {index}",
-                                                         "industry": "ai", "skills": ["python"]})  # fmt: skip
+        _, startup = founder.call(
+            "POST",
+            "/startups/",
+            {"name": f"Writers {run} {index}", "industry": "ai", "skills": ["python"]},
+        )
         startups[index] = [startup["id"]]
-        _, opportunity = founder.call("POST", "/opportunities/",
-                                      {"startup": startup["id"], "title": "Engineer",
-                                       "kind": "full-time", "skills": ["python"]})  # fmt: skip
+        _, opportunity = founder.call(
+            "POST",
+            "/opportunities/",
+            {
+                "startup": startup["id"],
+                "title": "Engineer",
+                "kind": "full-time",
+                "skills": ["python"],
+            },
+        )
         opportunities.append(opportunity["id"])
+        own[index] = [opportunity["id"]]
     founder_ids = [f.call("GET", "/auth/me/")[1]["id"] for f in founders]
     talent_ids = [t.call("GET", "/auth/me/")[1]["id"] for t in talent]
     for index, person in enumerate(talent):
@@ -118,7 +134,7 @@ def world_create(base: str, writers: int) -> World:
             "POST", "/connections/", {"user_id": founder_ids[index % len(founders)]}
         )
         founder.call("POST", f"/connections/{connection['id']}/accept/")
-    return World(founders, talent, startups, opportunities, talent_ids, founder_ids)
+    return World(founders, talent, startups, own, opportunities, talent_ids, founder_ids)
 
 
 def _founder_loop(world: World, index: int, writes: int, report: Report, seed: int) -> None:
@@ -130,38 +146,56 @@ def _founder_loop(world: World, index: int, writes: int, report: Report, seed: i
         kind = step % 5
         skills = rng.sample(["python", "django", "go", "rust", "sql", "react", "ml"], 3)
         if kind == 0:
-            status, body = api.call("POST", "/startups/",
-                                    {"name": f"W{index}-{step}-{rng.random():.6f}",
-                                     "industry": "fintech", "skills": skills},
-                                    "startup_create")  # fmt: skip
+            status, body = api.call(
+                "POST",
+                "/startups/",
+                {
+                    "name": f"W{index}-{step}-{rng.random():.6f}",
+                    "industry": "fintech",
+                    "skills": skills,
+                },
+                "startup_create",
+            )
             if status == 201:
                 mine.append(body["id"])
                 report.created_add("startups_startup", body["id"])
         elif kind == 1:
-            api.call("PATCH", f"/startups/{rng.choice(mine)}/",
-                     {"tagline": f"step {step}", "skills": skills}, "startup_update")  # fmt: skip
+            api.call(
+                "PATCH",
+                f"/startups/{rng.choice(mine)}/",
+                {"tagline": f"step {step}", "skills": skills},
+                "startup_update",
+            )
         elif kind == 2:
-            status, body = api.call("POST", "/opportunities/",
-                                    {"startup": rng.choice(mine), "title": f"Role {step}",
-                                     "kind": "contract", "skills": skills},
-                                    "opportunity_create")  # fmt: skip
+            status, body = api.call(
+                "POST",
+                "/opportunities/",
+                {
+                    "startup": rng.choice(mine),
+                    "title": f"Role {step}",
+                    "kind": "contract",
+                    "skills": skills,
+                },
+                "opportunity_create",
+            )
             if status == 201:
                 with report.lock:
                     world.opportunities.append(body["id"])
+                world.own_opportunities[index].append(body["id"])
                 report.created_add("startups_opportunity", body["id"])
         elif kind == 3:
-            with report.lock:
-                candidates = list(world.opportunities)
             api.call(
                 "PATCH",
-                f"/opportunities/{rng.choice(candidates)}/",
+                f"/opportunities/{rng.choice(world.own_opportunities[index])}/",
                 {"description": f"edited at {step}", "skills": skills},
                 "opportunity_update",
-            )  # fmt: skip  (403 when not ours: still a write path)
+            )
         else:
-            peer = world.talent_ids[rng.randrange(len(world.talent_ids))]
-            status, body = api.call("POST", f"/conversations/{peer}/messages/",
-                                    {"body": f"hello {step}"}, "message")  # fmt: skip
+            connected = world.talent_ids[index :: len(world.founders)]  # talent i: founder i % n
+            peer = rng.choice(connected)
+            status, body = api.call(
+                "POST", f"/conversations/{peer}/messages/", {"body": f"hello {step}"}, "message"
+            )
             if status == 201:
                 report.created_add("messaging_message", body["id"])
 
@@ -177,8 +211,9 @@ def _talent_loop(world: World, index: int, writes: int, report: Report, seed: in
             opportunity = rng.choice(world.opportunities)
             startup = rng.choice([pk for ids in world.startups.values() for pk in ids])
         if kind == 0:
-            status, body = api.call("POST", f"/opportunities/{opportunity}/apply/",
-                                    {"cover_letter": "Hello"}, "apply")  # fmt: skip
+            status, body = api.call(
+                "POST", f"/opportunities/{opportunity}/apply/", {"cover_letter": "Hello"}, "apply"
+            )
             if status == 201:
                 report.created_add("startups_application", body["id"])
         elif kind == 1:
@@ -186,12 +221,16 @@ def _talent_loop(world: World, index: int, writes: int, report: Report, seed: in
         elif kind == 2:
             api.call("POST", f"/startups/{startup}/follow/", None, "follow")
         elif kind == 3:
-            api.call("POST", "/interactions/",
-                     {"kind": "like", "item_type": "startup", "item_id": startup},
-                     "interaction")  # fmt: skip
+            api.call(
+                "POST",
+                "/interactions/",
+                {"kind": "like", "item_type": "startup", "item_id": startup},
+                "interaction",
+            )
         elif kind == 4:
-            status, body = api.call("POST", f"/conversations/{founder_id}/messages/",
-                                    {"body": f"hi {step}"}, "message")  # fmt: skip
+            status, body = api.call(
+                "POST", f"/conversations/{founder_id}/messages/", {"body": f"hi {step}"}, "message"
+            )
             if status == 201:
                 report.created_add("messaging_message", body["id"])
         else:
@@ -225,8 +264,10 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=200)
     args = parser.parse_args()
     report = writers_run(args.base, writers=args.writers, writes=args.writes)
-    print(f"{report.writes} writes in {report.seconds:.1f}s "
-          f"({report.writes / report.seconds:.0f}/s): {dict(sorted(report.statuses.items()))}")  # fmt: skip
+    print(
+        f"{report.writes} writes in {report.seconds:.1f}s "
+        f"({report.writes / report.seconds:.0f}/s): {dict(sorted(report.statuses.items()))}"
+    )
     print(f"5xx: {len(report.server_errors)}, 'database is locked': {report.locked}")
     for (operation, status), count in sorted(report.by_operation.items()):
         print(f"  {operation:20} {status}: {count}")

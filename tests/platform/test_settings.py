@@ -81,10 +81,18 @@ def test_celery_broker_can_differ_from_redis(tmp_path: Path) -> None:
 def test_database_url_selects_postgresql_with_persistent_connections(tmp_path: Path) -> None:
     config = probe(tmp_path, DEBUG="1", DATABASE_URL="postgres://u:p@127.0.0.1:5999/collabhub")
 
-    assert config["engine"] == "django.db.backends.postgresql"
+    assert config["engine"] == "collabhub.db.postgresql"  # Django's, with query deadlines
     assert config["conn_max_age"] == 60
     assert config["conn_health_checks"] is True
+    assert config["options"] == {"connect_timeout": 2, "options": "-c statement_timeout=4000"}
     assert config["backends"]["database"] == "postgresql"
+
+
+def test_the_statement_timeout_is_an_environment_setting(tmp_path: Path) -> None:
+    config = probe(tmp_path, DEBUG="1", DATABASE_URL="postgres://u:p@127.0.0.1:5999/collabhub",
+                   DB_STATEMENT_TIMEOUT_MS="0", DB_CONNECT_TIMEOUT="5")  # fmt: skip
+
+    assert config["options"] == {"connect_timeout": 5, "options": "-c statement_timeout=0"}
 
 
 def test_missing_secret_key_with_debug_off_is_a_clear_error(tmp_path: Path) -> None:
