@@ -878,6 +878,8 @@ def _search(
         with _savepoint():
             return run(index, queryset, parsed), True
     except DatabaseError:
+        if connection.connection is None or not connection.is_usable():
+            raise  # the database itself is unreachable: a plain match would fail the same way
         logger.warning(
             "full-text search failed; falling back to a plain match",
             extra={"table": index.table, "query": parsed.normalised()},

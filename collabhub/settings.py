@@ -90,37 +90,41 @@ TEMPLATES = [
 # A query may run this long on PostgreSQL (server-side statement_timeout, plus a client-side
 # deadline that holds even when the server is frozen: collabhub/db). Requests fail fast with
 # 503 instead of hanging. 0 turns both off: set it for long jobs (the Celery worker, migrate).
-DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=4000)
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=3000)
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"]["ENGINE"] = "collabhub.db.postgresql"  # Django's, with deadlines
-        # Persistent connections with health checks: measured 1.5-2x faster than a connection
-        # per request on this stack (see docs/benchmarks.md). A connection found broken is
-        # dropped at the start of the next request, so a restarted server needs no restart here.
-        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            {
-                # libpq: give up connecting (a frozen or unreachable server) after this long.
-                "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=2),
-                "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
-            }
-        )
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {
-                # Writers take the lock at BEGIN, so concurrent writers wait (busy timeout)
-                # instead of failing with "database is locked" mid-transaction.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # However the file is named (SQLITE_PATH, or DATABASE_URL=sqlite:///...): writers take
+    # the lock at BEGIN and wait for it (busy timeout). A deferred transaction reads first and
+    # then upgrades to a write, and SQLite fails that upgrade at once, without waiting, when
+    # another writer got in between: "database is locked" (docs/reliability.md).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "collabhub.db.postgresql"  # Django's, with deadlines
+    # Persistent connections with health checks: measured 1.5-2x faster than a connection per
+    # request on this stack (see docs/benchmarks.md). A connection found broken is dropped at
+    # the start of the next request, so a restarted server needs no restart here.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # libpq: give up connecting (a frozen or unreachable server) after this long.
+            "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=2),
+            "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+        }
+    )
 DATABASE_VENDOR = "postgresql" if "postgresql" in DATABASES["default"]["ENGINE"] else "sqlite"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -171,12 +175,31 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses the broker reconnects for as long as it takes (the default gives up,
+# and the worker exits, after 100 attempts); tasks it was running are cancelled and, being
+# acked late, delivered again.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = "UTC"
-# A broker that is down must not hang a request: publishing fails fast (the event row stays
-# undispatched and the beat task below queues it again).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+# A task unacknowledged this long (its worker died: acks_late) is delivered again. It must
+# exceed the longest task and retry countdown (backoff at most 300 s; the nightly rebuild
+# takes about a minute at 100k startups); Redis's default, an hour, delays recovery.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
+# Publishing happens off the request path (feed/outbox.py) and fails at once when the broker
+# is down: no connection retries (kombu's "max_retries"); the event row stays undispatched and
+# the beat task below queues it again.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 2,
+    "max_retries": 0,
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_BEAT_SCHEDULE = {
-    "feed-events-redispatch": {"task": "feed.events_redispatch", "schedule": 60.0},
+    "feed-events-redispatch": {
+        "task": "feed.events_redispatch",
+        "schedule": env.float("FEED_REDISPATCH_INTERVAL", default=60.0),
+    },
     # Rebuild the recommendation feature store, then precompute for recently active people.
     "recommendations-nightly": {
         "task": "recommendations.nightly",
@@ -185,6 +208,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Feed and real time ------------------------------------------------------------------
+# An event whose fan-out the broker never accepted (an outage) is queued again by the beat task
+# above once it is this many seconds old (the outbox: feed/outbox.py, feed/services.py).
+FEED_REDISPATCH_AFTER = env.int("FEED_REDISPATCH_AFTER", default=60)
 # How long a WebSocket ticket (POST /api/v1/realtime/ticket/) may wait to be used, in seconds.
 REALTIME_TICKET_TTL = env.int("REALTIME_TICKET_TTL", default=30)
 # The personal share of a feed page (the rest: events matching one's skills and interests).

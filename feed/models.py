@@ -80,6 +80,9 @@ class ActivityEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the broker last accepted its fan-out task."
+    )
     dispatch_attempts = models.PositiveSmallIntegerField(
         default=0, help_text="Times the fan-out was queued again by the re-dispatcher."
     )

@@ -13,6 +13,8 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from celery import current_app
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import F, Q
@@ -21,16 +23,19 @@ from django.utils import timezone
 from accounts.models import Skill, User
 from collabhub import search
 from collabhub.exceptions import ApplicationError
-from feed import realtime
+from feed import outbox, realtime
 from feed.models import ActionType, ActivityEvent, EventAudience, FeedMarker, Follow, Notification
 from feed.signals import event_recorded
+from observability.breaker import breaker
 from observability.context import request_id_get
 
 logger = logging.getLogger("collabhub.feed")
 
 DUPLICATE_WINDOW = timedelta(seconds=5)
-REDISPATCH_AFTER = timedelta(seconds=60)  # an event this old and undispatched is queued again
-REQUEUE_AFTER = timedelta(minutes=10)  # ... and again after this (a queued task may be retrying)
+REDISPATCH_AFTER = timedelta(seconds=settings.FEED_REDISPATCH_AFTER)  # never queued, this old
+# A queued fan-out may wait in the queue, run, be redelivered once after a worker died
+# (visibility timeout) and retry with backoff (5 minutes at most); past all that it is lost.
+LOST_AFTER = timedelta(seconds=2 * settings.CELERY_VISIBILITY_TIMEOUT + 300)
 MAX_DISPATCH_ATTEMPTS = 10  # then it is left alone, and logged as an error, for a person
 REDISPATCH_BATCH = 500
 STARTUP_MODEL = ("startups", "startup")  # the model "follow a startup" and startup_id refer to
@@ -74,7 +79,7 @@ def event_record(
         people = {user.pk for user in audience} | ({actor.pk} if actor is not None else set())
         EventAudience.objects.bulk_create(EventAudience(event=event, user_id=pk) for pk in people)
     event_recorded.send(sender=ActivityEvent, event=event)
-    transaction.on_commit(partial(event_dispatch, event.pk))
+    transaction.on_commit(partial(outbox.publish_soon, event_dispatch, event.pk))
     return event
 
 
@@ -97,17 +102,28 @@ def log_activity(**kwargs: Any) -> ActivityEvent:
 
 
 def event_dispatch(event_id: int) -> bool:
-    """Queue the event's fan-out. A broker that is down must not fail the request (the change
-    is committed already): the event stays undispatched and is queued again later."""
+    """Queue the event's fan-out; record when the broker accepted it. A broker that is down
+    or frozen fails the publish at once (no retries; its breaker skips it for a while): the
+    event stays undispatched and ``events_redispatch`` queues it later."""
     from feed.tasks import event_fanout
 
+    if current_app.conf.task_always_eager:  # no broker: the fan-out runs here and now
+        event_fanout.apply_async((event_id,))
+        return True
+    guard = breaker("broker")
+    if not guard.allow():
+        return False
     try:
         event_fanout.apply_async((event_id,), retry=False)
-    except Exception:
+    except Exception as exc:
+        guard.failure(exc)
         logger.warning(
-            "fan-out not queued; it will be re-dispatched", extra={"event": event_id}, exc_info=True
+            "fan-out not queued; it will be re-dispatched",
+            extra={"event": event_id, "error": f"{type(exc).__name__}: {exc}"[:300]},
         )
         return False
+    guard.success()
+    ActivityEvent.objects.filter(pk=event_id).update(queued_at=timezone.now())
     return True
 
 
@@ -164,23 +180,31 @@ def feed_audience(event: ActivityEvent) -> list[int]:
 
 
 def events_redispatch(*, older_than: timedelta = REDISPATCH_AFTER) -> int:
-    """Queue again the fan-out of events left undispatched (a broker outage, a lost task).
-    An event queued again recently is left to that task (it may be retrying with backoff);
-    one queued ``MAX_DISPATCH_ATTEMPTS`` times is given up on, so a few events that always
-    fail cannot hold back the others."""
+    """Queue again the fan-out of events whose task is really lost: never accepted by the
+    broker (an outage, a process that died before publishing), or accepted by a broker that
+    has since lost its memory (restarted empty). A task waiting in the queue, or running and
+    redelivered by the broker if its worker dies (``acks_late``, ``visibility_timeout``), is
+    left alone -- unless it has been pending longer than any task can legitimately take
+    (``LOST_AFTER``). One queued ``MAX_DISPATCH_ATTEMPTS`` times is given up on, so a few
+    events that always fail cannot hold back the others."""
     now = timezone.now()
+    lost = Q(queued_at__isnull=True)
+    if broker_memory_lost():
+        lost |= Q(queued_at__isnull=False)
+    else:
+        lost |= Q(queued_at__lt=now - LOST_AFTER)
     pending = list(
         ActivityEvent.objects.filter(
+            lost,
             dispatched_at__isnull=True,
             created_at__lt=now - older_than,
             dispatch_attempts__lt=MAX_DISPATCH_ATTEMPTS,
         )
-        .filter(Q(requeued_at__isnull=True) | Q(requeued_at__lt=now - REQUEUE_AFTER))
         .order_by("created_at")
         .values_list("pk", flat=True)[:REDISPATCH_BATCH]
     )
     ActivityEvent.objects.filter(pk__in=pending).update(
-        dispatch_attempts=F("dispatch_attempts") + 1, requeued_at=now
+        dispatch_attempts=F("dispatch_attempts") + 1, requeued_at=now, queued_at=None
     )
     given_up = ActivityEvent.objects.filter(
         pk__in=pending, dispatched_at__isnull=True, dispatch_attempts__gte=MAX_DISPATCH_ATTEMPTS
@@ -191,6 +215,23 @@ def events_redispatch(*, older_than: timedelta = REDISPATCH_AFTER) -> int:
     if pending:
         logger.info("events re-dispatched", extra={"pending": len(pending), "queued": queued})
     return queued
+
+
+BROKER_EPOCH_KEY = "collabhub:broker-epoch"
+
+
+def broker_memory_lost() -> bool:
+    """Whether the broker forgot everything since the last look: a marker key it held is
+    gone (a Redis restarted without persistence, or flushed). Sets the marker again."""
+    if current_app.conf.task_always_eager:
+        return False
+    try:
+        with current_app.connection_for_write() as connection:
+            client = connection.default_channel.client
+            return bool(client.set(BROKER_EPOCH_KEY, timezone.now().isoformat(), nx=True))
+    except Exception:
+        logger.warning("broker not reachable to check its memory", exc_info=True)
+        return False
 
 
 # --- follows --------------------------------------------------------------------------------

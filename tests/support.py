@@ -1,5 +1,6 @@
 """Helpers for tests that start the project in another process."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -169,9 +170,11 @@ class PostgresServer:
         """Every server process stopped (SIGSTOP): connections accepted by the kernel, no
         answer ever."""
         for pid in self._pids():
-            os.kill(pid, signal.SIGSTOP)
+            with contextlib.suppress(ProcessLookupError):  # a backend that just exited
+                os.kill(pid, signal.SIGSTOP)
 
     def thaw(self) -> None:
         if (self.data / "postmaster.pid").exists():
             for pid in self._pids():
-                os.kill(pid, signal.SIGCONT)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)

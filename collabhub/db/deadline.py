@@ -21,7 +21,7 @@ logger = logging.getLogger("collabhub.db")
 
 
 class QueryWatchdog:
-    def __init__(self, interval: float = 0.2) -> None:
+    def __init__(self, interval: float = 0.1) -> None:
         self.interval = interval
         self._lock = threading.Lock()
         self._running: dict[int, tuple[float, int]] = {}  # guard id -> (deadline, socket fd)

@@ -116,8 +116,8 @@ def test_a_frozen_database_is_a_503_within_the_deadline_not_a_hang(
 
     pg.freeze()
     try:
-        # Connection check (1 s) + connect timeout (2 s), or the query deadline (4.5 s).
-        assert_fails_fast_with_503(base, deadline=5)
+        # Connection check (1 s) + connect timeout (2 s), or the query deadline (3.25 s).
+        assert_fails_fast_with_503(base, deadline=5)  # the bound, with room for a busy CI
     finally:
         pg.thaw()
 

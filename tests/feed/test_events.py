@@ -5,6 +5,7 @@ from django.db import transaction
 
 from accounts import services as account_services
 from feed.models import ActionType, ActivityEvent, Notification
+from feed.outbox import publish_soon
 from feed.services import event_dispatch
 from observability.context import request_id_var
 from startups import services
@@ -134,7 +135,11 @@ def test_a_rolled_back_service_leaves_no_event_and_queues_nothing(
     founder = FounderFactory()
 
     def fanouts(callbacks: list) -> list:  # type: ignore[type-arg]
-        return [c for c in callbacks if getattr(c, "func", None) is event_dispatch]
+        return [
+            c
+            for c in callbacks
+            if getattr(c, "func", None) is publish_soon and c.args[0] is event_dispatch
+        ]
 
     with (
         django_capture_on_commit_callbacks() as callbacks,
@@ -150,4 +155,4 @@ def test_a_rolled_back_service_leaves_no_event_and_queues_nothing(
         services.startup_create(owner=founder, data={"name": "Kept", "industry": "ai"})
     assert ActivityEvent.objects.count() == 1
     [fanout] = fanouts(callbacks)  # the fan-out, queued after commit
-    assert fanout.args == (ActivityEvent.objects.get().pk,)
+    assert fanout.args == (event_dispatch, ActivityEvent.objects.get().pk)

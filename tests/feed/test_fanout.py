@@ -6,8 +6,10 @@ import pytest
 from django.utils import timezone
 
 from collabhub.celery import app
+from feed import outbox
 from feed import services as feed_services
 from feed.models import ActionType, ActivityEvent, Notification
+from observability.breaker import breakers_reset
 from startups import services
 from startups.services import startup_snapshot
 from tests.accounts.factories import UserFactory
@@ -77,9 +79,11 @@ def test_an_event_left_undispatched_by_a_broker_outage_is_redispatched(
     try:
         with django_capture_on_commit_callbacks(execute=True):
             post_job(startup)  # the request succeeds although the broker is down
+        outbox.publisher_drain()  # the publish (off the request path) has failed
     finally:
         app.conf.update(previous)
         celery_pools_reset()  # forget the pools made for the dead broker
+        breakers_reset()
 
     event = ActivityEvent.objects.get(action_type=ActionType.OPPORTUNITY_POSTED)
     assert event.dispatched_at is None
@@ -139,9 +143,13 @@ def test_the_redispatcher_leaves_recently_requeued_and_hopeless_events_alone() -
     hopeless.refresh_from_db()
     assert hopeless.dispatched_at is None and hopeless.dispatch_attempts == 10
 
-    # One queued again a moment ago is left to its own (maybe retrying) task.
+    # One the broker accepted is waiting in the queue (or running): left to its task ...
     waiting = feed_services.event_record(action_type=ActionType.PROFILE_UPDATED, actor=None)
-    ActivityEvent.objects.filter(pk=waiting.pk).update(
-        created_at=old, requeued_at=timezone.now(), dispatch_attempts=1
-    )
+    ActivityEvent.objects.filter(pk=waiting.pk).update(created_at=old, queued_at=old)
     assert feed_services.events_redispatch() == 0
+    # ... until it has been pending longer than any task can take: then it is lost.
+    lost = timezone.now() - feed_services.LOST_AFTER - timedelta(seconds=1)
+    ActivityEvent.objects.filter(pk=waiting.pk).update(queued_at=lost)
+    assert feed_services.events_redispatch() == 1
+    waiting.refresh_from_db()
+    assert waiting.dispatched_at is not None

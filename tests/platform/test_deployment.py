@@ -418,12 +418,24 @@ def test_every_http_probe_path_is_served_by_the_app() -> None:
         if kind == "Deployment"
         for container in [_container(docs)]
         for probe in ("livenessProbe", "readinessProbe", "startupProbe")
-        if "httpGet" in container.get(probe, {})
+        if container.get(probe, {}).get("httpGet", {}).get("port") == "http"
     }
 
     assert {"/live/", "/ready/"} <= paths
     for path in paths:
         assert client.get(path).status_code == 200, path
+
+
+def test_the_worker_is_restarted_when_its_own_metrics_stop_answering() -> None:
+    """Liveness of the worker asks the worker (its metrics server), never the broker: a
+    broker outage must not get every worker killed while it reconnects."""
+    container = _container(_k8s("Deployment", "collabhub-worker"))
+    probe = container["livenessProbe"]["httpGet"]
+    env = {item["name"]: item["value"] for item in container["env"]}
+    [port] = [p["containerPort"] for p in container["ports"] if p["name"] == probe["port"]]
+
+    assert env["CELERY_METRICS_PORT"] == str(port)
+    assert probe["path"] == "/metrics"
 
 
 def _all_k8s_documents() -> list[tuple[str, dict[str, Any]]]:

@@ -57,6 +57,17 @@ def test_embedded_defaults_need_no_services(tmp_path: Path) -> None:
     }
 
 
+def test_a_sqlite_database_url_gets_the_same_locking_options(tmp_path: Path) -> None:
+    """Naming the file by URL must not drop IMMEDIATE transactions and the busy timeout
+    (without them, concurrent writers failed with "database is locked")."""
+    config = probe(tmp_path, DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'other.sqlite3'}")
+
+    assert config["engine"] == "django.db.backends.sqlite3"
+    assert config["options"]["transaction_mode"] == "IMMEDIATE"
+    assert config["options"]["timeout"] == 20
+    assert "journal_mode=WAL" in config["options"]["init_command"]
+
+
 def test_redis_url_switches_cache_channels_and_broker(tmp_path: Path) -> None:
     config = probe(tmp_path, DEBUG="1", REDIS_URL="redis://127.0.0.1:6399/0")
 
@@ -84,7 +95,7 @@ def test_database_url_selects_postgresql_with_persistent_connections(tmp_path: P
     assert config["engine"] == "collabhub.db.postgresql"  # Django's, with query deadlines
     assert config["conn_max_age"] == 60
     assert config["conn_health_checks"] is True
-    assert config["options"] == {"connect_timeout": 2, "options": "-c statement_timeout=4000"}
+    assert config["options"] == {"connect_timeout": 2, "options": "-c statement_timeout=3000"}
     assert config["backends"]["database"] == "postgresql"
 
 

@@ -16,7 +16,7 @@ from django.db.backends.postgresql import base
 from collabhub.db.deadline import watchdog
 
 HEALTH_CHECK_DEADLINE = 1.0
-GRACE = 0.5
+GRACE = 0.25
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

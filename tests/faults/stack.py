@@ -1,0 +1,98 @@
+"""The production shape on loopback ports, for fault tests: gunicorn (WSGI) for HTTP, Daphne
+for ``/ws/``, a Celery worker and Celery beat, each its own process, on the test database
+(PostgreSQL) and on Redis servers the test owns -- one for the cache and channel layer, one
+for the broker -- so a test can stop, freeze or kill any of them."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+from tests.support import ROOT, RedisServer, free_port, process_env, wait_until_up
+
+
+def tests_database_url() -> str:
+    db = settings.DATABASES["default"]
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+class Stack:
+    def __init__(self, directory: Path, redis: RedisServer, broker: RedisServer) -> None:
+        self.directory = directory
+        self.redis = redis
+        self.broker = broker
+        self.web_port, self.ws_port = free_port(), free_port()
+        self.web = f"http://127.0.0.1:{self.web_port}"
+        self.ws = f"ws://127.0.0.1:{self.ws_port}"
+        self.env = process_env(
+            DEBUG="0",
+            SECRET_KEY=settings.SECRET_KEY,  # tokens minted by the test are checked there
+            DATABASE_URL=tests_database_url(),
+            REDIS_URL=redis.url,
+            CELERY_BROKER_URL=broker.url,
+            DB_CONN_MAX_AGE="0",
+            LOG_LEVEL="INFO",
+            # Short clocks, so recovery happens within a test: a dead worker's tasks come back
+            # after 5 s, the outbox sweep runs every 2 s for events 3 s old, a failing
+            # dependency is skipped for 1 s.
+            CELERY_VISIBILITY_TIMEOUT="5",
+            FEED_REDISPATCH_INTERVAL="2",
+            FEED_REDISPATCH_AFTER="3",
+            CIRCUIT_BREAKER_COOLDOWN="1",
+            THROTTLE_ANON="100000/min",
+            THROTTLE_USER="100000/min",
+            THROTTLE_AUTH="100000/min",
+        )
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def _start(self, name: str, command: list[str]) -> None:
+        log = (self.directory / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            command, cwd=ROOT, env=self.env, start_new_session=True, stdout=log, stderr=log
+        )
+
+    def start(self) -> "Stack":
+        python = sys.executable
+        self._start("web", [python, "-m", "gunicorn", "collabhub.wsgi:application",
+                            "--bind", f"127.0.0.1:{self.web_port}", "--workers", "2",
+                            "--no-control-socket"])  # fmt: skip
+        self._start("ws", [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.ws_port),
+                           "collabhub.asgi:application"])  # fmt: skip
+        self.worker_start()
+        self._start("beat", [python, "-m", "celery", "-A", "collabhub", "beat",
+                             "--loglevel", "INFO",
+                             "--schedule", str(self.directory / "beat-schedule")])  # fmt: skip
+        wait_until_up(f"{self.web}/live/")
+        wait_until_up(f"http://127.0.0.1:{self.ws_port}/live/")
+        return self
+
+    def worker_start(self) -> None:
+        self._start("worker", [sys.executable, "-m", "celery", "-A", "collabhub", "worker",
+                               "--pool", "prefork", "--concurrency", "2", "--without-mingle",
+                               "--without-gossip", "--loglevel", "INFO"])  # fmt: skip
+
+    def worker_kill(self) -> None:
+        """SIGKILL the worker and its pool: no warm shutdown, nothing acknowledged."""
+        process = self.processes.pop("worker")
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def log(self, name: str) -> str:
+        return (self.directory / f"{name}.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        self.processes.clear()

@@ -1,0 +1,192 @@
+"""Faults injected into the production shape (tests/faults/stack.py): the broker unreachable
+while 1,000 events are written, a worker SIGKILLed mid-fan-out, Redis stopped under a mixed
+load. Each asserts what a user would see: no 5xx, writes not slowed by the broker, and every
+notification delivered exactly once after recovery -- without restarting anything.
+
+Runs in the service-backed run (CI's PostgreSQL + Redis pass); figures in docs/reliability.md.
+"""
+
+import json
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from feed.models import ActionType, ActivityEvent, Follow, Notification
+from startups.models import Startup
+from tests.accounts.factories import FounderFactory, UserFactory
+from tests.faults.stack import Stack
+from tests.faults.writers import writers_run
+from tests.startups.factories import StartupFactory
+from tests.support import RedisServer
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(300),
+    pytest.mark.skipif(
+        settings.DATABASE_VENDOR != "postgresql",
+        reason="production shape on PostgreSQL: runs in the service-backed run",
+    ),
+]
+
+
+@pytest.fixture
+def stack(transactional_db: None, redis_server: RedisServer) -> Iterator[Stack]:
+    broker = RedisServer()
+    broker.start()
+    running = Stack(Path(tempfile.mkdtemp(prefix="collabhub-faults-")), redis_server, broker)
+    try:
+        yield running.start()
+    finally:
+        running.stop()
+        broker.stop()
+        shutil.rmtree(running.directory, ignore_errors=True)
+
+
+def post(base: str, token: str, path: str, body: dict[str, Any]) -> tuple[int, float]:
+    request = urllib.request.Request(
+        f"{base}/api/v1{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    return status, time.perf_counter() - started
+
+
+def post_jobs(stack: Stack, founder: User, startup: Startup, count: int) -> list[tuple[int, float]]:
+    """``count`` opportunities posted from 4 client threads; (status, seconds) of each."""
+    token = str(RefreshToken.for_user(founder).access_token)
+    results: list[tuple[int, float]] = []
+    lock = threading.Lock()
+
+    def client(share: int) -> None:
+        for index in range(share):
+            body = {"startup": startup.pk, "title": f"Role {index}", "kind": "contract"}
+            outcome = post(stack.web, token, "/opportunities/", body)
+            with lock:
+                results.append(outcome)
+
+    shares = [count // 4 + (1 if i < count % 4 else 0) for i in range(4)]
+    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def followed_startup(followers: int) -> tuple[User, Startup, list[User]]:
+    founder = FounderFactory()
+    startup = StartupFactory(owner=founder)
+    fans = UserFactory.create_batch(followers)
+    startup_type = ContentType.objects.get_for_model(Startup)
+    Follow.objects.bulk_create(
+        Follow(follower=fan, target_type=startup_type, target_id=startup.pk) for fan in fans
+    )
+    return founder, startup, fans
+
+
+def wait_until_dispatched(expected: int, timeout: float) -> None:
+    events = ActivityEvent.objects.filter(action_type=ActionType.OPPORTUNITY_POSTED)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if events.filter(dispatched_at__isnull=False).count() >= expected:
+            return
+        time.sleep(0.5)
+    done = events.filter(dispatched_at__isnull=False).count()
+    raise AssertionError(f"{done} of {expected} fan-outs done after {timeout:.0f}s")
+
+
+def p95(seconds: list[float]) -> float:
+    return statistics.quantiles(seconds, n=20)[-1]
+
+
+def test_broker_down_while_1000_events_are_written(stack: Stack) -> None:
+    founder, startup, (fan,) = followed_startup(1)
+    baseline = post_jobs(stack, founder, startup, 60)  # broker up: published after commit
+    wait_until_dispatched(60, timeout=30)
+
+    stack.broker.stop()
+    during = post_jobs(stack, founder, startup, 1000)
+    assert {status for status, _ in during} == {201}
+    events = ActivityEvent.objects.filter(action_type=ActionType.OPPORTUNITY_POSTED)
+    assert events.count() == 1060
+    # Every write answered without waiting on the broker: at most 200 ms added.
+    up, down = [s for _, s in baseline], [s for _, s in during]
+    assert p95(down) <= p95(up) + 0.2, (p95(up), p95(down))
+    assert events.filter(dispatched_at__isnull=True).count() == 1000  # all in the outbox
+
+    stack.broker.start()  # same port: beat's sweep queues them, the worker fans them out
+    wait_until_dispatched(1060, timeout=120)
+
+    notifications = Notification.objects.filter(recipient=fan, event__in=events)
+    assert notifications.count() == 1060  # each exactly once
+    # Only the lost ones were queued again: the 60 published at once never were.
+    assert events.filter(dispatch_attempts=0).count() >= 60
+    assert '"status_code": 5' not in stack.log("web")
+
+
+def test_a_worker_killed_mid_fan_out_loses_and_duplicates_nothing(stack: Stack) -> None:
+    founder, startup, fans = followed_startup(300)
+    statuses = [status for status, _ in post_jobs(stack, founder, startup, 40)]
+    assert statuses == [201] * 40
+    events = ActivityEvent.objects.filter(action_type=ActionType.OPPORTUNITY_POSTED)
+    deadline = time.monotonic() + 30
+    while events.filter(dispatched_at__isnull=False).count() < 3:  # fan-outs are running
+        assert time.monotonic() < deadline, "the worker never started"
+        time.sleep(0.05)
+
+    stack.worker_kill()
+    killed_at = events.filter(dispatched_at__isnull=False).count()
+    stack.worker_start()  # a new worker; the broker gives it the unacknowledged tasks
+    wait_until_dispatched(40, timeout=120)
+
+    assert killed_at < 40, "everything finished before the kill: nothing was tested"
+    assert Notification.objects.filter(event__in=events).count() == 40 * 300
+    for fan in fans[:5]:
+        assert Notification.objects.filter(recipient=fan, event__in=events).count() == 40
+
+
+def test_redis_stopped_under_a_mixed_load_gives_no_5xx_and_recovers(stack: Stack) -> None:
+    report: dict[str, Any] = {}
+
+    def load() -> None:
+        report["writers"] = writers_run(stack.web, writers=4, writes=60)
+
+    thread = threading.Thread(target=load)
+    thread.start()
+    time.sleep(2)  # the accounts are set up and writing
+    stack.redis.stop()
+    time.sleep(3)
+    stack.redis.start()
+    thread.join()
+
+    writers = report["writers"]
+    assert writers.server_errors == []
+    assert writers.writes == 240
+    created = writers.created.get("startups_startup", [])
+    assert Startup.objects.filter(pk__in=created).count() == len(created) > 0
+    # Back without a restart: health is green again once the breaker lets a probe through.
+    time.sleep(1.5)
+    with urllib.request.urlopen(f"{stack.web}/health/", timeout=10) as response:
+        health = json.loads(response.read())
+    assert health["checks"]["cache"]["status"] == "ok", health
+    assert health["checks"]["channel_layer"]["status"] == "ok", health
