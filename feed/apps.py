@@ -11,6 +11,10 @@ class FeedConfig(AppConfig):
         from feed import tasks  # noqa: F401 - registers the Celery tasks
 
         profile_updated.connect(_record_profile_update, dispatch_uid="feed-profile-updated")
+        from feed import realtime, selectors
+
+        realtime.resume_source_register("notification", "after", selectors.notifications_after)
+        realtime.resume_source_register("feed.event", "feed_after", selectors.feed_events_after)
         # Whoever deletes a user or a startup (a service, the admin, a cascade), nobody follows
         # it any more; its events stay.
         from django.apps import apps

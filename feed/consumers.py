@@ -13,7 +13,10 @@ push at or below the last id sent is dropped). Each connection has its own ID, o
 line about it; the ticket never appears in a log.
 """
 
+import asyncio
+import contextlib
 import logging
+import time
 import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,16 +24,26 @@ from urllib.parse import parse_qs, urlsplit
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from collabhub.api.parsers import has_lone_surrogate
-from feed.realtime import EVERYONE, ticket_redeem, user_group
+from feed.realtime import (
+    EVERYONE,
+    REFETCH,
+    ResumeSource,
+    resume_sources,
+    ticket_redeem,
+    user_group,
+)
 from observability.metrics import WEBSOCKETS
 
 CLOSE_UNAUTHENTICATED = 4401  # no, used, expired or forged ticket; no session
 CLOSE_FORBIDDEN_ORIGIN = 4403  # a session cookie sent from a foreign page
 CLOSE_UNKNOWN_PATH = 4404
-RESUME_LIMIT = 500  # notifications sent on one resume; the client resumes again for more
+RESUME_LIMIT = 500  # messages of each kind sent on one resume; the client resumes again for more
+LAYER_RETRY_FIRST, LAYER_RETRY_MAX = 0.5, 5.0  # seconds between tries while the layer fails
 
 logger = logging.getLogger("collabhub.websocket")
 
@@ -96,27 +109,27 @@ def _user_for_ticket(ticket: str) -> Any:
 
 
 @database_sync_to_async
-def _notifications_after(user_id: int, after: int) -> list[dict[str, Any]]:
-    from feed.models import Notification
-    from feed.serializers import notification_message
-
-    rows = (
-        Notification.objects.filter(recipient_id=user_id, pk__gt=after)
-        .select_related("event__actor")
-        .order_by("pk")[:RESUME_LIMIT]
-    )
-    return [notification_message(row) for row in rows]
+def _replay(source: ResumeSource, user_id: int, after: int) -> list[dict[str, Any]]:
+    return source.fetch(user_id, after, RESUME_LIMIT)
 
 
 class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
     connection_id: str = ""
     user_id: int | None = None
-    last_notification_id: int = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.last_sent: dict[str, int] = {}  # per replayable kind, the last id sent
+        self.layer_failed_since: float | None = None  # the channel layer failing, since
 
     def _log(self, message: str, **extra: Any) -> None:
         extra = {"request_id": self.connection_id, "user_id": self.user_id, **extra}
         logger.info(message, extra=extra)
+
+    def _log_warning(self, message: str, **extra: Any) -> None:
+        extra = {"request_id": self.connection_id, "user_id": self.user_id, **extra}
+        logger.warning(message, extra=extra)
 
     def _log_debug(self, message: str, **extra: Any) -> None:
         extra = {"request_id": self.connection_id, "user_id": self.user_id, **extra}
@@ -146,8 +159,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.scope["user"] = user
         self.user_id = user.pk
         self.group = user_group(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.channel_layer.group_add(EVERYONE, self.channel_name)
+        try:
+            await self._join_groups()
+        except Exception as exc:  # the socket still works: resume, and live pushes once back
+            self._layer_failed(exc)
         await self.accept()
         WEBSOCKETS.inc()
         self._log("websocket connected", auth=via)
@@ -162,8 +177,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            await self.channel_layer.group_discard(EVERYONE, self.channel_name)
+            with contextlib.suppress(Exception):  # a layer that is down forgets on its own
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+                await self.channel_layer.group_discard(EVERYONE, self.channel_name)
             WEBSOCKETS.dec()
             self._log("websocket disconnected", close_code=code)
 
@@ -175,39 +191,103 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             return None  # answered with an error message below, not a crashed socket
         return None if has_lone_surrogate(content) else content
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' dispatch loop (``AsyncConsumer.__call__``), with a channel-layer receive
+        that outlives the layer failing: a Redis outage pauses live pushes instead of closing
+        every socket with 1011, and the socket resyncs when it is back."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch([receive, self._channel_receive], self.dispatch)
+
+    async def _channel_receive(self) -> dict[str, Any]:
+        delay = LAYER_RETRY_FIRST
+        while True:
+            try:
+                if self.layer_failed_since is not None:
+                    if self.group is not None:
+                        await self._join_groups()  # a restarted Redis forgot the groups
+                    await self._resync(time.monotonic() - self.layer_failed_since)
+                    self.layer_failed_since, delay = None, LAYER_RETRY_FIRST
+                message: dict[str, Any] = await self.channel_layer.receive(self.channel_name)
+                return message
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._layer_failed(exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, LAYER_RETRY_MAX)
+
+    def _layer_failed(self, exc: Exception) -> None:
+        if self.layer_failed_since is None:
+            self.layer_failed_since = time.monotonic()
+            self._log_warning("channel layer failing: live pushes paused", error=repr(exc))
+
+    async def _resync(self, paused: float) -> None:
+        """Pushes sent while the layer was down are lost: tell the client to resume."""
+        self._log("channel layer back: live pushes resumed", paused_s=round(paused, 1))
+        await self.send_json(
+            {"type": "resync", "data": {"resume": sorted(resume_sources), "refetch": REFETCH}}
+        )
+
+    async def _join_groups(self) -> None:
+        assert self.group is not None  # noqa: S101 - only connected sockets receive
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(EVERYONE, self.channel_name)
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         message_type = content.get("type") if isinstance(content, dict) else None
         self._log("websocket message", message_type=message_type)
         if message_type == "ping":
             await self.send_json({"type": "pong"})
         elif message_type == "resume":
-            await self._resume(content.get("after"))
+            await self._resume(content)
         elif content is None:
             await self.send_json({"type": "error", "data": {"code": "invalid_json"}})
         else:
             await self.send_json({"type": "error", "data": {"code": "unknown_message_type"}})
 
-    async def _resume(self, after: Any) -> None:
-        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            await self.send_json({"type": "error", "data": {"code": "invalid_resume"}})
-            return
+    async def _resume(self, content: dict[str, Any]) -> None:
+        """Replay, kind by kind and oldest first, what the client missed after the last id it
+        names for each kind; kinds it does not name are not replayed."""
+        asked = {}
+        for source in resume_sources.values():
+            after = content.get(source.param)
+            if after is None and source.param != "after":
+                continue
+            if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+                await self.send_json({"type": "error", "data": {"code": "invalid_resume"}})
+                return
+            asked[source.message_type] = (source, after)
         assert self.user_id is not None  # noqa: S101 - only connected sockets receive
-        missed = await _notifications_after(self.user_id, max(after, 0))
-        for message in missed:
-            if message["id"] > self.last_notification_id:
-                self.last_notification_id = message["id"]
-            await self.send_json(message)
-        await self.send_json(
-            {"type": "resumed", "data": {"count": len(missed), "more": len(missed) == RESUME_LIMIT}}
-        )
+        counts, more = {}, False
+        for message_type, (source, after) in asked.items():
+            missed = await _replay(source, self.user_id, after)
+            for message in missed:
+                self._mark_sent(message)
+                await self.send_json(message)
+            counts[message_type] = len(missed)
+            more = more or len(missed) == RESUME_LIMIT
+        data = {"count": sum(counts.values()), "more": more, "counts": counts, "refetch": REFETCH}
+        await self.send_json({"type": "resumed", "data": data})
+
+    def _mark_sent(self, message: dict[str, Any]) -> bool:
+        """Record a replayable message as sent; False if it was sent already (by a resume)."""
+        message_type = message.get("type")
+        if message_type not in resume_sources:
+            return True
+        if message["id"] <= self.last_sent.get(message_type, 0):
+            return False
+        self.last_sent[message_type] = message["id"]
+        return True
 
     async def push(self, event: dict[str, Any]) -> None:
         """Group messages of type ``push`` carry a typed message for the client."""
         message = event["message"]
-        if message.get("type") == "notification":
-            if message["id"] <= self.last_notification_id:
-                return  # already sent by a resume
-            self.last_notification_id = message["id"]
+        if not self._mark_sent(message):
+            return  # already sent by a resume
         # Not logged at INFO: a broadcast would write one line per open socket.
         if logger.isEnabledFor(logging.DEBUG):
             self._log_debug("websocket push", message_type=message.get("type"))

@@ -15,6 +15,8 @@ import asyncio
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -95,7 +97,12 @@ def _send(groups: list[str], message: dict[str, Any]) -> None:
             skipped += 1
             continue
         try:
-            async_to_sync(_group_send)(layer, group, message)
+            try:
+                async_to_sync(_group_send)(layer, group, message)
+            except Exception:
+                # Once more, at once: after Redis restarts, the first use of each pooled
+                # connection fails; the retry gets a fresh one.
+                async_to_sync(_group_send)(layer, group, message)
         except Exception as exc:
             guard.failure(exc)
             skipped += 1
@@ -116,3 +123,27 @@ def push(user_ids: list[int], message: dict[str, Any]) -> None:
 def broadcast(message: dict[str, Any]) -> None:
     """Send one typed message to every open socket (e.g. a maintenance notice)."""
     _send([EVERYONE], message)
+
+
+# --- resume: what a client missed while away -------------------------------------------------
+# A source replays one kind of push from the database: ``fetch(user_id, after, limit)`` returns
+# the typed messages (oldest first) with an id above ``after``. The client names its last id of
+# each kind in ``{"type": "resume", "after": …, "feed_after": …, "messages_after": …}``.
+ResumeFetch = Callable[[int, int, int], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class ResumeSource:
+    message_type: str
+    param: str  # the field of the resume message naming the client's last id
+    fetch: ResumeFetch
+
+
+resume_sources: dict[str, ResumeSource] = {}
+# Pushes no source replays: after a gap, the client refetches these over REST.
+REFETCH = ["connections"]
+
+
+def resume_source_register(message_type: str, param: str, fetch: ResumeFetch) -> None:
+    """Apps whose pushes may be missed register how to replay them (``AppConfig.ready``)."""
+    resume_sources[message_type] = ResumeSource(message_type, param, fetch)

@@ -25,7 +25,7 @@ from django.utils.module_loading import import_string
 
 from accounts.models import User
 from collabhub.exceptions import ApplicationError
-from feed.models import ActionType, ActivityEvent, FeedMarker, Follow
+from feed.models import ActionType, ActivityEvent, FeedMarker, Follow, Notification
 from feed.services import startup_content_type
 
 INTEREST_ACTIONS = [
@@ -215,3 +215,25 @@ def follow_state(target: User, viewer: Any) -> dict[str, Any]:
         "followers_count": followers.count(),
         "following_count": Follow.objects.filter(follower=target).count(),
     }
+
+
+# --- resume: pushes a socket missed, from the database ---------------------------------------
+def notifications_after(user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
+    from feed.serializers import notification_message
+
+    rows = (
+        Notification.objects.filter(recipient_id=user_id, pk__gt=after)
+        .select_related("event__actor")
+        .order_by("pk")[:limit]
+    )
+    return [notification_message(row) for row in rows]
+
+
+def feed_events_after(user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
+    """The ``feed.event`` pushes after ``after``: events of the personal feed whose fan-out
+    has run (the rest are still to be pushed live)."""
+    from feed.serializers import event_message
+
+    user = User.objects.get(pk=user_id)
+    rows = personal_events(user).filter(pk__gt=after, dispatched_at__isnull=False).order_by("pk")
+    return [event_message(row) for row in rows[:limit]]

@@ -9,3 +9,8 @@ class MessagingConfig(AppConfig):
         from observability.metrics import business_metric_register
 
         business_metric_register("messages", Message.objects.count, "Direct messages sent.")
+
+        from feed.realtime import resume_source_register
+        from messaging.selectors import messages_after
+
+        resume_source_register("message", "messages_after", messages_after)

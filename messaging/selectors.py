@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import User
@@ -47,3 +49,15 @@ def conversations(*, user: User) -> list[dict]:  # type: ignore[type-arg]
             {"user": person, "last_message": message, "unread_count": unread.get(person.pk, 0)}
         )
     return rows
+
+
+def messages_after(user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
+    """The ``message`` pushes a socket missed: messages to or from the user after ``after``."""
+    from messaging.services import message_payload
+
+    rows = (
+        Message.objects.filter(Q(sender_id=user_id) | Q(recipient_id=user_id), pk__gt=after)
+        .select_related("sender", "recipient")
+        .order_by("pk")[:limit]
+    )
+    return [message_payload(row) for row in rows]

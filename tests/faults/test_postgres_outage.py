@@ -78,6 +78,7 @@ def assert_fails_fast_with_503(base: str, deadline: float) -> None:
         assert body["error"]["code"] == "service_unavailable"
         assert headers["Retry-After"] == "5"
         assert seconds <= deadline, (path, seconds)
+        print(f"{path}: 503 in {seconds:.2f}s")
     status, body, _, seconds = get(base + "/live/")
     assert (status, seconds < 0.5) == (200, True), seconds
     status, body, _, seconds = get(base + "/ready/")

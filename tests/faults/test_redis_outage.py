@@ -2,16 +2,22 @@
 would without Redis, never waits on it more than about a second, keeps its limits, and
 recovers without a restart."""
 
+import asyncio
 import time
 from typing import Any
 
 import pytest
 import redis
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from collabhub.asgi import application
+from feed import realtime
+from observability.breaker import breakers_reset
 from startups.models import Save, Startup
 from tests.accounts.factories import PASSWORD, FounderFactory, UserFactory
 from tests.startups.factories import StartupFactory
@@ -83,6 +89,8 @@ def test_a_frozen_redis_costs_one_timeout_per_cooldown_not_one_per_request(
         assert client.get("/api/v1/startups/").status_code == 200
         durations.append(time.perf_counter() - started)
 
+    print(f"frozen Redis: first request {durations[0]:.2f}s, then max {max(durations[1:]):.3f}s,"
+          f" total {sum(durations):.2f}s for 20")  # fmt: skip
     assert durations[0] < 1.6  # the one socket timeout (1 s) that opened the breaker
     # After it, the cooldown (0.5 s) lets at most a probe or two wait again.
     assert sum(d > 0.5 for d in durations[1:]) <= 3, durations
@@ -137,3 +145,37 @@ def test_health_names_redis_as_degraded_and_ready_stays_200(
     assert body["checks"]["cache"]["status"] == "degraded"
     assert "ConnectionError" in body["checks"]["cache"]["error"]
     assert ready.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_connected_socket_survives_a_redis_outage_and_resyncs(
+    redis_server: RedisServer,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": redis_server.url, "socket_timeout": 15}]},
+        }
+    }
+    user = await database_sync_to_async(UserFactory)()
+    ticket = await database_sync_to_async(realtime.ticket_issue)(user_id=user.pk)
+    socket = WebsocketCommunicator(application, f"/ws/?ticket={ticket}")
+    connected, _ = await socket.connect()
+    assert connected
+
+    redis_server.stop()  # the channel layer's receive fails under the open socket
+    await asyncio.sleep(1.5)
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from(timeout=5) == {"type": "pong"}  # not closed (1011)
+
+    redis_server.start()  # empty: every group membership is gone
+    resync = await socket.receive_json_from(timeout=15)
+    assert resync["type"] == "resync"
+    assert set(resync["data"]["resume"]) >= {"notification", "feed.event", "message"}
+    # Joined again: a live push reaches the socket.
+    breakers_reset()
+    push = {"type": "notification", "id": 10**9, "data": {"hello": "again"}}
+    await database_sync_to_async(realtime.push)([user.pk], push)
+    assert await socket.receive_json_from(timeout=5) == push
+    await socket.disconnect()

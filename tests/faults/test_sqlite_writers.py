@@ -43,6 +43,7 @@ def test_eight_concurrent_writers_never_see_a_locked_database(
         server.terminate()
         server.wait(timeout=20)
 
+    print(f"{named_by}: {report.writes} writes in {report.seconds:.1f}s, {dict(report.statuses)}")
     assert report.writes == 1600
     assert report.server_errors == []
     assert "database is locked" not in (tmp_path / "server.log").read_text(errors="replace")

@@ -172,7 +172,12 @@ async def test_resume_sends_exactly_what_was_missed_in_order_then_live_ones() ->
     assert [m["id"] for m in received] == ids[2:]
     assert await socket.receive_json_from() == {
         "type": "resumed",
-        "data": {"count": 3, "more": False},
+        "data": {
+            "count": 3,
+            "more": False,
+            "counts": {"notification": 3},
+            "refetch": ["connections"],
+        },
     }
 
     # A late live push of one already sent is dropped; a new one arrives once.
@@ -230,3 +235,42 @@ async def test_a_new_event_reaches_the_sockets_of_the_actors_followers() -> None
     assert await stranger_socket.receive_nothing(timeout=0.3)  # not in their feed
     await fan_socket.disconnect()
     await stranger_socket.disconnect()
+
+
+async def test_resume_replays_missed_feed_items_too() -> None:
+    ada, grace = await make_user(name="Ada"), await make_user(name="Grace", role="founder")
+    assert (await api_post(ada, f"/api/v1/users/{grace.pk}/follow/")).status_code == 201
+    client = APIClient()
+    client.force_authenticate(grace)
+    for name in ("Acme", "Bolt"):  # two items of Ada's personal feed while she is away
+        created = await database_sync_to_async(client.post)(
+            "/api/v1/startups/", {"name": name, "industry": "ai"}, format="json"
+        )
+        assert created.status_code == 201
+
+    socket, (connected, _) = await connect(await ticket_for(ada))
+    assert connected
+    await socket.send_json_to({"type": "resume", "after": 0, "feed_after": 0})
+    received = [await socket.receive_json_from(timeout=5) for _ in range(3)]
+
+    assert [(m["type"], m["data"]["description"]) for m in received[:2]] == [
+        ("feed.event", "Grace created Acme"),
+        ("feed.event", "Grace created Bolt"),
+    ]
+    assert received[2]["data"]["counts"] == {"notification": 0, "feed.event": 2}
+    # Resuming after the last one replays nothing of that kind.
+    await socket.send_json_to({"type": "resume", "after": 0, "feed_after": received[1]["id"]})
+    assert (await socket.receive_json_from(timeout=5))["data"]["counts"]["feed.event"] == 0
+    await socket.send_json_to({"type": "resume", "after": 0, "feed_after": "x"})
+    assert (await socket.receive_json_from(timeout=5))["data"] == {"code": "invalid_resume"}
+    await socket.disconnect()
+
+
+async def test_a_frame_with_a_lone_surrogate_is_an_error_message_not_a_crash() -> None:
+    socket, (connected, _) = await connect(await ticket_for(await make_user()))
+    assert connected
+    await socket.send_to(text_data='{"type": "\\ud800"}')
+    assert await socket.receive_json_from() == {"type": "error", "data": {"code": "invalid_json"}}
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from() == {"type": "pong"}
+    await socket.disconnect()

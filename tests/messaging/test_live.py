@@ -67,6 +67,7 @@ async def test_two_people_connect_and_talk_live_and_resume_after_a_gap() -> None
     seen = await receive(grace_socket, "message", "notification")
     assert seen["message"][0]["data"]["body"] == "hi"
     last_seen = seen["notification"][0]["id"]
+    last_message = seen["message"][0]["id"]
     await receive(ada_socket, "message")  # the sender's other tabs see it too
     await grace_socket.disconnect()
 
@@ -79,8 +80,24 @@ async def test_two_people_connect_and_talk_live_and_resume_after_a_gap() -> None
     assert [m["type"] for m in missed] == ["notification", "notification", "resumed"]
     assert missed[0]["id"] < missed[1]["id"]
     assert all(m["data"]["event"]["action_type"] == "message_sent" for m in missed[:2])
-    assert missed[2]["data"] == {"count": 2, "more": False}
+    assert missed[2]["data"] == {
+        "count": 2,
+        "more": False,
+        "counts": {"notification": 2},
+        "refetch": ["connections"],
+    }
     assert await grace_socket.receive_nothing(timeout=0.3)
+
+    # The messages themselves are replayed too, when asked, after the last one seen.
+    await grace_socket.send_json_to(
+        {"type": "resume", "after": missed[1]["id"], "messages_after": last_message}
+    )
+    replayed = [await grace_socket.receive_json_from(timeout=5) for _ in range(3)]
+    assert [(m["type"], m["data"].get("body")) for m in replayed[:2]] == [
+        ("message", "while you were away"),
+        ("message", "and again"),
+    ]
+    assert replayed[2]["data"]["counts"] == {"notification": 0, "message": 2}
     history = await call(grace, "get", f"/api/v1/conversations/{ada.pk}/messages/")
     assert [m["body"] for m in history.json()["results"]] == [
         "hi",
