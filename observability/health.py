@@ -106,9 +106,13 @@ def check_channel_layer() -> None:
 
 
 def check_celery_broker() -> None:
+    """Connect once, no retries (they would outlast the check's timeout and hide the error)."""
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     timeout = settings.HEALTH_CHECK_TIMEOUT
-    with Connection(settings.CELERY_BROKER_URL, connect_timeout=timeout) as connection:
-        connection.ensure_connection(max_retries=1)
+    with Connection(
+        settings.CELERY_BROKER_URL, connect_timeout=timeout, transport_options=options
+    ) as connection:
+        connection.ensure_connection(max_retries=0)
 
 
 def run_checks(names: list[str] | None = None) -> dict[str, CheckResult]:

@@ -105,6 +105,27 @@ def test_health_is_degraded_when_redis_is_configured_but_down(client: Client) ->
     assert elapsed < settings.HEALTH_CHECK_TIMEOUT + 2
 
 
+def test_a_fresh_process_names_the_real_redis_error_in_every_check(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """In a new process the checks import their Redis clients concurrently, in worker threads:
+    the report must still be the connection error (not an ImportError from a half-imported
+    module), and the broker's must come at once (not a timeout behind kombu's retries)."""
+    script = (
+        "import json, django; django.setup(); from django.test import Client; "
+        "print(json.dumps(Client().get('/health/').json()['checks']))"
+    )
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    env = process_env(DEBUG="1", SQLITE_PATH=str(tmp_path / "db"), REDIS_URL=dead)
+
+    result = run_python(script, env)
+
+    assert result.returncode == 0, result.stderr
+    checks = json.loads(result.stdout.strip().splitlines()[-1])
+    for name in ("cache", "channel_layer", "celery_broker"):
+        assert checks[name]["status"] == "degraded", name
+        assert "Error 111 connecting" in checks[name]["error"], checks[name]  # refused
+        assert checks[name]["latency_ms"] < 1000, checks[name]
+
+
 def test_a_hung_check_is_cut_off_at_the_timeout(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
