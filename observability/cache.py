@@ -9,6 +9,8 @@ cooldown and process, not one per call. Code that must know whether Redis answer
 throttles, the health check) uses ``FailoverCache`` / ``ping()``.
 """
 
+import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +23,8 @@ from django_redis.exceptions import ConnectionInterrupted
 
 from observability.breaker import CircuitBreaker, breaker
 from observability.metrics import CACHE_REQUESTS
+
+logger = logging.getLogger("collabhub.cache")
 
 # What an unreachable, dead or frozen Redis raises (a full or read-only one is not an outage).
 OUTAGE_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
@@ -51,34 +55,63 @@ class LocMemCache(CacheMetricsMixin, locmem.LocMemCache):
     pass
 
 
+# Calls that change the cache: one of them lost in an outage may be an invalidation.
+WRITES = frozenset(
+    {"set", "set_many", "add", "delete", "delete_many", "incr", "decr", "incr_version",
+     "touch", "expire", "persist", "delete_pattern", "clear"}
+)  # fmt: skip
+
+
 class _GuardedClient:
     """django-redis's client behind the breaker: an open breaker fails a call at once (as
-    ``ConnectionInterrupted``, which the cache turns into a miss); an outage opens it."""
+    ``ConnectionInterrupted``, which the cache turns into a miss); an outage opens it.
+
+    A write lost while Redis was away may have been an invalidation (a search version bump, a
+    recommendation stamp), leaving an entry cached before the outage stale. So when Redis
+    answers again, the process that lost a write deletes this cache's keys (``KEY_PREFIX``
+    and version; the broker's and the channel layer's keys are left alone): the cache
+    restarts cold rather than wrong."""
 
     def __init__(self, client: Any, guard: CircuitBreaker) -> None:
         self._client = client
         self._guard = guard
+        self._lost_write = threading.Event()
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
         if not callable(attribute):
             return attribute
-        return self._guarded(attribute)
+        return self._guarded(name, attribute)
 
-    def _guarded(self, method: Callable[..., Any]) -> Callable[..., Any]:
+    def _guarded(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             if not self._guard.allow():
+                if name in WRITES:
+                    self._lost_write.set()
                 raise ConnectionInterrupted(connection=None)
             try:
+                if self._lost_write.is_set():
+                    self._forget_stale()  # before this call: what it writes is fresh
                 result = method(*args, **kwargs)
             except ConnectionInterrupted as exc:
                 if isinstance(exc.__cause__, OUTAGE_ERRORS):
                     self._guard.failure(exc.__cause__)
+                    if name in WRITES:
+                        self._lost_write.set()
                 raise
             self._guard.success()
             return result
 
         return call
+
+    def _forget_stale(self) -> None:
+        # django-redis prefixes the pattern: "<KEY_PREFIX>:<version>:*", our keys only.
+        deleted = self._client.delete_pattern("*", itersize=1000)
+        self._lost_write.clear()
+        logger.warning(
+            "cache emptied after an outage that lost writes (invalidations)",
+            extra={"deleted": deleted},
+        )
 
 
 class RedisCache(CacheMetricsMixin, django_redis_cache.RedisCache):

@@ -179,3 +179,21 @@ async def test_a_connected_socket_survives_a_redis_outage_and_resyncs(
     await database_sync_to_async(realtime.push)([user.pk], push)
     assert await socket.receive_json_from(timeout=5) == push
     await socket.disconnect()
+
+
+def test_an_invalidation_lost_in_an_outage_never_leaves_a_stale_entry(
+    redis_cache: RedisServer,
+) -> None:
+    cache.set("search-result", "computed before the outage", 3600)
+    raw = redis.Redis(port=redis_cache.port)
+    raw.set("collabhub:group:user.1", "a channel-layer key")  # not the cache's: kept
+    redis_cache.freeze()  # Redis keeps its memory, but answers nothing
+    assert cache.get("anything") is None  # times out: the breaker opens
+    redis_cache.thaw()
+    cache.delete("search-result")  # the invalidation after a write: skipped (breaker open)
+    time.sleep(0.6)  # the breaker's cooldown
+
+    assert cache.get("search-result") is None  # emptied, not stale
+    assert raw.get("collabhub:group:user.1") == b"a channel-layer key"
+    cache.set("after", "fresh", 60)
+    assert cache.get("after") == "fresh"
