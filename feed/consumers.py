@@ -120,7 +120,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.last_sent: dict[str, int] = {}  # per replayable kind, the last id sent
+        self.resumed: dict[str, set[int]] = {}  # per kind, the ids the last resume sent
         self.layer_failed_since: float | None = None  # the channel layer failing, since
 
     def _log(self, message: str, **extra: Any) -> None:
@@ -265,29 +265,29 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         counts, more = {}, False
         for message_type, (source, after) in asked.items():
             missed = await _replay(source, self.user_id, after)
+            self.resumed[message_type] = {message["id"] for message in missed}
             for message in missed:
-                self._mark_sent(message)
                 await self.send_json(message)
             counts[message_type] = len(missed)
             more = more or len(missed) == RESUME_LIMIT
         data = {"count": sum(counts.values()), "more": more, "counts": counts, "refetch": REFETCH}
         await self.send_json({"type": "resumed", "data": data})
 
-    def _mark_sent(self, message: dict[str, Any]) -> bool:
-        """Record a replayable message as sent; False if it was sent already (by a resume)."""
-        message_type = message.get("type")
-        if message_type not in resume_sources:
-            return True
-        if message["id"] <= self.last_sent.get(message_type, 0):
+    def _already_sent(self, message: dict[str, Any]) -> bool:
+        """Whether a live push was just sent by a resume. By id, not by "the highest id sent":
+        fan-outs do not finish in id order (a broker outage delays old ones), and a late push
+        of an older item is news to the client."""
+        sent = self.resumed.get(str(message.get("type")))
+        if sent is None or message.get("id") not in sent:
             return False
-        self.last_sent[message_type] = message["id"]
+        sent.discard(message["id"])
         return True
 
     async def push(self, event: dict[str, Any]) -> None:
         """Group messages of type ``push`` carry a typed message for the client."""
         message = event["message"]
-        if not self._mark_sent(message):
-            return  # already sent by a resume
+        if self._already_sent(message):
+            return
         # Not logged at INFO: a broadcast would write one line per open socket.
         if logger.isEnabledFor(logging.DEBUG):
             self._log_debug("websocket push", message_type=message.get("type"))

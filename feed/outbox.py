@@ -50,7 +50,10 @@ def _in_publisher(job: Callable[..., Any], *args: Any) -> None:
 def publish_soon(job: Callable[..., Any], *args: Any) -> None:
     """Run ``job(*args)`` in the publisher thread (eagerly when tasks run in-process)."""
     if current_app.conf.task_always_eager:
-        job(*args)
+        try:
+            job(*args)
+        except Exception:  # the change is committed: a failed fan-out is the outbox's to retry
+            logger.exception("fan-out failed after commit; the re-dispatcher will retry")
         return
     context = contextvars.copy_context()  # the request ID, for the task's headers
     _publisher().submit(context.run, _in_publisher, job, *args)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -70,8 +71,9 @@ def ticket_redeem(ticket: str) -> int | None:
             )
     except IntegrityError:
         return None
-    # Expired tickets fail their signature check: their rows are no longer needed.
-    RealtimeTicketUse.objects.filter(used_at__lt=now - timedelta(seconds=ttl + 60)).delete()
+    # Expired tickets fail their signature check: their rows are no longer needed (an hour of
+    # margin for servers whose clocks disagree).
+    RealtimeTicketUse.objects.filter(used_at__lt=now - timedelta(seconds=ttl + 3600)).delete()
     return user_id
 
 
@@ -99,9 +101,10 @@ def _send(groups: list[str], message: dict[str, Any]) -> None:
         try:
             try:
                 async_to_sync(_group_send)(layer, group, message)
-            except Exception:
+            except redis.exceptions.ConnectionError:
                 # Once more, at once: after Redis restarts, the first use of each pooled
-                # connection fails; the retry gets a fresh one.
+                # connection fails; the retry gets a fresh one. (Not after a timeout: a frozen
+                # Redis would cost a second PUSH_TIMEOUT.)
                 async_to_sync(_group_send)(layer, group, message)
         except Exception as exc:
             guard.failure(exc)

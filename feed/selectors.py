@@ -230,10 +230,17 @@ def notifications_after(user_id: int, after: int, limit: int) -> list[dict[str, 
 
 
 def feed_events_after(user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
-    """The ``feed.event`` pushes after ``after``: events of the personal feed whose fan-out
-    has run (the rest are still to be pushed live)."""
+    """The ``feed.event`` pushes sent after the one with id ``after``: events of the personal
+    feed in the order their fan-outs ran (which is not id order when the broker was down),
+    from the moment that one's ran. Events whose fan-out has not run will be pushed live."""
     from feed.serializers import event_message
 
     user = User.objects.get(pk=user_id)
-    rows = personal_events(user).filter(pk__gt=after, dispatched_at__isnull=False).order_by("pk")
+    rows = personal_events(user).filter(dispatched_at__isnull=False)
+    seen = ActivityEvent.objects.filter(pk=after).values_list("dispatched_at", flat=True).first()
+    if seen is not None:
+        rows = rows.filter(Q(dispatched_at__gt=seen) | Q(dispatched_at=seen, pk__gt=after))
+    elif after:
+        rows = rows.filter(pk__gt=after)
+    rows = rows.order_by("dispatched_at", "pk")
     return [event_message(row) for row in rows[:limit]]

@@ -55,6 +55,13 @@ class LocMemCache(CacheMetricsMixin, locmem.LocMemCache):
     pass
 
 
+# The client's calls that go to Redis (the rest -- close, make_key, encode … -- do no I/O and
+# pass the breaker untouched: they must neither probe nor close it).
+IO_METHODS = frozenset(
+    {"get", "get_many", "has_key", "ttl", "pttl", "keys", "iter_keys", "lock", "set", "set_many",
+     "add", "delete", "delete_many", "incr", "decr", "incr_version", "touch", "expire",
+     "expire_at", "pexpire", "pexpire_at", "persist", "delete_pattern", "clear"}
+)  # fmt: skip
 # Calls that change the cache: one of them lost in an outage may be an invalidation.
 WRITES = frozenset(
     {"set", "set_many", "add", "delete", "delete_many", "incr", "decr", "incr_version",
@@ -79,7 +86,7 @@ class _GuardedClient:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
-        if not callable(attribute):
+        if name not in IO_METHODS:
             return attribute
         return self._guarded(name, attribute)
 

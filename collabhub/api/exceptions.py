@@ -6,10 +6,11 @@
 import logging
 from typing import Any
 
+import psycopg
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -30,10 +31,23 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
     }
 
 
-# The database is unreachable, frozen (past the query deadline) or restarting: the request is
-# fine, the service is not, for now.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` says the database is unreachable, frozen (past the query deadline),
+    restarting or busy -- the request is fine, the service is not, for now (503). Other
+    operational errors (a missing table, too many variables) are bugs: they stay 500s."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if connection.vendor == "sqlite":
+        return "database is locked" in str(exc)
+    if isinstance(exc.__cause__, psycopg.errors.QueryCanceled | psycopg.errors.AdminShutdown):
+        return True  # the statement timeout, or the server shutting down
+    pg = connection.connection
+    return pg is None or bool(pg.closed) or pg.broken
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -78,7 +92,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = RequestTooLarge()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
-    elif isinstance(exc, DATABASE_UNAVAILABLE):
+    elif database_unavailable(exc):
         logger.warning(
             "database unavailable", extra={"error": f"{type(exc).__name__}: {exc}"[:300]}
         )

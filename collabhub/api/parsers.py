@@ -9,13 +9,19 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def has_lone_surrogate(data: Any) -> bool:
-    """Whether any string in decoded JSON (keys included) holds a lone surrogate."""
-    if isinstance(data, str):
-        return _SURROGATE.search(data) is not None
-    if isinstance(data, dict):
-        return any(has_lone_surrogate(key) or has_lone_surrogate(v) for key, v in data.items())
-    if isinstance(data, list):
-        return any(has_lone_surrogate(item) for item in data)
+    """Whether any string in decoded JSON (keys included) holds a lone surrogate. Iterative:
+    JSON nested as deep as the parser accepts cannot exhaust the stack here."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item) is not None:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 

@@ -6,9 +6,9 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 
 from collabhub.api.exceptions import (
-    DATABASE_UNAVAILABLE,
     RETRY_AFTER_SECONDS,
     ServiceUnavailable,
+    database_unavailable,
     error_body,
 )
 
@@ -20,8 +20,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Django calls this while handling the exception: a database that is not answering (in a
     middleware or a plain view) is a 503 the client can retry, not a 500."""
-    exc = sys.exc_info()[1]
-    if isinstance(exc, DATABASE_UNAVAILABLE):
+    if database_unavailable(sys.exc_info()[1]):
         body = error_body("service_unavailable", str(ServiceUnavailable.default_detail))
         response = JsonResponse(body, status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)

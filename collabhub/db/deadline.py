@@ -74,8 +74,13 @@ class QueryWatchdog:
 
 def _shutdown(fd: int) -> None:
     try:
-        duplicate = socket.socket(fileno=os.dup(fd))
+        copy = os.dup(fd)
     except OSError:
+        return
+    try:
+        duplicate = socket.socket(fileno=copy)
+    except OSError:
+        os.close(copy)
         return
     try:
         duplicate.shutdown(socket.SHUT_RDWR)

@@ -123,3 +123,34 @@ def test_a_frozen_database_is_a_503_within_the_deadline_not_a_hang(
         pg.thaw()
 
     assert_serves_again(base)
+
+
+def test_a_commit_to_a_frozen_database_fails_at_the_deadline(
+    stack: dict[str, Any], django_db_blocker: Any
+) -> None:
+    """COMMIT and ROLLBACK reach psycopg without Django's execute wrappers: they get the
+    deadline too, so a write whose server freezes before its commit cannot hang a worker."""
+    from django.db import OperationalError
+    from django.db.utils import ConnectionHandler
+
+    handler = ConnectionHandler(
+        {"default": {"ENGINE": "collabhub.db.postgresql", "NAME": "collabhub",
+                     "USER": "collabhub", "HOST": "127.0.0.1", "PORT": stack["pg"].port}}
+    )  # fmt: skip
+    database = handler["default"]  # a connection of its own to the test's cluster
+    with django_db_blocker.unblock():
+        database.set_autocommit(False)
+        with database.cursor() as cursor:
+            cursor.execute("CREATE TABLE IF NOT EXISTS t (x int)")
+            cursor.execute("INSERT INTO t VALUES (1)")
+        stack["pg"].freeze()
+        try:
+            started = time.perf_counter()
+            with pytest.raises(OperationalError):
+                database.commit()
+            seconds = time.perf_counter() - started
+        finally:
+            stack["pg"].thaw()
+            database.close()
+    assert seconds < 3.25 + 1, seconds  # the deadline (statement timeout 3 s + 0.25 s)
+    assert_serves_again(stack["base"])

@@ -12,7 +12,7 @@ from feed.models import ActionType, ActivityEvent, Notification
 from observability.breaker import breakers_reset
 from startups import services
 from startups.services import startup_snapshot
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import FounderFactory, UserFactory
 from tests.startups.factories import StartupFactory
 from tests.support import celery_pools_reset, free_port
 
@@ -153,3 +153,34 @@ def test_the_redispatcher_leaves_recently_requeued_and_hopeless_events_alone() -
     assert feed_services.events_redispatch() == 1
     waiting.refresh_from_db()
     assert waiting.dispatched_at is not None
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: on_commit runs inside the request
+def test_a_fan_out_that_fails_after_commit_does_not_fail_the_request(
+    client_for,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """Eager (no broker): the fan-out runs right after commit. If it fails, the change is
+    committed all the same: the request says so (201), and the outbox retries the fan-out."""
+    from django.db import OperationalError
+
+    founder = FounderFactory()
+
+    def locked(*, event_id: int) -> int:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(feed_services, "event_fanout_run", locked)
+    response = client_for(founder).post(
+        "/api/v1/startups/", {"name": "Committed", "industry": "ai"}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    event = ActivityEvent.objects.get(action_type=ActionType.STARTUP_CREATED)
+    assert event.dispatched_at is None  # left in the outbox
+    monkeypatch.undo()
+    ActivityEvent.objects.filter(pk=event.pk).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert feed_services.events_redispatch() == 1
+    event.refresh_from_db()
+    assert event.dispatched_at is not None

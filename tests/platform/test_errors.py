@@ -143,3 +143,25 @@ def test_unsafe_request_id_is_replaced(api_client: APIClient, unsafe: str) -> No
 
     assert response["X-Request-ID"] != unsafe
     assert len(response["X-Request-ID"]) == 32
+
+
+def test_only_an_unavailable_database_is_a_503() -> None:
+    """Locked, unreachable, frozen or restarting: 503, retry later. Any other operational
+    error (a missing table, too many variables) is a bug: it stays a 500 and is logged."""
+    from django.db import InterfaceError, OperationalError, connection
+
+    from collabhub.api.exceptions import database_unavailable
+
+    assert database_unavailable(InterfaceError("connection already closed"))
+    assert not database_unavailable(OperationalError("no such table: startups_startup"))
+    assert not database_unavailable(ValueError("not a database error"))
+    if connection.vendor == "sqlite":
+        assert database_unavailable(OperationalError("database is locked"))
+    else:
+        import psycopg
+
+        canceled = OperationalError("canceling statement due to statement timeout")
+        canceled.__cause__ = psycopg.errors.QueryCanceled()
+        assert database_unavailable(canceled)
+        connection.ensure_connection()
+        assert not database_unavailable(OperationalError("too many SQL variables"))

@@ -133,3 +133,15 @@ def test_every_cursor_list_answers_400_invalid_cursor_to_a_crafted_cursor(
     response = client_for(talent).get(url, {"cursor": crafted})
 
     assert_envelope(response, 400, "invalid_cursor")
+
+
+@pytest.mark.parametrize("depth", [400, 900, 5000])
+def test_deeply_nested_json_is_a_400_not_a_crash(
+    depth: int, client_for: ClientFor, founder: User
+) -> None:
+    body = '{"name": ' + "[" * depth + "]" * depth + ', "industry": "ai"}'
+
+    response = raw_json(client_for(founder), "post", "/api/v1/startups/", body)
+
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] in {"parse_error", "validation_error"}

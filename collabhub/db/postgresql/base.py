@@ -40,6 +40,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
         with watchdog.guard(self._socket(), self.query_deadline):
             return execute(sql, params, many, context)
 
+    # COMMIT and ROLLBACK go to psycopg directly, past the execute wrappers: guard them too.
+    def _commit(self) -> None:
+        with watchdog.guard(self._socket(), self.query_deadline):
+            super()._commit()  # type: ignore[misc]
+
+    def _rollback(self) -> None:
+        with watchdog.guard(self._socket(), self.query_deadline):
+            super()._rollback()  # type: ignore[misc]
+
     def is_usable(self) -> bool:
         with watchdog.guard(self._socket(), HEALTH_CHECK_DEADLINE):
             return bool(super().is_usable())
