@@ -25,6 +25,7 @@ ranks at most ``CANDIDATES`` rows, so a very common word costs a bounded amount 
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -807,14 +808,16 @@ def _plain_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery
 
 
 def _version() -> int:
-    return int(django_cache.get_or_set(CACHE_VERSION_KEY, 1, timeout=None) or 1)
+    """Starts from the clock, so a version key lost with the cache (emptied after an outage)
+    never comes back lower than before and revives an entry cached under an old number."""
+    return int(django_cache.get_or_set(CACHE_VERSION_KEY, time.time_ns(), timeout=None) or 1)
 
 
 def _bump() -> None:
     try:
         django_cache.incr(CACHE_VERSION_KEY)
     except ValueError:
-        django_cache.set(CACHE_VERSION_KEY, 2, timeout=None)
+        django_cache.set(CACHE_VERSION_KEY, time.time_ns(), timeout=None)
 
 
 def invalidate() -> None:

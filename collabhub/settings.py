@@ -89,7 +89,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------
 # A query may run this long on PostgreSQL (server-side statement_timeout, plus a client-side
 # deadline that holds even when the server is frozen: collabhub/db). Requests fail fast with
-# 503 instead of hanging. 0 turns both off: set it for long jobs (the Celery worker, migrate).
+# 503 instead of hanging. Long jobs raise it (the Celery worker: 600000 in compose and k8s);
+# 0 turns both off (migrate).
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=3000)
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
@@ -122,7 +123,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         {
             # libpq: give up connecting (a frozen or unreachable server) after this long.
             "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=2),
-            "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+            "options": " ".join(
+                filter(
+                    None,
+                    [
+                        DATABASES["default"].get("OPTIONS", {}).get("options", ""),
+                        f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+                    ],
+                )
+            ),
         }
     )
 DATABASE_VENDOR = "postgresql" if "postgresql" in DATABASES["default"]["ENGINE"] else "sqlite"

@@ -44,6 +44,7 @@ CLOSE_FORBIDDEN_ORIGIN = 4403  # a session cookie sent from a foreign page
 CLOSE_UNKNOWN_PATH = 4404
 RESUME_LIMIT = 500  # messages of each kind sent on one resume; the client resumes again for more
 LAYER_RETRY_FIRST, LAYER_RETRY_MAX = 0.5, 5.0  # seconds between tries while the layer fails
+REJOIN_EVERY = 600.0  # seconds between idempotent re-joins of the socket's groups
 
 logger = logging.getLogger("collabhub.websocket")
 
@@ -72,13 +73,26 @@ def _origin_tuple(url: str) -> tuple[str, str, int | None] | None:
     return parts.scheme, parts.hostname, port
 
 
+def _secure(scope: dict[str, Any]) -> bool:
+    """Whether the client reached us over TLS: the server says so, or the trusted proxy does
+    (``SECURE_PROXY_SSL_HEADER``, as Django decides ``request.is_secure()``)."""
+    if scope.get("scheme") in ("wss", "https"):
+        return True
+    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if not proxy:
+        return False
+    name, value = proxy
+    header = name.removeprefix("HTTP_").lower().replace("_", "-").encode()
+    return _header(scope, header) == value
+
+
 def origin_allowed(origin: str, scope: dict[str, Any]) -> bool:
     """Whether a browser page at ``origin`` may use the session cookie on this socket: the
     socket's own origin (scheme, host and port) or one of ``CSRF_TRUSTED_ORIGINS``."""
     given = _origin_tuple(origin)
     if given is None:
         return False
-    scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
+    scheme = "https" if _secure(scope) else "http"
     host = _header(scope, b"host")
     allowed = [f"{scheme}://{host}"] if host else []
     allowed += settings.CSRF_TRUSTED_ORIGINS
@@ -122,6 +136,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.resumed: dict[str, set[int]] = {}  # per kind, the ids the last resume sent
         self.layer_failed_since: float | None = None  # the channel layer failing, since
+        self.keeper: asyncio.Future[None] | None = None  # re-joins the groups now and then
 
     def _log(self, message: str, **extra: Any) -> None:
         extra = {"request_id": self.connection_id, "user_id": self.user_id, **extra}
@@ -163,6 +178,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self._join_groups()
         except Exception as exc:  # the socket still works: resume, and live pushes once back
             self._layer_failed(exc)
+        self.keeper = asyncio.ensure_future(self._keep_joined())
         await self.accept()
         WEBSOCKETS.inc()
         self._log("websocket connected", auth=via)
@@ -176,6 +192,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         raise StopConsumer  # done: stop listening on the channel layer now
 
     async def disconnect(self, code: int) -> None:
+        if self.keeper is not None:
+            self.keeper.cancel()
         if self.group:
             with contextlib.suppress(Exception):  # a layer that is down forgets on its own
                 await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -231,6 +249,17 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(
             {"type": "resync", "data": {"resume": sorted(resume_sources), "refetch": REFETCH}}
         )
+
+    async def _keep_joined(self) -> None:
+        """Join the groups again now and then: memberships expire (channels-redis forgets them
+        after a day) and vanish without an error when Redis is flushed or fails over to an
+        empty replica. Joining is idempotent."""
+        while True:
+            await asyncio.sleep(REJOIN_EVERY)
+            try:
+                await self._join_groups()
+            except Exception as exc:
+                self._layer_failed(exc)
 
     async def _join_groups(self) -> None:
         assert self.group is not None  # noqa: S101 - only connected sockets receive

@@ -38,6 +38,7 @@ REDISPATCH_AFTER = timedelta(seconds=settings.FEED_REDISPATCH_AFTER)  # never qu
 LOST_AFTER = timedelta(seconds=2 * settings.CELERY_VISIBILITY_TIMEOUT + 300)
 MAX_DISPATCH_ATTEMPTS = 10  # then it is left alone, and logged as an error, for a person
 REDISPATCH_BATCH = 500
+REDISPATCH_BATCHES = 20  # at most this many batches a run
 STARTUP_MODEL = ("startups", "startup")  # the model "follow a startup" and startup_id refer to
 
 
@@ -108,7 +109,11 @@ def event_dispatch(event_id: int) -> bool:
     from feed.tasks import event_fanout
 
     if current_app.conf.task_always_eager:  # no broker: the fan-out runs here and now
-        event_fanout.apply_async((event_id,))
+        try:
+            event_fanout.apply_async((event_id,))
+        except Exception:
+            logger.exception("fan-out failed; it will be re-dispatched", extra={"event": event_id})
+            return False
         return True
     guard = breaker("broker")
     if not guard.allow():
@@ -182,38 +187,39 @@ def feed_audience(event: ActivityEvent) -> list[int]:
 def events_redispatch(*, older_than: timedelta = REDISPATCH_AFTER) -> int:
     """Queue again the fan-out of events whose task is really lost: never accepted by the
     broker (an outage, a process that died before publishing), or accepted by a broker that
-    has since lost its memory (restarted empty). A task waiting in the queue, or running and
-    redelivered by the broker if its worker dies (``acks_late``, ``visibility_timeout``), is
-    left alone -- unless it has been pending longer than any task can legitimately take
-    (``LOST_AFTER``). One queued ``MAX_DISPATCH_ATTEMPTS`` times is given up on, so a few
-    events that always fail cannot hold back the others."""
+    has since lost its memory (restarted empty: every accepted one, however recent). A task
+    waiting in the queue, or running and redelivered by the broker if its worker dies
+    (``acks_late``, ``visibility_timeout``), is left alone -- unless it has been pending longer
+    than any task can legitimately take (``LOST_AFTER``). Batches run until none is left or the
+    broker refuses; an event queued ``MAX_DISPATCH_ATTEMPTS`` times is given up on, so a few
+    that always fail cannot hold back the others."""
     now = timezone.now()
-    lost = Q(queued_at__isnull=True)
-    if broker_memory_lost():
-        lost |= Q(queued_at__isnull=False)
-    else:
-        lost |= Q(queued_at__lt=now - LOST_AFTER)
-    pending = list(
-        ActivityEvent.objects.filter(
-            lost,
-            dispatched_at__isnull=True,
-            created_at__lt=now - older_than,
-            dispatch_attempts__lt=MAX_DISPATCH_ATTEMPTS,
+    lost_before = now if broker_memory_lost() else now - LOST_AFTER
+    lost = Q(queued_at__isnull=True, created_at__lt=now - older_than) | Q(queued_at__lt=lost_before)
+    candidates = ActivityEvent.objects.filter(
+        lost, dispatched_at__isnull=True, dispatch_attempts__lt=MAX_DISPATCH_ATTEMPTS
+    ).order_by("created_at", "pk")
+    queued = 0
+    for _ in range(REDISPATCH_BATCHES):
+        pending = list(candidates.values_list("pk", flat=True)[:REDISPATCH_BATCH])
+        ActivityEvent.objects.filter(pk__in=pending).update(requeued_at=now, queued_at=None)
+        accepted = [pk for pk in pending if event_dispatch(pk)]
+        # Only a publish the broker accepted counts as an attempt (not one skipped while the
+        # broker is down).
+        ActivityEvent.objects.filter(pk__in=accepted).update(
+            dispatch_attempts=F("dispatch_attempts") + 1
         )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:REDISPATCH_BATCH]
-    )
-    ActivityEvent.objects.filter(pk__in=pending).update(
-        dispatch_attempts=F("dispatch_attempts") + 1, requeued_at=now, queued_at=None
-    )
-    given_up = ActivityEvent.objects.filter(
-        pk__in=pending, dispatched_at__isnull=True, dispatch_attempts__gte=MAX_DISPATCH_ATTEMPTS
-    ).values_list("pk", flat=True)
-    for pk in given_up:
-        logger.error("fan-out given up after repeated failures", extra={"event": pk})
-    queued = sum(event_dispatch(pk) for pk in pending)
-    if pending:
-        logger.info("events re-dispatched", extra={"pending": len(pending), "queued": queued})
+        queued += len(accepted)
+        for pk in ActivityEvent.objects.filter(
+            pk__in=accepted,
+            dispatched_at__isnull=True,
+            dispatch_attempts__gte=MAX_DISPATCH_ATTEMPTS,
+        ).values_list("pk", flat=True):
+            logger.error("fan-out given up after repeated failures", extra={"event": pk})
+        if pending:
+            logger.info("events re-dispatched", extra={"pending": len(pending), "queued": queued})
+        if len(pending) < REDISPATCH_BATCH or len(accepted) < len(pending):
+            break  # none left, or the broker refuses: the next run goes on
     return queued
 
 

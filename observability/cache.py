@@ -88,12 +88,19 @@ class _GuardedClient:
         attribute = getattr(self._client, name)
         if name not in IO_METHODS:
             return attribute
-        return self._guarded(name, attribute)
+        return self._guarded(name, attribute, invalidates=name in WRITES)
 
-    def _guarded(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    def ephemeral(self, name: str) -> Callable[..., Any]:
+        """The call behind the breaker, but a write lost with it invalidates nothing (the
+        throttles' counters): losing it does not empty the cache when Redis is back."""
+        return self._guarded(name, getattr(self._client, name), invalidates=False)
+
+    def _guarded(
+        self, name: str, method: Callable[..., Any], *, invalidates: bool
+    ) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             if not self._guard.allow():
-                if name in WRITES:
+                if invalidates:
                     self._lost_write.set()
                 raise ConnectionInterrupted(connection=None)
             try:
@@ -103,7 +110,7 @@ class _GuardedClient:
             except ConnectionInterrupted as exc:
                 if isinstance(exc.__cause__, OUTAGE_ERRORS):
                     self._guard.failure(exc.__cause__)
-                    if name in WRITES:
+                    if invalidates:
                         self._lost_write.set()
                 raise
             self._guard.success()
@@ -167,6 +174,6 @@ class FailoverCache(BaseCache):
             primary.set(key, value, timeout)
             return
         try:
-            primary.client.set(key, value, timeout=timeout)
+            primary.client.ephemeral("set")(key, value, timeout=timeout)
         except ConnectionInterrupted:
             self.fallback.set(key, value, timeout)

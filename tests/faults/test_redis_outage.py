@@ -197,3 +197,51 @@ def test_an_invalidation_lost_in_an_outage_never_leaves_a_stale_entry(
     assert raw.get("collabhub:group:user.1") == b"a channel-layer key"
     cache.set("after", "fresh", 60)
     assert cache.get("after") == "fresh"
+
+
+def test_throttle_counts_lost_in_an_outage_do_not_empty_the_cache(
+    redis_cache: RedisServer,
+) -> None:
+    """Only a lost invalidation empties the cache: requests counted by the throttles while
+    Redis was away (kept per process meanwhile) are not one."""
+    cache.set("kept", "still valid", 3600)
+    redis_cache.freeze()
+    assert cache.get("anything") is None  # the breaker opens
+    redis_cache.thaw()
+    for _ in range(3):  # throttled requests while the breaker is open: counted in memory
+        assert APIClient().get("/api/v1/startups/").status_code == 200
+    time.sleep(0.6)
+
+    assert cache.get("kept") == "still valid"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_whose_groups_vanished_silently_joins_them_again(
+    redis_server: RedisServer,
+    settings,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """A flushed Redis (or a failover to an empty replica, or channels-redis's one-day group
+    expiry) forgets the groups without any error: the socket joins them again by itself."""
+    from feed import consumers
+
+    monkeypatch.setattr(consumers, "REJOIN_EVERY", 0.3)
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": redis_server.url, "socket_timeout": 15}]},
+        }
+    }
+    user = await database_sync_to_async(UserFactory)()
+    ticket = await database_sync_to_async(realtime.ticket_issue)(user_id=user.pk)
+    socket = WebsocketCommunicator(application, f"/ws/?ticket={ticket}")
+    assert (await socket.connect())[0]
+
+    redis.Redis(port=redis_server.port).flushdb()  # every membership gone, no error anywhere
+    await asyncio.sleep(0.8)
+    breakers_reset()
+    push = {"type": "notification", "id": 10**9, "data": {}}
+    await database_sync_to_async(realtime.push)([user.pk], push)
+
+    assert await socket.receive_json_from(timeout=5) == push
+    await socket.disconnect()

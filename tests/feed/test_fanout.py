@@ -184,3 +184,25 @@ def test_a_fan_out_that_fails_after_commit_does_not_fail_the_request(
     assert feed_services.events_redispatch() == 1
     event.refresh_from_db()
     assert event.dispatched_at is not None
+
+
+def test_a_broker_that_lost_its_memory_gets_every_accepted_fan_out_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Restarted empty, the broker forgot the tasks it had accepted, however recent: one run
+    of the sweep queues them all again, batch after batch."""
+    events = [
+        feed_services.event_record(action_type=ActionType.PROFILE_UPDATED, actor=UserFactory())
+        for _ in range(5)
+    ]
+    recently = timezone.now() - timedelta(seconds=5)
+    ActivityEvent.objects.filter(pk__in=[e.pk for e in events]).update(
+        dispatched_at=None, queued_at=recently, created_at=recently
+    )
+    assert feed_services.events_redispatch() == 0  # waiting in the queue: left alone
+
+    monkeypatch.setattr(feed_services, "broker_memory_lost", lambda: True)
+    monkeypatch.setattr(feed_services, "REDISPATCH_BATCH", 2)
+
+    assert feed_services.events_redispatch() == 5
+    assert not ActivityEvent.objects.filter(dispatched_at__isnull=True).exists()

@@ -85,6 +85,23 @@ async def test_a_session_socket_from_an_allowed_origin_connects(origin: bytes, s
     await communicator.disconnect()
 
 
+async def test_behind_a_tls_proxy_the_https_page_is_the_sockets_own_origin(settings) -> None:  # type: ignore[no-untyped-def]
+    """Daphne's scope has no scheme behind a proxy: the trusted proxy's header says TLS, as
+    for Django's request.is_secure()."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    headers, _ = await database_sync_to_async(session_headers)()
+    page = with_origin(headers, b"https://127.0.0.1:8000")
+
+    behind_tls = WebsocketCommunicator(
+        application, "/ws/", headers=[*page, (b"x-forwarded-proto", b"https")]
+    )
+    connected, _ = await behind_tls.connect()
+    assert connected is True
+    await behind_tls.disconnect()
+    plain = WebsocketCommunicator(application, "/ws/", headers=page)  # no TLS: another origin
+    assert await refusal_code(plain) == CLOSE_FORBIDDEN_ORIGIN
+
+
 async def test_a_session_socket_without_origin_connects() -> None:
     """Only browsers send the cookie on their own: a client that sends no Origin is not one."""
     headers, _ = await database_sync_to_async(session_headers)()
