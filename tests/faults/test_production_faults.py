@@ -123,11 +123,12 @@ def test_broker_down_while_1000_events_are_written(stack: Stack) -> None:
     founder, startup, (fan,) = followed_startup(1)
     baseline = post_jobs(stack, founder, startup, 60)  # broker up: published after commit
     wait_until_dispatched(60, timeout=30)
+    events = ActivityEvent.objects.filter(action_type=ActionType.OPPORTUNITY_POSTED)
+    accepted = set(events.filter(dispatch_attempts=0).values_list("pk", flat=True))
 
     stack.broker.stop()
     during = post_jobs(stack, founder, startup, 1000)
     assert {status for status, _ in during} == {201}
-    events = ActivityEvent.objects.filter(action_type=ActionType.OPPORTUNITY_POSTED)
     assert events.count() == 1060
     # Every write answered without waiting on the broker: at most 200 ms added.
     up, down = [s for _, s in baseline], [s for _, s in during]
@@ -137,14 +138,19 @@ def test_broker_down_while_1000_events_are_written(stack: Stack) -> None:
     stack.broker.start()  # same port: beat's sweep queues them, the worker fans them out
     back = time.monotonic()
     wait_until_dispatched(1060, timeout=120)
+    print(f"{60 - len(accepted)} of the 60 first publishes failed and went through the outbox")
     print(f"broker down: 1000 writes, p95 {p95(down) * 1000:.0f} ms (broker up: "
           f"{p95(up) * 1000:.0f} ms), max {max(down) * 1000:.0f} ms; all fanned out "
           f"{time.monotonic() - back:.1f}s after the broker returned")  # fmt: skip
 
     notifications = Notification.objects.filter(recipient=fan, event__in=events)
     assert notifications.count() == 1060  # each exactly once
-    # Only the lost ones were queued again: the 60 published at once never were.
-    assert events.filter(dispatch_attempts=0).count() >= 60
+    # Only the lost ones were queued again: those the broker had accepted never were.
+    assert len(accepted) >= 55, len(accepted)  # (a publish may fail now and then: outbox)
+    assert (
+        set(events.filter(pk__in=accepted, dispatch_attempts=0).values_list("pk", flat=True))
+        == accepted
+    )
     assert '"status_code": 5' not in stack.log("web")
 
 
