@@ -338,6 +338,7 @@ SPECTACULAR_SETTINGS = {
         "OpportunityKindEnum": "startups.models.OpportunityKind",
         "OpportunityStatusEnum": "startups.models.OpportunityStatus",
         "ApplicationStatusEnum": "startups.models.ApplicationStatus",
+        "InteractionKindEnum": "recommendations.models.InteractionKind",
     },
 }
 

@@ -10,6 +10,9 @@ _SECRET_KEYS = re.compile(
     re.IGNORECASE,
 )
 REDACTED = "[redacted]"
+# A quoted SQL literal: where a query's values -- password hashes, token ids, tickets -- stand
+# once Django's debug log has put them into its text.
+_SQL_STRING = re.compile(r"'(?:[^']|'')*'")
 _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
 
 
@@ -38,10 +41,25 @@ class RequestIDFilter(logging.Filter):
         return True
 
 
+def _redact_sql(record: logging.LogRecord) -> None:
+    """Django's SQL debug lines (``django.db.backends``) carry the query with its values and
+    the values again: keep the query's shape, blank every string value."""
+    sql, params = getattr(record, "sql", None), getattr(record, "params", None)
+    masked = _SQL_STRING.sub("'…'", str(sql))
+    record.sql, record.params = masked, REDACTED
+    if isinstance(record.args, tuple):
+        record.args = tuple(
+            masked if arg is sql else REDACTED if arg is params else arg for arg in record.args
+        )
+
+
 class RedactSecretsFilter(logging.Filter):
-    """Blanks extras named like secrets (``password``, ``token``, ``authorization`` …)."""
+    """Blanks extras named like secrets (``password``, ``token``, ``authorization`` …) and
+    the values in SQL debug lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("django.db.backends") and hasattr(record, "sql"):
+            _redact_sql(record)
         for key in set(vars(record)) - _STANDARD_ATTRS:
             if _SECRET_KEYS.search(key):
                 setattr(record, key, REDACTED)

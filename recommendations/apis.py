@@ -45,11 +45,20 @@ class InteractionListApi(generics.ListCreateAPIView):  # type: ignore[type-arg]
             interactions = interactions.filter(kind=kind)
         return interactions.order_by("-created_at", "-id")
 
-    @extend_schema(request=InteractionInputSerializer, responses={201: InteractionSerializer})
+    @extend_schema(
+        request=InteractionInputSerializer,
+        responses={201: InteractionSerializer, 200: InteractionSerializer},
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Record a view, like, share or dismiss (201; 200 with the existing one when it was
+        recorded already: one like per item, repeated views within 30 minutes count once).
+        Saves, follows and applications are recorded by their own endpoints (400)."""
         data = validate_input(InteractionInputSerializer, request.data)
-        interaction = services.interaction_record(user=request_user(request), **data)
-        return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
+        interaction, created = services.interaction_record_by_client(
+            user=request_user(request), **data
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(InteractionSerializer(interaction).data, status=code)
 
 
 @extend_schema(

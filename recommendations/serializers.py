@@ -11,8 +11,9 @@ class InteractionSerializer(serializers.ModelSerializer):  # type: ignore[type-a
 
 class InteractionInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     kind = serializers.ChoiceField(
-        choices=[k for k in InteractionKind.values if k != InteractionKind.FOLLOW],
-        help_text="`follow` is recorded by the follow endpoints.",
+        choices=InteractionKind.choices,
+        help_text="`view`, `like`, `share` or `dismiss`. `save`, `follow` and `apply` are "
+        "recorded by their own endpoints (400 `interaction_recorded_by_server`).",
     )
     item_type = serializers.ChoiceField(choices=ItemType.choices)
     item_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)

@@ -3,13 +3,15 @@ follows, applications), which this app subscribes to rather than being called by
 keeping cached recommendations true: invalidating a person's, stamping changed items."""
 
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
-from collabhub.exceptions import NotFound
+from collabhub.exceptions import ApplicationError, NotFound
 from feed.models import ActionType, ActivityEvent
 from feed.services import log_activity
 from recommendations.models import Interaction, InteractionKind, ItemType
@@ -55,6 +57,52 @@ def interaction_record(
             is_public=False,
         )
     return interaction
+
+
+# What a client can truthfully assert. Saves, follows and applications are interactions only
+# when the real save, follow or application exists: their own endpoints record them.
+CLIENT_KINDS = frozenset(
+    {InteractionKind.VIEW, InteractionKind.LIKE, InteractionKind.SHARE, InteractionKind.DISMISS}
+)
+SERVER_ENDPOINTS = {
+    InteractionKind.SAVE: "POST /api/v1/startups/{id}/save/ or /opportunities/{id}/save/",
+    InteractionKind.FOLLOW: "POST /api/v1/startups/{id}/follow/",
+    InteractionKind.APPLY: "POST /api/v1/opportunities/{id}/apply/",
+}
+ONCE = frozenset({InteractionKind.LIKE, InteractionKind.DISMISS})  # per person and item
+REPEAT_WINDOW = timedelta(minutes=30)  # a view or share repeated within it counts once
+
+
+class InteractionRecordedByServer(ApplicationError):
+    code = "interaction_recorded_by_server"
+
+
+@transaction.atomic
+def interaction_record_by_client(
+    *, user: User, kind: str, item_type: str, item_id: int, from_recommendation: bool = False
+) -> tuple[Interaction, bool]:
+    """An interaction a client reports; (it, whether it is new). A like or a dismiss is one
+    per person and item, a view or share repeated within ``REPEAT_WINDOW`` is the same one:
+    repetition cannot make an item look more popular than the people who engaged with it."""
+    if kind not in CLIENT_KINDS:
+        raise InteractionRecordedByServer(
+            f"A {kind} is recorded when it happens: {SERVER_ENDPOINTS[InteractionKind(kind)]}.",
+            fields={"kind": [f"Clients may record {', '.join(sorted(CLIENT_KINDS))}."]},
+        )
+    same = Interaction.objects.filter(user=user, kind=kind, item_type=item_type, item_id=item_id)
+    if kind not in ONCE:
+        same = same.filter(created_at__gte=timezone.now() - REPEAT_WINDOW)
+    existing = same.order_by("-created_at").first()
+    if existing is not None:
+        return existing, False
+    interaction = interaction_record(
+        user=user,
+        kind=kind,
+        item_type=item_type,
+        item_id=item_id,
+        from_recommendation=from_recommendation,
+    )
+    return interaction, True
 
 
 def interaction_from_event(event: ActivityEvent) -> Interaction | None:

@@ -2,6 +2,8 @@
 
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from rest_framework.test import APIClient
 from startups import selectors
 from tests.accounts.factories import UserFactory
 from tests.conftest import Lines
-from tests.support import process_env, run_python
+from tests.support import ROOT, process_env, run_python
 
 pytestmark = pytest.mark.django_db
 
@@ -194,3 +196,56 @@ def test_every_handler_writes_json() -> None:
     assert handlers
     for handler in handlers:
         assert type(handler.formatter).__name__ == "JsonFormatter", handler
+
+
+AUTH_FLOW = r"""
+import json, sys
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.test import Client
+from accounts.models import User
+
+c = Client()
+def post(path, body, token=None):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    response = c.post(path, json.dumps(body), content_type="application/json", **headers)
+    assert response.status_code < 300, (path, response.status_code, response.content)
+    return response.json() if response.content else {}
+
+secrets = ["first-long-passphrase-42", "second-long-passphrase-42"]
+tokens = post("/api/v1/auth/register/", {"email": "flow@example.com", "password": secrets[0],
+              "name": "Flow", "role": "talent"})["tokens"]
+secrets += [tokens["access"], tokens["refresh"]]
+pair = post("/api/v1/auth/login/", {"email": "flow@example.com", "password": secrets[0]})
+secrets += [pair["access"], pair["refresh"]]
+pair = post("/api/v1/auth/refresh/", {"refresh": pair["refresh"]})
+secrets += [pair["access"], pair["refresh"]]
+secrets.append(post("/api/v1/realtime/ticket/", {}, pair["access"])["ticket"])
+pair = post("/api/v1/auth/password/", {"old_password": secrets[0], "new_password": secrets[1]},
+            pair["access"])
+secrets += [pair["access"], pair["refresh"]]
+post("/api/v1/auth/logout/", {"refresh": pair["refresh"]})
+user = User.objects.get(email="flow@example.com")
+secrets.append(user.password)  # the hash
+secrets.append(user.password.split("$")[-1])  # and its digest alone
+with open(sys.argv[1], "w") as out:
+    json.dump(secrets, out)
+"""
+
+
+def test_no_secret_reaches_any_log_line_even_at_debug(tmp_path: Path) -> None:
+    """A whole auth flow at LOG_LEVEL=DEBUG (SQL lines included): no password, hash, token or
+    ticket is written anywhere."""
+    secrets_file = tmp_path / "secrets.json"
+    env = process_env(DEBUG="1", LOG_LEVEL="DEBUG", SQLITE_PATH=str(tmp_path / "db.sqlite3"))
+    command = [sys.executable, "-c", AUTH_FLOW, str(secrets_file)]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    assert "django.db.backends" in output and "SELECT" in output  # SQL was logged
+    for secret in json.loads(secrets_file.read_text()):
+        assert secret not in output, f"a secret reached the logs: {secret[:12]}…"
