@@ -7,10 +7,12 @@ with a code the client can read -- 4401 (no, used, expired or forged ticket; no 
 (foreign Origin on a session), 4404 (unknown path) -- and logged at INFO with the reason.
 Messages are typed JSON:
 ``{"type": "notification", "id": ..., "data": {...}, "request_id": ...}``. ``ping`` is
-answered with ``pong``; ``{"type": "resume", "after": <id>}`` sends, in order, every
-notification after that id from the database, then live ones -- no gaps, no duplicates (a live
-push at or below the last id sent is dropped). Each connection has its own ID, on every log
-line about it; the ticket never appears in a log.
+answered with ``pong``; ``{"type": "resume", "after": <id>, "feed_after": <id>,
+"messages_after": <id>}`` replays, kind by kind, what the client missed from the database (the
+sources are registered by the apps that own them), then live ones -- no gaps, and a live push
+the resume has just sent is dropped. If the channel layer fails the socket stays open and says
+``resync`` when it is back. Each connection has its own ID, on every log line about it; the
+ticket never appears in a log.
 """
 
 import asyncio
