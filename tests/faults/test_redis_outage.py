@@ -147,20 +147,25 @@ def test_health_names_redis_as_degraded_and_ready_stays_200(
     assert ready.status_code == 200
 
 
+async def socket_on_redis(settings, server: RedisServer) -> tuple[User, WebsocketCommunicator]:  # type: ignore[no-untyped-def]
+    """A signed-in socket (not yet connected) on a channel layer backed by ``server``."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": server.url, "socket_timeout": 15}]},
+        }
+    }
+    user = await database_sync_to_async(UserFactory)()
+    ticket = await database_sync_to_async(realtime.ticket_issue)(user_id=user.pk)
+    return user, WebsocketCommunicator(application, f"/ws/?ticket={ticket}")
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_a_connected_socket_survives_a_redis_outage_and_resyncs(
     redis_server: RedisServer,
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": redis_server.url, "socket_timeout": 15}]},
-        }
-    }
-    user = await database_sync_to_async(UserFactory)()
-    ticket = await database_sync_to_async(realtime.ticket_issue)(user_id=user.pk)
-    socket = WebsocketCommunicator(application, f"/ws/?ticket={ticket}")
+    user, socket = await socket_on_redis(settings, redis_server)
     connected, _ = await socket.connect()
     assert connected
 
@@ -226,15 +231,7 @@ async def test_a_socket_whose_groups_vanished_silently_joins_them_again(
     from feed import consumers
 
     monkeypatch.setattr(consumers, "REJOIN_EVERY", 0.3)
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": redis_server.url, "socket_timeout": 15}]},
-        }
-    }
-    user = await database_sync_to_async(UserFactory)()
-    ticket = await database_sync_to_async(realtime.ticket_issue)(user_id=user.pk)
-    socket = WebsocketCommunicator(application, f"/ws/?ticket={ticket}")
+    user, socket = await socket_on_redis(settings, redis_server)
     assert (await socket.connect())[0]
 
     redis.Redis(port=redis_server.port).flushdb()  # every membership gone, no error anywhere
