@@ -902,8 +902,8 @@ def _explain_cold_start(ctx: Context, strategy: Strategy, candidates: list[Candi
             if trend is not None:
                 candidate.because(
                     2.0,
-                    f"Trending with {role_plural}: {_count(trend.count, 'interaction')} "
-                    "in the last 30 days",
+                    f"Trending with {role_plural}: {_count(trend.count, 'person', 'people')} "
+                    "engaged in the last 30 days",
                 )
         return
     for candidate in candidates:

@@ -162,7 +162,7 @@ def evaluate(
     report.foreign = _foreign_startups(seed)
     with transaction.atomic(), features.uncached():
         call_command("seed_demo", seed=seed, verbosity=0, stdout=io.StringIO(), **sizes)
-        features.interactions_sync()
+        features.interactions_reconcile()
         dataset = _hold_out(seed=seed, holdout=holdout, people=people)
         report.held_out = dataset.held_out
         log(f"held out {dataset.held_out} positive interactions; rebuilding the feature store")

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -32,7 +32,7 @@ from recommendations.models import (
     ItemType,
     UserFeatures,
 )
-from startups.models import Application, Opportunity, Save, Stage, Startup
+from startups.models import Application, ApplicationStatus, Opportunity, Save, Stage, Startup
 
 # How much each kind of interaction says about a person's interest (dismiss says the opposite
 # and is only ever a filter).
@@ -75,14 +75,16 @@ def decay(moment: datetime, now: datetime) -> float:
     return 0.5 ** (age_days / HALF_LIFE_DAYS)
 
 
-# --- Interactions from rows written without events (bulk loads such as seed_demo) ----------
+# --- Saves, applications and follows as interactions: exactly the real rows -----------------
+
+# Interactions that only the row behind them can assert (clients may not post them).
+BACKED_KINDS = (InteractionKind.SAVE, InteractionKind.APPLY, InteractionKind.FOLLOW)
 
 
-def interactions_sync() -> int:
-    """Record the saves, applications and startup follows that have no interaction yet (rows
-    bulk-inserted without events, e.g. by ``seed_demo``); returns how many were added."""
+def _backing_rows() -> list[tuple[str, str, Any]]:
+    """(kind, item type, (person, item, when) rows) for every interaction a real row backs."""
     startup_type = ContentType.objects.get_for_model(Startup)
-    sources: list[tuple[str, str, Any]] = [
+    return [
         (
             InteractionKind.SAVE,
             ItemType.STARTUP,
@@ -100,7 +102,9 @@ def interactions_sync() -> int:
         (
             InteractionKind.APPLY,
             ItemType.OPPORTUNITY,
-            Application.objects.values_list("applicant_id", "opportunity_id", "created_at"),
+            Application.objects.exclude(status=ApplicationStatus.WITHDRAWN).values_list(
+                "applicant_id", "opportunity_id", "created_at"
+            ),
         ),
         (
             InteractionKind.FOLLOW,
@@ -110,23 +114,61 @@ def interactions_sync() -> int:
             ),
         ),
     ]
-    added = 0
-    for kind, item_type, rows in sources:
+
+
+def interactions_reconcile() -> dict[str, int]:
+    """Make the save, apply and follow interactions match the rows behind them: record the
+    ones missing (rows bulk-inserted without events, e.g. by ``seed_demo``) and delete the
+    ones nothing backs (posted by a client when that was still allowed, or a row removed
+    without its event). Returns how many were added and removed."""
+    added = removed = 0
+    backed: set[tuple[str, str, int, int]] = set()
+    for kind, item_type, rows in _backing_rows():
         known = set(
             Interaction.objects.filter(kind=kind, item_type=item_type).values_list(
                 "user_id", "item_id"
             )
         )
-        missing = [
-            Interaction(
-                user_id=user_id, kind=kind, item_type=item_type, item_id=item_id, created_at=at
-            )
-            for user_id, item_id, at in rows.iterator(chunk_size=5000)
-            if (user_id, item_id) not in known
-        ]
+        missing = []
+        for user_id, item_id, at in rows.iterator(chunk_size=5000):
+            backed.add((kind, item_type, user_id, item_id))
+            if (user_id, item_id) not in known:
+                missing.append(
+                    Interaction(
+                        user_id=user_id,
+                        kind=kind,
+                        item_type=item_type,
+                        item_id=item_id,
+                        created_at=at,
+                    )
+                )
         Interaction.objects.bulk_create(missing, batch_size=2000)
         added += len(missing)
-    return added
+    unbacked = [
+        pk
+        for pk, kind, item_type, user_id, item_id in Interaction.objects.filter(
+            kind__in=BACKED_KINDS
+        )
+        .values_list("pk", "kind", "item_type", "user_id", "item_id")
+        .iterator(chunk_size=5000)
+        if (kind, item_type, user_id, item_id) not in backed
+    ]
+    for start in range(0, len(unbacked), 2000):
+        removed += Interaction.objects.filter(pk__in=unbacked[start : start + 2000]).delete()[0]
+    return {"added": added, "removed": removed}
+
+
+def _engagements(since: datetime | None = None) -> Any:
+    """Positive interactions as (person, kind, item type, item, latest moment): one row per
+    person, kind and item however often it was repeated, so counts are of people."""
+    rows = Interaction.objects.filter(kind__in=POSITIVE_KINDS)
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    return (
+        rows.values("user_id", "kind", "item_type", "item_id")
+        .annotate(at=Max("created_at"))
+        .order_by()
+    )
 
 
 # --- Skill rarity ----------------------------------------------------------------------------
@@ -193,11 +235,12 @@ def _skill_weights() -> dict[int, float]:
 class Trend:
     item_id: int
     score: float
-    count: int  # interactions in the last 30 days by people of the role
+    count: int  # people of the role who engaged in the last 30 days
 
 
 def trending(role: str, item_type: str) -> list[Trend]:
-    """What people of ``role`` engaged with most in the last 30 days (recent counts more)."""
+    """What people of ``role`` engaged with most in the last 30 days (recent counts more; each
+    person once per kind, however often they repeated it)."""
     if not _cache_enabled.get():
         return _trending(role, item_type, timezone.now())
     key = CACHE_TRENDING.format(role=role, item_type=item_type)
@@ -209,19 +252,19 @@ def trending(role: str, item_type: str) -> list[Trend]:
 
 
 def _trending(role: str, item_type: str, now: datetime) -> list[Trend]:
-    rows = Interaction.objects.filter(
-        item_type=item_type,
-        kind__in=POSITIVE_KINDS,
-        created_at__gte=now - RECENT,
-        user__role=role,
-    ).order_by("-created_at")[:TRENDING_SCAN]
+    rows = (
+        _engagements(since=now - RECENT)
+        .filter(item_type=item_type, user__role=role)
+        .order_by("-at")[:TRENDING_SCAN]
+    )
     scores: dict[int, float] = defaultdict(float)
-    counts: Counter[int] = Counter()
-    for item_id, kind, at in rows.values_list("item_id", "kind", "created_at"):
-        scores[item_id] += KIND_WEIGHTS[kind] * decay(at, now)
-        counts[item_id] += 1
+    people: dict[int, set[int]] = defaultdict(set)
+    for row in rows:
+        item_id = row["item_id"]
+        scores[item_id] += KIND_WEIGHTS[row["kind"]] * decay(row["at"], now)
+        people[item_id].add(row["user_id"])
     best = sorted(scores, key=lambda item_id: (-scores[item_id], item_id))[:TRENDING_SIZE]
-    return [Trend(item_id, scores[item_id], counts[item_id]) for item_id in best]
+    return [Trend(item_id, scores[item_id], len(people[item_id])) for item_id in best]
 
 
 # --- The nightly rebuild ---------------------------------------------------------------------
@@ -231,7 +274,7 @@ def _trending(role: str, item_type: str, now: datetime) -> list[Trend]:
 def features_rebuild(*, now: datetime | None = None) -> dict[str, int]:
     """Re-derive the whole feature store; returns how many rows of each kind it wrote."""
     now = now or timezone.now()
-    synced = interactions_sync()
+    reconciled = interactions_reconcile()
     per_item, per_user = _interaction_summary(now)
     items = _item_features(per_item, now)
     ItemFeatures.objects.all().delete()
@@ -258,7 +301,8 @@ def features_rebuild(*, now: datetime | None = None) -> dict[str, int]:
     if _cache_enabled.get():
         transaction.on_commit(publish)
     return {
-        "interactions_synced": synced,
+        "interactions_added": reconciled["added"],
+        "interactions_removed": reconciled["removed"],
         "item_features": len(items),
         "item_similarities": len(similarities),
         "user_features": len(users),
@@ -270,32 +314,37 @@ def features_rebuild(*, now: datetime | None = None) -> dict[str, int]:
 class _ItemSummary:
     popularity: float = 0.0
     engaged: set[int] | None = None
-    recent: Counter[str] | None = None
+    recent: dict[str, set[int]] | None = None  # kind -> the people, last 30 days
 
 
 def _interaction_summary(
     now: datetime,
 ) -> tuple[dict[tuple[str, int], _ItemSummary], dict[int, tuple[int, datetime]]]:
+    """Per item: popularity (each person's kinds of engagement, decayed from the latest), the
+    people who engaged, and who did what in the last 30 days. Per person: how many items and
+    kinds they engaged with in the last 30 days, and when last."""
     per_item: dict[tuple[str, int], _ItemSummary] = defaultdict(_ItemSummary)
     recent_by_user: Counter[int] = Counter()
     last_by_user: dict[int, datetime] = {}
-    rows = Interaction.objects.filter(kind__in=POSITIVE_KINDS).values_list(
-        "user_id", "kind", "item_type", "item_id", "created_at"
-    )
-    for user_id, kind, item_type, item_id, at in rows.iterator(chunk_size=5000):
-        summary = per_item[item_type, item_id]
+    for row in _engagements().iterator(chunk_size=5000):
+        user_id, kind, at = row["user_id"], row["kind"], row["at"]
+        summary = per_item[row["item_type"], row["item_id"]]
         summary.popularity += KIND_WEIGHTS[kind] * decay(at, now)
         if kind in ENGAGED_KINDS:
             summary.engaged = summary.engaged or set()
             summary.engaged.add(user_id)
         if at >= now - RECENT:
-            summary.recent = summary.recent or Counter()
-            summary.recent[kind] += 1
+            summary.recent = summary.recent or defaultdict(set)
+            summary.recent[kind].add(user_id)
             recent_by_user[user_id] += 1
         if user_id not in last_by_user or at > last_by_user[user_id]:
             last_by_user[user_id] = at
     per_user = {user_id: (recent_by_user[user_id], last) for user_id, last in last_by_user.items()}
     return per_item, per_user
+
+
+def _counts(recent: dict[str, set[int]] | None) -> dict[str, int]:
+    return {kind: len(people) for kind, people in (recent or {}).items()}
 
 
 def traction(
@@ -331,18 +380,20 @@ def _item_features(
     per_item: dict[tuple[str, int], _ItemSummary], now: datetime
 ) -> list[ItemFeatures]:
     features: list[ItemFeatures] = []
-    # An opportunity's applications are its startup's traction too.
+    # An opportunity's applicants are its startup's traction too (each person once).
     startup_of = dict(Opportunity.objects.values_list("pk", "startup_id"))
-    startup_recent: dict[int, Counter[str]] = defaultdict(Counter)
+    startup_people: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     for (item_type, item_id), summary in per_item.items():
         if not summary.recent:
             continue
         if item_type == ItemType.STARTUP:
-            startup_recent[item_id].update(summary.recent)
+            for kind, people in summary.recent.items():
+                startup_people[item_id][kind] |= people
         elif item_id in startup_of:
-            startup_recent[startup_of[item_id]][InteractionKind.APPLY] += summary.recent.get(
-                InteractionKind.APPLY, 0
-            )
+            applicants = summary.recent.get(InteractionKind.APPLY, set())
+            if applicants:
+                startup_people[startup_of[item_id]][InteractionKind.APPLY] |= applicants
+    startup_recent = {pk: _counts(people) for pk, people in startup_people.items()}
     busiest = max((_recent_activity(recent) for recent in startup_recent.values()), default=0.0)
     startups = Startup.objects.values_list("pk", "industry", "growth_rate", "stage", "created_at")
     industries: dict[int, str] = {}
@@ -378,7 +429,7 @@ def _item_features(
                 industry=industries.get(startup_of[item_id], ""),
                 popularity=summary.popularity,
                 engaged=len(summary.engaged or ()),
-                recent=dict(summary.recent or {}),
+                recent=_counts(summary.recent),
             )
         )
     return features

@@ -27,6 +27,10 @@ EVENT_INTERACTIONS: dict[str, tuple[str, str]] = {
     ActionType.STARTUP_FOLLOWED: (InteractionKind.FOLLOW, ItemType.STARTUP),
     ActionType.APPLICATION_CREATED: (InteractionKind.APPLY, ItemType.OPPORTUNITY),
 }
+# Events that undo one of those (unsaves and unfollows delete rows: see apps.py).
+EVENT_UNDOES: dict[str, tuple[str, str]] = {
+    ActionType.APPLICATION_WITHDRAWN: (InteractionKind.APPLY, ItemType.OPPORTUNITY),
+}
 
 
 @transaction.atomic
@@ -106,15 +110,19 @@ def interaction_record_by_client(
 
 
 def interaction_from_event(event: ActivityEvent) -> Interaction | None:
-    """The interaction an event of another app stands for, if any (same transaction)."""
-    mapping = EVENT_INTERACTIONS.get(event.action_type)
+    """The interaction an event of another app stands for, if any (same transaction); an
+    event that undoes one (a withdrawn application) removes it."""
+    mapping = EVENT_INTERACTIONS.get(event.action_type) or EVENT_UNDOES.get(event.action_type)
     if mapping is None or event.actor_id is None:
         return None
     kind, item_type = mapping
     item_id: Any = event.target_id
-    if event.action_type == ActionType.APPLICATION_CREATED:
+    if item_type == ItemType.OPPORTUNITY and event.snapshot.get("type") == "application":
         item_id = event.snapshot.get("opportunity_id")
     if item_id is None:
+        return None
+    if event.action_type in EVENT_UNDOES:
+        interaction_undo(user_id=event.actor_id, kind=kind, item_type=item_type, item_id=item_id)
         return None
     return Interaction.objects.create(
         user_id=event.actor_id, kind=kind, item_type=item_type, item_id=item_id
@@ -141,7 +149,7 @@ def item_changed(kind: str, item_id: int) -> None:
 
 
 def interaction_undo(*, user_id: int, kind: str, item_type: str, item_id: int) -> None:
-    """An unsave or unfollow: the save or follow no longer says anything about the person."""
+    """An unsave, unfollow or withdrawal: it no longer says anything about the person."""
     Interaction.objects.filter(
         user_id=user_id, kind=kind, item_type=item_type, item_id=item_id
     ).delete()

@@ -105,7 +105,7 @@ def test_hold_out_takes_the_latest_of_each_kind_and_removes_their_rows() -> None
     ApplicationFactory(applicant=ada, opportunity=accepted_job, status="accepted")
     ApplicationFactory(applicant=ada, opportunity=pending_job)
     person(2)  # nothing to hold out: not evaluated
-    features.interactions_sync()
+    features.interactions_reconcile()
 
     dataset = evaluation._hold_out(seed=seed, holdout=0.2, people=10)
 

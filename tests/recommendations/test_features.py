@@ -19,6 +19,7 @@ from recommendations.models import (
 from recommendations.services import interaction_record
 from startups.models import Stage, Startup
 from tests.accounts.factories import InvestorFactory, UserFactory
+from tests.recommendations.helpers import engage
 from tests.startups.factories import (
     ApplicationFactory,
     OpportunitySaveFactory,
@@ -29,7 +30,7 @@ from tests.startups.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def test_sync_records_bulk_loaded_saves_applications_and_follows_once() -> None:
+def test_reconcile_records_bulk_loaded_saves_applications_and_follows_once() -> None:
     save, job_save, application = SaveFactory(), OpportunitySaveFactory(), ApplicationFactory()
     follower, startup = UserFactory(), StartupFactory()
     Follow.objects.create(
@@ -38,8 +39,8 @@ def test_sync_records_bulk_loaded_saves_applications_and_follows_once() -> None:
         target_id=startup.pk,
     )
 
-    assert features.interactions_sync() == 4
-    assert features.interactions_sync() == 0
+    assert features.interactions_reconcile() == {"added": 4, "removed": 0}
+    assert features.interactions_reconcile() == {"added": 0, "removed": 0}
     recorded = set(Interaction.objects.values_list("user_id", "kind", "item_type", "item_id"))
     assert recorded == {
         (save.user_id, "save", "startup", save.startup_id),
@@ -57,7 +58,7 @@ def test_similarity_is_the_cosine_of_weighted_vectors(settings) -> None:
     first, second = UserFactory(), UserFactory()
     for user, items in ((first, [a, b]), (second, [a, b, c])):
         for item in items:
-            interaction_record(user=user, kind="save", item_type="startup", item_id=item.pk)
+            engage(user, "save", item)
 
     features.features_rebuild()
 
@@ -99,7 +100,7 @@ def test_rebuild_stores_popularity_recent_counts_and_traction() -> None:
     hot = StartupFactory(growth_rate=30, stage=Stage.SERIES_A)
     quiet = StartupFactory(growth_rate=0, stage=Stage.IDEA)
     for kind in ("save", "follow", "view"):
-        interaction_record(user=UserFactory(), kind=kind, item_type="startup", item_id=hot.pk)
+        engage(UserFactory(), kind, hot)
 
     features.features_rebuild()
 
@@ -122,13 +123,9 @@ def test_rare_skills_weigh_more() -> None:
 
 def test_trending_is_per_role_and_recent() -> None:
     talent_pick, investor_pick, stale = StartupFactory(), StartupFactory(), StartupFactory()
-    interaction_record(user=UserFactory(), kind="save", item_type="startup", item_id=talent_pick.pk)
-    interaction_record(
-        user=InvestorFactory(), kind="save", item_type="startup", item_id=investor_pick.pk
-    )
-    old = interaction_record(
-        user=UserFactory(), kind="apply", item_type="startup", item_id=stale.pk
-    )
+    engage(UserFactory(), "save", talent_pick)
+    engage(InvestorFactory(), "save", investor_pick)
+    old = engage(UserFactory(), "follow", stale)
     Interaction.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
 
     assert [t.item_id for t in features.trending("talent", "startup")] == [talent_pick.pk]

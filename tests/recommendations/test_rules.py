@@ -15,6 +15,7 @@ from recommendations.selectors import recommendation_list
 from recommendations.services import interaction_record
 from startups.models import Opportunity, OpportunityStatus, Startup
 from tests.accounts.factories import FounderFactory, UserFactory
+from tests.recommendations.helpers import engage
 from tests.recommendations.test_types import ids, recommend
 from tests.startups.factories import ApplicationFactory, OpportunityFactory, StartupFactory
 
@@ -67,7 +68,7 @@ def test_closed_opportunities_are_filtered(client_for, settings) -> None:  # typ
     closed = OpportunityFactory(skills=["go"], status=OpportunityStatus.CLOSED)
     fan = UserFactory()
     for job in (seen, closed):  # popular, and similar to what ada viewed
-        interaction_record(user=fan, kind="save", item_type="opportunity", item_id=job.pk)
+        engage(fan, "save", job)
     interaction_record(user=ada, kind="view", item_type="opportunity", item_id=seen.pk)
     features.features_rebuild()
 
@@ -81,7 +82,7 @@ def test_what_was_done_long_ago_stays_filtered(client_for) -> None:  # type: ign
     ada = UserFactory(skills=["python"])
     applied, kept = OpportunityFactory(skills=["python"]), OpportunityFactory(skills=["python"])
     dismissed = StartupFactory(skills=["python"])
-    interaction_record(user=ada, kind="apply", item_type="opportunity", item_id=applied.pk)
+    engage(ada, "apply", applied)
     interaction_record(user=ada, kind="dismiss", item_type="startup", item_id=dismissed.pk)
     browsed = StartupFactory()
     Interaction.objects.bulk_create(  # 600 later views push them out of the recent history
@@ -166,7 +167,7 @@ def test_unexplained_candidates_hold_no_place_in_the_diverse_top(client_for, set
     first = StartupFactory(industry=Industry.FINTECH, skills=["python"])
     second = StartupFactory(industry=Industry.FINTECH, skills=["python"])
     saved = StartupFactory(industry=Industry.HEALTH)  # popular: 1 save, a reason to show
-    interaction_record(user=UserFactory(), kind="save", item_type="startup", item_id=saved.pk)
+    engage(UserFactory(), "save", saved)
     viewers = [UserFactory() for _ in range(6)]
     others = [i for i in Industry.values if i not in (Industry.FINTECH, Industry.HEALTH)]
     for industry in others[:9]:  # more popular (6 views), but no reason: views say little
@@ -257,12 +258,11 @@ def test_nothing_filtered_ever_shows_up(settings) -> None:
             Opportunity.objects.filter(pk=role.pk).update(status=OpportunityStatus.CLOSED)
             forbidden["opportunities"].add(role.pk)
         for person in rng.sample(people, 3):  # behaviour and popularity for every item
-            interaction_record(user=person, kind="save", item_type="startup", item_id=startup.pk)
+            engage(person, "save", startup)
             interaction_record(user=person, kind="like", item_type="opportunity", item_id=role.pk)
         mine = number % 4
         if mine == 1 and owner != me:
-            ApplicationFactory(opportunity=role, applicant=me)
-            interaction_record(user=me, kind="apply", item_type="opportunity", item_id=role.pk)
+            ApplicationFactory(opportunity=role, applicant=me)  # recorded by the rebuild
             forbidden["opportunities"].add(role.pk)
         elif mine == 2:
             interaction_record(user=me, kind="dismiss", item_type="startup", item_id=startup.pk)
@@ -270,7 +270,7 @@ def test_nothing_filtered_ever_shows_up(settings) -> None:
             forbidden["startups"].add(startup.pk)
             forbidden["opportunities"].add(role.pk)
         elif mine == 3:
-            interaction_record(user=me, kind="save", item_type="startup", item_id=startup.pk)
+            engage(me, "save", startup)
             forbidden["startups"].add(startup.pk)
     for number, person in enumerate(people):
         if number % 3 == 0:

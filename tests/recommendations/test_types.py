@@ -11,6 +11,7 @@ from recommendations import features, selectors
 from recommendations.services import interaction_record
 from startups.models import Opportunity, OpportunityStatus, Startup
 from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactory
+from tests.recommendations.helpers import engage
 from tests.startups.factories import OpportunityFactory, StartupFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,8 +131,8 @@ def test_startups_for_investors_rank_by_traction_and_interests(client_for) -> No
     steady = StartupFactory(name="Steady AI", industry=Industry.AI, growth_rate=2)
     outside = StartupFactory(name="Fast Fintech", industry=Industry.FINTECH, growth_rate=40)
     fan = UserFactory()
-    interaction_record(user=fan, kind="save", item_type="startup", item_id=rocket.pk)
-    interaction_record(user=UserFactory(), kind="follow", item_type="startup", item_id=rocket.pk)
+    engage(fan, "save", rocket)
+    engage(UserFactory(), "follow", rocket)
     features.features_rebuild()
 
     body = recommend(client_for, investor)
@@ -155,12 +156,12 @@ def test_behaviour_people_who_saved_this_also_saved(client_for, settings) -> Non
     lonely = StartupFactory(name="Lonely")
     for _ in range(3):
         person = UserFactory()
-        interaction_record(user=person, kind="save", item_type="startup", item_id=seen.pk)
-        interaction_record(user=person, kind="apply", item_type="startup", item_id=liked_too.pk)
+        engage(person, "save", seen)
+        engage(person, "follow", liked_too)
     one = UserFactory()  # one person in common is not enough
-    interaction_record(user=one, kind="save", item_type="startup", item_id=seen.pk)
-    interaction_record(user=one, kind="save", item_type="startup", item_id=lonely.pk)
-    interaction_record(user=me, kind="save", item_type="startup", item_id=seen.pk)
+    engage(one, "save", seen)
+    engage(one, "save", lonely)
+    engage(me, "save", seen)
     features.features_rebuild()
 
     body = recommend(client_for, me)
@@ -184,10 +185,10 @@ def test_strong_signals_weigh_more_than_weak_ones(client_for, settings) -> None:
     after_view, after_apply = StartupFactory(name="After view"), StartupFactory(name="After apply")
     other = UserFactory()
     for first, then in ((viewed, after_view), (applied, after_apply)):
-        interaction_record(user=other, kind="save", item_type="startup", item_id=first.pk)
-        interaction_record(user=other, kind="save", item_type="startup", item_id=then.pk)
+        engage(other, "save", first)
+        engage(other, "save", then)
     interaction_record(user=me, kind="view", item_type="startup", item_id=viewed.pk)
-    interaction_record(user=me, kind="apply", item_type="startup", item_id=applied.pk)
+    engage(me, "follow", applied)
     features.features_rebuild()
 
     order = ids(recommend(client_for, me))
@@ -201,7 +202,7 @@ def test_popular_items_do_not_drown_personal_matches(client_for, settings) -> No
     famous = StartupFactory(name="Famous", skills=["cobol"])
     for _ in range(20):
         fan = UserFactory()
-        interaction_record(user=fan, kind="save", item_type="startup", item_id=famous.pk)
+        engage(fan, "save", famous)
     interaction_record(user=ada, kind="view", item_type="startup", item_id=famous.pk)
     features.features_rebuild()
 
@@ -220,14 +221,16 @@ def test_cold_start_with_nothing_is_trending_for_the_role_and_says_so(client_for
     newcomer = UserFactory()
     hot, cold = StartupFactory(name="Hot"), StartupFactory(name="Cold")
     for _ in range(3):
-        interaction_record(user=UserFactory(), kind="save", item_type="startup", item_id=hot.pk)
-    interaction_record(user=InvestorFactory(), kind="save", item_type="startup", item_id=cold.pk)
+        engage(UserFactory(), "save", hot)
+    engage(InvestorFactory(), "save", cold)
 
     body = recommend(client_for, newcomer)
 
     assert body["algorithm"] == "trending"
     assert ids(body) == [hot.pk]  # what talent engage with, not investors
-    assert reasons_of(body, hot.pk) == ["Trending with talent: 3 interactions in the last 30 days"]
+    assert reasons_of(body, hot.pk) == [
+        "Trending with talent: 3 people engaged in the last 30 days"
+    ]
 
 
 def test_cold_start_on_an_empty_platform_shows_the_newest(client_for) -> None:  # type: ignore[no-untyped-def]
@@ -247,7 +250,7 @@ def test_founder_without_open_roles_gets_active_talent(client_for) -> None:  # t
     busy, idle = UserFactory(name="Busy"), UserFactory(name="Idle")
     startup = StartupFactory()
     for kind in ("view", "save", "like"):
-        interaction_record(user=busy, kind=kind, item_type="startup", item_id=startup.pk)
+        engage(busy, kind, startup)
     features.features_rebuild()
 
     body = recommend(client_for, founder)

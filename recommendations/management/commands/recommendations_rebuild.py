@@ -8,8 +8,8 @@ from recommendations import features, tasks
 
 class Command(BaseCommand):
     help = (
-        "Rebuild the recommendation feature store (interactions from bulk-loaded saves, "
-        "applications and follows; item popularity and traction; item-to-item similarities; "
+        "Rebuild the recommendation feature store (saves, applications and follows reconciled "
+        "with their rows; item popularity and traction; item-to-item similarities; "
         "user activity; skill rarity; trending), then precompute for recently active people."
     )
 
