@@ -1,4 +1,3 @@
-from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -7,7 +6,6 @@ from rest_framework import permissions, status, viewsets
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt import views as jwt_views
@@ -29,14 +27,13 @@ from accounts.serializers import (
 )
 from collabhub.api.schema import conflict_response
 from collabhub.api.search import SearchListMixin
-from collabhub.api.throttling import ScopedRateThrottle
 from collabhub.api.utils import request_user, validate_input
 
 
 class AuthThrottleMixin:
-    """Sign-up and sign-in are throttled harder than the rest (``THROTTLE_AUTH``)."""
+    """Sign-up and sign-in are limited harder than the rest: the ``auth`` rate limit
+    (collabhub/api/ratelimit.py, ``RATE_LIMIT_AUTH``)."""
 
-    throttle_classes: Sequence[type[BaseThrottle]] = [ScopedRateThrottle]
     throttle_scope = "auth"
 
 

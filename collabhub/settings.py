@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "collabhub.api.ratelimit.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -304,21 +305,26 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "collabhub.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_THROTTLE_CLASSES": [
-        "collabhub.api.throttling.AnonRateThrottle",
-        "collabhub.api.throttling.UserRateThrottle",
-    ],
-    "DEFAULT_THROTTLE_RATES": {
-        "anon": env.str("THROTTLE_ANON", default="600/min"),
-        "user": env.str("THROTTLE_USER", default="2000/min"),
-        "auth": env.str("THROTTLE_AUTH", default="10/min"),
-    },
-    # How many trusted proxies append to X-Forwarded-For (throttling keys on the client
-    # address): 0 trusts none (make run), compose and Kubernetes set 1.
+    # How many trusted proxies append to X-Forwarded-For (rate limits and sign-in lockouts
+    # key on the client address): 0 trusts none (make run), compose and Kubernetes set 1.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "EXCEPTION_HANDLER": "collabhub.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "collabhub.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# Rate limits (collabhub/api/ratelimit.py): every API request counts against anon (per
+# address) or user (per person); writes to the endpoints naming a scope count against it too.
+# Rates are "<count>/<period>": s, min, hour, day, with an optional multiplier ("5/10s").
+RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
+RATE_LIMITS = {
+    "anon": env.str("RATE_LIMIT_ANON", default="100/min"),
+    "user": env.str("RATE_LIMIT_USER", default="200/min"),
+    "auth": env.str("RATE_LIMIT_AUTH", default="10/min"),  # sign-in, sign-up, refresh, password
+    "apply": env.str("RATE_LIMIT_APPLY", default="20/hour"),
+    "messages": env.str("RATE_LIMIT_MESSAGES", default="30/min"),
+    "connections": env.str("RATE_LIMIT_CONNECTIONS", default="30/hour"),  # requests sent
+    "interactions": env.str("RATE_LIMIT_INTERACTIONS", default="120/min"),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -370,7 +376,7 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # After a dependency (Redis, the broker) fails, calls to it are skipped for this many seconds
-# in that process -- a cache miss, a per-process throttle, a push left to resume -- then one
+# in that process -- a cache miss, a per-process rate-limit count, a push left to resume -- then one
 # call probes it (observability/breaker.py).
 CIRCUIT_BREAKER_COOLDOWN = env.float("CIRCUIT_BREAKER_COOLDOWN", default=5.0)
 

@@ -1,15 +1,17 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from collabhub.api.ratelimit import RateLimitListApi
 from observability import probes
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.urls")),
     path("", include("startups.urls")),
     path("", include("feed.urls")),
     path("", include("messaging.urls")),
     path("", include("recommendations.urls")),
+    path("ratelimits/", RateLimitListApi.as_view(), name="ratelimit-list"),
 ]
 
 urlpatterns = [

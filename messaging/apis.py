@@ -52,6 +52,8 @@ class MessageCursorPagination(CursorPagination):
 class ConnectionListApi(generics.ListCreateAPIView):  # type: ignore[type-arg]
     """My connections and requests; `POST {user_id}` asks someone to connect."""
 
+    throttle_scope = "connections"  # requests sent: the rate limit (collabhub/api/ratelimit.py)
+
     serializer_class = ConnectionSerializer
     permission_classes = [permissions.IsAuthenticated]
     queryset = Connection.objects.none()
@@ -140,6 +142,7 @@ class ConversationListApi(APIView):
 
 
 class MessageListApi(generics.ListCreateAPIView):  # type: ignore[type-arg]
+    throttle_scope = "messages"  # messages sent: the rate limit (collabhub/api/ratelimit.py)
     serializer_class = MessageSerializer
     pagination_class = MessageCursorPagination
     permission_classes = [permissions.IsAuthenticated]

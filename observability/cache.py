@@ -6,11 +6,12 @@ them, and every ``get`` / ``get_many`` adds to ``collabhub_cache_requests_total`
 down or frozen the Redis cache degrades to misses (reads return the default, writes do
 nothing) behind the ``redis`` circuit breaker, so a frozen Redis costs one socket timeout per
 cooldown and process, not one per call. Code that must know whether Redis answered (the
-throttles, the health check) uses ``FailoverCache`` / ``ping()``.
+rate limits, the health check) uses ``FailoverCache`` / ``ping()``.
 """
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -90,11 +91,6 @@ class _GuardedClient:
             return attribute
         return self._guarded(name, attribute, invalidates=name in WRITES)
 
-    def ephemeral(self, name: str) -> Callable[..., Any]:
-        """The call behind the breaker, but a write lost with it invalidates nothing (the
-        throttles' counters): losing it does not empty the cache when Redis is back."""
-        return self._guarded(name, getattr(self._client, name), invalidates=False)
-
     def _guarded(
         self, name: str, method: Callable[..., Any], *, invalidates: bool
     ) -> Callable[..., Any]:
@@ -141,6 +137,24 @@ class RedisCache(CacheMetricsMixin, django_redis_cache.RedisCache):
             self._guarded = _GuardedClient(super().client, breaker("redis"))
         return self._guarded
 
+    def incr_expiring(self, key: str, expires_at: int) -> int:
+        """INCR and EXPIREAT in one transaction (one round trip); behind the breaker, an
+        outage raises ``ConnectionInterrupted`` and loses nothing worth restoring."""
+        guard = breaker("redis")
+        if not guard.allow():
+            raise ConnectionInterrupted(connection=None)
+        name = self.make_key(key)
+        try:
+            pipe = super().client.get_client(write=True).pipeline(transaction=True)
+            pipe.incr(name)
+            pipe.expireat(name, expires_at)
+            count, _ = pipe.execute()
+        except OUTAGE_ERRORS as exc:
+            guard.failure(exc)
+            raise ConnectionInterrupted(connection=None) from exc
+        guard.success()
+        return int(count)
+
     def ping(self) -> None:
         """Ask Redis itself, past the breaker; raises what Redis raised. Success closes the
         breaker (the health check doubles as a probe)."""
@@ -149,31 +163,37 @@ class RedisCache(CacheMetricsMixin, django_redis_cache.RedisCache):
         breaker("redis").success()
 
 
-class FailoverCache(BaseCache):
-    """``get`` and ``set`` on the default cache, or on a per-process memory cache whenever
-    Redis cannot answer (down, frozen, breaker open) -- never a silent miss. For counters
-    that must not fail open, like the throttles' request histories: without Redis a limit
-    holds per process instead of across them."""
+class FailoverCache:
+    """Counters that must not fail open, like the rate limits': in Redis when it answers, in a
+    per-process memory cache whenever it cannot (down, frozen, breaker open) -- never a silent
+    miss. Without Redis a limit holds per process instead of across them."""
 
     def __init__(self) -> None:
-        super().__init__({})
         self.fallback = locmem.LocMemCache("failover", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
 
-    def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
+    def incr(self, key: str, expires_at: int) -> int:
+        """Add one to the counter ``key`` (created at 0), which expires at the Unix time
+        ``expires_at``; returns the new count. Atomic: in Redis one round trip (INCR and
+        EXPIREAT in a transaction), in memory under the cache's lock."""
         primary = caches["default"]
-        if not isinstance(primary, RedisCache):
-            return primary.get(key, default)
-        try:
-            return primary.client.get(key, default=default)
-        except ConnectionInterrupted:
-            return self.fallback.get(key, default)
+        if isinstance(primary, RedisCache):
+            try:
+                return primary.incr_expiring(key, expires_at)
+            except ConnectionInterrupted:
+                return _incr_local(self.fallback, key, expires_at)
+        return _incr_local(primary, key, expires_at)
 
-    def set(self, key: Any, value: Any, timeout: Any = None, version: Any = None) -> None:
+    def is_shared(self) -> bool:
+        """Whether counts are kept across processes now (Redis answering)."""
         primary = caches["default"]
-        if not isinstance(primary, RedisCache):
-            primary.set(key, value, timeout)
-            return
-        try:
-            primary.client.ephemeral("set")(key, value, timeout=timeout)
-        except ConnectionInterrupted:
-            self.fallback.set(key, value, timeout)
+        return isinstance(primary, RedisCache) and not breaker("redis").is_open
+
+
+def _incr_local(cache: BaseCache, key: str, expires_at: int) -> int:
+    timeout = max(1, expires_at - int(time.time()))
+    cache.add(key, 0, timeout)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between the two calls: a new window
+        cache.set(key, 1, timeout)
+        return 1

@@ -44,6 +44,11 @@ WEBSOCKETS = Gauge(
 CACHE_REQUESTS = Counter(
     "collabhub_cache_requests_total", "Cache reads, by result (hit or miss).", ["result"]
 )
+RATE_LIMITED = Counter(
+    "collabhub_rate_limited_total",
+    "API requests refused by a rate limit (429), by scope.",
+    ["scope"],
+)
 CELERY_TASKS = Counter(
     "collabhub_celery_tasks_total",
     "Celery tasks run in this process, by task name and outcome.",

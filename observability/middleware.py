@@ -24,7 +24,7 @@ def route_template(route: str) -> str:
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address exactly as the throttles see it: DRF's rule, where
+    """The client's address exactly as the rate limits see it: DRF's rule, where
     X-Forwarded-For is trusted only for ``NUM_PROXIES`` hops."""
     return BaseThrottle().get_ident(request) or ""  # type: ignore[arg-type]  # reads META only
 

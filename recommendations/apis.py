@@ -31,6 +31,7 @@ class InteractionListApi(generics.ListCreateAPIView):  # type: ignore[type-arg]
     serializer_class = InteractionSerializer
     permission_classes = [permissions.IsAuthenticated]
     queryset = Interaction.objects.none()
+    throttle_scope = "interactions"  # the rate limit (collabhub/api/ratelimit.py)
 
     @extend_schema(
         parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=list(InteractionKind.values))]

@@ -165,6 +165,7 @@ class OpportunityViewSet(
     http_method_names = WRITE_METHODS
     save_target = "opportunity"
     search_index = search.OPPORTUNITIES
+    throttle_scope: str | None = None  # "apply" names one for its action (rate limits)
 
     def get_queryset(self) -> QuerySet[Opportunity]:
         return selectors.opportunity_list(viewer=self.request.user)
@@ -200,7 +201,12 @@ class OpportunityViewSet(
         responses={201: ApplicationSerializer, **CONFLICT},
         summary="Apply to this opportunity (talent only, once)",
     )
-    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[permissions.IsAuthenticated],
+        throttle_scope="apply",  # the rate limit (collabhub/api/ratelimit.py)
+    )
     def apply(self, request: Request, pk: str | None = None) -> Response:
         data = validate_input(ApplicationInputSerializer, request.data)
         application = services.application_create(

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import user_tokens_issue
-from collabhub.api.throttling import throttle_cache
+from collabhub.api.ratelimit import counters as rate_limit_counters
 from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactory
 from tests.startups.factories import OpportunityFactory, StartupFactory
 
@@ -36,12 +36,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
     """Throttle counters and cached values never leak from one test into the next (nor do
-    the throttles' per-process counts kept while Redis was down)."""
+    the rate limits' per-process counts kept while Redis was down)."""
     cache.clear()
-    throttle_cache.fallback.clear()
+    rate_limit_counters.fallback.clear()
     yield
     cache.clear()
-    throttle_cache.fallback.clear()
+    rate_limit_counters.fallback.clear()
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def redis_server() -> Iterator[RedisServer]:
 
 @pytest.fixture
 def redis_cache(settings, redis_server: RedisServer) -> RedisServer:  # type: ignore[no-untyped-def]
-    """The default cache (and so the throttles) on that Redis, as production configures it."""
+    """The default cache (and so the rate-limit counters) on that Redis, as in production."""
     settings.CACHES = {
         "default": {
             "BACKEND": "observability.cache.RedisCache",

@@ -42,9 +42,19 @@ class Stack:
             FEED_REDISPATCH_INTERVAL="2",
             FEED_REDISPATCH_AFTER="3",
             CIRCUIT_BREAKER_COOLDOWN="1",
-            THROTTLE_ANON="100000/min",
-            THROTTLE_USER="100000/min",
-            THROTTLE_AUTH="100000/min",
+            # Rate limits count (in Redis, per process while it is away) but never refuse.
+            **{
+                f"RATE_LIMIT_{scope}": "100000/min"
+                for scope in (
+                    "ANON",
+                    "USER",
+                    "AUTH",
+                    "APPLY",
+                    "MESSAGES",
+                    "CONNECTIONS",
+                    "INTERACTIONS",
+                )
+            },
         )
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 

@@ -100,7 +100,7 @@ def test_a_frozen_redis_costs_one_timeout_per_cooldown_not_one_per_request(
 def test_sign_in_stays_throttled_per_process_while_redis_is_down(
     redis_cache: RedisServer,
 ) -> None:
-    """Sign-in allows 10 attempts a minute (THROTTLE_AUTH): without Redis, still 10."""
+    """Sign-in allows 10 attempts a minute (RATE_LIMIT_AUTH): without Redis, still 10."""
     user = UserFactory()
     redis_cache.stop()
     client = APIClient()
@@ -126,9 +126,9 @@ def test_everything_recovers_when_redis_returns_without_a_restart(
     assert cache.get("after-outage") == "cached"
     raw = redis.Redis(port=redis_cache.port)
     assert raw.get(cache.make_key("after-outage")) is not None  # in Redis, not in memory
-    # Throttles count in Redis again (one history key per client and scope).
+    # Rate limits count in Redis again (one counter per client, scope and window).
     APIClient().get("/api/v1/startups/")
-    assert any(b"throttle_anon" in key for key in raw.keys("*"))
+    assert any(b"ratelimit:anon:" in key for key in raw.keys("*"))
 
 
 def test_health_names_redis_as_degraded_and_ready_stays_200(
@@ -207,7 +207,7 @@ def test_an_invalidation_lost_in_an_outage_never_leaves_a_stale_entry(
 def test_throttle_counts_lost_in_an_outage_do_not_empty_the_cache(
     redis_cache: RedisServer,
 ) -> None:
-    """Only a lost invalidation empties the cache: requests counted by the throttles while
+    """Only a lost invalidation empties the cache: requests counted by the rate limits while
     Redis was away (kept per process meanwhile) are not one."""
     cache.set("kept", "still valid", 3600)
     redis_cache.freeze()

@@ -98,8 +98,8 @@ def test_series_add_up_across_gunicorn_workers(tmp_path: Path) -> None:
         SECRET_KEY="metrics-test-" + "x" * 40,
         SQLITE_PATH=str(tmp_path / "db.sqlite3"),
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
-        THROTTLE_ANON="100000/min",
-        THROTTLE_USER="100000/min",
+        RATE_LIMIT_ANON="100000/min",
+        RATE_LIMIT_USER="100000/min",
     )
     migrate = [sys.executable, "manage.py", "migrate", "--no-input"]
     subprocess.run(migrate, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
