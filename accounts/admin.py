@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from accounts.models import Skill, User
+from accounts.models import RevokedSession, Skill, User
 
 
 class UserCreateForm(AdminUserCreationForm):
@@ -65,3 +65,13 @@ class UserAdmin(DjangoUserAdmin):
 class SkillAdmin(admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
+
+
+@admin.register(RevokedSession)
+class RevokedSessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Signed-out sessions (the tokens' ``sid`` claim), for looking into a refused token. A row
+    added here signs that session out like a logout would."""
+
+    list_display = ["sid", "revoked_at", "expires_at"]
+    search_fields = ["sid"]
+    date_hierarchy = "revoked_at"

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.contrib.rest_framework_simplejwt import TokenObtainPairSerializerExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.exceptions import AuthenticationFailed
@@ -10,7 +11,6 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
 from accounts.filters import UserFilter
@@ -25,6 +25,7 @@ from accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
+from accounts.tokens import SessionRefreshToken
 from collabhub.api.schema import conflict_response
 from collabhub.api.search import SearchListMixin
 from collabhub.api.utils import request_user, validate_input
@@ -56,13 +57,31 @@ class RegisterApi(AuthThrottleMixin, APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+class LoginSerializer(jwt_serializers.TokenObtainPairSerializer):
+    """simplejwt's sign-in, where each sign-in starts a session of its own (``sid``)."""
+
+    token_class = SessionRefreshToken
+
+
+class LoginSerializerSchema(TokenObtainPairSerializerExtension):
+    """OpenAPI: sign-in keeps simplejwt's shape and name (``TokenObtainPair``)."""
+
+    target_class = "accounts.apis.LoginSerializer"
+
+    def get_name(self, auto_schema: Any, direction: Any) -> str:
+        return "TokenObtainPair"
+
+
 @extend_schema(tags=["auth"], summary="Sign in with email and password")
 class LoginApi(AuthThrottleMixin, jwt_views.TokenObtainPairView):
-    pass
+    serializer_class = LoginSerializer  # type: ignore[assignment]
 
 
 class RefreshSerializer(jwt_serializers.TokenRefreshSerializer):
-    """simplejwt's refresh, where a deleted account is a 401 rather than a 500."""
+    """simplejwt's refresh, where a deleted account is a 401 rather than a 500, and a
+    signed-out session cannot be refreshed."""
+
+    token_class = SessionRefreshToken
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -80,7 +99,9 @@ class RefreshApi(AuthThrottleMixin, jwt_views.TokenRefreshView):
 
 @extend_schema(tags=["auth"])
 class LogoutApi(APIView):
-    """The refresh token is the credential here, so a stale access token cannot block sign-out."""
+    """The refresh token is the credential here, so a stale access token cannot block sign-out.
+    Signs out that refresh token's session: its access tokens stop working at once too, and
+    the person's other sessions (other sign-ins, other devices) go on."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes: list[type] = []
@@ -92,9 +113,10 @@ class LogoutApi(APIView):
     def post(self, request: Request) -> Response:
         refresh = validate_input(RefreshInputSerializer, request.data)["refresh"]
         try:
-            RefreshToken(refresh).blacklist()
+            token = SessionRefreshToken(refresh)
         except TokenError as exc:
             raise InvalidToken(str(exc)) from exc
+        services.session_revoke(refresh=token)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -140,3 +140,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email
+
+
+class RevokedSession(models.Model):
+    """A signed-out session: every token carrying this ``sid`` claim is refused.
+
+    Kept in the database (not the cache) so a sign-out survives restarts and Redis outages;
+    a row is needed only until the last token of its session would have expired anyway
+    (``expires_at``), and is purged after that.
+    """
+
+    sid = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"session {self.sid} (revoked until {self.expires_at:%Y-%m-%d %H:%M})"

@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from accounts.models import User
+from accounts.models import RevokedSession, User
 
 
 def user_list() -> QuerySet[User]:
@@ -9,3 +9,9 @@ def user_list() -> QuerySet[User]:
         .prefetch_related("skills")
         .order_by("-date_joined", "-id")
     )
+
+
+def session_is_revoked(*, sid: str) -> bool:
+    """Whether the session was signed out. A row past ``expires_at`` that is not purged yet
+    still counts: every token it refuses has expired by then anyway."""
+    return RevokedSession.objects.filter(sid=sid).exists()

@@ -4,12 +4,14 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.exceptions import EmailTaken, WrongPassword
-from accounts.models import Role, Skill, User, skill_normalise
+from accounts.models import RevokedSession, Role, Skill, User, skill_normalise
 from accounts.signals import profile_updated
+from accounts.tokens import SID_CLAIM, SessionRefreshToken
 
 PROFILE_FIELDS = ("name", "headline", "bio", "location", "interests", "availability")
 
@@ -70,8 +72,32 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
 
 
 def user_tokens_issue(*, user: User) -> dict[str, str]:
-    refresh = RefreshToken.for_user(user)
+    """A new session: a refresh token with its own ``sid`` and an access token carrying it."""
+    refresh = SessionRefreshToken.for_user(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+@transaction.atomic
+def session_revoke(*, refresh: SessionRefreshToken) -> RevokedSession:
+    """Sign out the session of this (verified) refresh token: blacklist it and, once this
+    commits, refuse every token carrying its ``sid`` -- the access tokens already handed out
+    included; other sessions of the same person are untouched. Idempotent: a repeat or a
+    concurrent sign-out of the session keeps its one row. Purges rows no token needs any more.
+
+    The row lives as long as a token of the session can: the revocation refuses every later
+    refresh, so each remaining token was minted by now, and none outlives now plus the
+    refresh-token lifetime (a refresh token forked by a racing rotation may live that long).
+    One access-token lifetime on top is margin for a rotation racing this very sign-out and
+    for servers whose clocks disagree.
+    """
+    now = timezone.now()
+    lifetime = jwt_settings.REFRESH_TOKEN_LIFETIME + jwt_settings.ACCESS_TOKEN_LIFETIME
+    refresh.blacklist()
+    revoked, _ = RevokedSession.objects.get_or_create(
+        sid=refresh[SID_CLAIM], defaults={"expires_at": now + lifetime, "revoked_at": now}
+    )
+    RevokedSession.objects.filter(expires_at__lte=now).delete()
+    return revoked
 
 
 def user_refresh_tokens_revoke(*, user: User) -> int:

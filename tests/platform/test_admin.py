@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
+from accounts.services import session_revoke, user_tokens_issue
+from accounts.tokens import SessionRefreshToken
 from feed import realtime
 from feed import services as feed_services
 from messaging import services as messaging_services
@@ -63,6 +65,7 @@ def rows(settings) -> None:  # type: ignore[no-untyped-def]
         user=application.applicant, kind="like", item_type="opportunity", item_id=other.pk
     )
     features.features_rebuild()  # the derived feature store: one row of each model at least
+    session_revoke(refresh=SessionRefreshToken(user_tokens_issue(user=friend)["refresh"]))
 
 
 def our_models() -> list:  # type: ignore[type-arg]
