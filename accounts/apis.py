@@ -12,7 +12,7 @@ from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from accounts import selectors, services
+from accounts import lockout, selectors, services
 from accounts.filters import UserFilter
 from accounts.models import User
 from accounts.search import PEOPLE
@@ -58,9 +58,21 @@ class RegisterApi(AuthThrottleMixin, APIView):
 
 
 class LoginSerializer(jwt_serializers.TokenObtainPairSerializer):
-    """simplejwt's sign-in, where each sign-in starts a session of its own (``sid``)."""
+    """simplejwt's sign-in, where each sign-in starts a session of its own (``sid``), and
+    too many failures lock the account or the address for a while (accounts/lockout.py)."""
 
     token_class = SessionRefreshToken
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        request = self.context["request"]
+        try:
+            data = super().validate(attrs)
+        except AuthenticationFailed:
+            if getattr(request, "axes_locked_out", False):
+                raise lockout.sign_in_locked(request, attrs) from None
+            raise
+        lockout.sign_in_succeeded(attrs[self.username_field])
+        return data
 
 
 class LoginSerializerSchema(TokenObtainPairSerializerExtension):

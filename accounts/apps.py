@@ -8,12 +8,21 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import search  # noqa: F401 - registers the people search index
+        from axes.signals import user_locked_out
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from accounts import (
+            lockout,
+            search,  # noqa: F401 - registers the people search index
+        )
         from accounts.models import User
         from collabhub.search import invalidate_on_write
         from observability.metrics import business_metric_register
 
         invalidate_on_write(User, ignore_fields=frozenset({"last_login", "password"}))
+        user_login_failed.connect(lockout.failed, dispatch_uid="accounts-sign-in-failed")
+        user_locked_out.connect(lockout.locked_out, dispatch_uid="accounts-locked-out")
+        user_logged_in.connect(lockout.admin_signed_in, dispatch_uid="accounts-signed-in")
 
         def active_users_24h() -> int:
             since = timezone.now() - timedelta(hours=24)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",  # sign-in lockouts per account and per address (accounts/lockout.py)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served locally, not from a CDN
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "collabhub.api.ratelimit.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns an admin lockout into its 429 page
 ]
 
 ROOT_URLCONF = "collabhub.urls"
@@ -139,6 +141,21 @@ DATABASE_VENDOR = "postgresql" if "postgresql" in DATABASES["default"]["ENGINE"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",  # django-axes: refuses locked accounts and addresses
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in protection (accounts/lockout.py): this many failures per account, and separately per
+# address, within the cool-off lock it until the cool-off has passed since the last failure.
+AXES_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGN_IN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = False  # a success forgives the account only (accounts/lockout.py)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # guessing on cannot extend a lockout
+AXES_USERNAME_CALLABLE = "accounts.lockout.username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out_response"
+AXES_SENSITIVE_PARAMETERS = ["password", "old_password", "new_password"]
 
 # --- Redis: cache, channel layer, Celery broker ----------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -49,6 +49,14 @@ RATE_LIMITED = Counter(
     "API requests refused by a rate limit (429), by scope.",
     ["scope"],
 )
+SIGN_IN_FAILURES = Counter(
+    "collabhub_sign_in_failures_total", "Failed sign-ins, by surface (api, admin).", ["surface"]
+)
+SIGN_IN_LOCKOUTS = Counter(
+    "collabhub_sign_in_lockouts_total",
+    "Sign-ins refused or locked after too many failures, by surface (api, admin).",
+    ["surface"],
+)
 CELERY_TASKS = Counter(
     "collabhub_celery_tasks_total",
     "Celery tasks run in this process, by task name and outcome.",
