@@ -72,6 +72,8 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="collabhub-fuzz-"))
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "collabhub.settings", "DEBUG": "0",
            "SECRET_KEY": "fuzz-secret-key-not-for-production", "LOG_LEVEL": "INFO",
+           "METRICS_TOKEN": "fuzz-metrics-token", "SECURE_SSL_REDIRECT": "0",
+           "PUBLIC_API_DOCS": "1",
            "DEMO_PASSWORD": PASSWORD, "THROTTLE_ANON": "1000000/min",
            "THROTTLE_USER": "1000000/min", "THROTTLE_AUTH": "1000000/min",
            "ALLOWED_HOSTS": "127.0.0.1,localhost"}  # fmt: skip
