@@ -23,9 +23,9 @@ RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
 
-# The dummy key exists only for this RUN line (settings refuse to start without one when
-# DEBUG is off); it is never baked into the image's environment.
-RUN SECRET_KEY=build-only python manage.py collectstatic --no-input
+# The dummy key and token exist only for this RUN line (settings refuse to start without them
+# when DEBUG is off); they are never baked into the image's environment.
+RUN SECRET_KEY=build-only METRICS_TOKEN=build-only python manage.py collectstatic --no-input
 
 # The code stays root-owned and read-only to the app user. Anything the processes write goes
 # to /tmp (e.g. celery beat's schedule file, see docker-compose.yml).

@@ -24,6 +24,7 @@ def production_env(**overrides: str) -> dict[str, str]:
     """This environment as a production process sees it (DEBUG off, quiet logs), without
     the services of the shell: each benchmark says which ones it uses."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(DEBUG="0", SECRET_KEY="bench-" + "x" * 50, LOG_LEVEL="WARNING")
+    env.update(DEBUG="0", SECRET_KEY="bench-" + "x" * 50, LOG_LEVEL="WARNING",
+               METRICS_TOKEN="bench-" + "m" * 32, SECURE_SSL_REDIRECT="0")  # fmt: skip
     env.update(overrides)
     return env

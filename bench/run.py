@@ -605,6 +605,8 @@ def build_env(urls: dict[str, str]) -> dict[str, str]:
         {
             "DEBUG": "0",
             "SECRET_KEY": f"bench-only-{secrets.token_urlsafe(32)}",
+            "METRICS_TOKEN": secrets.token_urlsafe(24),
+            "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback
             # seed_demo refuses the published demo password when DEBUG is off.
             "DEMO_PASSWORD": secrets.token_urlsafe(24),
             "ALLOWED_HOSTS": f"{HOST},localhost",

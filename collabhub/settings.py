@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -26,6 +27,16 @@ if not SECRET_KEY:
             "(required whenever DEBUG is off)."
         )
     SECRET_KEY = "django-insecure-collabhub-local-development-only"  # noqa: S105 (DEBUG only)
+
+# The bearer token of the ops surfaces: /metrics/ requires it, and /health/ and /ready/ show
+# which check failed, and why, only to a request carrying it. Required whenever DEBUG is off.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if not METRICS_TOKEN and not DEBUG:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN is not set. Set the METRICS_TOKEN environment variable to a long random "
+        "string (required whenever DEBUG is off: /metrics/ and the detail of /health/ need it "
+        "as a bearer token)."
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -46,6 +57,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served locally, not from a CDN
+    "csp",
     "channels",
     "observability",
     "accounts",
@@ -58,6 +70,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "observability.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -77,7 +91,7 @@ ASGI_APPLICATION = "collabhub.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "collabhub" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -354,7 +368,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # No validator badge: it would load an image from a third party (and break the CSP).
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
+    # Staff only when DEBUG is off, unless PUBLIC_API_DOCS (read per request).
+    "SERVE_PERMISSIONS": ["collabhub.api.permissions.ApiDocsVisible"],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "accounts.models.Role",
         "IndustryEnum": "accounts.models.Industry",
@@ -386,12 +403,69 @@ STORAGES = {
     },
 }
 
-# --- Security (production) ------------------------------------------------------------
+# --- Security ---------------------------------------------------------------------------
+# Headers (README "Security"). SecurityMiddleware sends HSTS (on HTTPS only), the TLS
+# redirect, X-Content-Type-Options, Referrer-Policy and Cross-Origin-Opener-Policy;
+# django-csp the Content-Security-Policy; django-permissions-policy the Permissions-Policy.
 if not DEBUG:
+    # The TLS-terminating proxy (Ingress, nginx) says the client used HTTPS; such requests
+    # are secure, so the redirect below never loops behind it.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# kubelet and Prometheus reach the pods over plain HTTP: the probes are never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^live/$", r"^ready/$", r"^health/$", r"^metrics/$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Joining the browsers' preload list is hard to undo: an explicit decision, off by default
+# (and so its deploy check, security.W021, is silenced: README "Security").
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Only this origin's scripts, styles, images and fonts; no inline script at all (the Swagger
+# UI is served as an HTML page plus its own script: collabhub/urls.py). An inline <style>
+# needs the request's nonce (collabhub/templates/drf_spectacular/swagger_ui.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.NONE],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "manifest-src": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "object-src": [csp.NONE],
+    },
+}
+# Powerful browser features this site never uses, off for it and anything it embeds.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
+
+# Ops surfaces: /api/schema/ and /api/docs/ are for staff when DEBUG is off (session or JWT);
+# PUBLIC_API_DOCS=1 opens them to everyone. In DEBUG they are always public.
+PUBLIC_API_DOCS = env.bool("PUBLIC_API_DOCS", default=False)
 
 # After a dependency (Redis, the broker) fails, calls to it are skipped for this many seconds
 # in that process -- a cache miss, a per-process rate-limit count, a push left to resume -- then one
@@ -401,8 +475,6 @@ CIRCUIT_BREAKER_COOLDOWN = env.float("CIRCUIT_BREAKER_COOLDOWN", default=5.0)
 # Each health check (database, cache, channel layer, broker …) gives up after this long.
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
 
-# When set, /metrics/ requires it as a bearer token.
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # A Celery worker serves its own series (tasks by name and outcome) on this port; 0: off.
 CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
 

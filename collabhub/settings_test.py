@@ -3,9 +3,14 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "collabhub-test-secret-key-not-for-production")
+# Required with DEBUG off, as in production; tests send it to /metrics/ and /health/.
+os.environ.setdefault("METRICS_TOKEN", "collabhub-test-metrics-token")
 
 from collabhub.settings import *  # noqa: F403
 from collabhub.settings import CACHES, DATABASES, REDIS_AVAILABLE, REDIS_URL, STORAGES
+
+# The test client speaks plain HTTP: no redirect to HTTPS (tests of it override this).
+SECURE_SSL_REDIRECT = False
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

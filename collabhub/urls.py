@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from collabhub.api.docs import SchemaView, SwaggerView
 from collabhub.api.ratelimit import RateLimitListApi
 from observability import probes
 
@@ -21,8 +21,9 @@ urlpatterns = [
     path("metrics/", probes.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Staff only when DEBUG is off, unless PUBLIC_API_DOCS (collabhub/api/permissions.py).
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 
 handler400 = "collabhub.api.views.bad_request"

@@ -72,7 +72,8 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="collabhub-fuzz-"))
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "collabhub.settings", "DEBUG": "0",
            "SECRET_KEY": "fuzz-secret-key-not-for-production", "LOG_LEVEL": "INFO",
-           "DEMO_PASSWORD": PASSWORD, "RATE_LIMIT_ENABLED": "0",
+           "METRICS_TOKEN": "fuzz-metrics-token", "SECURE_SSL_REDIRECT": "0",
+           "PUBLIC_API_DOCS": "1", "DEMO_PASSWORD": PASSWORD, "RATE_LIMIT_ENABLED": "0",
            "ALLOWED_HOSTS": "127.0.0.1,localhost"}  # fmt: skip
     if not env.get("DATABASE_URL"):
         env["SQLITE_PATH"] = str(workdir / "fuzz.sqlite3")

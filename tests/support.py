@@ -11,7 +11,19 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG")
+SERVICE_VARS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "METRICS_TOKEN",
+)
+# What a production-shaped process started by a test needs besides its services: the ops
+# token (settings refuse DEBUG off without one; requests to /metrics/ and for /health/'s
+# detail send it) and plain HTTP on loopback (no redirect to HTTPS).
+METRICS_TOKEN = "test-metrics-token"
+PRODUCTION_ON_LOOPBACK = {"DEBUG": "0", "METRICS_TOKEN": METRICS_TOKEN, "SECURE_SSL_REDIRECT": "0"}
 
 
 def process_env(**overrides: str) -> dict[str, str]:

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tests.support import ROOT, RedisServer, free_port, process_env, wait_until_up
+from tests.support import (
+    PRODUCTION_ON_LOOPBACK,
+    ROOT,
+    RedisServer,
+    free_port,
+    process_env,
+    wait_until_up,
+)
 
 
 def tests_database_url() -> str:
@@ -28,7 +35,7 @@ class Stack:
         self.web = f"http://127.0.0.1:{self.web_port}"
         self.ws = f"ws://127.0.0.1:{self.ws_port}"
         self.env = process_env(
-            DEBUG="0",
+            **PRODUCTION_ON_LOOPBACK,
             SECRET_KEY=settings.SECRET_KEY,  # tokens minted by the test are checked there
             DATABASE_URL=tests_database_url(),
             REDIS_URL=redis.url,

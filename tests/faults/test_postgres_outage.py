@@ -23,7 +23,14 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from tests.support import ROOT, PostgresServer, free_port, process_env, wait_until_up
+from tests.support import (
+    PRODUCTION_ON_LOOPBACK,
+    ROOT,
+    PostgresServer,
+    free_port,
+    process_env,
+    wait_until_up,
+)
 
 pytestmark = [
     pytest.mark.timeout(240),
@@ -49,7 +56,7 @@ def stack() -> Iterator[dict[str, Any]]:
     # Not under pytest's tmp_path: the server runs as the postgres user, who cannot enter it.
     pg = PostgresServer(Path(tempfile.mkdtemp(prefix="collabhub-faults-pg-")))
     pg.create()
-    env = process_env(DEBUG="0", SECRET_KEY="faults-secret-key", DATABASE_URL=pg.url,
+    env = process_env(**PRODUCTION_ON_LOOPBACK, SECRET_KEY="faults-secret-key", DATABASE_URL=pg.url,
                       LOG_LEVEL="WARNING", HEALTH_CHECK_TIMEOUT="2")  # fmt: skip
     migrate = [sys.executable, "manage.py", "migrate", "--no-input"]
     subprocess.run(migrate, cwd=ROOT, env=env, check=True, capture_output=True, timeout=180)

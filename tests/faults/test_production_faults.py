@@ -30,7 +30,7 @@ from tests.accounts.factories import FounderFactory, UserFactory
 from tests.faults.stack import Stack
 from tests.faults.writers import writers_run
 from tests.startups.factories import StartupFactory
-from tests.support import RedisServer
+from tests.support import METRICS_TOKEN, RedisServer
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -198,7 +198,10 @@ def test_redis_stopped_under_a_mixed_load_gives_no_5xx_and_recovers(stack: Stack
     assert Startup.objects.filter(pk__in=created).count() == len(created) > 0
     # Back without a restart: health is green again once the breaker lets a probe through.
     time.sleep(1.5)
-    with urllib.request.urlopen(f"{stack.web}/health/", timeout=10) as response:
+    request = urllib.request.Request(
+        f"{stack.web}/health/", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
         health = json.loads(response.read())
     assert health["checks"]["cache"]["status"] == "ok", health
     assert health["checks"]["channel_layer"]["status"] == "ok", health

@@ -10,6 +10,7 @@ import pytest
 import redis
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
@@ -138,7 +139,7 @@ def test_health_names_redis_as_degraded_and_ready_stays_200(
 ) -> None:
     redis_cache.stop()
 
-    health = client.get("/health/")
+    health = client.get("/health/", HTTP_AUTHORIZATION=f"Bearer {django_settings.METRICS_TOKEN}")
     ready = client.get("/ready/")
 
     assert health.status_code == 200

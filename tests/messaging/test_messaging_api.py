@@ -173,7 +173,8 @@ def test_message_length_limits(client_for, ada, grace, body: str) -> None:  # ty
     assert not Message.objects.exists()
 
 
-def test_messages_are_a_business_metric(client_for, ada, grace) -> None:  # type: ignore[no-untyped-def]
+def test_messages_are_a_business_metric(client_for, ada, grace, settings) -> None:  # type: ignore[no-untyped-def]
     connect(client_for, ada, grace)
     client_for(ada).post(messages_url(grace.pk), {"body": "one"}, format="json")
-    assert client_for(None).get("/metrics/").json()["messages"] == 1
+    token = f"Bearer {settings.METRICS_TOKEN}"
+    assert client_for(None).get("/metrics/", HTTP_AUTHORIZATION=token).json()["messages"] == 1

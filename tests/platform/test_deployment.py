@@ -445,3 +445,23 @@ def _all_k8s_documents() -> list[tuple[str, dict[str, Any]]]:
         for doc in yaml.safe_load_all(path.read_text())
         if doc
     ]
+
+
+# --- ops surfaces and banners (README "Security") -----------------------------------------
+def test_nginx_keeps_metrics_inside_and_hides_its_version() -> None:
+    _, server, location = _location("= /metrics/")
+    assert _directives(location, "return") == [["404"]]
+    assert not _directives(location, "proxy_pass")
+    assert _directives(server, "server_tokens") == [["off"]]
+
+
+def test_the_metrics_token_comes_from_the_environment_or_a_secret() -> None:
+    env = _environment(_compose()["x-app"])
+    assert re.fullmatch(r"\$\{METRICS_TOKEN:\?[^}]+\}", env["METRICS_TOKEN"]), env["METRICS_TOKEN"]
+    assert "METRICS_TOKEN" not in _k8s("ConfigMap", "collabhub-config")["data"]
+    secret = _k8s("Secret", "collabhub-secrets")["stringData"]
+    assert secret["METRICS_TOKEN"].startswith("replace-with")  # a placeholder, never a value
+    scrape = yaml.safe_load(_k8s("ConfigMap", "collabhub-prometheus-scrape")["data"]
+                            ["collabhub-scrape.yml"])  # fmt: skip
+    (web,) = [job for job in scrape["scrape_configs"] if job["metrics_path"] == "/metrics/"]
+    assert web["authorization"]["credentials_file"]

@@ -7,20 +7,29 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.accounts.factories import UserFactory
 from tests.startups.factories import ApplicationFactory
-from tests.support import ROOT, free_port, process_env, wait_until_up
+from tests.support import (
+    METRICS_TOKEN,
+    PRODUCTION_ON_LOOPBACK,
+    ROOT,
+    free_port,
+    process_env,
+    wait_until_up,
+)
 
 pytestmark = pytest.mark.django_db
 
 PROMETHEUS = {"HTTP_ACCEPT": "text/plain;version=0.0.4;q=1,*/*;q=0.1"}
+TOKEN = {"HTTP_AUTHORIZATION": f"Bearer {django_settings.METRICS_TOKEN}"}
 
 
 def scrape(client: Client) -> dict[tuple[str, tuple], float]:
-    response = client.get("/metrics/", **PROMETHEUS)
+    response = client.get("/metrics/", **PROMETHEUS, **TOKEN)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     samples = {}
@@ -34,7 +43,7 @@ def test_json_business_metrics_by_default(client: Client) -> None:
     ApplicationFactory.create_batch(2)
     UserFactory(last_login=None)
 
-    response = client.get("/metrics/")
+    response = client.get("/metrics/", **TOKEN)
 
     assert response.status_code == 200
     body = response.json()
@@ -94,7 +103,7 @@ def test_series_add_up_across_gunicorn_workers(tmp_path: Path) -> None:
     """Two real gunicorn workers in multiprocess mode: /metrics/ counts both workers' requests."""
     port = free_port()
     env = process_env(
-        DEBUG="0",
+        **PRODUCTION_ON_LOOPBACK,
         SECRET_KEY="metrics-test-" + "x" * 40,
         SQLITE_PATH=str(tmp_path / "db.sqlite3"),
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
@@ -120,7 +129,8 @@ def test_series_add_up_across_gunicorn_workers(tmp_path: Path) -> None:
         # Concurrent connections: while one sync worker is busy the other accepts.
         with ThreadPoolExecutor(max_workers=8) as pool:
             assert set(pool.map(hit, range(80))) == {200}
-        request = urllib.request.Request(f"{base}/metrics/", headers={"Accept": "text/plain"})
+        headers = {"Accept": "text/plain", "Authorization": f"Bearer {METRICS_TOKEN}"}
+        request = urllib.request.Request(f"{base}/metrics/", headers=headers)
         with urllib.request.urlopen(request, timeout=5) as response:
             text = response.read().decode()
     finally:

@@ -14,6 +14,10 @@ from tests.support import free_port, process_env, run_python
 pytestmark = pytest.mark.django_db
 
 
+def with_token() -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {settings.METRICS_TOKEN}"}
+
+
 def test_live_is_200_without_touching_the_database(
     client: Client, django_assert_num_queries
 ) -> None:  # type: ignore[no-untyped-def]
@@ -37,7 +41,7 @@ def test_not_ready_while_a_migration_is_pending(client: Client) -> None:
     latest = recorder.Migration.objects.filter(app="startups").order_by("-id").first()
     latest.delete()
     try:
-        response = client.get("/ready/")
+        response = client.get("/ready/", **with_token())
     finally:
         recorder.record_applied(latest.app, latest.name)
 
@@ -57,7 +61,7 @@ def test_probes_need_no_auth_and_are_not_throttled(client: Client) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_health_reports_every_check_and_the_backends(client: Client) -> None:
-    response = client.get("/health/")
+    response = client.get("/health/", **with_token())
 
     assert response.status_code == 200
     body = response.json()
@@ -92,7 +96,7 @@ def test_health_is_degraded_when_redis_is_configured_but_down(client: Client) ->
         CELERY_BROKER_URL=dead,
     ):
         started = time.monotonic()
-        response = client.get("/health/")
+        response = client.get("/health/", **with_token())
         elapsed = time.monotonic() - started
 
     assert response.status_code == 200
@@ -133,7 +137,7 @@ def test_a_hung_check_is_cut_off_at_the_timeout(
     monkeypatch.setitem(health._checks, "hung", health.HealthCheck(lambda: time.sleep(3), True))
 
     started = time.monotonic()
-    response = client.get("/health/")
+    response = client.get("/health/", **with_token())
     elapsed = time.monotonic() - started
 
     assert response.status_code == 503

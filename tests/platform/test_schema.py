@@ -5,6 +5,8 @@ import yaml
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from tests.accounts.factories import UserFactory
+
 WRITE = {"post", "put", "patch"}
 
 
@@ -82,6 +84,7 @@ def test_conflicts_are_documented(schema: dict) -> None:
 
 @pytest.mark.django_db
 def test_schema_and_docs_are_served(api_client: APIClient) -> None:
+    api_client.force_authenticate(UserFactory(is_staff=True))  # staff only with DEBUG off
     schema_response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     docs_response = api_client.get("/api/docs/")
 

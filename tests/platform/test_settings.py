@@ -114,7 +114,7 @@ def test_missing_secret_key_with_debug_off_is_a_clear_error(tmp_path: Path) -> N
     assert "SECRET_KEY is not set" in result.stderr
 
 
-def test_debug_off_with_secret_key_starts(tmp_path: Path) -> None:
-    config = probe(tmp_path, DEBUG="0", SECRET_KEY="x" * 50)
+def test_debug_off_with_secret_key_and_metrics_token_starts(tmp_path: Path) -> None:
+    config = probe(tmp_path, DEBUG="0", SECRET_KEY="x" * 50, METRICS_TOKEN="y" * 32)
 
     assert config["engine"] == "django.db.backends.sqlite3"

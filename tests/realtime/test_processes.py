@@ -22,7 +22,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from websockets.sync.client import connect
 
 from tests.accounts.factories import UserFactory
-from tests.support import ROOT, free_port, process_env, wait_until_up
+from tests.support import PRODUCTION_ON_LOOPBACK, ROOT, free_port, process_env, wait_until_up
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -41,7 +41,7 @@ def stack() -> Iterator[dict[str, Any]]:
     # This test's own Redis database (as for the cache): nothing shared with other tests.
     redis_url = settings.CACHES["default"]["LOCATION"]
     env = process_env(
-        DEBUG="0",
+        **PRODUCTION_ON_LOOPBACK,
         SECRET_KEY=settings.SECRET_KEY,  # the tokens minted here are checked there
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
