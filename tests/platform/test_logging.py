@@ -227,6 +227,13 @@ pair = post("/api/v1/auth/password/", {"old_password": secrets[0], "new_password
             pair["access"])
 secrets += [pair["access"], pair["refresh"]]
 post("/api/v1/auth/logout/", {"refresh": pair["refresh"]})
+guesses = ["a-wrong-but-secret-guess-77", "an-admin-form-secret-guess-88"]  # failed sign-ins
+bad = c.post("/api/v1/auth/login/", json.dumps({"email": "flow@example.com",
+             "password": guesses[0]}), content_type="application/json")
+assert bad.status_code == 401, bad.content
+admin = c.post("/admin/login/", {"username": "flow@example.com", "password": guesses[1]})
+assert admin.status_code == 200
+secrets += guesses
 user = User.objects.get(email="flow@example.com")
 secrets.append(user.password)  # the hash
 secrets.append(user.password.split("$")[-1])  # and its digest alone
@@ -236,8 +243,8 @@ with open(sys.argv[1], "w") as out:
 
 
 def test_no_secret_reaches_any_log_line_even_at_debug(tmp_path: Path) -> None:
-    """A whole auth flow at LOG_LEVEL=DEBUG (SQL lines included): no password, hash, token or
-    ticket is written anywhere."""
+    """A whole auth flow at LOG_LEVEL=DEBUG (SQL lines included), failed sign-ins on the API
+    and the admin too: no password, hash, token or ticket is written anywhere."""
     secrets_file = tmp_path / "secrets.json"
     env = process_env(DEBUG="1", LOG_LEVEL="DEBUG", SQLITE_PATH=str(tmp_path / "db.sqlite3"))
     command = [sys.executable, "-c", AUTH_FLOW, str(secrets_file)]
@@ -247,5 +254,6 @@ def test_no_secret_reaches_any_log_line_even_at_debug(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     output = result.stdout + result.stderr
     assert "django.db.backends" in output and "SELECT" in output  # SQL was logged
+    assert output.count('"message": "sign-in failed"') == 2  # the failures were logged
     for secret in json.loads(secrets_file.read_text()):
         assert secret not in output, f"a secret reached the logs: {secret[:12]}…"
