@@ -13,6 +13,8 @@ Every failure is logged without the password and counted in
 ``collabhub_sign_in_failures_total``; every refusal in ``collabhub_sign_in_lockouts_total``.
 """
 
+import hashlib
+import hmac
 import logging
 import math
 from typing import Any
@@ -28,10 +30,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from rest_framework.exceptions import Throttled
 
+from accounts.models import User
 from observability.metrics import SIGN_IN_FAILURES, SIGN_IN_LOCKOUTS
 from observability.middleware import client_address
 
 logger = logging.getLogger("collabhub.auth")
+MAX_EMAIL = 254  # RFC 5321; django-axes keeps 255 characters
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -59,9 +63,24 @@ def username(request: Any, credentials: dict[str, Any] | None) -> str | None:
     if value is None:
         data = getattr(request, "data", None) or getattr(request, "POST", {})
         value = data.get("email") or data.get("username")
-    if not isinstance(value, str) or not value.strip():
+    return account_key(value)
+
+
+def account_key(value: Any) -> str | None:
+    """One key per account however the email was typed; None for what cannot be an email
+    (empty, not text, longer than an email can be: never an account to lock)."""
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > MAX_EMAIL:
         return None
     return value.strip().casefold()
+
+
+def account_label(name: str | None) -> str | None:
+    """What a log line may say about the account a sign-in named: the email of an existing
+    account, else a keyed digest -- people type their password into the email field."""
+    if name is None or User.objects.filter(email__iexact=name).exists():
+        return name
+    digest = hmac.new(settings.SECRET_KEY.encode(), name.encode(), hashlib.sha256).hexdigest()
+    return f"unknown:{digest[:16]}"
 
 
 def client_ip(request: Any) -> str:
@@ -105,8 +124,11 @@ def sign_in_locked(request: Any, credentials: dict[str, Any]) -> SignInLocked:
 
 
 def sign_in_succeeded(email: str) -> None:
-    """The account's failures are forgiven; the address's stay until they expire."""
-    reset(username=email.strip().casefold())
+    """The account's failures are forgiven (from every address); failures from the address
+    against other accounts stay until they expire."""
+    name = account_key(email)
+    if name is not None:
+        reset(username=name)
 
 
 def failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
@@ -117,7 +139,7 @@ def failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwar
         "sign-in failed",
         extra={
             "surface": where,
-            "account": username(request, credentials),
+            "account": account_label(username(request, credentials)),
             "client": client_ip(request) if request is not None else None,
         },
     )
@@ -131,7 +153,7 @@ def locked_out(
     SIGN_IN_LOCKOUTS.labels(surface=where).inc()
     logger.warning(
         "sign-in locked out",
-        extra={"surface": where, "account": username, "client": ip_address},
+        extra={"surface": where, "account": account_label(username), "client": ip_address},
     )
 
 

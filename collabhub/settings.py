@@ -538,6 +538,9 @@ LOGGING = {
         # which would repeat every request (and every 500, at ERROR) without a request ID.
         "django.server": {"level": "CRITICAL"},
         "django.channels.server": {"level": "CRITICAL"},
+        # django-axes names the typed account in its own lines (a password typed into the
+        # email field, too); accounts/lockout.py logs each failure and lockout safely instead.
+        "axes": {"level": "ERROR"},
     },
 }
 

@@ -149,7 +149,9 @@ class RedisCache(CacheMetricsMixin, django_redis_cache.RedisCache):
             pipe.incr(name)
             pipe.expireat(name, expires_at)
             count, _ = pipe.execute()
-        except OUTAGE_ERRORS as exc:
+        except (*OUTAGE_ERRORS, redis.exceptions.RedisError) as exc:
+            # Down, or up but refusing writes (a read-only replica after a failover, out of
+            # memory under noeviction, a failed snapshot): count in memory meanwhile.
             guard.failure(exc)
             raise ConnectionInterrupted(connection=None) from exc
         guard.success()

@@ -1,3 +1,4 @@
+import ipaddress
 import logging
 import re
 import time
@@ -24,9 +25,21 @@ def route_template(route: str) -> str:
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address exactly as the rate limits see it: DRF's rule, where
-    X-Forwarded-For is trusted only for ``NUM_PROXIES`` hops."""
-    return BaseThrottle().get_ident(request) or ""  # type: ignore[arg-type]  # reads META only
+    """The client's address exactly as the rate limits and sign-in lockouts see it: DRF's
+    rule, where X-Forwarded-For is trusted only for ``NUM_PROXIES`` hops. Always an IP address
+    or "": a forwarded entry with a port (``203.0.113.7:4711``, ``[2001:db8::1]:443``) loses
+    the port, anything else falls back to the socket's address."""
+    forwarded = BaseThrottle().get_ident(request) or ""  # type: ignore[arg-type]  # META only
+    for candidate in (
+        forwarded,
+        forwarded.rsplit(":", 1)[0].strip("[]"),
+        request.META.get("REMOTE_ADDR", ""),
+    ):
+        try:
+            return str(ipaddress.ip_address(candidate.strip()))
+        except ValueError:
+            continue
+    return ""
 
 
 class RequestIDMiddleware:

@@ -121,6 +121,7 @@ def interactions_reconcile() -> dict[str, int]:
     ones missing (rows bulk-inserted without events, e.g. by ``seed_demo``) and delete the
     ones nothing backs (posted by a client when that was still allowed, or a row removed
     without its event). Returns how many were added and removed."""
+    started = timezone.now()  # a row committed while this runs is not judged by it
     added = removed = 0
     backed: set[tuple[str, str, int, int]] = set()
     for kind, item_type, rows in _backing_rows():
@@ -147,7 +148,7 @@ def interactions_reconcile() -> dict[str, int]:
     unbacked = [
         pk
         for pk, kind, item_type, user_id, item_id in Interaction.objects.filter(
-            kind__in=BACKED_KINDS
+            kind__in=BACKED_KINDS, created_at__lt=started
         )
         .values_list("pk", "kind", "item_type", "user_id", "item_id")
         .iterator(chunk_size=5000)

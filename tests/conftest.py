@@ -2,6 +2,7 @@ import io
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import user_tokens_issue
-from collabhub.api.ratelimit import counters as rate_limit_counters
+from collabhub.api import ratelimit
 from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactory
 from tests.startups.factories import OpportunityFactory, StartupFactory
 
@@ -38,10 +39,18 @@ def _clear_cache() -> Iterator[None]:
     """Throttle counters and cached values never leak from one test into the next (nor do
     the rate limits' per-process counts kept while Redis was down)."""
     cache.clear()
-    rate_limit_counters.fallback.clear()
+    ratelimit.counters.fallback.clear()
     yield
     cache.clear()
-    rate_limit_counters.fallback.clear()
+    ratelimit.counters.fallback.clear()
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_clock_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate limits count in fixed windows of real time: a test's requests all fall in one
+    (a run crossing a minute would otherwise split its count in two)."""
+    now = time.time()
+    monkeypatch.setattr(ratelimit, "clock", lambda: now)
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ Each request counts against the limit for who makes it: ``anon`` (100 a minute p
 ``user`` (200 a minute per signed-in person). A write to an endpoint where abuse is likely also
 counts against that endpoint's scope, which the view names the way DRF does --
 ``throttle_scope = "auth"`` on the class, or ``@action(throttle_scope="apply")`` -- per person,
-or per address when nobody is signed in. ``RATE_LIMITS`` in the settings maps scopes to rates;
-``RATE_LIMIT_ENABLED=0`` switches it all off (load tests).
+or per address when nobody is signed in (``auth``, sign-in and sign-up: always per address).
+``RATE_LIMITS`` in the settings maps scopes to rates; ``RATE_LIMIT_ENABLED=0`` switches it all
+off (load tests).
 
 Counting is by fixed windows: one Redis round trip per limit (INCR and EXPIREAT in one
 transaction: atomic under concurrent requests), in process memory while Redis cannot answer
@@ -32,12 +33,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from collabhub.api.exceptions import error_body
@@ -46,6 +48,7 @@ from observability.metrics import RATE_LIMITED
 from observability.middleware import client_address, route_template
 
 API_PREFIX = "/api/"
+PER_ADDRESS = frozenset({"auth"})  # scopes counted per address even with a valid token
 counters = FailoverCache()
 
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600,
@@ -96,6 +99,11 @@ class Hit:
         return self.count > self.limit
 
 
+def clock() -> float:
+    """Now, for the windows (tests hold it still, so a run never straddles two windows)."""
+    return time.time()
+
+
 def hit(scope: str, ident: str, rate: Rate, now: float) -> Hit:
     """Count one request of ``ident`` against ``scope``'s current window."""
     start = int(now // rate.window) * rate.window
@@ -122,12 +130,13 @@ def requester(request: HttpRequest) -> str | None:
     """The signed-in person's id -- from a valid access token (no database query: its
     signature is enough to count requests against) or the session -- or None."""
     header = _jwt.get_header(request)  # type: ignore[arg-type]  # reads META only
-    raw = _jwt.get_raw_token(header) if header else None
-    if raw is not None:
+    if header:
         try:
-            return str(_jwt.get_validated_token(raw)[jwt_settings.USER_ID_CLAIM])
-        except (InvalidToken, TokenError, KeyError):
-            return None
+            raw = _jwt.get_raw_token(header)
+            if raw is not None:
+                return str(_jwt.get_validated_token(raw)[jwt_settings.USER_ID_CLAIM])
+        except (AuthenticationFailed, TokenError, KeyError):
+            return None  # a malformed header or token: the view answers 401, counted by address
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return str(user.pk)
@@ -139,18 +148,20 @@ def check(request: HttpRequest, scope: str | None) -> list[Hit]:
     person = requester(request)
     address = client_address(request)
     base = ("user", f"u{person}") if person else ("anon", f"a{address}")
-    now = time.time()
+    now = clock()
     hits = [hit(base[0], base[1], limits[base[0]], now)]
     if scope is not None:
         if scope not in limits:
             raise ImproperlyConfigured(f"A view names the rate limit scope {scope!r}: not set.")
-        hits.append(hit(scope, base[1], limits[scope], now))
+        # Credentials are guessed per address: a token of one's own must not buy a budget.
+        ident = f"a{address}" if scope in PER_ADDRESS else base[1]
+        hits.append(hit(scope, ident, limits[scope], now))
     return hits
 
 
 def throttled(hits: list[Hit]) -> HttpResponse:
     refused = max((h for h in hits if h.refused), key=lambda h: h.reset)
-    wait = max(1, math.ceil(refused.reset - time.time()))
+    wait = max(1, math.ceil(refused.reset - clock()))
     RATE_LIMITED.labels(scope=refused.scope).inc()
     body = error_body(
         "throttled",

@@ -165,3 +165,54 @@ def test_failures_are_logged_without_the_password_and_counted(log_lines, client:
     assert counted("collabhub_sign_in_failures_total", "api") == failures + 11
     assert counted("collabhub_sign_in_failures_total", "admin") == admin_failures + 1
     assert counted("collabhub_sign_in_lockouts_total", "api") >= lockouts + 2
+
+
+def test_a_success_keeps_the_addresss_failures_against_other_accounts() -> None:
+    me, others = UserFactory(), [UserFactory() for _ in range(6)]
+    for person in others:
+        sign_in(person.email, "guess", "10.8.8.8")
+    for _ in range(3):
+        sign_in(me.email, "my-typo", "10.8.8.8")
+    assert sign_in(me.email, PASSWORD, "10.8.8.8").status_code == 200  # forgives my 3
+
+    statuses = [sign_in(UserFactory().email, "guess", "10.8.8.8").status_code for _ in range(4)]
+
+    assert statuses == [401, 401, 401, 429]  # 6 + 4: the address's tenth failure
+
+
+def test_hostile_sign_in_input_is_a_4xx(settings) -> None:  # type: ignore[no-untyped-def]
+    """An email longer than any (axes keeps 255 characters) and, behind one proxy, forwarded
+    addresses that are not bare IPs: refused cleanly and still counted (on PostgreSQL the
+    address column is ``inet``)."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    long_email = "x" * 300 + "@example.com"
+    assert sign_in(long_email, "guess").status_code == 401
+    for forwarded, seen in (
+        ("203.0.113.7:4711", "203.0.113.7"),
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        ("not-an-address", "127.0.0.1"),
+    ):
+        response = APIClient().post(
+            LOGIN,
+            {"email": "nobody@example.com", "password": "x"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+        assert response.status_code == 401
+        assert AccessAttempt.objects.filter(ip_address=seen).exists()
+
+
+def test_an_unknown_account_is_logged_as_a_digest(log_lines) -> None:  # type: ignore[no-untyped-def]
+    """People type their password into the email field: a name that is no account's is
+    never written, only a keyed digest of it (the same for the same name)."""
+    user = UserFactory()
+    typed = "Tr0ub4dor&3-not-an-email"
+    sign_in(typed, "x")
+    sign_in(typed, "x")
+    sign_in(user.email, "x")
+
+    failed = [line for line in log_lines() if line["message"] == "sign-in failed"]
+    accounts = [line["account"] for line in failed]
+    assert accounts[0] == accounts[1] and accounts[0].startswith("unknown:")
+    assert accounts[2] == user.email
+    assert typed.casefold() not in str(log_lines()).casefold()

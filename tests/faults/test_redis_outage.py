@@ -115,6 +115,28 @@ def test_sign_in_stays_throttled_per_process_while_redis_is_down(
     assert statuses == [401] * 5 + [429] * 2
 
 
+def test_a_redis_that_answers_but_refuses_writes_leaves_rate_limits_in_memory(
+    redis_cache: RedisServer, settings
+) -> None:  # type: ignore[no-untyped-def]
+    """A read-only replica after a failover (or an out-of-memory Redis) answers every write
+    with an error, not a dropped connection: requests still get their answer, the limits count
+    per process meanwhile (and still refuse), and Redis counts again once it takes writes."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "anon": "3/min"}
+    raw = redis.Redis(port=redis_cache.port)
+    raw.replicaof("127.0.0.1", "1")  # a replica of nothing: read-only
+    try:
+        responses = [APIClient().get("/api/v1/startups/") for _ in range(4)]
+    finally:
+        raw.replicaof("NO", "ONE")
+
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert [r["X-RateLimit-Remaining"] for r in responses] == ["2", "1", "0", "0"]
+    assert not any(b"ratelimit:" in key for key in raw.keys("*"))
+    breakers_reset()  # rather than wait out the cooldown
+    APIClient().get("/api/v1/no-such-thing/")
+    assert any(b"ratelimit:anon:" in key for key in raw.keys("*"))
+
+
 def test_everything_recovers_when_redis_returns_without_a_restart(
     redis_cache: RedisServer, people: tuple[User, User, Startup]
 ) -> None:

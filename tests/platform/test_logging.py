@@ -227,10 +227,14 @@ pair = post("/api/v1/auth/password/", {"old_password": secrets[0], "new_password
             pair["access"])
 secrets += [pair["access"], pair["refresh"]]
 post("/api/v1/auth/logout/", {"refresh": pair["refresh"]})
-guesses = ["a-wrong-but-secret-guess-77", "an-admin-form-secret-guess-88"]  # failed sign-ins
+guesses = ["a-wrong-but-secret-guess-77", "an-admin-form-secret-guess-88",
+           "a-password-typed-as-the-email-99"]  # failed sign-ins
 bad = c.post("/api/v1/auth/login/", json.dumps({"email": "flow@example.com",
              "password": guesses[0]}), content_type="application/json")
 assert bad.status_code == 401, bad.content
+swapped = c.post("/api/v1/auth/login/", json.dumps({"email": guesses[2],
+                 "password": "flow@example.com"}), content_type="application/json")
+assert swapped.status_code == 401, swapped.content
 admin = c.post("/admin/login/", {"username": "flow@example.com", "password": guesses[1]})
 assert admin.status_code == 200
 secrets += guesses
@@ -254,6 +258,6 @@ def test_no_secret_reaches_any_log_line_even_at_debug(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     output = result.stdout + result.stderr
     assert "django.db.backends" in output and "SELECT" in output  # SQL was logged
-    assert output.count('"message": "sign-in failed"') == 2  # the failures were logged
+    assert output.count('"message": "sign-in failed"') == 3  # the failures were logged
     for secret in json.loads(secrets_file.read_text()):
         assert secret not in output, f"a secret reached the logs: {secret[:12]}…"

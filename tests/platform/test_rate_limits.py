@@ -205,3 +205,36 @@ def test_staff_see_the_limits_in_force(client_for, settings) -> None:  # type: i
     assert limits["apply"]["applies_to"] == ["POST /api/v1/opportunities/{pk}/apply/"]
     assert "POST /api/v1/auth/login/" in limits["auth"]["applies_to"]
     assert limits["messages"]["applies_to"] == ["POST /api/v1/conversations/{user_id}/messages/"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer", "Bearer a b", "Bearer not-a-jwt", "Bearer " + "x" * 8000, "Basic Zm9vOmJhcg=="],
+)
+def test_a_malformed_authorization_header_is_a_401_counted_by_address(
+    api_client: APIClient, header: str
+) -> None:
+    response = api_client.get("/api/v1/auth/me/", HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == 401
+    assert response["X-RateLimit-Limit"] == "100"  # anonymous: the address's budget
+
+
+def test_a_token_of_ones_own_does_not_buy_more_sign_ups(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+    """``auth`` counts per address even when the request carries a valid token (sign-up and
+    sign-in ignore it): otherwise each new account's token would open a fresh budget."""
+    limited(settings, auth="3/min")
+    api = client_for(UserFactory())
+    statuses = [
+        api.post(
+            "/api/v1/auth/register/",
+            {"email": f"n{n}@example.com", "password": "a-long-enough-pass-2026", "name": "N",
+             "role": "talent"},
+        ).status_code
+        for n in range(4)
+    ]  # fmt: skip
+    assert statuses == [201, 201, 201, 429]
+
+
+def test_every_scope_a_view_names_has_a_rate() -> None:
+    assert set(ratelimit.scoped_endpoints()) <= set(ratelimit.rates())

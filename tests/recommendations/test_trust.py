@@ -156,3 +156,20 @@ def test_undone_saves_follows_and_applications_stop_counting(client_for) -> None
     features.features_rebuild()  # and the rebuild does not bring the withdrawn one back
     assert not Interaction.objects.filter(user=person).exists()
     assert Opportunity.objects.filter(pk=role.pk).exists()
+
+
+def test_the_rebuild_leaves_alone_what_is_recorded_while_it_runs() -> None:
+    """Reconciling reads the real rows, then the interactions: a save committed in between
+    (stamped after the rebuild started) must not be taken for a fake."""
+    startup, person = StartupFactory(), UserFactory()
+    later = Interaction.objects.create(
+        user=person,
+        kind="save",
+        item_type="startup",
+        item_id=startup.pk,
+        created_at=timezone.now() + timedelta(seconds=5),
+    )
+
+    features.features_rebuild()
+
+    assert Interaction.objects.filter(pk=later.pk).exists()
