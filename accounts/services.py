@@ -10,7 +10,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.exceptions import EmailTaken, WrongPassword
 from accounts.models import RevokedSession, Role, Skill, User, skill_normalise
-from accounts.signals import profile_updated
+from accounts.signals import profile_updated, sessions_ended
 from accounts.tokens import SID_CLAIM, SessionRefreshToken
 
 PROFILE_FIELDS = ("name", "headline", "bio", "location", "interests", "availability")
@@ -97,6 +97,9 @@ def session_revoke(*, refresh: SessionRefreshToken) -> RevokedSession:
         sid=refresh[SID_CLAIM], defaults={"expires_at": now + lifetime, "revoked_at": now}
     )
     RevokedSession.objects.filter(expires_at__lte=now).delete()
+    user_id = refresh.payload.get(jwt_settings.USER_ID_CLAIM)
+    if user_id is not None:
+        sessions_ended.send(sender=User, user_id=user_id, sid=str(refresh[SID_CLAIM]))
     return revoked
 
 
@@ -124,4 +127,5 @@ def user_password_change(*, user: User, old_password: str, new_password: str) ->
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     user_refresh_tokens_revoke(user=user)
+    sessions_ended.send(sender=User, user_id=user.pk, sid=None)
     return user

@@ -11,9 +11,11 @@ from rest_framework import generics, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import Token
 
 from accounts.models import User
 from accounts.selectors import user_list
+from accounts.tokens import SID_CLAIM
 from collabhub.api.pagination import CursorPagination
 from collabhub.api.utils import request_user
 from feed import realtime, selectors, services
@@ -260,7 +262,9 @@ class RealtimeTicketApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     def post(self, request: Request) -> Response:
-        ticket = realtime.ticket_issue(user_id=request_user(request).pk)
+        token = request.auth  # a JWT names its sign-in session; a cookie session has none
+        session = token.get(SID_CLAIM) if isinstance(token, Token) else None
+        ticket = realtime.ticket_issue(user_id=request_user(request).pk, session=session)
         return Response(
             {
                 "ticket": ticket,

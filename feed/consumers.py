@@ -115,13 +115,14 @@ class UnknownPathConsumer(AsyncJsonWebsocketConsumer):
 
 
 @database_sync_to_async
-def _user_for_ticket(ticket: str) -> Any:
+def _user_for_ticket(ticket: str) -> tuple[Any, str | None]:
+    """The active user a ticket opens a socket for (None if none), and its sign-in session."""
     from accounts.models import User
 
-    user_id = ticket_redeem(ticket)
-    if user_id is None:
-        return None
-    return User.objects.filter(pk=user_id, is_active=True).first()
+    holder = ticket_redeem(ticket)
+    if holder is None:
+        return None, None
+    return User.objects.filter(pk=holder.user_id, is_active=True).first(), holder.session
 
 
 @database_sync_to_async
@@ -133,6 +134,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
     connection_id: str = ""
     user_id: int | None = None
+    session: str | None = None  # the sign-in session of the ticket that opened the socket
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -158,7 +160,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         ticket = (query.get("ticket") or [""])[0]
         if ticket:
             # The single-use ticket is the credential: no Origin needed (a script, an app).
-            user, via = await _user_for_ticket(ticket), "ticket"
+            (user, self.session), via = await _user_for_ticket(ticket), "ticket"
             if user is None:
                 await self._refuse(CLOSE_UNAUTHENTICATED, "invalid_ticket")
                 return
@@ -313,6 +315,16 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             return False
         sent.discard(message["id"])
         return True
+
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        """The sign-in session this socket was opened with ended (signed out; for every
+        session, a password change): tell the client and close, as a refused ticket would."""
+        ended = event["message"].get("session")
+        if ended is not None and ended != self.session:
+            return
+        self._log("websocket closed: session ended")
+        await self.send_json({"type": "session_ended"})
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def push(self, event: dict[str, Any]) -> None:
         """Group messages of type ``push`` carry a typed message for the client."""

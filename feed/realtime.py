@@ -28,6 +28,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import selectors
 from feed.models import RealtimeTicketUse
 from observability.breaker import breaker
 
@@ -44,24 +45,38 @@ def user_group(user_id: int) -> str:
 TICKET_SALT = "collabhub.realtime.ticket"
 
 
-def ticket_issue(*, user_id: int) -> str:
+@dataclass(frozen=True)
+class TicketHolder:
+    user_id: int
+    session: str | None  # the sign-in session (JWT ``sid``) the ticket was issued to, if any
+
+
+def ticket_issue(*, user_id: int, session: str | None = None) -> str:
     """A signed ticket for one user, valid ``REALTIME_TICKET_TTL`` seconds. Nothing is stored:
-    a ticket is verified by its signature, so it works whether or not Redis is up."""
-    return signing.dumps([user_id, secrets.token_urlsafe(16)], salt=TICKET_SALT, compress=False)
+    a ticket is verified by its signature, so it works whether or not Redis is up. It names
+    the sign-in session that asked for it: signing that session out refuses the ticket and
+    closes the socket it opened."""
+    payload = [user_id, secrets.token_urlsafe(16), session]
+    return signing.dumps(payload, salt=TICKET_SALT, compress=False)
 
 
-def ticket_redeem(ticket: str) -> int | None:
-    """The user a valid ticket was issued to, once; None for a missing, used, expired or
-    forged ticket. Single use is a primary key in the database: of two concurrent
-    redemptions only the one whose insert commits wins."""
-    if not ticket or len(ticket) > 200:
+def ticket_redeem(ticket: str) -> TicketHolder | None:
+    """Who a valid ticket was issued to, once; None for a missing, used, expired or forged
+    ticket, or one whose session has been signed out since. Single use is a primary key in
+    the database: of two concurrent redemptions only the one whose insert commits wins."""
+    if not ticket or len(ticket) > 240:
         return None
     ttl = settings.REALTIME_TICKET_TTL
     try:
-        user_id, _nonce = signing.loads(ticket, salt=TICKET_SALT, max_age=ttl)
+        user_id, _nonce, *rest = signing.loads(ticket, salt=TICKET_SALT, max_age=ttl)
     except (signing.BadSignature, ValueError, TypeError):
         return None
+    session = rest[0] if rest else None  # tickets issued before they named a session: none
     if isinstance(user_id, bool) or not isinstance(user_id, int):
+        return None
+    if session is not None and (
+        not isinstance(session, str) or selectors.session_is_revoked(sid=session)
+    ):
         return None
     now = timezone.now()
     try:
@@ -74,18 +89,17 @@ def ticket_redeem(ticket: str) -> int | None:
     # Expired tickets fail their signature check: their rows are no longer needed (an hour of
     # margin for servers whose clocks disagree).
     RealtimeTicketUse.objects.filter(used_at__lt=now - timedelta(seconds=ttl + 3600)).delete()
-    return user_id
+    return TicketHolder(user_id, session)
 
 
 PUSH_TIMEOUT = 2.0  # seconds one group_send may take before the layer counts as failing
 
 
-async def _group_send(layer: Any, group: str, message: dict[str, Any]) -> None:
-    await asyncio.wait_for(layer.group_send(group, {"type": "push", "message": message}),
-                           PUSH_TIMEOUT)  # fmt: skip
+async def _group_send(layer: Any, group: str, event: dict[str, Any]) -> None:
+    await asyncio.wait_for(layer.group_send(group, event), PUSH_TIMEOUT)
 
 
-def _send(groups: list[str], message: dict[str, Any]) -> None:
+def _send(groups: list[str], message: dict[str, Any], handler: str = "push") -> None:
     """Send to each group; a channel layer that is down or frozen costs one ``PUSH_TIMEOUT``
     per breaker cooldown, and loses only the fast path (logged): every notification is in
     the database, and clients resume from there."""
@@ -93,6 +107,7 @@ def _send(groups: list[str], message: dict[str, Any]) -> None:
     if layer is None:
         return
     guard = breaker("channel_layer")
+    event = {"type": handler, "message": message}
     skipped = 0
     for group in groups:
         if not guard.allow():
@@ -100,12 +115,12 @@ def _send(groups: list[str], message: dict[str, Any]) -> None:
             continue
         try:
             try:
-                async_to_sync(_group_send)(layer, group, message)
+                async_to_sync(_group_send)(layer, group, event)
             except redis.exceptions.ConnectionError:
                 # Once more, at once: after Redis restarts, the first use of each pooled
                 # connection fails; the retry gets a fresh one. (Not after a timeout: a frozen
                 # Redis would cost a second PUSH_TIMEOUT.)
-                async_to_sync(_group_send)(layer, group, message)
+                async_to_sync(_group_send)(layer, group, event)
         except Exception as exc:
             guard.failure(exc)
             skipped += 1
@@ -121,6 +136,13 @@ def _send(groups: list[str], message: dict[str, Any]) -> None:
 def push(user_ids: list[int], message: dict[str, Any]) -> None:
     """Send one typed message to each user's sockets."""
     _send([user_group(user_id) for user_id in user_ids], message)
+
+
+def sessions_close(user_id: int, session: str | None) -> None:
+    """Close the user's sockets opened with a ticket of ``session`` (every socket of the user
+    for None: a password change). Best effort, like any push; a signed-out session's tickets
+    are refused anyway."""
+    _send([user_group(user_id)], {"session": session}, handler="session.ended")
 
 
 def broadcast(message: dict[str, Any]) -> None:

@@ -51,7 +51,7 @@ def rows(settings) -> None:  # type: ignore[no-untyped-def]
     )
     feed_services.feed_seen(user=application.applicant)
     ticket = realtime.ticket_issue(user_id=application.applicant.pk)
-    assert realtime.ticket_redeem(ticket) == application.applicant.pk
+    assert realtime.ticket_redeem(ticket) == realtime.TicketHolder(application.applicant.pk, None)
     friend = UserFactory()
     connection, _ = messaging_services.connection_request(
         requester=friend, addressee=application.applicant
