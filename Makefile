@@ -35,7 +35,8 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy accounts startups feed messaging recommendations observability collabhub
+	$(BIN)/mypy accounts startups feed messaging recommendations observability collabhub core search
+	$(BIN)/lint-imports
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: venv

@@ -13,6 +13,7 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from accounts import lockout, selectors, services
+from accounts.authentication import request_user
 from accounts.filters import UserFilter
 from accounts.models import User
 from accounts.search import PEOPLE
@@ -26,14 +27,14 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.tokens import SessionRefreshToken
-from collabhub.api.schema import conflict_response
-from collabhub.api.search import SearchListMixin
-from collabhub.api.utils import request_user, validate_input
+from core.api.schema import conflict_response
+from core.api.validation import validate_input
+from search.api import SearchListMixin
 
 
 class AuthThrottleMixin:
     """Sign-up and sign-in are limited harder than the rest: the ``auth`` rate limit
-    (collabhub/api/ratelimit.py, ``RATE_LIMIT_AUTH``)."""
+    (core/api/ratelimit.py, ``RATE_LIMIT_AUTH``)."""
 
     throttle_scope = "auth"
 

@@ -16,8 +16,8 @@ class AccountsConfig(AppConfig):
             search,  # noqa: F401 - registers the people search index
         )
         from accounts.models import User
-        from collabhub.search import invalidate_on_write
         from observability.metrics import business_metric_register
+        from search.engine import invalidate_on_write
 
         invalidate_on_write(User, ignore_fields=frozenset({"last_login", "password"}))
         user_login_failed.connect(lockout.failed, dispatch_uid="accounts-sign-in-failed")

@@ -1,9 +1,12 @@
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework import exceptions
+from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import Token
 
 from accounts import selectors
+from accounts.models import User
 from accounts.tokens import SESSION_REVOKED_MESSAGE, SID_CLAIM
 
 
@@ -28,3 +31,11 @@ class SessionJWTScheme(SimpleJWTScheme):
     """OpenAPI: the same bearer scheme (``jwtAuth``) as simplejwt's own class."""
 
     target_class = "accounts.authentication.SessionJWTAuthentication"
+
+
+def request_user(request: Request) -> User:
+    """The signed-in user of a view that requires one (typed for the services)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.NotAuthenticated()
+    return user

@@ -1,4 +1,4 @@
-from collabhub.exceptions import ApplicationError, Conflict
+from core.exceptions import ApplicationError, Conflict
 
 
 class EmailTaken(Conflict):

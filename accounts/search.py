@@ -1,6 +1,6 @@
 """People search: name (A), headline and skills (B), bio and location (C).
 
-The engine is ``collabhub.search``; ``startups.search`` is the one place the rest of the
+The engine is ``search.engine``; ``startups.search`` is the one place the rest of the
 platform searches from, and re-exports ``search_people``.
 """
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from collabhub import search as engine
+from search import engine
 
 PEOPLE = engine.register(
     engine.SearchIndex(

@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "collabhub.api.ratelimit.RateLimitMiddleware",
+    "core.api.ratelimit.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns an admin lockout into its 429 page
@@ -130,7 +130,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         **DATABASES["default"].get("OPTIONS", {}),
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "collabhub.db.postgresql"  # Django's, with deadlines
+    DATABASES["default"]["ENGINE"] = "core.db.postgresql"  # Django's, with deadlines
     # Persistent connections with health checks: measured 1.5-2x faster than a connection per
     # request on this stack (see docs/benchmarks.md). A connection found broken is dropped at
     # the start of the next request, so a restarted server needs no restart here.
@@ -330,22 +330,22 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["collabhub.api.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "collabhub.api.filters.OrderingFilter",
+        "core.api.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "collabhub.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     # How many trusted proxies append to X-Forwarded-For (rate limits and sign-in lockouts
     # key on the client address): 0 trusts none (make run), compose and Kubernetes set 1.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
-    "EXCEPTION_HANDLER": "collabhub.api.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "collabhub.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
-# Rate limits (collabhub/api/ratelimit.py): every API request counts against anon (per
+# Rate limits (core/api/ratelimit.py): every API request counts against anon (per
 # address) or user (per person); writes to the endpoints naming a scope count against it too.
 # Rates are "<count>/<period>": s, min, hour, day, with an optional multiplier ("5/10s").
 RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
@@ -371,7 +371,7 @@ SPECTACULAR_SETTINGS = {
     # No validator badge: it would load an image from a third party (and break the CSP).
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
     # Staff only when DEBUG is off, unless PUBLIC_API_DOCS (read per request).
-    "SERVE_PERMISSIONS": ["collabhub.api.permissions.ApiDocsVisible"],
+    "SERVE_PERMISSIONS": ["core.api.permissions.ApiDocsVisible"],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "accounts.models.Role",
         "IndustryEnum": "accounts.models.Industry",

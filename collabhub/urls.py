@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
-from collabhub.api.docs import SchemaView, SwaggerView
-from collabhub.api.ratelimit import RateLimitListApi
+from core.api.docs import SchemaView, SwaggerView
+from core.api.ratelimit import RateLimitListApi
 from observability import probes
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -21,12 +21,12 @@ urlpatterns = [
     path("metrics/", probes.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    # Staff only when DEBUG is off, unless PUBLIC_API_DOCS (collabhub/api/permissions.py).
+    # Staff only when DEBUG is off, unless PUBLIC_API_DOCS (core/api/permissions.py).
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 
-handler400 = "collabhub.api.views.bad_request"
-handler403 = "collabhub.api.views.permission_denied"
-handler404 = "collabhub.api.views.not_found"
-handler500 = "collabhub.api.views.server_error"
+handler400 = "core.api.views.bad_request"
+handler403 = "core.api.views.permission_denied"
+handler404 = "core.api.views.not_found"
+handler500 = "core.api.views.server_error"

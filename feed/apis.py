@@ -13,11 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import Token
 
+from accounts.authentication import request_user
 from accounts.models import User
 from accounts.selectors import user_list
 from accounts.tokens import SID_CLAIM
-from collabhub.api.pagination import CursorPagination
-from collabhub.api.utils import request_user
+from core.api.pagination import CursorPagination
 from feed import realtime, selectors, services
 from feed.models import ActivityEvent, Follow, Notification
 from feed.serializers import (

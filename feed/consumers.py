@@ -30,7 +30,7 @@ from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
 
-from collabhub.api.parsers import has_lone_surrogate
+from core.api.parsers import has_lone_surrogate
 from feed.realtime import (
     EVERYONE,
     REFETCH,

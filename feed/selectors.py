@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.models import User
-from collabhub.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 from feed.models import ActionType, ActivityEvent, FeedMarker, Follow, Notification
 from feed.services import startup_content_type
 

@@ -21,13 +21,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Skill, User
-from collabhub import search
-from collabhub.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 from feed import outbox, realtime
 from feed.models import ActionType, ActivityEvent, EventAudience, FeedMarker, Follow, Notification
 from feed.signals import event_recorded
 from observability.breaker import breaker
 from observability.context import request_id_get
+from search import engine
 
 logger = logging.getLogger("collabhub.feed")
 
@@ -262,7 +262,7 @@ def follow_create(
         follower=follower, target_type=target_type, target_id=target.pk
     )
     if created:
-        search.invalidate()  # cached searches may filter on follows (?followed_by=)
+        engine.invalidate()  # cached searches may filter on follows (?followed_by=)
     if created and record:
         is_user = isinstance(target, User)
         event_record(
@@ -284,7 +284,7 @@ def follow_delete(*, follower: User, target: models.Model) -> None:
         target_id=target.pk,
     ).delete()
     if deleted:
-        search.invalidate()
+        engine.invalidate()
 
 
 def follows_delete_for(*, target: models.Model) -> None:

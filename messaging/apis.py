@@ -11,10 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import request_user
 from accounts.selectors import user_list
-from collabhub.api.pagination import CursorPagination
-from collabhub.api.schema import conflict_response
-from collabhub.api.utils import request_user, validate_input
+from core.api.pagination import CursorPagination
+from core.api.schema import conflict_response
+from core.api.validation import validate_input
 from messaging import selectors, services
 from messaging.models import Connection, ConnectionStatus, Message
 from messaging.serializers import (
@@ -52,7 +53,7 @@ class MessageCursorPagination(CursorPagination):
 class ConnectionListApi(generics.ListCreateAPIView):  # type: ignore[type-arg]
     """My connections and requests; `POST {user_id}` asks someone to connect."""
 
-    throttle_scope = "connections"  # requests sent: the rate limit (collabhub/api/ratelimit.py)
+    throttle_scope = "connections"  # requests sent: the rate limit (core/api/ratelimit.py)
 
     serializer_class = ConnectionSerializer
     permission_classes = [permissions.IsAuthenticated]
@@ -142,7 +143,7 @@ class ConversationListApi(APIView):
 
 
 class MessageListApi(generics.ListCreateAPIView):  # type: ignore[type-arg]
-    throttle_scope = "messages"  # messages sent: the rate limit (collabhub/api/ratelimit.py)
+    throttle_scope = "messages"  # messages sent: the rate limit (core/api/ratelimit.py)
     serializer_class = MessageSerializer
     pagination_class = MessageCursorPagination
     permission_classes = [permissions.IsAuthenticated]

@@ -1,4 +1,4 @@
-from collabhub.exceptions import ApplicationError, Conflict, PermissionDenied
+from core.exceptions import ApplicationError, Conflict, PermissionDenied
 
 
 class ConnectSelf(ApplicationError):

@@ -8,9 +8,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import request_user
 from accounts.models import User
-from collabhub.api.utils import request_user, validate_input
-from collabhub.exceptions import NotFound, PermissionDenied
+from core.api.validation import validate_input
+from core.exceptions import NotFound, PermissionDenied
 from recommendations import rules, selectors, services
 from recommendations.models import Interaction, InteractionKind
 from recommendations.serializers import (
@@ -31,7 +32,7 @@ class InteractionListApi(generics.ListCreateAPIView):  # type: ignore[type-arg]
     serializer_class = InteractionSerializer
     permission_classes = [permissions.IsAuthenticated]
     queryset = Interaction.objects.none()
-    throttle_scope = "interactions"  # the rate limit (collabhub/api/ratelimit.py)
+    throttle_scope = "interactions"  # the rate limit (core/api/ratelimit.py)
 
     @extend_schema(
         parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=list(InteractionKind.values))]

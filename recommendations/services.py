@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from collabhub.exceptions import ApplicationError, NotFound
+from core.exceptions import ApplicationError, NotFound
 from feed.models import ActionType, ActivityEvent
 from feed.services import log_activity
 from recommendations.models import Interaction, InteractionKind, ItemType

@@ -12,15 +12,16 @@ from rest_framework.response import Response
 from rest_framework.serializers import ValidationError
 from rest_framework.views import APIView
 
+from accounts.authentication import request_user
 from accounts.selectors import user_list
 from accounts.serializers import UserSerializer, UserSummarySerializer
-from collabhub import search as engine
-from collabhub.api.pagination import PageNumberPagination
-from collabhub.api.schema import conflict_response
-from collabhub.api.search import SearchListMixin
-from collabhub.api.utils import request_user, validate_input
+from core.api.pagination import PageNumberPagination
+from core.api.schema import conflict_response
+from core.api.validation import validate_input
 from feed.apis import follow_response
 from feed.serializers import FollowStateSerializer
+from search import engine
+from search.api import SearchListMixin
 from startups import search, selectors, services
 from startups.filters import ApplicationFilter, OpportunityFilter, SaveFilter, StartupFilter
 from startups.models import Application, Opportunity, OpportunityStatus, Save, Startup
@@ -205,7 +206,7 @@ class OpportunityViewSet(
         detail=True,
         methods=["post"],
         permission_classes=[permissions.IsAuthenticated],
-        throttle_scope="apply",  # the rate limit (collabhub/api/ratelimit.py)
+        throttle_scope="apply",  # the rate limit (core/api/ratelimit.py)
     )
     def apply(self, request: Request, pk: str | None = None) -> Response:
         data = validate_input(ApplicationInputSerializer, request.data)

@@ -5,8 +5,8 @@ class StartupsConfig(AppConfig):
     name = "startups"
 
     def ready(self) -> None:
-        from collabhub.search import invalidate_on_write
         from observability.metrics import business_metric_register
+        from search.engine import invalidate_on_write
         from startups import search  # noqa: F401 - registers the search indexes
         from startups.models import Application, Opportunity, Startup
 

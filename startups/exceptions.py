@@ -1,4 +1,4 @@
-from collabhub.exceptions import Conflict, PermissionDenied
+from core.exceptions import Conflict, PermissionDenied
 
 
 class FoundersOnly(PermissionDenied):

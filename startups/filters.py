@@ -3,10 +3,10 @@ from django.db.models import QuerySet
 
 from accounts.filters import SkillsFilter
 from accounts.models import Industry
-from collabhub.api.filters import IdFilter
-from collabhub.api.search import SearchQueryFilter
+from core.api.filters import IdFilter
 from feed.models import Follow
 from feed.services import startup_content_type
+from search.api import SearchQueryFilter
 from startups.models import (
     Application,
     ApplicationStatus,

@@ -1,7 +1,7 @@
 """Search for startups, opportunities and people, on PostgreSQL or SQLite alike.
 
 The backend follows the database in use (``get_search_backend_info()`` says which, and how);
-``collabhub.search`` holds the engine: the indexes the migrations build, query parsing, the
+``search.engine`` holds the engine: the indexes the migrations build, query parsing, the
 ranking and the snippets. Each function takes the queryset to search within (already
 filtered) and returns the matches in relevance order, each with ``search_score`` and
 ``search_snippet``; a paginator slices them and only the page's rows are loaded.
@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.search import PEOPLE, search_people
-from collabhub import search as engine
+from search import engine
 
 STARTUPS = engine.register(
     engine.SearchIndex(

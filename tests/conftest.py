@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import user_tokens_issue
-from collabhub.api import ratelimit
+from core.api import ratelimit
 from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactory
 from tests.startups.factories import OpportunityFactory, StartupFactory
 

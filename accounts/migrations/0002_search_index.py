@@ -5,7 +5,7 @@ the database) can; otherwise have a superuser run ``CREATE EXTENSION pg_trgm`` f
 
 from django.db import migrations
 
-from collabhub.search import SearchIndex, SearchIndexOperation, SkillsSource
+from search.engine import SearchIndex, SearchIndexOperation, SkillsSource
 
 
 class Migration(migrations.Migration):

@@ -3,7 +3,7 @@ the pg_trgm extension in accounts/migrations/0002_search_index.py)."""
 
 from django.db import migrations
 
-from collabhub.search import SearchIndex, SearchIndexOperation, SkillsSource
+from search.engine import SearchIndex, SearchIndexOperation, SkillsSource
 
 
 class Migration(migrations.Migration):

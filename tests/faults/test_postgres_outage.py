@@ -141,7 +141,7 @@ def test_a_commit_to_a_frozen_database_fails_at_the_deadline(
     from django.db.utils import ConnectionHandler
 
     handler = ConnectionHandler(
-        {"default": {"ENGINE": "collabhub.db.postgresql", "NAME": "collabhub",
+        {"default": {"ENGINE": "core.db.postgresql", "NAME": "collabhub",
                      "USER": "collabhub", "HOST": "127.0.0.1", "PORT": stack["pg"].port}}
     )  # fmt: skip
     database = handler["default"]  # a connection of its own to the test's cluster

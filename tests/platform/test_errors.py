@@ -153,7 +153,7 @@ def test_only_an_unavailable_database_is_a_503() -> None:
     error (a missing table, too many variables) is a bug: it stays a 500 and is logged."""
     from django.db import InterfaceError, OperationalError, connection
 
-    from collabhub.api.exceptions import database_unavailable
+    from core.api.exceptions import database_unavailable
 
     assert database_unavailable(InterfaceError("connection already closed"))
     assert not database_unavailable(OperationalError("no such table: startups_startup"))

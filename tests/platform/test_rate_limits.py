@@ -13,7 +13,7 @@ from django.test import Client
 from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
 
-from collabhub.api import ratelimit
+from core.api import ratelimit
 from messaging.services import connection_accept, connection_request
 from tests.accounts.factories import UserFactory
 from tests.startups.factories import OpportunityFactory

@@ -92,7 +92,7 @@ def test_celery_broker_can_differ_from_redis(tmp_path: Path) -> None:
 def test_database_url_selects_postgresql_with_persistent_connections(tmp_path: Path) -> None:
     config = probe(tmp_path, DEBUG="1", DATABASE_URL="postgres://u:p@127.0.0.1:5999/collabhub")
 
-    assert config["engine"] == "collabhub.db.postgresql"  # Django's, with query deadlines
+    assert config["engine"] == "core.db.postgresql"  # Django's, with query deadlines
     assert config["conn_max_age"] == 60
     assert config["conn_health_checks"] is True
     assert config["options"] == {"connect_timeout": 2, "options": "-c statement_timeout=3000"}

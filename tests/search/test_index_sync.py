@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import Skill, User
-from collabhub import search
+from search import engine as search
 from startups.models import Opportunity, Startup
 from startups.search import search_opportunities, search_people, search_startups
 from tests.accounts.factories import UserFactory

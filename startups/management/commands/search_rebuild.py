@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from collabhub import search as engine
+from search import engine
 from startups.search import OPPORTUNITIES, PEOPLE, STARTUPS
 
 

@@ -31,7 +31,7 @@ from django.utils.text import slugify
 
 from accounts.models import Availability, Industry, Role, Skill, User, skill_normalise
 from accounts.services import skills_resolve
-from collabhub import search
+from search import engine
 from startups.management import demo_vocabulary as vocab
 from startups.models import (
     Application,
@@ -1072,7 +1072,7 @@ class Command(BaseCommand):
                 ).build()
             created["skills"] = Skill.objects.count() - skills_before
             # bulk_create sends no signals: tell cached searches the data changed.
-            search.invalidate()
+            engine.invalidate()
         self._report(seed, present, created, new_accounts, time.monotonic() - started)
 
     def _report(

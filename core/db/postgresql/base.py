@@ -1,5 +1,5 @@
 """Django's PostgreSQL backend, with a client-side deadline on every query and health check
-(``collabhub.db.deadline``): a frozen server fails requests fast instead of hanging them.
+(``core.db.deadline``): a frozen server fails requests fast instead of hanging them.
 
 The deadline is the server's ``statement_timeout`` plus a little (the server, when it can,
 answers first with a clean error); ``DB_STATEMENT_TIMEOUT_MS=0`` turns both off (the Celery
@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db.backends.postgresql import base
 
-from collabhub.db.deadline import watchdog
+from core.db.deadline import watchdog
 
 HEALTH_CHECK_DEADLINE = 1.0
 GRACE = 0.25

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from collabhub.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 from observability.context import request_id_get
 from observability.metrics import exception_record
 

@@ -42,7 +42,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from collabhub.api.exceptions import error_body
+from core.api.exceptions import error_body
 from observability.cache import FailoverCache
 from observability.metrics import RATE_LIMITED
 from observability.middleware import client_address, route_template

@@ -1,4 +1,4 @@
-"""``?search=`` on list endpoints: validated by the FilterSet, ranked by ``collabhub.search``.
+"""``?search=`` on list endpoints: validated by the FilterSet, ranked by ``search.engine``.
 
 Without ``ordering`` the page is in relevance order and each item carries ``search_score``
 and a highlighted ``search_snippet``; with ``ordering`` the matches are ordered as asked.
@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from collabhub import search as engine
+from search import engine
 
 
 class SearchQueryFilter(django_filters.CharFilter):

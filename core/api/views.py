@@ -5,7 +5,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
-from collabhub.api.exceptions import (
+from core.api.exceptions import (
     RETRY_AFTER_SECONDS,
     ServiceUnavailable,
     database_unavailable,

@@ -611,6 +611,19 @@ def _tiers(strict: str, loose: str) -> dict[str, int]:
     return {strict: TIER} if strict == loose else {strict: TIER, loose: TIER_ANY}
 
 
+def _ranking(exclude: str) -> str:
+    """The ranking rule, the same on both backends, over a ``scored`` table of (id, strict,
+    phrase, relevance, similarity): every word matched first, then the exact phrase, then
+    relevance plus close-enough name similarity; ``exclude`` drops ``-word`` matches."""
+    return f"""SELECT id, strict, phrase,
+               relevance + {FUZZY_WEIGHT} * (CASE WHEN similarity >= {FUZZY_THRESHOLD}
+                                             THEN similarity ELSE 0 END) AS score
+        FROM scored
+        WHERE (relevance > 0 OR similarity >= {FUZZY_THRESHOLD}){exclude}
+        ORDER BY strict DESC, phrase DESC, score DESC, id
+        LIMIT {CANDIDATES}"""
+
+
 def _pg_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -> list[Hit]:
     compiled = compile_tsquery(parsed)
     within, within_params = _within(queryset, "b.id")
@@ -670,13 +683,7 @@ def _pg_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuery) -
             FROM {index.table} b CROSS JOIN q LEFT JOIN fuzzy ON fuzzy.id = b.id
             WHERE b.id IN (SELECT id FROM candidates)
         )
-        SELECT id, strict, phrase,
-               relevance + {FUZZY_WEIGHT} * (CASE WHEN similarity >= {FUZZY_THRESHOLD}
-                                             THEN similarity ELSE 0 END) AS score
-        FROM scored
-        WHERE (relevance > 0 OR similarity >= {FUZZY_THRESHOLD}){exclude}
-        ORDER BY strict DESC, phrase DESC, score DESC, id
-        LIMIT {CANDIDATES}
+        {_ranking(exclude)}
     """
     params: list[Any] = [compiled.loose, compiled.strict, compiled.phrase or ""]
     params += [*fuzzy, *fuzzy, *within_params]
@@ -766,13 +773,7 @@ def _sqlite_hits(index: SearchIndex, queryset: QuerySet[Any], parsed: ParsedQuer
                 ) GROUP BY id
             ) c
         )
-        SELECT id, strict, phrase,
-               relevance + {FUZZY_WEIGHT} * (CASE WHEN similarity >= {FUZZY_THRESHOLD}
-                                             THEN similarity ELSE 0 END) AS score
-        FROM scored
-        WHERE (relevance > 0 OR similarity >= {FUZZY_THRESHOLD}){exclude}
-        ORDER BY strict DESC, phrase DESC, score DESC, id
-        LIMIT {CANDIDATES}
+        {_ranking(exclude)}
     """
     params: list[Any] = []
     for tier_query in tiers:
