@@ -493,16 +493,19 @@ def index_sql(index: SearchIndex, vendor: str, *, create: bool = True) -> list[s
 
 
 class SearchIndexOperation(migrations.operations.base.Operation):
-    """Builds (or drops, when unapplied) a ``SearchIndex`` for the database in use."""
+    """Builds (or drops, when unapplied) a ``SearchIndex`` for the database in use; with
+    ``drop=True`` the other way round. An index changes by dropping its old definition and
+    building the new one (two operations), which refills it from the rows."""
 
     reduces_to_sql = True
     reversible = True
 
-    def __init__(self, index: SearchIndex) -> None:
+    def __init__(self, index: SearchIndex, *, drop: bool = False) -> None:
         self.index = index
+        self.drop = drop
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return (self.__class__.__qualname__, [self.index], {})
+        return (self.__class__.__qualname__, [self.index], {"drop": True} if self.drop else {})
 
     def state_forwards(self, app_label: str, state: Any) -> None:
         pass
@@ -512,13 +515,13 @@ class SearchIndexOperation(migrations.operations.base.Operation):
             schema_editor.execute(statement, params=None)
 
     def database_forwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
-        self._run(schema_editor, create=True)
+        self._run(schema_editor, create=not self.drop)
 
     def database_backwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
-        self._run(schema_editor, create=False)
+        self._run(schema_editor, create=self.drop)
 
     def describe(self) -> str:
-        return f"Search index on {self.index.table}"
+        return f"{'Drop' if self.drop else 'Build'} the search index on {self.index.table}"
 
 
 _registry: dict[str, SearchIndex] = {}
@@ -559,6 +562,16 @@ def _after_migrate(sender: Any, using: str = "default", plan: Any = None, **kwar
         for index in _registry.values():
             if not _fts_exists(cursor, index):
                 continue  # its migration is not applied (or was unapplied)
+            cursor.execute(f"SELECT name FROM pragma_table_info('{index.fts}')")
+            built = [row[0] for row in cursor.fetchall()]
+            if built != index.column_names:
+                # Migrated back to an older definition than the code's: searching it waits
+                # until the migrations are applied again (the rows stay; the index refills).
+                logger.warning(
+                    "search index left without triggers: the code defines other columns",
+                    extra={"table": index.table, "built": built, "code": index.column_names},
+                )
+                continue
             for statement in [*_sqlite_triggers(index), *_sqlite_rebuild(index)]:
                 cursor.execute(statement)
 

@@ -17,8 +17,15 @@ from search import engine
 STARTUPS = engine.register(
     engine.SearchIndex(
         table="startups_startup",
-        columns=(("name", "A"), ("tagline", "B"), ("industry", "B"), ("description", "C")),
+        columns=(
+            ("name", "A"),
+            ("tagline", "B"),
+            ("industry", "B"),
+            ("skills", "B"),
+            ("description", "C"),
+        ),
         name_column="name",
+        skills=engine.SkillsSource(through="startups_startup_skills", column="startup_id"),
     )
 )
 OPPORTUNITIES = engine.register(

@@ -63,6 +63,20 @@ def test_opportunity_skill_changes_are_indexed() -> None:
     assert found("quorvex") == []
 
 
+def test_startup_skill_changes_are_indexed_and_a_renamed_skill_follows() -> None:
+    acme = StartupFactory(name="Acme", tagline="", description="", skills=["django"])
+    assert startup_ids("django") == [acme.pk]
+
+    acme.skills.set([Skill.objects.create(name="quorvex")])
+    assert startup_ids("quorvex") == [acme.pk]
+    assert startup_ids("django") == []
+
+    Skill.objects.filter(name="quorvex").update(name="zentrifuge")
+    assert startup_ids("zentrifuge") == [acme.pk]
+    acme.skills.clear()
+    assert startup_ids("zentrifuge") == []
+
+
 def test_profile_edits_are_indexed_and_logins_do_not_reindex() -> None:
     ada = UserFactory(name="Ada Lovelace", headline="Analyst", bio="")
     ada.headline = "Quorvex engineer"

@@ -136,6 +136,15 @@ def test_search_stays_within_the_given_queryset(distractors: None) -> None:
     assert [s.pk for s in found] == [fintech.pk]
 
 
+def test_startups_by_their_skills_at_the_tagline_weight(distractors: None) -> None:
+    """Startups list skills (the demo's `?search=python` found none of the 7 that do)."""
+    startup("Zorblax", skills=["django"])
+    startup("Alpha Skill", skills=["zorblax"])
+    startup("Alpha Desc", description="Our platform uses zorblax to cut costs.")
+
+    assert names("zorblax") == ["Zorblax", "Alpha Skill", "Alpha Desc"]
+
+
 def test_opportunities_by_title_skills_and_description() -> None:
     by_title = OpportunityFactory(title="Quorvex Engineer", description="")
     by_skill = OpportunityFactory(title="Backend Engineer", description="", skills=["quorvex"])
