@@ -12,8 +12,19 @@ from accounts.exceptions import EmailTaken, WrongPassword
 from accounts.models import RevokedSession, Role, Skill, User, skill_normalise
 from accounts.signals import profile_updated, sessions_ended
 from accounts.tokens import SID_CLAIM, SessionRefreshToken
+from core.services import model_update
 
 PROFILE_FIELDS = ("name", "headline", "bio", "location", "interests", "availability")
+
+
+def skills_replace(*, instance: Any, names: Iterable[str]) -> bool:
+    """Make ``instance.skills`` (a person, startup or opportunity) exactly these names;
+    whether that changed anything."""
+    skills = skills_resolve(names=names)
+    if {skill.pk for skill in skills} == set(instance.skills.values_list("pk", flat=True)):
+        return False
+    instance.skills.set(skills)
+    return True
 
 
 def skills_resolve(*, names: Iterable[str]) -> list[Skill]:
@@ -58,16 +69,16 @@ def user_create(
 
 @transaction.atomic
 def user_update(*, user: User, data: dict[str, Any]) -> User:
-    """Update one's own profile. ``skills`` is a list of names; the role cannot change here."""
-    for field in PROFILE_FIELDS:
-        if field in data:
-            setattr(user, field, data[field])
-    user.full_clean(exclude=["password"])
-    user.save()
-    if "skills" in data:
-        user.skills.set(skills_resolve(names=data["skills"]))
-    if data:
-        profile_updated.send(sender=User, user=user, fields=sorted(data))
+    """Update one's own profile. ``skills`` is a list of names; the role cannot change here.
+    Only what changes is saved, and ``profile_updated`` names exactly that (an edit that
+    changes nothing sends nothing: no feed event, no recommendations recomputed)."""
+    changed = model_update(
+        instance=user, fields=PROFILE_FIELDS, data=data, clean_exclude=["password"]
+    )
+    if "skills" in data and skills_replace(instance=user, names=data["skills"]):
+        changed.append("skills")
+    if changed:
+        profile_updated.send(sender=User, user=user, fields=sorted(changed))
     return user
 
 

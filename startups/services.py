@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Role, User
-from accounts.services import skills_resolve
+from accounts.services import skills_replace, skills_resolve
+from core.services import model_update
 from feed.models import ActionType
 from feed.services import event_record
 from startups.exceptions import (
@@ -197,9 +198,10 @@ def startup_update(*, startup: Startup, by: User, data: dict[str, Any]) -> Start
     _assert_owner(startup=startup, user=by)
     # Re-read under a lock: concurrent edits apply one after the other, none is lost.
     startup = Startup.objects.select_for_update().get(pk=startup.pk)
-    _apply_fields(startup, data, STARTUP_FIELDS)
-    _save_with_skills(startup, data)
-    if data:
+    changed = model_update(instance=startup, fields=STARTUP_FIELDS, data=data)
+    if "skills" in data and skills_replace(instance=startup, names=data["skills"]):
+        changed.append("skills")
+    if changed:  # an edit that changes nothing is no news
         _record_startup(ActionType.STARTUP_UPDATED, startup, by)
     return startup
 
@@ -227,8 +229,9 @@ def opportunity_update(*, opportunity: Opportunity, by: User, data: dict[str, An
     _assert_owner(startup=opportunity.startup, user=by)
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     was_open = opportunity.is_open
-    _apply_fields(opportunity, data, OPPORTUNITY_FIELDS)
-    _save_with_skills(opportunity, data)
+    model_update(instance=opportunity, fields=OPPORTUNITY_FIELDS, data=data)
+    if "skills" in data:
+        skills_replace(instance=opportunity, names=data["skills"])
     if was_open and not opportunity.is_open:
         _record_opportunity(ActionType.OPPORTUNITY_CLOSED, opportunity, by)
     return opportunity

@@ -119,6 +119,31 @@ def test_profile_updated_is_recorded_through_the_accounts_signal() -> None:
     )
 
 
+def test_an_edit_that_changes_nothing_records_nothing(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+    """A PATCH repeating what is there writes nothing, records no event and leaves cached
+    recommendations alone; a PATCH changing one field names that field only."""
+    from django.core.cache import cache
+
+    from recommendations.selectors import VERSION_KEY
+
+    user = UserFactory(headline="Rust person", skills=["rust"])
+    startup = StartupFactory(tagline="Rockets", skills=["python"])
+    api, owner_api = client_for(user), client_for(startup.owner)
+    before = ActivityEvent.objects.count()
+    version = cache.get(VERSION_KEY.format(user_id=user.pk))
+
+    same_profile = {"headline": "Rust person", "skills": ["Rust"]}
+    same_startup = {"tagline": "Rockets", "skills": ["python"], "name": startup.name}
+    with committed():  # what would run after commit (the recommendations' version) runs
+        assert api.patch("/api/v1/auth/me/", same_profile).status_code == 200
+        assert owner_api.patch(f"/api/v1/startups/{startup.pk}/", same_startup).status_code == 200
+
+    assert ActivityEvent.objects.count() == before
+    assert cache.get(VERSION_KEY.format(user_id=user.pk)) == version
+    account_services.user_update(user=user, data={"headline": "Go person", "bio": user.bio})
+    assert last_event().snapshot["fields"] == ["headline"]
+
+
 def test_an_event_carries_the_request_id() -> None:
     token = request_id_var.set("req-event-1")
     try:
