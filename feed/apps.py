@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.apps import AppConfig
 
 
@@ -8,10 +6,15 @@ class FeedConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.signals import profile_updated, sessions_ended
-        from feed import tasks  # noqa: F401 - registers the Celery tasks
+        from feed import (
+            receivers,
+            tasks,  # noqa: F401 - registers the Celery tasks
+        )
 
-        profile_updated.connect(_record_profile_update, dispatch_uid="feed-profile-updated")
-        sessions_ended.connect(_close_sockets, dispatch_uid="feed-sessions-ended")
+        profile_updated.connect(
+            receivers.record_profile_update, dispatch_uid="feed-profile-updated"
+        )
+        sessions_ended.connect(receivers.close_sockets, dispatch_uid="feed-sessions-ended")
         from feed import realtime, selectors
 
         realtime.resume_source_register("notification", "after", selectors.notifications_after)
@@ -24,32 +27,6 @@ class FeedConfig(AppConfig):
         from feed.services import STARTUP_MODEL
 
         for model in (apps.get_model("accounts", "User"), apps.get_model(*STARTUP_MODEL)):
-            post_delete.connect(_unfollow_deleted, sender=model, dispatch_uid=f"feed-{model}")
-
-
-def _close_sockets(sender: Any, user_id: int, sid: str | None, **kwargs: Any) -> None:
-    """A signed-out session's sockets close once the sign-out commits."""
-    from django.db import transaction
-
-    from feed import realtime
-
-    transaction.on_commit(lambda: realtime.sessions_close(user_id, sid))
-
-
-def _record_profile_update(sender: Any, user: Any, fields: list[str], **kwargs: Any) -> None:
-    from feed.models import ActionType
-    from feed.services import event_record
-
-    event_record(
-        action_type=ActionType.PROFILE_UPDATED,
-        actor=user,
-        target=user,
-        snapshot={"type": "user", "name": user.name, "headline": user.headline, "fields": fields},
-        skills=user.skills.all(),
-    )
-
-
-def _unfollow_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from feed.services import follows_delete_for
-
-    follows_delete_for(target=instance)
+            post_delete.connect(
+                receivers.unfollow_deleted, sender=model, dispatch_uid=f"feed-{model}"
+            )

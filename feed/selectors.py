@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.models import User
-from core.exceptions import ApplicationError
+from feed.exceptions import InvalidCursor
 from feed.models import ActionType, ActivityEvent, FeedMarker, Follow, Notification
 from feed.services import startup_content_type
 
@@ -150,7 +150,7 @@ def _decode(cursor: str) -> tuple[datetime, dict[str, Position]]:
         OverflowError,
         binascii.Error,
     ) as exc:
-        raise ApplicationError("Invalid cursor.", code="invalid_cursor") from exc
+        raise InvalidCursor() from exc
 
 
 def _after(queryset: QuerySet[ActivityEvent], position: Position) -> QuerySet[ActivityEvent]:

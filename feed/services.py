@@ -21,8 +21,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Skill, User
-from core.exceptions import ApplicationError
 from feed import outbox, realtime
+from feed.exceptions import FollowSelf
 from feed.models import ActionType, ActivityEvent, EventAudience, FeedMarker, Follow, Notification
 from feed.signals import event_recorded
 from observability.breaker import breaker
@@ -256,7 +256,7 @@ def follow_create(
     """Follow a user or a startup; following again changes nothing (idempotent). ``record``
     false: no event (e.g. the follows a new connection implies)."""
     if isinstance(target, User) and target.pk == follower.pk:
-        raise ApplicationError("You cannot follow yourself.", code="follow_self")
+        raise FollowSelf()
     target_type = ContentType.objects.get_for_model(target)
     follow, created = Follow.objects.get_or_create(
         follower=follower, target_type=target_type, target_id=target.pk

@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.apps import AppConfig
 
 
@@ -17,142 +15,27 @@ class RecommendationsConfig(AppConfig):
         from accounts.signals import profile_updated
         from feed.models import Follow
         from feed.signals import event_recorded
+        from recommendations import receivers
         from recommendations.models import Interaction
         from startups.models import Opportunity, Save, Startup
 
-        event_recorded.connect(_event_recorded, dispatch_uid="recommendations-interactions")
-        post_save.connect(_interaction_saved, sender=Interaction, dispatch_uid="recs-interaction")
-        post_delete.connect(_save_deleted, sender=Save, dispatch_uid="recs-unsave")
-        post_delete.connect(_follow_deleted, sender=Follow, dispatch_uid="recs-unfollow")
-        profile_updated.connect(_profile_updated, dispatch_uid="recs-profile")
-        post_save.connect(_user_saved, sender=User, dispatch_uid="recs-user")
-        m2m_changed.connect(_user_skills, sender=User.skills.through, dispatch_uid="recs-skills")
+        event_recorded.connect(
+            receivers.event_recorded, dispatch_uid="recommendations-interactions"
+        )
+        post_save.connect(
+            receivers.interaction_saved, sender=Interaction, dispatch_uid="recs-interaction"
+        )
+        post_delete.connect(receivers.save_deleted, sender=Save, dispatch_uid="recs-unsave")
+        post_delete.connect(receivers.follow_deleted, sender=Follow, dispatch_uid="recs-unfollow")
+        profile_updated.connect(receivers.profile_updated, dispatch_uid="recs-profile")
+        post_save.connect(receivers.user_saved, sender=User, dispatch_uid="recs-user")
+        m2m_changed.connect(
+            receivers.user_skills, sender=User.skills.through, dispatch_uid="recs-skills"
+        )
         for model in (Startup, Opportunity):
             name = model.__name__
-            post_save.connect(_item_saved, sender=model, dispatch_uid=f"recs-{name}")
-            post_delete.connect(_item_saved, sender=model, dispatch_uid=f"recs-del-{name}")
+            post_save.connect(receivers.item_saved, sender=model, dispatch_uid=f"recs-{name}")
+            post_delete.connect(receivers.item_saved, sender=model, dispatch_uid=f"recs-del-{name}")
             m2m_changed.connect(
-                _item_skills, sender=model.skills.through, dispatch_uid=f"recs-m2m-{name}"
+                receivers.item_skills, sender=model.skills.through, dispatch_uid=f"recs-m2m-{name}"
             )
-
-
-def _event_recorded(sender: Any, event: Any, **kwargs: Any) -> None:
-    from recommendations.services import interaction_from_event
-
-    interaction_from_event(event)
-
-
-def _interaction_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
-    from recommendations.services import user_invalidate
-
-    user_invalidate(instance.user_id)
-
-
-def _undone(sender: Any, origin: Any) -> bool:
-    """An unsave or unfollow itself, not a row swept away with its user or item (whose
-    interactions go with the user, or no longer match anything)."""
-    model = origin.model if hasattr(origin, "model") else type(origin)
-    return model is sender
-
-
-def _save_deleted(sender: Any, instance: Any, origin: Any = None, **kwargs: Any) -> None:
-    from recommendations.models import InteractionKind, ItemType
-    from recommendations.services import interaction_undo
-
-    if not _undone(sender, origin):
-        return
-
-    if instance.startup_id is not None:
-        item_type, item_id = ItemType.STARTUP, instance.startup_id
-    else:
-        item_type, item_id = ItemType.OPPORTUNITY, instance.opportunity_id
-    interaction_undo(
-        user_id=instance.user_id, kind=InteractionKind.SAVE, item_type=item_type, item_id=item_id
-    )
-
-
-def _follow_deleted(sender: Any, instance: Any, origin: Any = None, **kwargs: Any) -> None:
-    from django.contrib.contenttypes.models import ContentType
-
-    from recommendations.models import InteractionKind, ItemType
-    from recommendations.services import interaction_undo
-    from startups.models import Startup
-
-    if (
-        _undone(sender, origin)
-        and instance.target_type_id == ContentType.objects.get_for_model(Startup).pk
-    ):
-        interaction_undo(
-            user_id=instance.follower_id,
-            kind=InteractionKind.FOLLOW,
-            item_type=ItemType.STARTUP,
-            item_id=instance.target_id,
-        )
-
-
-def _profile_updated(sender: Any, user: Any, **kwargs: Any) -> None:
-    _person_changed(user.pk)
-
-
-def _user_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
-    if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
-        return  # a login is not a profile change
-    _person_changed(instance.pk)
-
-
-def _person_changed(user_id: int) -> None:
-    from recommendations.services import item_changed, user_invalidate
-
-    user_invalidate(user_id)  # what they are shown
-    item_changed("talent", user_id)  # and how founders see them
-
-
-def _reverse_ids(sender: Any, instance: Any, action: str, pk_set: Any) -> list[int]:
-    """The people or items a change made from the skill's side touches: ``pk_set``, or for a
-    clear (which has none) the ids read in ``pre_clear``."""
-    column = next(f.attname for f in sender._meta.fields if f.is_relation and f.name != "skill")
-    if action == "pre_clear":
-        instance._recommendations_cleared = list(
-            sender._default_manager.filter(skill=instance).values_list(column, flat=True)
-        )
-        return []
-    if action == "post_clear":
-        return list(getattr(instance, "_recommendations_cleared", []))
-    return list(pk_set or ()) if action.startswith("post_") else []
-
-
-def _user_skills(
-    sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any
-) -> None:
-    if reverse:  # skill.users.add(...): the people are in pk_set
-        for user_id in _reverse_ids(sender, instance, action, pk_set):
-            _person_changed(user_id)
-    elif action.startswith("post_"):
-        _person_changed(instance.pk)
-
-
-def _item_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from recommendations.services import item_changed, user_invalidate
-    from startups.models import Opportunity, Startup
-
-    if isinstance(instance, Opportunity):
-        item_changed("opportunity", instance.pk)
-        startup_id = instance.startup_id
-        owners = Startup.objects.filter(pk=startup_id).values_list("owner_id", flat=True)
-        owner_id = owners.first()
-    else:
-        startup_id, owner_id = instance.pk, instance.owner_id
-    item_changed("startup", startup_id)  # its open opportunities are part of what it offers
-    if owner_id is not None:
-        user_invalidate(owner_id)  # what their startups need is what they are shown
-
-
-def _item_skills(
-    sender: Any, instance: Any, action: str, reverse: bool, model: Any, pk_set: Any, **kwargs: Any
-) -> None:
-    if reverse:  # skill.startups.add(...): the items are in pk_set
-        ids = _reverse_ids(sender, instance, action, pk_set)
-        for item in model._default_manager.filter(pk__in=ids):
-            _item_saved(model, item)
-    elif action.startswith("post_"):
-        _item_saved(type(instance), instance)

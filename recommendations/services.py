@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core.exceptions import ApplicationError, NotFound
 from feed.models import ActionType, ActivityEvent
 from feed.services import log_activity
+from recommendations.exceptions import InteractionRecordedByServer, ItemNotFound
 from recommendations.models import Interaction, InteractionKind, ItemType
 from recommendations.selectors import STAMP_KEY, VERSION_KEY, stamp_timeout
 from startups.models import Opportunity, Startup
@@ -47,7 +47,7 @@ def interaction_record(
     model = ITEM_MODELS[ItemType(item_type)]
     item = model._default_manager.filter(pk=item_id).first()
     if item is None:
-        raise NotFound(f"No {item_type} with id {item_id}.", code=f"{item_type}_not_found")
+        raise ItemNotFound(f"No {item_type} with id {item_id}.", code=f"{item_type}_not_found")
     interaction = Interaction.objects.create(
         user=user, kind=InteractionKind(kind), item_type=item_type, item_id=item_id
     )
@@ -75,10 +75,6 @@ SERVER_ENDPOINTS = {
 }
 ONCE = frozenset({InteractionKind.LIKE, InteractionKind.DISMISS})  # per person and item
 REPEAT_WINDOW = timedelta(minutes=30)  # a view or share repeated within it counts once
-
-
-class InteractionRecordedByServer(ApplicationError):
-    code = "interaction_recorded_by_server"
 
 
 @transaction.atomic

@@ -93,12 +93,12 @@ def investor(db: None) -> User:
 
 
 @pytest.fixture
-def startup(founder: User):  # type: ignore[no-untyped-def]
+def startup(founder: User):
     return StartupFactory(owner=founder, name="Acme Robotics", skills=["python", "django"])
 
 
 @pytest.fixture
-def opportunity(startup):  # type: ignore[no-untyped-def]
+def opportunity(startup):
     return OpportunityFactory(startup=startup, title="Senior Django Engineer", skills=["python"])
 
 

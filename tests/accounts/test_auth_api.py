@@ -15,12 +15,12 @@ pytestmark = pytest.mark.django_db
 STRONG = "a-Much-longer-passphrase-2026"
 
 
-def register(client: APIClient, **overrides: str):  # type: ignore[no-untyped-def]
+def register(client: APIClient, **overrides: str):
     data = {"email": "ada@example.com", "password": STRONG, "name": "Ada", "role": "talent"}
     return client.post("/api/v1/auth/register/", {**data, **overrides}, format="json")
 
 
-def login(client: APIClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def login(client: APIClient, email: str, password: str = PASSWORD):
     return client.post("/api/v1/auth/login/", {"email": email, "password": password}, format="json")
 
 
@@ -210,7 +210,7 @@ def test_refresh_token_is_not_accepted_as_access(api_client: APIClient) -> None:
     assert bearer(tokens["refresh"]).get("/api/v1/auth/me/").status_code == 401
 
 
-def test_me_patch_normalises_skills_and_keeps_role(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_me_patch_normalises_skills_and_keeps_role(client_for) -> None:
     user = UserFactory(role="talent")
 
     response = client_for(user).patch(
@@ -234,7 +234,7 @@ def test_me_patch_normalises_skills_and_keeps_role(client_for) -> None:  # type:
     assert sorted(user.skills.values_list("name", flat=True)) == ["django rest", "python"]
 
 
-def test_me_patch_rejects_unknown_interest_and_keeps_profile(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_me_patch_rejects_unknown_interest_and_keeps_profile(client_for) -> None:
     user = UserFactory(headline="Before")
 
     response = client_for(user).patch(
@@ -247,7 +247,7 @@ def test_me_patch_rejects_unknown_interest_and_keeps_profile(client_for) -> None
     assert user.headline == "Before"
 
 
-def test_me_patch_sets_availability(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_me_patch_sets_availability(client_for) -> None:
     user = UserFactory()
     assert client_for(user).get("/api/v1/auth/me/").json()["availability"] == "open"
 

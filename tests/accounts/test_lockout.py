@@ -20,7 +20,7 @@ ADMIN_LOGIN = "/admin/login/"
 
 
 @pytest.fixture(autouse=True)
-def _no_rate_limit_in_the_way(settings) -> None:  # type: ignore[no-untyped-def]
+def _no_rate_limit_in_the_way(settings) -> None:
     """The per-address rate limit (10/min) would answer first; it is tested on its own."""
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "auth": "1000/min"}
 
@@ -144,7 +144,7 @@ def test_the_admin_still_signs_in_and_forgives_the_account(client: Client) -> No
     assert not AccessAttempt.objects.filter(username=staff.email).exists()
 
 
-def test_failures_are_logged_without_the_password_and_counted(log_lines, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_failures_are_logged_without_the_password_and_counted(log_lines, client: Client) -> None:
     user = UserFactory()
     failures = counted("collabhub_sign_in_failures_total", "api")
     admin_failures = counted("collabhub_sign_in_failures_total", "admin")
@@ -180,7 +180,7 @@ def test_a_success_keeps_the_addresss_failures_against_other_accounts() -> None:
     assert statuses == [401, 401, 401, 429]  # 6 + 4: the address's tenth failure
 
 
-def test_hostile_sign_in_input_is_a_4xx(settings) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_sign_in_input_is_a_4xx(settings) -> None:
     """An email longer than any (axes keeps 255 characters) and, behind one proxy, forwarded
     addresses that are not bare IPs: refused cleanly and still counted (on PostgreSQL the
     address column is ``inet``)."""
@@ -202,7 +202,7 @@ def test_hostile_sign_in_input_is_a_4xx(settings) -> None:  # type: ignore[no-un
         assert AccessAttempt.objects.filter(ip_address=seen).exists()
 
 
-def test_an_unknown_account_is_logged_as_a_digest(log_lines) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_account_is_logged_as_a_digest(log_lines) -> None:
     """People type their password into the email field: a name that is no account's is
     never written, only a keyed digest of it (the same for the same name)."""
     user = UserFactory()

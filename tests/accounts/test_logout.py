@@ -21,15 +21,15 @@ ME = "/api/v1/auth/me/"
 TICKET = "/api/v1/realtime/ticket/"
 
 
-def logout(client: APIClient, refresh: str):  # type: ignore[no-untyped-def]
+def logout(client: APIClient, refresh: str):
     return client.post("/api/v1/auth/logout/", {"refresh": refresh}, format="json")
 
 
-def refresh_pair(client: APIClient, refresh: str):  # type: ignore[no-untyped-def]
+def refresh_pair(client: APIClient, refresh: str):
     return client.post("/api/v1/auth/refresh/", {"refresh": refresh}, format="json")
 
 
-def assert_session_revoked(response) -> None:  # type: ignore[no-untyped-def]
+def assert_session_revoked(response) -> None:
     assert response.status_code == 401
     body = response.json()
     assert body["error"]["code"] == "session_revoked"

@@ -6,7 +6,7 @@ from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactor
 pytestmark = pytest.mark.django_db
 
 
-def ids(response) -> set[int]:  # type: ignore[no-untyped-def]
+def ids(response) -> set[int]:
     assert response.status_code == 200, response.content
     return {row["id"] for row in response.json()["results"]}
 
@@ -41,7 +41,7 @@ def test_too_many_skills_in_filter_is_400(api_client: APIClient) -> None:
     assert api_client.get(f"/api/v1/users/?skills={skills}").status_code == 400
 
 
-def test_email_is_shown_only_to_the_user_themself(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_email_is_shown_only_to_the_user_themself(client_for) -> None:
     ada, bob = UserFactory(email="ada@example.com"), UserFactory(email="bob@example.com")
 
     own = client_for(ada).get(f"/api/v1/users/{ada.pk}/").json()
@@ -64,7 +64,7 @@ def test_inactive_users_are_hidden(api_client: APIClient) -> None:
 
 def test_user_list_query_count_is_constant(
     api_client: APIClient, django_assert_max_num_queries
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     for _ in range(3):
         UserFactory(skills=["python", "go"])
     with django_assert_max_num_queries(3):

@@ -27,7 +27,7 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def redis_cache(settings, redis_server: RedisServer) -> RedisServer:  # type: ignore[no-untyped-def]
+def redis_cache(settings, redis_server: RedisServer) -> RedisServer:
     """The default cache (and so the rate-limit counters) on that Redis, as in production."""
     settings.CACHES = {
         "default": {

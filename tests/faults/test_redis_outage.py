@@ -100,7 +100,7 @@ def test_a_frozen_redis_costs_one_timeout_per_cooldown_not_one_per_request(
 
 def test_sign_in_stays_throttled_per_process_while_redis_is_down(
     redis_cache: RedisServer, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Sign-in allows RATE_LIMIT_AUTH attempts a minute (5 here, below the lockout's 10):
     without Redis, still 5."""
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "auth": "5/min"}
@@ -117,7 +117,7 @@ def test_sign_in_stays_throttled_per_process_while_redis_is_down(
 
 def test_a_redis_that_answers_but_refuses_writes_leaves_rate_limits_in_memory(
     redis_cache: RedisServer, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """A read-only replica after a failover (or an out-of-memory Redis) answers every write
     with an error, not a dropped connection: requests still get their answer, the limits count
     per process meanwhile (and still refuse), and Redis counts again once it takes writes."""
@@ -172,7 +172,7 @@ def test_health_names_redis_as_degraded_and_ready_stays_200(
     assert ready.status_code == 200
 
 
-async def socket_on_redis(settings, server: RedisServer) -> tuple[User, WebsocketCommunicator]:  # type: ignore[no-untyped-def]
+async def socket_on_redis(settings, server: RedisServer) -> tuple[User, WebsocketCommunicator]:
     """A signed-in socket (not yet connected) on a channel layer backed by ``server``."""
     settings.CHANNEL_LAYERS = {
         "default": {
@@ -188,7 +188,7 @@ async def socket_on_redis(settings, server: RedisServer) -> tuple[User, Websocke
 @pytest.mark.django_db(transaction=True)
 async def test_a_connected_socket_survives_a_redis_outage_and_resyncs(
     redis_server: RedisServer,
-    settings,  # type: ignore[no-untyped-def]
+    settings,
 ) -> None:
     user, socket = await socket_on_redis(settings, redis_server)
     connected, _ = await socket.connect()
@@ -249,7 +249,7 @@ def test_throttle_counts_lost_in_an_outage_do_not_empty_the_cache(
 async def test_a_socket_whose_groups_vanished_silently_joins_them_again(
     redis_server: RedisServer,
     settings,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A flushed Redis (or a failover to an empty replica, or channels-redis's one-day group
     expiry) forgets the groups without any error: the socket joins them again by itself."""

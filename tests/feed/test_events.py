@@ -56,7 +56,7 @@ def test_opportunity_posted_and_closed() -> None:
     assert last_event().action_type == ActionType.OPPORTUNITY_CLOSED
 
 
-def test_application_events_are_private_and_notify_the_other_side(committed) -> None:  # type: ignore[no-untyped-def]
+def test_application_events_are_private_and_notify_the_other_side(committed) -> None:
     job = OpportunityFactory(title="Engineer")
     owner, talent = job.startup.owner, UserFactory()
     with committed():
@@ -80,7 +80,7 @@ def test_application_events_are_private_and_notify_the_other_side(committed) -> 
         ("withdraw", ActionType.APPLICATION_WITHDRAWN, "owner"),
     ],
 )
-def test_rejected_and_withdrawn(committed, decide: str, action: str, notified: str) -> None:  # type: ignore[no-untyped-def]
+def test_rejected_and_withdrawn(committed, decide: str, action: str, notified: str) -> None:
     application = ApplicationFactory()
     owner = application.opportunity.startup.owner
     with committed():
@@ -119,7 +119,7 @@ def test_profile_updated_is_recorded_through_the_accounts_signal() -> None:
     )
 
 
-def test_an_edit_that_changes_nothing_records_nothing(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_an_edit_that_changes_nothing_records_nothing(client_for, committed) -> None:
     """A PATCH repeating what is there writes nothing, records no event and leaves cached
     recommendations alone; a PATCH changing one field names that field only."""
     from django.core.cache import cache
@@ -155,11 +155,11 @@ def test_an_event_carries_the_request_id() -> None:
 
 
 def test_a_rolled_back_service_leaves_no_event_and_queues_nothing(
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     founder = FounderFactory()
 
-    def fanouts(callbacks: list) -> list:  # type: ignore[type-arg]
+    def fanouts(callbacks: list) -> list:
         return [
             c
             for c in callbacks

@@ -19,14 +19,14 @@ from tests.support import celery_pools_reset, free_port
 pytestmark = pytest.mark.django_db
 
 
-def post_job(startup, title: str = "Engineer"):  # type: ignore[no-untyped-def]
+def post_job(startup, title: str = "Engineer"):
     return services.opportunity_create(
         startup=startup, by=startup.owner, data={"title": title, "kind": "full-time"}
     )
 
 
 def test_followers_of_a_startup_are_notified_of_its_new_opportunity(
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     startup = StartupFactory()
     fans = [UserFactory(), UserFactory()]
@@ -40,7 +40,7 @@ def test_followers_of_a_startup_are_notified_of_its_new_opportunity(
     assert event.dispatched_at is not None
 
 
-def test_a_retried_fanout_notifies_nobody_twice(committed) -> None:  # type: ignore[no-untyped-def]
+def test_a_retried_fanout_notifies_nobody_twice(committed) -> None:
     startup = StartupFactory()
     fan = UserFactory()
     feed_services.follow_create(follower=fan, target=startup, snapshot={})
@@ -56,7 +56,7 @@ def test_a_retried_fanout_notifies_nobody_twice(committed) -> None:  # type: ign
     assert Notification.objects.filter(event=event, recipient=fan).count() == 1
 
 
-def test_a_new_follower_is_notified(committed) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_follower_is_notified(committed) -> None:
     ada, grace = UserFactory(), UserFactory()
     with committed():
         feed_services.follow_create(follower=grace, target=ada, snapshot={"name": ada.name})
@@ -66,7 +66,7 @@ def test_a_new_follower_is_notified(committed) -> None:  # type: ignore[no-untyp
 
 
 def test_an_event_left_undispatched_by_a_broker_outage_is_redispatched(
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     startup = StartupFactory()
@@ -158,7 +158,7 @@ def test_the_redispatcher_leaves_recently_requeued_and_hopeless_events_alone() -
 @pytest.mark.django_db(transaction=True)  # real commits: on_commit runs inside the request
 def test_a_fan_out_that_fails_after_commit_does_not_fail_the_request(
     client_for,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Eager (no broker): the fan-out runs right after commit. If it fails, the change is
     committed all the same: the request says so (201), and the outbox retries the fan-out."""

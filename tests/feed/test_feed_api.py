@@ -32,7 +32,7 @@ def public_event(actor: User | None, *, minutes_ago: float = 0, **kwargs: object
         action_type=kwargs.pop("action_type", ActionType.STARTUP_CREATED),
         actor=actor,
         snapshot={"type": "startup", "name": kwargs.pop("name", "Acme")},
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
     ActivityEvent.objects.filter(pk=event.pk).update(
         created_at=timezone.now() - timedelta(minutes=minutes_ago)
@@ -42,7 +42,7 @@ def public_event(actor: User | None, *, minutes_ago: float = 0, **kwargs: object
 
 def test_following_a_startup_puts_its_new_opportunity_in_my_feed_and_notifications(
     client_for,
-    committed,  # type: ignore[no-untyped-def]
+    committed,
 ) -> None:
     me = UserFactory()
     acme = StartupFactory(name="Acme")
@@ -72,7 +72,7 @@ def test_following_a_startup_puts_its_new_opportunity_in_my_feed_and_notificatio
     assert api.get(f"/api/v1/startups/{acme.pk}/").json()["followers_count"] == 0
 
 
-def test_feed_mixes_personal_and_interest_events_by_the_composition(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_feed_mixes_personal_and_interest_events_by_the_composition(client_for) -> None:
     me = UserFactory(interests=["climate"])
     friend = UserFactory()
     feed_services.follow_create(follower=me, target=friend, snapshot={})
@@ -93,7 +93,7 @@ def test_feed_mixes_personal_and_interest_events_by_the_composition(client_for) 
     assert created == sorted(created, reverse=True)
 
 
-def test_composition_comes_from_the_setting_and_the_hook(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+def test_composition_comes_from_the_setting_and_the_hook(client_for, settings) -> None:
     me = UserFactory()
     settings.FEED_COMPOSITION = 0.8
     assert client_for(me).get(FEED).json()["composition"]["personal"] == 0.8
@@ -105,7 +105,7 @@ def half_and_half(request: object) -> float:
     return 0.5
 
 
-def test_a_source_that_runs_dry_leaves_its_share_to_the_other(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_source_that_runs_dry_leaves_its_share_to_the_other(client_for) -> None:
     me = UserFactory()
     friend = UserFactory()
     feed_services.follow_create(follower=me, target=friend, snapshot={})
@@ -117,7 +117,7 @@ def test_a_source_that_runs_dry_leaves_its_share_to_the_other(client_for) -> Non
     assert body["next"]
 
 
-def test_cursor_pages_are_stable_while_new_events_arrive(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_cursor_pages_are_stable_while_new_events_arrive(client_for) -> None:
     me = UserFactory(interests=["ai"])
     friend = UserFactory()
     feed_services.follow_create(follower=me, target=friend, snapshot={})
@@ -143,18 +143,18 @@ def test_cursor_pages_are_stable_while_new_events_arrive(client_for) -> None:  #
     assert set(seen) == made, "every event once, none of the newer ones"
 
 
-def test_an_invalid_cursor_is_a_400(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_an_invalid_cursor_is_a_400(client_for) -> None:
     body = assert_error(
         client_for(UserFactory()).get(FEED, {"cursor": "nonsense!"}), 400, "invalid_cursor"
     )
     assert body["error"]["message"] == "Invalid cursor."
 
 
-def test_the_feed_needs_sign_in(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_the_feed_needs_sign_in(client_for) -> None:
     assert client_for(None).get(FEED).status_code == 401
 
 
-def test_query_count_is_constant_whatever_the_page_size(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_query_count_is_constant_whatever_the_page_size(client_for) -> None:
     me = UserFactory(interests=["ai"], skills=["python"])
     friend = UserFactory()
     feed_services.follow_create(follower=me, target=friend, snapshot={})
@@ -178,7 +178,7 @@ def test_query_count_is_constant_whatever_the_page_size(client_for) -> None:  # 
     assert set(counts.values()) == {5}, counts
 
 
-def test_nobody_sees_an_event_they_may_not_see(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_nobody_sees_an_event_they_may_not_see(client_for, committed) -> None:
     job = OpportunityFactory(title="Secret role")
     owner, applicant, stranger = job.startup.owner, UserFactory(), UserFactory()
     # The stranger follows everyone involved: still nothing private reaches them.
@@ -206,7 +206,7 @@ def test_nobody_sees_an_event_they_may_not_see(client_for, committed) -> None:  
     assert not Notification.objects.filter(recipient=stranger, event_id__in=private).exists()
 
 
-def test_user_activity_is_public_events_and_all_own_ones(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_user_activity_is_public_events_and_all_own_ones(client_for) -> None:
     ada = UserFactory()
     shown = public_event(ada)
     hidden = feed_services.event_record(
@@ -220,7 +220,7 @@ def test_user_activity_is_public_events_and_all_own_ones(client_for) -> None:  #
     assert client_for(None).get("/api/v1/users/999999/activity/").status_code == 404
 
 
-def test_seen_marks_the_feed_read(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_seen_marks_the_feed_read(client_for) -> None:
     me, friend = UserFactory(), UserFactory()
     feed_services.follow_create(follower=me, target=friend, snapshot={})
     api = client_for(me)
@@ -235,7 +235,7 @@ def test_seen_marks_the_feed_read(client_for) -> None:  # type: ignore[no-untype
     assert api.get(unread).json() == {"unread_count": 1}
 
 
-def test_notifications_read_one_and_all(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_notifications_read_one_and_all(client_for, committed) -> None:
     me = UserFactory()
     api = client_for(me)
     with committed():
@@ -256,7 +256,7 @@ def test_notifications_read_one_and_all(client_for, committed) -> None:  # type:
     assert other.post(f"/api/v1/notifications/{first['id']}/read/").status_code == 404
 
 
-def test_following_people(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_following_people(client_for, committed) -> None:
     ada, grace = UserFactory(name="Ada"), UserFactory(name="Grace")
     api = client_for(grace)
     assert api.post(f"/api/v1/users/{grace.pk}/follow/").status_code == 400  # not oneself
@@ -278,7 +278,7 @@ def test_following_people(client_for, committed) -> None:  # type: ignore[no-unt
     assert client_for(None).post(f"/api/v1/users/{ada.pk}/follow/").status_code == 401
 
 
-def test_startup_followers_list_and_deletion(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_startup_followers_list_and_deletion(client_for) -> None:
     founder = FounderFactory()
     acme = services.startup_create(owner=founder, data={"name": "Acme", "industry": "ai"})
     fan = UserFactory(name="Fan")
@@ -299,7 +299,7 @@ def test_startup_followers_list_and_deletion(client_for) -> None:  # type: ignor
     "position",
     ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2026-01-01T00:00:00"],
 )
-def test_a_crafted_cursor_is_a_400_not_a_500(client_for, position: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_crafted_cursor_is_a_400_not_a_500(client_for, position: str) -> None:
     import base64
     import json
 
@@ -309,7 +309,7 @@ def test_a_crafted_cursor_is_a_400_not_a_500(client_for, position: str) -> None:
     assert_error(response, 400, "invalid_cursor")
 
 
-def test_following_someone_between_pages_repeats_nothing(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_following_someone_between_pages_repeats_nothing(client_for) -> None:
     me = UserFactory(interests=["ai"])
     stranger = UserFactory()
     for i in range(10):
@@ -326,7 +326,7 @@ def test_following_someone_between_pages_repeats_nothing(client_for) -> None:  #
     assert len(seen) == len(set(seen)) == 10
 
 
-def test_deleting_a_user_anywhere_removes_their_follows(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_a_user_anywhere_removes_their_follows(client_for) -> None:
     ada, grace = UserFactory(), UserFactory()
     feed_services.follow_create(follower=grace, target=ada, snapshot={})
     ada.delete()  # e.g. in the admin, not through a service

@@ -44,7 +44,7 @@ async def ticket_for(user: User) -> str:
     return body["ticket"]
 
 
-async def connect(ticket: str, headers: list | None = None) -> tuple[WebsocketCommunicator, Any]:  # type: ignore[type-arg]
+async def connect(ticket: str, headers: list | None = None) -> tuple[WebsocketCommunicator, Any]:
     communicator = WebsocketCommunicator(
         application, f"/ws/?ticket={ticket}", headers=HEADERS if headers is None else headers
     )
@@ -88,7 +88,7 @@ async def test_a_ticket_signed_with_another_key_or_for_another_user_shape_is_ref
     assert await refused(not_a_user) == CLOSE_UNAUTHENTICATED
 
 
-async def test_a_ticket_works_without_the_cache(settings) -> None:  # type: ignore[no-untyped-def]
+async def test_a_ticket_works_without_the_cache(settings) -> None:
     """Tickets are signed and spent in the database: a cache that forgets everything (Redis
     down) neither refuses a fresh ticket nor lets a spent one in again."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
@@ -100,7 +100,7 @@ async def test_a_ticket_works_without_the_cache(settings) -> None:  # type: igno
     await socket.disconnect()
 
 
-async def test_an_expired_ticket_is_refused(settings) -> None:  # type: ignore[no-untyped-def]
+async def test_an_expired_ticket_is_refused(settings) -> None:
     settings.REALTIME_TICKET_TTL = 1
     ticket = await ticket_for(await make_user())
     await asyncio.sleep(1.3)
@@ -115,7 +115,7 @@ async def test_an_expired_ticket_is_refused(settings) -> None:  # type: ignore[n
         [(b"origin", b"https://app.other.example"), (b"host", b"127.0.0.1:8000")],
     ],
 )
-async def test_a_ticket_is_the_credential_whatever_the_origin(headers: list) -> None:  # type: ignore[type-arg]
+async def test_a_ticket_is_the_credential_whatever_the_origin(headers: list) -> None:
     """The Origin check protects cookies; a ticket client (a script, another origin's app)
     proves itself with the ticket."""
     ticket = await ticket_for(await make_user())

@@ -35,7 +35,7 @@ def sign_in_again(user: Any) -> dict[str, str]:
     response = APIClient().post(
         "/api/v1/auth/login/", {"email": user.email, "password": PASSWORD}, format="json"
     )
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 @database_sync_to_async

@@ -18,7 +18,7 @@ HEADERS = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
 
 
 @database_sync_to_async
-def call(user: User, method: str, path: str, data: dict | None = None) -> Any:  # type: ignore[type-arg]
+def call(user: User, method: str, path: str, data: dict | None = None) -> Any:
     client = APIClient()
     client.force_authenticate(user)
     return getattr(client, method)(path, data, format="json")
@@ -32,9 +32,9 @@ async def socket_for(user: User) -> WebsocketCommunicator:
     return communicator
 
 
-async def receive(socket: WebsocketCommunicator, *wanted: str) -> dict[str, list[dict]]:  # type: ignore[type-arg]
+async def receive(socket: WebsocketCommunicator, *wanted: str) -> dict[str, list[dict]]:
     """Messages until one of each ``wanted`` type has arrived (feed events may come too)."""
-    by_type: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+    by_type: dict[str, list[dict]] = {}
     while not all(kind in by_type for kind in wanted):
         message = await socket.receive_json_from(timeout=5)
         by_type.setdefault(message["type"], []).append(message)

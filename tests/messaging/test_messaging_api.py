@@ -17,21 +17,21 @@ def messages_url(user_id: int) -> str:
 
 
 @pytest.fixture
-def ada():  # type: ignore[no-untyped-def]
+def ada():
     return UserFactory(name="Ada")
 
 
 @pytest.fixture
-def grace():  # type: ignore[no-untyped-def]
+def grace():
     return UserFactory(name="Grace")
 
 
-def connect(client_for, a, b) -> None:  # type: ignore[no-untyped-def]
+def connect(client_for, a, b) -> None:
     made = client_for(a).post(CONNECTIONS, {"user_id": b.pk}, format="json").json()
     assert client_for(b).post(f"{CONNECTIONS}{made['id']}/accept/").status_code == 200
 
 
-def test_request_accept_and_its_effects(client_for, committed, ada, grace) -> None:  # type: ignore[no-untyped-def]
+def test_request_accept_and_its_effects(client_for, committed, ada, grace) -> None:
     with committed():
         asked = client_for(ada).post(CONNECTIONS, {"user_id": grace.pk}, format="json")
     assert asked.status_code == 201
@@ -71,14 +71,14 @@ def test_request_accept_and_its_effects(client_for, committed, ada, grace) -> No
     )
 
 
-def test_asking_back_accepts_the_pending_request(client_for, ada, grace) -> None:  # type: ignore[no-untyped-def]
+def test_asking_back_accepts_the_pending_request(client_for, ada, grace) -> None:
     client_for(ada).post(CONNECTIONS, {"user_id": grace.pk}, format="json")
     back = client_for(grace).post(CONNECTIONS, {"user_id": ada.pk}, format="json")
     assert back.status_code == 200 and back.json()["status"] == "accepted"
     assert Connection.objects.count() == 1
 
 
-def test_decline_then_only_the_decliner_may_ask(client_for, ada, grace) -> None:  # type: ignore[no-untyped-def]
+def test_decline_then_only_the_decliner_may_ask(client_for, ada, grace) -> None:
     made = client_for(ada).post(CONNECTIONS, {"user_id": grace.pk}, format="json").json()
     declined = client_for(grace).post(f"{CONNECTIONS}{made['id']}/decline/")
     assert declined.json()["status"] == "declined"
@@ -91,7 +91,7 @@ def test_decline_then_only_the_decliner_may_ask(client_for, ada, grace) -> None:
     assert fresh.status_code == 201 and fresh.json()["requester"]["id"] == grace.pk
 
 
-def test_bad_requests(client_for, ada) -> None:  # type: ignore[no-untyped-def]
+def test_bad_requests(client_for, ada) -> None:
     api = client_for(ada)
     assert_error(api.post(CONNECTIONS, {"user_id": ada.pk}, format="json"), 400, "connect_self")
     assert_error(api.post(CONNECTIONS, {"user_id": "x"}, format="json"), 400, "validation_error")
@@ -99,7 +99,7 @@ def test_bad_requests(client_for, ada) -> None:  # type: ignore[no-untyped-def]
     assert client_for(None).post(CONNECTIONS, {"user_id": ada.pk}, format="json").status_code == 401
 
 
-def test_a_stranger_cannot_see_or_touch_a_connection(client_for, ada, grace) -> None:  # type: ignore[no-untyped-def]
+def test_a_stranger_cannot_see_or_touch_a_connection(client_for, ada, grace) -> None:
     made = client_for(ada).post(CONNECTIONS, {"user_id": grace.pk}, format="json").json()
     stranger = client_for(UserFactory())
     assert stranger.get(f"{CONNECTIONS}{made['id']}/").status_code == 404
@@ -110,7 +110,7 @@ def test_a_stranger_cannot_see_or_touch_a_connection(client_for, ada, grace) -> 
     assert not Connection.objects.exists()
 
 
-def test_strangers_cannot_message(client_for, ada, grace) -> None:  # type: ignore[no-untyped-def]
+def test_strangers_cannot_message(client_for, ada, grace) -> None:
     response = client_for(ada).post(messages_url(grace.pk), {"body": "hi"}, format="json")
     assert_error(response, 403, "not_connected")
     client_for(ada).post(CONNECTIONS, {"user_id": grace.pk}, format="json")  # pending is not enough
@@ -119,7 +119,7 @@ def test_strangers_cannot_message(client_for, ada, grace) -> None:  # type: igno
     assert not Message.objects.exists()
 
 
-def test_connected_people_exchange_messages(client_for, committed, ada, grace) -> None:  # type: ignore[no-untyped-def]
+def test_connected_people_exchange_messages(client_for, committed, ada, grace) -> None:
     connect(client_for, ada, grace)
     html = "<b>bold</b> & <script>alert(1)</script>"
     with committed():
@@ -145,7 +145,7 @@ def test_connected_people_exchange_messages(client_for, committed, ada, grace) -
     assert client_for(grace).get("/api/v1/conversations/").json()["results"][0]["unread_count"] == 0
 
 
-def test_message_pages_go_back_in_time(client_for, ada, grace) -> None:  # type: ignore[no-untyped-def]
+def test_message_pages_go_back_in_time(client_for, ada, grace) -> None:
     connect(client_for, ada, grace)
     for i in range(7):
         client_for(ada).post(messages_url(grace.pk), {"body": f"m{i}"}, format="json")
@@ -155,7 +155,7 @@ def test_message_pages_go_back_in_time(client_for, ada, grace) -> None:  # type:
     assert [m["body"] for m in older["results"]] == ["m1", "m2", "m3"]
 
 
-def test_nobody_reads_a_conversation_they_are_not_in(client_for, ada, grace) -> None:  # type: ignore[no-untyped-def]
+def test_nobody_reads_a_conversation_they_are_not_in(client_for, ada, grace) -> None:
     connect(client_for, ada, grace)
     client_for(ada).post(messages_url(grace.pk), {"body": "secret"}, format="json")
     eve = UserFactory()
@@ -166,14 +166,14 @@ def test_nobody_reads_a_conversation_they_are_not_in(client_for, ada, grace) -> 
 
 
 @pytest.mark.parametrize("body", ["", "   ", "x" * 5001])
-def test_message_length_limits(client_for, ada, grace, body: str) -> None:  # type: ignore[no-untyped-def]
+def test_message_length_limits(client_for, ada, grace, body: str) -> None:
     connect(client_for, ada, grace)
     response = client_for(ada).post(messages_url(grace.pk), {"body": body}, format="json")
     assert_error(response, 400, "validation_error")
     assert not Message.objects.exists()
 
 
-def test_messages_are_a_business_metric(client_for, ada, grace, settings) -> None:  # type: ignore[no-untyped-def]
+def test_messages_are_a_business_metric(client_for, ada, grace, settings) -> None:
     connect(client_for, ada, grace)
     client_for(ada).post(messages_url(grace.pk), {"body": "one"}, format="json")
     token = f"Bearer {settings.METRICS_TOKEN}"

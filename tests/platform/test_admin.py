@@ -30,7 +30,7 @@ def staff_client() -> Client:
 
 
 @pytest.fixture
-def rows(settings) -> None:  # type: ignore[no-untyped-def]
+def rows(settings) -> None:
     settings.RECOMMENDATIONS_MIN_TOGETHER = 1
     SkillFactory(name="python")
     opportunity = OpportunityFactory(skills=["python"])
@@ -68,7 +68,7 @@ def rows(settings) -> None:  # type: ignore[no-untyped-def]
     session_revoke(refresh=SessionRefreshToken(user_tokens_issue(user=friend)["refresh"]))
 
 
-def our_models() -> list:  # type: ignore[type-arg]
+def our_models() -> list:
     return [m for m in apps.get_models() if m._meta.app_label in OUR_APPS]
 
 

@@ -32,7 +32,7 @@ def test_a_failed_probe_opens_it_again_and_a_silent_one_expires() -> None:
     assert guard.allow()  # a probe that never reported does not keep it shut for good
 
 
-def test_a_cache_call_that_does_no_io_neither_probes_nor_closes_it(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_cache_call_that_does_no_io_neither_probes_nor_closes_it(settings) -> None:
     """Django closes caches after every request: that must not count as Redis answering."""
     from observability.cache import _GuardedClient
 

@@ -73,7 +73,7 @@ def tasks_run(task: str, outcome: str) -> float:
     return metrics.registry().get_sample_value("collabhub_celery_tasks_total", labels) or 0.0
 
 
-def wait_for(predicate, timeout: float = 10) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float = 10) -> bool:
     # The worker counts a run just after it stores the result, so the count may lag a moment.
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -101,7 +101,7 @@ def test_task_runs_are_counted_by_name_and_outcome(worker: None) -> None:
     assert duration and duration >= 1
 
 
-def test_worker_serves_its_series_on_the_metrics_port(worker: None, settings) -> None:  # type: ignore[no-untyped-def]
+def test_worker_serves_its_series_on_the_metrics_port(worker: None, settings) -> None:
     settings.CELERY_METRICS_PORT = free_port()
     server = metrics_serve()
     try:
@@ -126,7 +126,7 @@ def test_worker_serves_its_series_on_the_metrics_port(worker: None, settings) ->
     assert not any(name == "collabhub_users" for name, _ in samples), "business gauges: web only"
 
 
-def test_worker_serves_nothing_without_a_metrics_port(settings) -> None:  # type: ignore[no-untyped-def]
+def test_worker_serves_nothing_without_a_metrics_port(settings) -> None:
     settings.CELERY_METRICS_PORT = 0
     assert metrics_serve() is None
 

@@ -12,7 +12,7 @@ from startups.models import Startup
 pytestmark = pytest.mark.django_db
 
 
-def assert_envelope(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+def assert_envelope(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.content
     assert response["Content-Type"].startswith("application/json")
     body = json.loads(response.content)
@@ -66,7 +66,7 @@ def test_method_not_allowed_is_405(client_for, founder: User, startup: Startup) 
     assert_envelope(response, 405, "method_not_allowed")
 
 
-def test_conflict_is_409(client_for, talent: User, opportunity) -> None:  # type: ignore[no-untyped-def]
+def test_conflict_is_409(client_for, talent: User, opportunity) -> None:
     client = client_for(talent)
     client.post(f"/api/v1/opportunities/{opportunity.pk}/apply/", {}, format="json")
 
@@ -102,7 +102,7 @@ def test_oversized_body_is_413_and_writes_nothing(client_for, founder: User) -> 
 
 def test_throttled_sign_in_is_429_with_retry_after(
     api_client: APIClient, talent: User, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "auth": "5/min"}  # before any lockout
     credentials = {"email": talent.email, "password": "wrong-password"}
     statuses = [

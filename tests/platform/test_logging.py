@@ -22,7 +22,7 @@ def access_lines(lines: list[dict]) -> list[dict]:
     return [line for line in lines if line["logger"] == "collabhub.access"]
 
 
-def test_one_access_line_per_request_with_every_field(client_for, log_lines: Lines) -> None:  # type: ignore[no-untyped-def]
+def test_one_access_line_per_request_with_every_field(client_for, log_lines: Lines) -> None:
     user = UserFactory()
 
     response = client_for(user).get(
@@ -65,7 +65,7 @@ def test_route_is_the_url_pattern_not_the_raw_path(api_client: APIClient, log_li
 def test_forwarded_for_is_trusted_only_behind_configured_proxies(
     api_client: APIClient,
     log_lines: Lines,
-    settings,  # type: ignore[no-untyped-def]
+    settings,
 ) -> None:
     forged = {"HTTP_X_FORWARDED_FOR": "6.6.6.6, 10.1.2.3", "REMOTE_ADDR": "10.0.0.9"}
 
@@ -78,7 +78,7 @@ def test_forwarded_for_is_trusted_only_behind_configured_proxies(
     assert proxied["remote_addr"] == "10.1.2.3"
 
 
-def test_slow_requests_are_warnings(api_client: APIClient, log_lines: Lines, settings) -> None:  # type: ignore[no-untyped-def]
+def test_slow_requests_are_warnings(api_client: APIClient, log_lines: Lines, settings) -> None:
     settings.SLOW_REQUEST_MS = 0
 
     api_client.get("/live/")

@@ -89,7 +89,7 @@ def test_health_checks_are_exported_as_gauges(client: Client) -> None:
     assert samples[("collabhub_health_check_status", (("check", "database"),))] == 1.0
 
 
-def test_metrics_token_is_required_when_set(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_token_is_required_when_set(client: Client, settings) -> None:
     settings.METRICS_TOKEN = "scrape-secret"
 
     assert client.get("/metrics/").status_code == 401

@@ -24,7 +24,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
-def assert_envelope(response, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
+def assert_envelope(response, status: int, code: str) -> None:
     assert response.status_code == status
     assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
     body = response.json()
@@ -51,7 +51,7 @@ def test_metrics_with_the_token_are_served(client: Client) -> None:
 
 def test_metrics_are_refused_with_debug_off_even_when_no_token_is_configured(
     client: Client, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Settings refuse such a start; should one happen anyway, the door stays shut."""
     settings.METRICS_TOKEN = ""
 
@@ -59,7 +59,7 @@ def test_metrics_are_refused_with_debug_off_even_when_no_token_is_configured(
     assert client.get("/metrics/", **bearer("")).status_code == 401
 
 
-def test_in_debug_without_a_token_metrics_are_open(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_in_debug_without_a_token_metrics_are_open(client: Client, settings) -> None:
     settings.DEBUG, settings.METRICS_TOKEN = True, ""
 
     assert client.get("/metrics/").status_code == 200
@@ -123,7 +123,7 @@ def test_a_failing_check_keeps_its_status_code_but_not_its_reason_without_the_to
     assert "10.0.0.5" in with_token.json()["checks"]["broken"]["error"]
 
 
-def test_health_detail_is_open_in_debug_without_a_token(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_health_detail_is_open_in_debug_without_a_token(client: Client, settings) -> None:
     settings.DEBUG, settings.METRICS_TOKEN = True, ""
 
     assert "checks" in client.get("/health/").json()
@@ -131,7 +131,7 @@ def test_health_detail_is_open_in_debug_without_a_token(client: Client, settings
 
 def test_health_detail_needs_the_token_in_debug_when_one_is_configured(
     client: Client, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settings.DEBUG = True
 
     assert "checks" not in client.get("/health/").json()
@@ -167,7 +167,7 @@ def test_api_docs_are_a_401_envelope_for_anonymous_clients(api_client: APIClient
 
 def test_api_docs_are_a_403_envelope_for_people_who_are_not_staff(
     client_for, api_client: APIClient
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     person = UserFactory(is_staff=False)
     by_session = api_client
     by_session.force_login(person)
@@ -177,7 +177,7 @@ def test_api_docs_are_a_403_envelope_for_people_who_are_not_staff(
             assert_envelope(client.get(path), 403, "permission_denied")
 
 
-def test_api_docs_are_served_to_staff_by_jwt_or_session(client_for, client: Client) -> None:  # type: ignore[no-untyped-def]
+def test_api_docs_are_served_to_staff_by_jwt_or_session(client_for, client: Client) -> None:
     staff = UserFactory(is_staff=True)
     client.force_login(staff)
 
@@ -193,21 +193,21 @@ def test_api_docs_are_served_to_staff_by_jwt_or_session(client_for, client: Clie
         assert script["Content-Type"].startswith("application/javascript")
 
 
-def test_public_api_docs_opens_them_to_everyone(api_client: APIClient, settings) -> None:  # type: ignore[no-untyped-def]
+def test_public_api_docs_opens_them_to_everyone(api_client: APIClient, settings) -> None:
     settings.PUBLIC_API_DOCS = True
 
     for path in DOCS:
         assert api_client.get(path).status_code == 200, path
 
 
-def test_in_debug_the_api_docs_stay_public(api_client: APIClient, settings) -> None:  # type: ignore[no-untyped-def]
+def test_in_debug_the_api_docs_stay_public(api_client: APIClient, settings) -> None:
     settings.DEBUG = True
 
     for path in DOCS:
         assert api_client.get(path).status_code == 200, path
 
 
-def test_a_jwt_of_a_person_who_lost_staff_no_longer_opens_the_docs(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_jwt_of_a_person_who_lost_staff_no_longer_opens_the_docs(client_for) -> None:
     staff = UserFactory(is_staff=True)
     client = client_for(staff)
     assert client.get("/api/schema/").status_code == 200

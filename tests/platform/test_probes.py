@@ -20,7 +20,7 @@ def with_token() -> dict[str, str]:
 
 def test_live_is_200_without_touching_the_database(
     client: Client, django_assert_num_queries
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with django_assert_num_queries(0):
         response = client.get("/live/")
 
@@ -109,7 +109,7 @@ def test_health_is_degraded_when_redis_is_configured_but_down(client: Client) ->
     assert elapsed < settings.HEALTH_CHECK_TIMEOUT + 2
 
 
-def test_a_fresh_process_names_the_real_redis_error_in_every_check(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_fresh_process_names_the_real_redis_error_in_every_check(tmp_path) -> None:
     """In a new process the checks import their Redis clients concurrently, in worker threads:
     the report must still be the connection error (not an ImportError from a half-imported
     module), and the broker's must come at once (not a timeout behind kombu's retries)."""
@@ -151,7 +151,7 @@ def test_a_hung_check_is_cut_off_at_the_timeout(
     assert elapsed < 2
 
 
-def test_unreachable_database_is_unhealthy_while_live_stays_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_unreachable_database_is_unhealthy_while_live_stays_up(tmp_path) -> None:
     script = (
         "import json, django; django.setup(); from django.test import Client; c = Client(); "
         "print(json.dumps([c.get(p).status_code for p in ('/live/', '/ready/', '/health/')]))"

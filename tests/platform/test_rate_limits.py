@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 STARTUPS = "/api/v1/startups/"
 
 
-def limited(settings, **rates: str) -> None:  # type: ignore[no-untyped-def]
+def limited(settings, **rates: str) -> None:
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, **rates}
 
 
@@ -56,7 +56,7 @@ def test_an_address_gets_100_a_minute_with_headers_then_a_429(api_client: APICli
     assert refused("anon") == before + 1
 
 
-def test_a_signed_in_person_gets_200_a_minute_and_nobody_else_is_slowed(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_signed_in_person_gets_200_a_minute_and_nobody_else_is_slowed(client_for) -> None:
     busy, other = client_for(UserFactory()), client_for(UserFactory())
     statuses = [busy.get(STARTUPS).status_code for _ in range(201)]
 
@@ -67,7 +67,7 @@ def test_a_signed_in_person_gets_200_a_minute_and_nobody_else_is_slowed(client_f
 
 def test_every_api_response_carries_the_headers_and_only_api_responses(
     client_for, api_client: APIClient, client: Client
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     answers = [
         api_client.get("/api/v1/auth/me/"),  # 401
         api_client.get("/api/v1/no-such-thing/"),  # 404 without a view
@@ -87,7 +87,7 @@ def test_refused_requests_count_too_so_401s_cannot_be_hammered(api_client: APICl
 
 def test_scoped_writes_have_their_own_tighter_limit_and_the_tightest_is_shown(
     client_for, settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     limited(settings, messages="3/min")
     me, friend = UserFactory(), UserFactory()
     connection_accept(connection=connection_request(requester=me, addressee=friend)[0], by=friend)
@@ -119,7 +119,7 @@ def _scoped_write(scope: str, api: APIClient) -> Any:
 
 
 @pytest.mark.parametrize("scope", ["auth", "apply", "connections", "interactions"])
-def test_each_abuse_prone_endpoint_names_its_scope(client_for, settings, scope: str) -> None:  # type: ignore[no-untyped-def]
+def test_each_abuse_prone_endpoint_names_its_scope(client_for, settings, scope: str) -> None:
     limited(settings, **{scope: "1/min"})
     api = client_for(UserFactory())
 
@@ -130,7 +130,7 @@ def test_each_abuse_prone_endpoint_names_its_scope(client_for, settings, scope: 
     assert second["X-RateLimit-Limit"] == "1"
 
 
-def test_sign_in_is_limited_per_address_across_accounts(api_client: APIClient, settings) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_is_limited_per_address_across_accounts(api_client: APIClient, settings) -> None:
     """So many attempts a minute from one address, whichever accounts they name (5 here:
     below the 10 failures that lock an address, tests/accounts/test_lockout.py)."""
     limited(settings, auth="5/min")
@@ -147,23 +147,23 @@ def test_sign_in_is_limited_per_address_across_accounts(api_client: APIClient, s
     assert elsewhere.status_code == 401
 
 
-def test_switched_off_it_neither_counts_nor_refuses(api_client: APIClient, settings) -> None:  # type: ignore[no-untyped-def]
+def test_switched_off_it_neither_counts_nor_refuses(api_client: APIClient, settings) -> None:
     settings.RATE_LIMIT_ENABLED = False
     responses = [api_client.get(STARTUPS) for _ in range(120)]
     assert {r.status_code for r in responses} == {200}
     assert "X-RateLimit-Limit" not in responses[-1]
 
 
-def test_rates_come_from_the_environment_and_a_typo_stops_the_start(settings) -> None:  # type: ignore[no-untyped-def]
+def test_rates_come_from_the_environment_and_a_typo_stops_the_start(settings) -> None:
     assert ratelimit.rate_parse("20/hour") == ratelimit.Rate(20, 3600)
     assert ratelimit.rate_parse("5/10s") == ratelimit.Rate(5, 10)
     assert ratelimit.rate_parse("1000/day") == ratelimit.Rate(1000, 86400)
     limited(settings, anon="100/fortnight")
     with pytest.raises(ImproperlyConfigured, match="fortnight"):
-        ratelimit.RateLimitMiddleware(lambda request: None)  # type: ignore[arg-type,return-value]
+        ratelimit.RateLimitMiddleware(lambda request: None)
 
 
-def test_counters_are_exact_under_concurrent_requests(settings) -> None:  # type: ignore[no-untyped-def]
+def test_counters_are_exact_under_concurrent_requests(settings) -> None:
     """Eight threads, 25 requests each, against 100 a minute: exactly 100 get through (DRF's
     read-then-write history let more through). In the service-backed run this is Redis."""
     barrier = threading.Barrier(8)
@@ -189,7 +189,7 @@ def test_counter_increments_are_atomic() -> None:
     assert sorted(counts) == list(range(1, 401))
 
 
-def test_staff_see_the_limits_in_force(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+def test_staff_see_the_limits_in_force(client_for, settings) -> None:
     limited(settings, apply="7/hour")
     staff = UserFactory(is_staff=True)
 
@@ -220,7 +220,7 @@ def test_a_malformed_authorization_header_is_a_401_counted_by_address(
     assert response["X-RateLimit-Limit"] == "100"  # anonymous: the address's budget
 
 
-def test_a_token_of_ones_own_does_not_buy_more_sign_ups(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_token_of_ones_own_does_not_buy_more_sign_ups(client_for, settings) -> None:
     """``auth`` counts per address even when the request carries a valid token (sign-up and
     sign-in ignore it): otherwise each new account's token would open a fresh budget."""
     limited(settings, auth="3/min")

@@ -18,7 +18,7 @@ def schema(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return yaml.safe_load(path.read_text())
 
 
-def operations(schema: dict):  # type: ignore[no-untyped-def]
+def operations(schema: dict):
     for path, item in schema["paths"].items():
         for method, operation in item.items():
             if method in {"get", "post", "put", "patch", "delete"}:

@@ -31,13 +31,13 @@ COMMON = {
 }
 
 
-def csp(response) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def csp(response) -> dict[str, list[str]]:
     header = response["Content-Security-Policy"]
     directives = (part.strip().split() for part in header.split(";") if part.strip())
     return {name: values for name, *values in directives}
 
 
-def assert_security_headers(response) -> None:  # type: ignore[no-untyped-def]
+def assert_security_headers(response) -> None:
     for name, value in COMMON.items():
         assert response.get(name) == value, (name, response.get(name))
     policy = csp(response)

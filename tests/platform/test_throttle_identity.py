@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 pytestmark = pytest.mark.django_db
 
 
-def test_forged_forwarded_for_headers_share_one_budget(api_client: APIClient, settings) -> None:  # type: ignore[no-untyped-def]
+def test_forged_forwarded_for_headers_share_one_budget(api_client: APIClient, settings) -> None:
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "auth": "5/min"}  # before any lockout
     credentials = {"email": "nobody@example.com", "password": "wrong"}
     statuses = [

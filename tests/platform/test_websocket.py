@@ -72,7 +72,7 @@ async def test_a_session_socket_from_a_foreign_origin_is_closed_with_4403(
 @pytest.mark.parametrize(
     "origin", [b"http://127.0.0.1:8000", b"https://app.example", b"https://app.example:443"]
 )
-async def test_a_session_socket_from_an_allowed_origin_connects(origin: bytes, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_a_session_socket_from_an_allowed_origin_connects(origin: bytes, settings) -> None:
     settings.CSRF_TRUSTED_ORIGINS = ["https://app.example"]
     headers, _ = await database_sync_to_async(session_headers)()
     communicator = WebsocketCommunicator(application, "/ws/", headers=with_origin(headers, origin))
@@ -85,7 +85,7 @@ async def test_a_session_socket_from_an_allowed_origin_connects(origin: bytes, s
     await communicator.disconnect()
 
 
-async def test_behind_a_tls_proxy_the_https_page_is_the_sockets_own_origin(settings) -> None:  # type: ignore[no-untyped-def]
+async def test_behind_a_tls_proxy_the_https_page_is_the_sockets_own_origin(settings) -> None:
     """Daphne's scope has no scheme behind a proxy: the trusted proxy's header says TLS, as
     for Django's request.is_secure()."""
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

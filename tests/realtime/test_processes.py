@@ -76,7 +76,7 @@ def stack() -> Iterator[dict[str, Any]]:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def post(url: str, token: str, body: dict | None = None) -> dict:  # type: ignore[type-arg]
+def post(url: str, token: str, body: dict | None = None) -> dict:
     request = urllib.request.Request(
         url,
         data=json.dumps(body or {}).encode(),

@@ -36,7 +36,7 @@ def names(body: dict) -> list[str]:
     return [item["name"] for item in body["recommendations"]]
 
 
-def test_results_are_cached_until_refreshed(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_results_are_cached_until_refreshed(client_for, committed) -> None:
     ada = UserFactory(skills=["python"])
     startup = StartupFactory(name="Before", skills=["python"])
     assert names(recommend(client_for, ada)) == ["Before"]
@@ -49,7 +49,7 @@ def test_results_are_cached_until_refreshed(client_for, committed) -> None:  # t
     assert names(recommend(client_for, ada)) == ["After"]
 
 
-def test_a_cached_read_makes_no_database_query(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_cached_read_makes_no_database_query(client_for) -> None:
     ada = UserFactory(skills=["python"])
     StartupFactory(skills=["python"])
     first = selectors.recommendation_list(user=ada)
@@ -59,14 +59,14 @@ def test_a_cached_read_makes_no_database_query(client_for) -> None:  # type: ign
     assert len(queries) == 0
 
 
-def test_cached_per_type(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_cached_per_type(client_for) -> None:
     ada = UserFactory(skills=["python"])
     job = OpportunityFactory(skills=["python"])
     assert ids(recommend(client_for, ada, type="startups")) == [job.startup.pk]
     assert ids(recommend(client_for, ada, type="opportunities")) == [job.pk]
 
 
-def test_changing_skills_or_interests_invalidates(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_changing_skills_or_interests_invalidates(client_for, committed) -> None:
     ada = UserFactory(skills=["python"])
     StartupFactory(name="Pythonic", skills=["python"])
     StartupFactory(name="Rusty", skills=["rust"])
@@ -83,7 +83,7 @@ def test_changing_skills_or_interests_invalidates(client_for, committed) -> None
     assert names(recommend(client_for, ada)) == ["Rusty", "Healthy"]
 
 
-def test_skills_changed_anywhere_invalidate(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_skills_changed_anywhere_invalidate(client_for, committed) -> None:
     ada = UserFactory(skills=["python"])
     StartupFactory(name="Rusty", skills=["rust"])
     assert names(recommend(client_for, ada)) == []
@@ -94,7 +94,7 @@ def test_skills_changed_anywhere_invalidate(client_for, committed) -> None:  # t
     assert names(recommend(client_for, ada)) == ["Rusty"]
 
 
-def test_skills_changed_from_the_skill_side_invalidate(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_skills_changed_from_the_skill_side_invalidate(client_for, committed) -> None:
     ada = UserFactory(skills=["python", "go"])
     startup = StartupFactory(name="Gophers", skills=["go"])
 
@@ -110,7 +110,7 @@ def test_skills_changed_from_the_skill_side_invalidate(client_for, committed) ->
     assert reason().startswith("Matches 2 of 3 skills")
 
 
-def test_clearing_a_skill_from_the_skill_side_invalidates(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_clearing_a_skill_from_the_skill_side_invalidates(client_for, committed) -> None:
     ada = UserFactory(skills=["go"])
     StartupFactory(name="Gophers", skills=["go"])
     assert names(recommend(client_for, ada)) == ["Gophers"]
@@ -121,12 +121,12 @@ def test_clearing_a_skill_from_the_skill_side_invalidates(client_for, committed)
 
 # A rule is the one place a test can act in the middle of a run: these stand for another
 # process committing a change while the result is computed.
-def _item_changes(ctx, candidate):  # type: ignore[no-untyped-def]
+def _item_changes(ctx, candidate):
     cache.set(STAMP_KEY.format(kind="startup", item_id=candidate.id), time.time(), 600)
     return True
 
 
-def _person_changes(ctx, candidate):  # type: ignore[no-untyped-def]
+def _person_changes(ctx, candidate):
     cache.set(VERSION_KEY.format(user_id=ctx.user.pk), time.time_ns(), 600)
     return True
 
@@ -137,7 +137,7 @@ PERSON_CHANGES = Rule(
 )
 
 
-def test_a_change_during_a_run_is_not_cached_over(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_during_a_run_is_not_cached_over(settings) -> None:
     ada = UserFactory(skills=["python"])
     StartupFactory(skills=["python"])
     rules = settings.RECOMMENDATIONS_RULES
@@ -153,7 +153,7 @@ def test_a_change_during_a_run_is_not_cached_over(settings) -> None:  # type: ig
     assert len(queries) > 0  # computed again: the change came after the run started
 
 
-def test_a_change_during_the_nightly_precompute_is_not_cached_over(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_during_the_nightly_precompute_is_not_cached_over(settings) -> None:
     ada = UserFactory(skills=["python"])
     StartupFactory(skills=["python"])
     rules = settings.RECOMMENDATIONS_RULES
@@ -169,7 +169,7 @@ def test_a_change_during_the_nightly_precompute_is_not_cached_over(settings) -> 
     assert len(queries) > 0
 
 
-def test_an_interaction_invalidates(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_an_interaction_invalidates(client_for, committed) -> None:
     ada = UserFactory(skills=["python"])
     first, second = StartupFactory(skills=["python"]), StartupFactory(skills=["python"])
     assert sorted(ids(recommend(client_for, ada))) == sorted([first.pk, second.pk])
@@ -178,7 +178,7 @@ def test_an_interaction_invalidates(client_for, committed) -> None:  # type: ign
     assert ids(recommend(client_for, ada)) == [second.pk]
 
 
-def test_a_changed_item_is_never_served_stale(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_item_is_never_served_stale(client_for, committed) -> None:
     ada = UserFactory(skills=["python"])
     job = OpportunityFactory(skills=["python"])
     other = OpportunityFactory(skills=["python"])
@@ -197,7 +197,7 @@ def test_a_changed_item_is_never_served_stale(client_for, committed) -> None:  #
     assert doomed.pk not in ids(recommend(client_for, ada, type="startups"))
 
 
-def test_a_talent_profile_change_reaches_founders(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_a_talent_profile_change_reaches_founders(client_for, committed) -> None:
     founder = FounderFactory()
     OpportunityFactory(startup=StartupFactory(owner=founder), skills=["go"])
     gopher = UserFactory(skills=["go"])
@@ -208,7 +208,7 @@ def test_a_talent_profile_change_reaches_founders(client_for, committed) -> None
     assert ids(recommend(client_for, founder)) == []
 
 
-def test_a_founders_new_role_changes_their_talent(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_a_founders_new_role_changes_their_talent(client_for, committed) -> None:
     founder = FounderFactory()
     startup = StartupFactory(owner=founder)
     gopher, designer = UserFactory(skills=["go"]), UserFactory(skills=["figma"])
@@ -223,7 +223,7 @@ def test_a_founders_new_role_changes_their_talent(client_for, committed) -> None
     assert sorted(ids(recommend(client_for, founder))) == sorted([gopher.pk, designer.pk])
 
 
-def test_staff_clear_anyones_cache_others_cannot(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_staff_clear_anyones_cache_others_cannot(client_for, committed) -> None:
     ada, staff, bob = UserFactory(skills=["python"]), UserFactory(is_staff=True), UserFactory()
     startup = StartupFactory(name="Before", skills=["python"])
     assert names(recommend(client_for, ada)) == ["Before"]
@@ -264,7 +264,7 @@ def test_nightly_rebuilds_the_store_and_precomputes_for_the_active(settings) -> 
     )
 
 
-def test_rebuild_command_reports_what_it_built(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_rebuild_command_reports_what_it_built(capsys) -> None:
     StartupFactory()
     call_command("recommendations_rebuild", "--no-precompute")
     out = capsys.readouterr().out
@@ -272,17 +272,17 @@ def test_rebuild_command_reports_what_it_built(capsys) -> None:  # type: ignore[
     assert ItemFeatures.objects.count() == 1
 
 
-def test_default_type_follows_the_role(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_default_type_follows_the_role(client_for) -> None:
     assert recommend(client_for, UserFactory())["type"] == "startups"
     assert recommend(client_for, FounderFactory())["type"] == "talent"
     assert recommend(client_for, InvestorFactory())["type"] == "startups"
 
 
-def choose_popularity(*, user, type, request):  # type: ignore[no-untyped-def]
+def choose_popularity(*, user, type, request):
     return "popularity" if user.name == "Group B" else None
 
 
-def test_the_algorithm_is_chosen_through_one_hook(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_algorithm_is_chosen_through_one_hook(client_for, settings) -> None:
     settings.RECOMMENDATIONS_ALGORITHM_HOOK = "tests.recommendations.test_cache.choose_popularity"
     StartupFactory(skills=["python"])
     group_a = UserFactory(name="Group A", skills=["python"])
@@ -292,7 +292,7 @@ def test_the_algorithm_is_chosen_through_one_hook(client_for, settings) -> None:
     assert recommend(client_for, group_b)["algorithm"] == "popularity"
 
 
-def test_bad_queries_are_clear_4xx(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_bad_queries_are_clear_4xx(client_for) -> None:
     api = client_for(UserFactory())
     for query in ({"type": "planets"}, {"limit": 0}, {"limit": 51}, {"limit": "ten"}):
         assert_error(api.get(URL, query), 400, "validation_error")

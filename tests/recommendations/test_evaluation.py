@@ -62,7 +62,7 @@ def test_score_averages_over_people() -> None:
 
 
 @pytest.mark.django_db
-def test_the_command_reports_every_algorithm_and_keeps_nothing(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_reports_every_algorithm_and_keeps_nothing(capsys) -> None:
     before = (Startup.objects.count(), Save.objects.count(), Interaction.objects.count())
 
     call_command(
@@ -94,7 +94,7 @@ def test_the_command_reports_every_algorithm_and_keeps_nothing(capsys) -> None: 
 def test_hold_out_takes_the_latest_of_each_kind_and_removes_their_rows() -> None:
     seed = 99
 
-    def person(number: int, role: str = "talent"):  # type: ignore[no-untyped-def]
+    def person(number: int, role: str = "talent"):
         return UserFactory(email=f"{role}{number}.s{seed}@{DEMO_DOMAIN}", role=role)
 
     ada = person(1)

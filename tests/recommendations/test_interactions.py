@@ -14,13 +14,13 @@ pytestmark = pytest.mark.django_db
 INTERACTIONS = "/api/v1/interactions/"
 
 
-def history(api) -> list[tuple[str, str, int]]:  # type: ignore[no-untyped-def]
+def history(api) -> list[tuple[str, str, int]]:
     results = api.get(INTERACTIONS).json()["results"]
     return [(r["kind"], r["item_type"], r["item_id"]) for r in results]
 
 
 @pytest.mark.parametrize("kind", ["view", "like", "share", "dismiss"])
-def test_each_client_kind_is_recorded(client_for, kind: str) -> None:  # type: ignore[no-untyped-def]
+def test_each_client_kind_is_recorded(client_for, kind: str) -> None:
     user, startup = UserFactory(), StartupFactory()
     api = client_for(user)
     body = {"kind": kind, "item_type": "startup", "item_id": startup.pk}
@@ -29,7 +29,7 @@ def test_each_client_kind_is_recorded(client_for, kind: str) -> None:  # type: i
     assert history(api) == [(kind, "startup", startup.pk)]
 
 
-def test_bad_interactions_are_clear_4xx(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_bad_interactions_are_clear_4xx(client_for) -> None:
     api = client_for(UserFactory())
     startup = StartupFactory()
     bad = [
@@ -51,7 +51,7 @@ def test_bad_interactions_are_clear_4xx(client_for) -> None:  # type: ignore[no-
     assert client_for(None).get(INTERACTIONS).status_code == 401
 
 
-def test_saves_follows_and_applications_count_as_interactions(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_saves_follows_and_applications_count_as_interactions(client_for) -> None:
     talent = UserFactory()
     job = OpportunityFactory()
     api = client_for(talent)
@@ -70,7 +70,7 @@ def test_saves_follows_and_applications_count_as_interactions(client_for) -> Non
     )
 
 
-def test_a_history_is_ones_own_and_filterable(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_history_is_ones_own_and_filterable(client_for) -> None:
     ada, grace, startup = UserFactory(), UserFactory(), StartupFactory()
     for kind in ("view", "like"):
         body = {"kind": kind, "item_type": "startup", "item_id": startup.pk}
@@ -80,7 +80,7 @@ def test_a_history_is_ones_own_and_filterable(client_for) -> None:  # type: igno
     assert [r["kind"] for r in likes] == ["like"]
 
 
-def test_viewing_a_recommendation_records_a_private_event_once(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_viewing_a_recommendation_records_a_private_event_once(client_for) -> None:
     user, job = UserFactory(), OpportunityFactory(title="Staff Engineer")
     api = client_for(user)
     body = {
@@ -97,7 +97,7 @@ def test_viewing_a_recommendation_records_a_private_event_once(client_for) -> No
     assert Interaction.objects.filter(user=user, kind="view").count() == 1  # the same view
 
 
-def test_repetition_cannot_fake_traction(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+def test_repetition_cannot_fake_traction(client_for, settings) -> None:
     """One account posting 60 applies, 40 saves and a like a hundred times: the applies and
     saves are refused, the likes are one like, the views one view (with rate limits out of
     the way: they would stop the repetition sooner, and are tested on their own)."""

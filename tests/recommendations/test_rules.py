@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 RULES = "/api/v1/recommendations/rules/"
 
 
-def test_own_startups_and_their_opportunities_are_filtered(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_own_startups_and_their_opportunities_are_filtered(client_for) -> None:
     founder = FounderFactory(skills=["python"])
     mine = StartupFactory(owner=founder, skills=["python"])
     my_role = OpportunityFactory(startup=mine, skills=["python"])
@@ -36,7 +36,7 @@ def test_own_startups_and_their_opportunities_are_filtered(client_for) -> None: 
     assert my_role.pk != their_role.pk
 
 
-def test_applied_opportunities_are_filtered(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_applied_opportunities_are_filtered(client_for, committed) -> None:
     ada = UserFactory(skills=["python"])
     applied, other = OpportunityFactory(skills=["python"]), OpportunityFactory(skills=["python"])
     assert sorted(ids(recommend(client_for, ada, type="opportunities"))) == sorted(
@@ -50,7 +50,7 @@ def test_applied_opportunities_are_filtered(client_for, committed) -> None:  # t
     assert ids(recommend(client_for, ada, type="opportunities")) == [other.pk]
 
 
-def test_saved_and_followed_items_are_filtered(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_saved_and_followed_items_are_filtered(client_for) -> None:
     ada = UserFactory(skills=["python"])
     saved, followed, fresh = (StartupFactory(skills=["python"]) for _ in range(3))
     api = client_for(ada)
@@ -60,7 +60,7 @@ def test_saved_and_followed_items_are_filtered(client_for) -> None:  # type: ign
     assert ids(recommend(client_for, ada)) == [fresh.pk]
 
 
-def test_closed_opportunities_are_filtered(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+def test_closed_opportunities_are_filtered(client_for, settings) -> None:
     settings.RECOMMENDATIONS_MIN_TOGETHER = 1
     ada = UserFactory(skills=["python"])
     OpportunityFactory(skills=["python"], status=OpportunityStatus.CLOSED)  # a skill match
@@ -78,7 +78,7 @@ def test_closed_opportunities_are_filtered(client_for, settings) -> None:  # typ
     assert ids(body) == [seen.pk]
 
 
-def test_what_was_done_long_ago_stays_filtered(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_what_was_done_long_ago_stays_filtered(client_for) -> None:
     ada = UserFactory(skills=["python"])
     applied, kept = OpportunityFactory(skills=["python"]), OpportunityFactory(skills=["python"])
     dismissed = StartupFactory(skills=["python"])
@@ -94,7 +94,7 @@ def test_what_was_done_long_ago_stays_filtered(client_for) -> None:  # type: ign
     assert dismissed.pk not in ids(recommend(client_for, ada))
 
 
-def test_an_unsaved_or_unfollowed_item_comes_back(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_an_unsaved_or_unfollowed_item_comes_back(client_for, committed) -> None:
     ada = UserFactory(skills=["python"])
     startup = StartupFactory(skills=["python"])
     api = client_for(ada)
@@ -111,7 +111,7 @@ def test_an_unsaved_or_unfollowed_item_comes_back(client_for, committed) -> None
     assert not Interaction.objects.filter(user=ada, kind__in=["save", "follow"]).exists()
 
 
-def test_dismissed_items_are_filtered(client_for, committed) -> None:  # type: ignore[no-untyped-def]
+def test_dismissed_items_are_filtered(client_for, committed) -> None:
     ada = UserFactory(skills=["python"])
     dismissed, kept = StartupFactory(skills=["python"]), StartupFactory(skills=["python"])
     assert dismissed.pk in ids(recommend(client_for, ada))  # cached now
@@ -123,7 +123,7 @@ def test_dismissed_items_are_filtered(client_for, committed) -> None:  # type: i
     assert ids(recommend(client_for, ada)) == [kept.pk]
 
 
-def test_new_items_are_boosted_and_say_so(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+def test_new_items_are_boosted_and_say_so(client_for, settings) -> None:
     settings.RECOMMENDATIONS_NEW_BOOST = 0.2
     ada = UserFactory(skills=["python"])
     old, new = StartupFactory(skills=["python"]), StartupFactory(skills=["python"])
@@ -138,7 +138,7 @@ def test_new_items_are_boosted_and_say_so(client_for, settings) -> None:  # type
     assert "New this week" in first["reasons"] and "New this week" not in second["reasons"]
 
 
-def test_diversity_keeps_one_industry_from_filling_the_top(client_for, settings, committed) -> None:  # type: ignore[no-untyped-def]
+def test_diversity_keeps_one_industry_from_filling_the_top(client_for, settings, committed) -> None:
     settings.RECOMMENDATIONS_DIVERSITY_MAX = 3
     ada = UserFactory(skills=["python", "django", "go"])
     fintech = [
@@ -159,7 +159,7 @@ def test_diversity_keeps_one_industry_from_filling_the_top(client_for, settings,
     assert [industries[pk] for pk in ids(recommend(client_for, ada))][:5] == ["fintech"] * 5
 
 
-def test_unexplained_candidates_hold_no_place_in_the_diverse_top(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+def test_unexplained_candidates_hold_no_place_in_the_diverse_top(client_for, settings) -> None:
     """Items popular only through views have no reason to show: they must not take top-10
     places from which the diversity rule would push a shown item out."""
     settings.RECOMMENDATIONS_DIVERSITY_MAX = 1
@@ -184,7 +184,7 @@ def test_unexplained_candidates_hold_no_place_in_the_diverse_top(client_for, set
     assert ids(body) in ([first.pk, saved.pk, second.pk], [second.pk, saved.pk, first.pk])
 
 
-def test_staff_see_the_rules_in_order(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_staff_see_the_rules_in_order(client_for) -> None:
     staff = UserFactory(is_staff=True)
     response = client_for(staff).get(RULES)
 
@@ -223,7 +223,7 @@ NO_FINTECH = rules.Rule(
 )
 
 
-def test_a_rule_plugs_in_through_settings(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_rule_plugs_in_through_settings(client_for, settings) -> None:
     settings.RECOMMENDATIONS_RULES = [
         *settings.RECOMMENDATIONS_RULES,
         "tests.recommendations.test_rules.NO_FINTECH",

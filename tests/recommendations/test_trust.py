@@ -28,7 +28,7 @@ def investor_ranking(investor: User) -> list[tuple[int, list[str]]]:
 
 
 @pytest.fixture
-def market(client_for):  # type: ignore[no-untyped-def]
+def market(client_for):
     """Sixteen AI startups an investor could be shown, traction from real saves by distinct
     people; the last one (no growth, no saves) ranks at the bottom."""
     investor = InvestorFactory(interests=[Industry.AI])
@@ -44,7 +44,7 @@ def market(client_for):  # type: ignore[no-untyped-def]
     return investor, startups[-1]
 
 
-def test_a_hundred_fake_posts_are_refused_and_move_nothing(client_for, market) -> None:  # type: ignore[no-untyped-def]
+def test_a_hundred_fake_posts_are_refused_and_move_nothing(client_for, market) -> None:
     investor, target = market
     before = investor_ranking(investor)
     assert [item for item, _ in before].index(target.pk) == 15
@@ -70,7 +70,7 @@ def test_a_hundred_fake_posts_are_refused_and_move_nothing(client_for, market) -
     assert after.index(target.pk) < 15
 
 
-def test_fake_rows_from_before_stop_counting_at_the_rebuild(client_for, market) -> None:  # type: ignore[no-untyped-def]
+def test_fake_rows_from_before_stop_counting_at_the_rebuild(client_for, market) -> None:
     """Rows a client could post before the fix (60 applies and 40 saves by one account, no
     application or save behind them) are removed by ``recommendations_rebuild``."""
     investor, target = market
@@ -89,7 +89,7 @@ def test_fake_rows_from_before_stop_counting_at_the_rebuild(client_for, market) 
     assert investor_ranking(investor) == before
 
 
-def test_repetition_counts_each_person_once(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_repetition_counts_each_person_once(client_for) -> None:
     """One account viewing an item fifty times (hours apart, each a new view) is one viewer:
     it cannot outrank an item three people looked at, in popularity or in trending."""
     repeated, liked = StartupFactory(name="Repeated"), StartupFactory(name="Liked")
@@ -120,7 +120,7 @@ def test_repetition_counts_each_person_once(client_for) -> None:  # type: ignore
     assert [(t.item_id, t.count) for t in trends] == [(liked.pk, 3), (repeated.pk, 1)]
 
 
-def test_a_startups_traction_counts_each_applicant_once(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_startups_traction_counts_each_applicant_once(client_for) -> None:
     startup = StartupFactory()
     roles = [OpportunityFactory(startup=startup) for _ in range(3)]
     serial, other = UserFactory(), UserFactory()
@@ -133,7 +133,7 @@ def test_a_startups_traction_counts_each_applicant_once(client_for) -> None:  # 
     assert ItemFeatures.objects.get(item_type="startup", item_id=startup.pk).recent == {"apply": 2}
 
 
-def test_undone_saves_follows_and_applications_stop_counting(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_undone_saves_follows_and_applications_stop_counting(client_for) -> None:
     startup = StartupFactory()
     role = OpportunityFactory(startup=startup)
     person = UserFactory()

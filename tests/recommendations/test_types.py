@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/recommendations/"
 
 
-def recommend(client_for, user, *, age: bool = True, **query):  # type: ignore[no-untyped-def]
+def recommend(client_for, user, *, age: bool = True, **query):
     """GET the recommendations; everything the test created is first made a month old, so
     the new-items boost (tested on its own) stays out of the way."""
     if age:
@@ -40,7 +40,7 @@ def reasons_of(body: dict, item_id: int) -> list[str]:
     return next(item["reasons"] for item in body["recommendations"] if item["id"] == item_id)
 
 
-def test_startups_for_talent_match_skills_then_interests_and_place(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_startups_for_talent_match_skills_then_interests_and_place(client_for) -> None:
     ada = UserFactory(
         skills=["python", "django", "postgresql"],
         interests=[Industry.CLIMATE],
@@ -78,7 +78,7 @@ def test_startups_for_talent_match_skills_then_interests_and_place(client_for) -
     }
 
 
-def test_opportunities_for_talent_rank_by_share_of_required_skills(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_opportunities_for_talent_rank_by_share_of_required_skills(client_for) -> None:
     ada = UserFactory(skills=["python", "django"])
     full = OpportunityFactory(title="Django Engineer", skills=["python", "django"], remote=True)
     partial = OpportunityFactory(title="Platform Engineer", skills=["python", "go", "terraform"])
@@ -95,7 +95,7 @@ def test_opportunities_for_talent_rank_by_share_of_required_skills(client_for) -
     assert reasons_of(body, partial.pk) == ["You have 1 of the 3 skills it asks for: python"]
 
 
-def test_talent_for_founders_covers_their_open_roles_two_sided(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_talent_for_founders_covers_their_open_roles_two_sided(client_for) -> None:
     founder = FounderFactory()
     startup = StartupFactory(owner=founder, name="Gridly", industry=Industry.CLIMATE)
     OpportunityFactory(startup=startup, title="Backend Engineer", skills=["go", "postgresql"])
@@ -125,7 +125,7 @@ def test_talent_for_founders_covers_their_open_roles_two_sided(client_for) -> No
     ]
 
 
-def test_startups_for_investors_rank_by_traction_and_interests(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_startups_for_investors_rank_by_traction_and_interests(client_for) -> None:
     investor = InvestorFactory(interests=[Industry.AI])
     rocket = StartupFactory(name="Rocket AI", industry=Industry.AI, growth_rate=25)
     steady = StartupFactory(name="Steady AI", industry=Industry.AI, growth_rate=2)
@@ -149,7 +149,7 @@ def test_startups_for_investors_rank_by_traction_and_interests(client_for) -> No
     assert scores == sorted(scores, reverse=True)
 
 
-def test_behaviour_people_who_saved_this_also_saved(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+def test_behaviour_people_who_saved_this_also_saved(client_for, settings) -> None:
     settings.RECOMMENDATIONS_MIN_TOGETHER = 2
     me = UserFactory()  # no skills, no interests: only behaviour to go on
     seen, liked_too, lonely = StartupFactory(name="Seen"), StartupFactory(name="Liked"), None
@@ -178,7 +178,7 @@ def test_behaviour_people_who_saved_this_also_saved(client_for, settings) -> Non
     )
 
 
-def test_strong_signals_weigh_more_than_weak_ones(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+def test_strong_signals_weigh_more_than_weak_ones(client_for, settings) -> None:
     settings.RECOMMENDATIONS_MIN_TOGETHER = 1
     me = UserFactory()
     viewed, applied = StartupFactory(name="Viewed"), StartupFactory(name="Applied")
@@ -196,7 +196,7 @@ def test_strong_signals_weigh_more_than_weak_ones(client_for, settings) -> None:
     assert order.index(after_apply.pk) < order.index(after_view.pk)
 
 
-def test_popular_items_do_not_drown_personal_matches(client_for, settings) -> None:  # type: ignore[no-untyped-def]
+def test_popular_items_do_not_drown_personal_matches(client_for, settings) -> None:
     ada = UserFactory(skills=["rust", "go", "elixir"])
     match = StartupFactory(name="Rusty", skills=["rust"])  # a weak match: 1 skill of 3
     famous = StartupFactory(name="Famous", skills=["cobol"])
@@ -217,7 +217,7 @@ def test_popular_items_do_not_drown_personal_matches(client_for, settings) -> No
     assert [item["id"] for item in undamped["recommendations"]][:2] == [famous.pk, match.pk]
 
 
-def test_cold_start_with_nothing_is_trending_for_the_role_and_says_so(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_cold_start_with_nothing_is_trending_for_the_role_and_says_so(client_for) -> None:
     newcomer = UserFactory()
     hot, cold = StartupFactory(name="Hot"), StartupFactory(name="Cold")
     for _ in range(3):
@@ -233,7 +233,7 @@ def test_cold_start_with_nothing_is_trending_for_the_role_and_says_so(client_for
     ]
 
 
-def test_cold_start_on_an_empty_platform_shows_the_newest(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_cold_start_on_an_empty_platform_shows_the_newest(client_for) -> None:
     older, newer = StartupFactory(name="Older"), StartupFactory(name="Newer")
     Startup.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=30))
     Startup.objects.filter(pk=newer.pk).update(created_at=timezone.now() - timedelta(days=10))
@@ -245,7 +245,7 @@ def test_cold_start_on_an_empty_platform_shows_the_newest(client_for) -> None:  
     assert reasons_of(body, older.pk) == ["One of the newest startups on CollabHub"]
 
 
-def test_founder_without_open_roles_gets_active_talent(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_founder_without_open_roles_gets_active_talent(client_for) -> None:
     founder = FounderFactory()
     busy, idle = UserFactory(name="Busy"), UserFactory(name="Idle")
     startup = StartupFactory()
@@ -261,7 +261,7 @@ def test_founder_without_open_roles_gets_active_talent(client_for) -> None:  # t
     assert idle.pk not in ids(body)
 
 
-def test_every_result_has_a_reason_and_limits_hold(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_every_result_has_a_reason_and_limits_hold(client_for) -> None:
     ada = UserFactory(skills=["python"], interests=[Industry.FINTECH])
     for number in range(60):
         StartupFactory(name=f"S{number}", skills=["python"] if number % 2 else [])
@@ -274,7 +274,7 @@ def test_every_result_has_a_reason_and_limits_hold(client_for) -> None:  # type:
     assert all(item["reasons"] for item in body["recommendations"])
 
 
-def test_unavailable_people_are_never_recommended(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_unavailable_people_are_never_recommended(client_for) -> None:
     founder = FounderFactory()
     OpportunityFactory(startup=StartupFactory(owner=founder), skills=["go"])
     shown = UserFactory(skills=["go"])

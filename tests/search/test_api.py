@@ -156,7 +156,7 @@ def test_search_box_groups_results_with_counts(client: APIClient, data: None) ->
     assert_error(client.get(SEARCH, {"q": "x", "type": "planets"}), 400, "validation_error")
 
 
-def test_a_new_startup_is_found_at_once_despite_the_cache(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_startup_is_found_at_once_despite_the_cache(client_for) -> None:
     founder = FounderFactory()
     api = client_for(founder)
     assert ids(api.get(STARTUPS, {"search": "zentrifuge"})) == []
@@ -222,7 +222,7 @@ def test_backend_info_tells_the_truth(client: APIClient) -> None:
             assert "fts5" in ddl and "tokenize='trigram'" in ddl
 
 
-def test_following_a_startup_refreshes_a_cached_followed_by_search(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_following_a_startup_refreshes_a_cached_followed_by_search(client_for) -> None:
     me = UserFactory()
     first, second = (StartupFactory(name=f"Quorvex {i}", tagline="", description="") for i in "AB")
     api = client_for(me)

@@ -33,7 +33,7 @@ def application(opportunity: Opportunity, talent: User) -> Application:
     return ApplicationFactory(opportunity=opportunity, applicant=talent)
 
 
-def _act(client_for: ClientFor, users: dict[str, User], application: Application, action: str):  # type: ignore[no-untyped-def]
+def _act(client_for: ClientFor, users: dict[str, User], application: Application, action: str):
     client = client_for(users[ACTOR[action]])
     return client.post(f"{application_url(application.pk)}{action}/")
 
@@ -140,7 +140,7 @@ def test_invalid_transition_is_409_and_changes_nothing(
 # --- Applying ---------------------------------------------------------------------------------
 
 
-def _apply(client: APIClient, opportunity: Opportunity, cover_letter: str = "Hello"):  # type: ignore[no-untyped-def]
+def _apply(client: APIClient, opportunity: Opportunity, cover_letter: str = "Hello"):
     return client.post(f"{opportunity_url(opportunity.pk)}apply/", {"cover_letter": cover_letter})
 
 
@@ -171,7 +171,7 @@ def test_reapplying_after_withdrawing_is_409(
 
 def test_applying_to_closed_opportunity_is_409(
     client_for: ClientFor, talent: User, startup
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     closed = OpportunityFactory(startup=startup, status=OpportunityStatus.CLOSED)
 
     response = _apply(client_for(talent), closed)
@@ -224,7 +224,7 @@ def test_new_application_is_pending_without_decision(
 
 
 @pytest.fixture
-def two_sides(founder: User, other_founder: User, talent: User, opportunity: Opportunity):  # type: ignore[no-untyped-def]
+def two_sides(founder: User, other_founder: User, talent: User, opportunity: Opportunity):
     """Applications on both sides of the founder and the talent, plus unrelated ones."""
     mine = ApplicationFactory(opportunity=opportunity, applicant=talent)
     to_founder = ApplicationFactory(opportunity=opportunity, applicant=UserFactory())
@@ -241,7 +241,7 @@ def two_sides(founder: User, other_founder: User, talent: User, opportunity: Opp
 
 def test_applicant_sees_only_their_applications(
     client_for: ClientFor, talent: User, two_sides
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     response = client_for(talent).get(APPLICATIONS)
 
     assert set(ids(response)) == {two_sides["mine"].pk, two_sides["talent_elsewhere"].pk}
@@ -249,7 +249,7 @@ def test_applicant_sees_only_their_applications(
 
 def test_owner_sees_only_applications_to_their_startups(
     client_for: ClientFor, founder: User, two_sides
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     response = client_for(founder).get(APPLICATIONS)
 
     assert set(ids(response)) == {two_sides["mine"].pk, two_sides["to_founder"].pk}
@@ -257,18 +257,18 @@ def test_owner_sees_only_applications_to_their_startups(
 
 def test_user_with_no_applications_sees_none(
     client_for: ClientFor, investor: User, two_sides
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     response = client_for(investor).get(APPLICATIONS)
 
     assert ids(response) == []
     assert response.json()["count"] == 0
 
 
-def test_anonymous_cannot_list_applications(client_for: ClientFor, two_sides) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_cannot_list_applications(client_for: ClientFor, two_sides) -> None:
     assert_error(client_for(None).get(APPLICATIONS), 401, "not_authenticated")
 
 
-def test_role_filter_applicant(client_for: ClientFor, two_sides) -> None:  # type: ignore[no-untyped-def]
+def test_role_filter_applicant(client_for: ClientFor, two_sides) -> None:
     # Given a user who both applied somewhere and owns a startup with applications
     # (a talent account owning a startup, e.g. after a role change)
     user = UserFactory()
@@ -284,7 +284,7 @@ def test_role_filter_applicant(client_for: ClientFor, two_sides) -> None:  # typ
     assert set(ids(both)) == {as_applicant.pk, to_them.pk}
 
 
-def test_role_filter_owner_for_a_founder(client_for: ClientFor, founder: User, two_sides) -> None:  # type: ignore[no-untyped-def]
+def test_role_filter_owner_for_a_founder(client_for: ClientFor, founder: User, two_sides) -> None:
     owner_view = client_for(founder).get(APPLICATIONS, {"role": "owner"})
     applicant_view = client_for(founder).get(APPLICATIONS, {"role": "applicant"})
 
@@ -292,13 +292,13 @@ def test_role_filter_owner_for_a_founder(client_for: ClientFor, founder: User, t
     assert ids(applicant_view) == []
 
 
-def test_unknown_role_filter_is_400(client_for: ClientFor, founder: User, two_sides) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_role_filter_is_400(client_for: ClientFor, founder: User, two_sides) -> None:
     response = client_for(founder).get(APPLICATIONS, {"role": "admin"})
 
     assert_error(response, 400, "validation_error")
 
 
-def test_status_filter(client_for: ClientFor, founder: User, two_sides) -> None:  # type: ignore[no-untyped-def]
+def test_status_filter(client_for: ClientFor, founder: User, two_sides) -> None:
     Application.objects.filter(pk=two_sides["mine"].pk).update(status=ApplicationStatus.ACCEPTED)
 
     accepted = client_for(founder).get(APPLICATIONS, {"status": "accepted"})
@@ -310,7 +310,7 @@ def test_status_filter(client_for: ClientFor, founder: User, two_sides) -> None:
 
 def test_status_filter_takes_several_values(
     client_for: ClientFor, founder: User, two_sides
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     Application.objects.filter(pk=two_sides["mine"].pk).update(status=ApplicationStatus.ACCEPTED)
     Application.objects.filter(pk=two_sides["to_founder"].pk).update(
         status=ApplicationStatus.REJECTED
@@ -326,7 +326,7 @@ def test_status_filter_takes_several_values(
 @pytest.mark.parametrize("key", ["mine", "to_founder"])
 def test_third_user_gets_404_on_detail(
     client_for: ClientFor, other_founder: User, two_sides, key: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     response = client_for(other_founder).get(application_url(two_sides[key].pk))
 
     assert_error(response, 404, "application_not_found")
@@ -334,7 +334,7 @@ def test_third_user_gets_404_on_detail(
 
 def test_applicant_and_owner_see_detail(
     client_for: ClientFor, founder: User, talent: User, two_sides
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     pk = two_sides["mine"].pk
 
     as_applicant = client_for(talent).get(application_url(pk))
@@ -345,7 +345,7 @@ def test_applicant_and_owner_see_detail(
     assert as_applicant.json()["id"] == as_owner.json()["id"] == pk
 
 
-def test_third_founder_never_lists_others_applications(client_for: ClientFor, two_sides) -> None:  # type: ignore[no-untyped-def]
+def test_third_founder_never_lists_others_applications(client_for: ClientFor, two_sides) -> None:
     stranger = FounderFactory()
 
     response = client_for(stranger).get(APPLICATIONS, {"role": "owner"})

@@ -289,7 +289,7 @@ def test_impossible_sizes_fail_before_writing_anything(options: dict[str, int]) 
     assert not User.objects.exists()
 
 
-def test_refuses_the_public_password_when_debug_is_off(settings) -> None:  # type: ignore[no-untyped-def]
+def test_refuses_the_public_password_when_debug_is_off(settings) -> None:
     settings.DEBUG = False
     settings.DEMO_PASSWORD = settings.PUBLIC_DEMO_PASSWORD
 

@@ -1,0 +1,11 @@
+from core.exceptions import ApplicationError
+
+
+class FollowSelf(ApplicationError):
+    code = "follow_self"
+    message = "You cannot follow yourself."
+
+
+class InvalidCursor(ApplicationError):
+    code = "invalid_cursor"
+    message = "Invalid cursor."
