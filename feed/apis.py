@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -178,9 +179,8 @@ def follow_response(*, request: Request, target: Any, snapshot: dict[str, Any]) 
         services.follow_delete(follower=user, target=target)
         return Response(status=status.HTTP_204_NO_CONTENT)
     _, created = services.follow_create(follower=user, target=target, snapshot=snapshot)
-    count = len(
-        services.followers_of(services.ContentType.objects.get_for_model(target), target.pk)
-    )
+    target_type = ContentType.objects.get_for_model(target)
+    count = len(selectors.follower_ids(target_type=target_type, target_id=target.pk))
     return Response(
         FollowStateSerializer({"following": True, "followers_count": count}).data,
         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -24,7 +24,7 @@ class FeedConfig(AppConfig):
         from django.apps import apps
         from django.db.models.signals import post_delete
 
-        from feed.services import STARTUP_MODEL
+        from feed.selectors import STARTUP_MODEL
 
         for model in (apps.get_model("accounts", "User"), apps.get_model(*STARTUP_MODEL)):
             post_delete.connect(

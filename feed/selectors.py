@@ -26,13 +26,26 @@ from django.utils.module_loading import import_string
 from accounts.models import User
 from feed.exceptions import InvalidCursor
 from feed.models import ActionType, ActivityEvent, FeedMarker, Follow, Notification
-from feed.services import startup_content_type
 
 INTEREST_ACTIONS = [
     ActionType.STARTUP_CREATED,
     ActionType.OPPORTUNITY_POSTED,
 ]
 UNREAD_CAP = 99  # "99+" is enough for a badge, and bounds the count's cost
+STARTUP_MODEL = ("startups", "startup")  # the model "follow a startup" and startup_id refer to
+
+
+def startup_content_type() -> ContentType:
+    return ContentType.objects.get_by_natural_key(*STARTUP_MODEL)
+
+
+def follower_ids(*, target_type: ContentType, target_id: int) -> list[int]:
+    """Who follows a person or a startup."""
+    return list(
+        Follow.objects.filter(target_type=target_type, target_id=target_id).values_list(
+            "follower_id", flat=True
+        )
+    )
 
 
 def composition_for(request: Any) -> float:

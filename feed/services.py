@@ -24,6 +24,7 @@ from accounts.models import Skill, User
 from feed import outbox, realtime
 from feed.exceptions import FollowSelf
 from feed.models import ActionType, ActivityEvent, EventAudience, FeedMarker, Follow, Notification
+from feed.selectors import follower_ids, startup_content_type
 from feed.signals import event_recorded
 from observability.breaker import breaker
 from observability.context import request_id_get
@@ -39,11 +40,6 @@ LOST_AFTER = timedelta(seconds=2 * settings.CELERY_VISIBILITY_TIMEOUT + 300)
 MAX_DISPATCH_ATTEMPTS = 10  # then it is left alone, and logged as an error, for a person
 REDISPATCH_BATCH = 500
 REDISPATCH_BATCHES = 20  # at most this many batches a run
-STARTUP_MODEL = ("startups", "startup")  # the model "follow a startup" and startup_id refer to
-
-
-def startup_content_type() -> ContentType:
-    return ContentType.objects.get_by_natural_key(*STARTUP_MODEL)
 
 
 @transaction.atomic
@@ -142,7 +138,9 @@ def event_fanout_run(*, event_id: int) -> int:
             return 0
         recipients = set(event.recipients)
         if event.action_type == ActionType.OPPORTUNITY_POSTED and event.startup_id:
-            recipients |= set(followers_of(startup_content_type(), event.startup_id))
+            recipients |= set(
+                follower_ids(target_type=startup_content_type(), target_id=event.startup_id)
+            )
         recipients.discard(event.actor_id)
         if not event.is_public:
             allowed = EventAudience.objects.filter(event=event).values_list("user_id", flat=True)
@@ -173,9 +171,15 @@ def feed_audience(event: ActivityEvent) -> list[int]:
     """Whose personal feed shows the event: the followers of its actor and of its startup,
     among those allowed to see it, never the actor."""
     user_type = ContentType.objects.get_for_model(User)
-    followers = set(followers_of(user_type, event.actor_id)) if event.actor_id else set()
+    followers = (
+        set(follower_ids(target_type=user_type, target_id=event.actor_id))
+        if event.actor_id
+        else set()
+    )
     if event.startup_id:
-        followers |= set(followers_of(startup_content_type(), event.startup_id))
+        followers |= set(
+            follower_ids(target_type=startup_content_type(), target_id=event.startup_id)
+        )
     if not event.is_public:
         followers &= set(
             EventAudience.objects.filter(event=event).values_list("user_id", flat=True)
@@ -241,14 +245,6 @@ def broker_memory_lost() -> bool:
 
 
 # --- follows --------------------------------------------------------------------------------
-def followers_of(target_type: ContentType, target_id: int) -> list[int]:
-    return list(
-        Follow.objects.filter(target_type=target_type, target_id=target_id).values_list(
-            "follower_id", flat=True
-        )
-    )
-
-
 @transaction.atomic
 def follow_create(
     *, follower: User, target: models.Model, snapshot: dict[str, Any], record: bool = True

@@ -3,13 +3,21 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import User
-from messaging.models import Connection, Message
+from messaging.models import Connection, ConnectionStatus, Message
 
 
 def connection_list(*, user: User) -> QuerySet[Connection]:
     return Connection.objects.filter(Q(requester=user) | Q(addressee=user)).select_related(
         "requester", "addressee"
     )
+
+
+def connection_is_accepted(*, a: User, b: User) -> bool:
+    """Whether the two people are connected (asked and accepted, either way round)."""
+    return Connection.objects.filter(
+        Q(requester=a, addressee=b) | Q(requester=b, addressee=a),
+        status=ConnectionStatus.ACCEPTED,
+    ).exists()
 
 
 def conversation_messages(*, user: User, other: User) -> QuerySet[Message]:

@@ -12,6 +12,7 @@ from accounts.models import User
 from feed import realtime
 from feed.models import ActionType
 from feed.services import event_record, follow_create
+from messaging import selectors
 from messaging.exceptions import (
     AlreadyConnected,
     ConnectionDeclined,
@@ -49,7 +50,8 @@ def _push_connection(connection_id: int) -> None:
     )
 
 
-def connection_between(a: User, b: User) -> Connection | None:
+def _connection_locked(a: User, b: User) -> Connection | None:
+    """The two people's connection, locked for the write that reads it."""
     return (
         Connection.objects.filter(Q(requester=a, addressee=b) | Q(requester=b, addressee=a))
         .select_for_update()
@@ -63,7 +65,7 @@ def connection_request(*, requester: User, addressee: User) -> tuple[Connection,
     accepts their request; after a decline only the person who declined may ask."""
     if requester.pk == addressee.pk:
         raise ConnectSelf()
-    existing = connection_between(requester, addressee)
+    existing = _connection_locked(requester, addressee)
     if existing is not None:
         if existing.status == ConnectionStatus.ACCEPTED:
             raise AlreadyConnected()
@@ -151,13 +153,6 @@ def connection_remove(*, connection: Connection, by: User) -> None:
     connection.delete()
 
 
-def are_connected(a: User, b: User) -> bool:
-    return Connection.objects.filter(
-        Q(requester=a, addressee=b) | Q(requester=b, addressee=a),
-        status=ConnectionStatus.ACCEPTED,
-    ).exists()
-
-
 def message_payload(message: Message) -> dict[str, Any]:
     return {
         "type": "message",
@@ -179,7 +174,7 @@ def _push_message(message_id: int) -> None:
 
 @transaction.atomic
 def message_send(*, sender: User, recipient: User, body: str) -> Message:
-    if not are_connected(sender, recipient):
+    if not selectors.connection_is_accepted(a=sender, b=recipient):
         raise NotConnected()
     message = Message(sender=sender, recipient=recipient, body=body)
     message.full_clean()

@@ -5,7 +5,7 @@ from accounts.filters import SkillsFilter
 from accounts.models import Industry
 from core.api.filters import IdFilter
 from feed.models import Follow
-from feed.services import startup_content_type
+from feed.selectors import startup_content_type
 from search.api import SearchQueryFilter
 from startups.models import (
     Application,

@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from feed.models import Follow
-from feed.services import startup_content_type
+from feed.selectors import startup_content_type
 from startups.models import Application, Opportunity, OpportunityStatus, Save, Startup
 
 
