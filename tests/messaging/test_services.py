@@ -1,0 +1,140 @@
+"""Messaging's rules, called directly (the HTTP tests check the envelopes; these check that
+each rule lives in the service, whoever calls it: a view, a task, the shell)."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from feed.models import ActionType, ActivityEvent, Follow, Notification
+from messaging import selectors, services
+from messaging.exceptions import (
+    AlreadyConnected,
+    ConnectionDeclined,
+    ConnectionNotPending,
+    ConnectSelf,
+    NotAddressee,
+    NotConnected,
+    NotParticipant,
+)
+from messaging.models import Connection, ConnectionStatus, Message
+from tests.accounts.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pair():
+    return UserFactory(name="Ada"), UserFactory(name="Grace")
+
+
+def connect(a, b) -> Connection:
+    connection, _ = services.connection_request(requester=a, addressee=b)
+    return services.connection_accept(connection=connection, by=b)
+
+
+def test_a_request_is_private_and_notifies_only_the_person_asked(pair, committed) -> None:
+    ada, grace = pair
+    with committed():  # the fan-out (notifications) runs after commit
+        connection, created = services.connection_request(requester=ada, addressee=grace)
+
+    assert created and connection.status == ConnectionStatus.PENDING
+    event = ActivityEvent.objects.get(action_type=ActionType.CONNECTION_REQUESTED)
+    assert (event.actor, event.is_public) == (ada, False)
+    assert list(Notification.objects.values_list("recipient_id", flat=True)) == [grace.pk]
+
+
+def test_asking_again_changes_nothing_and_asking_back_accepts(pair) -> None:
+    ada, grace = pair
+    first, _ = services.connection_request(requester=ada, addressee=grace)
+
+    again, created = services.connection_request(requester=ada, addressee=grace)
+    assert (again.pk, created) == (first.pk, False)
+    back, created = services.connection_request(requester=grace, addressee=ada)
+
+    assert (back.pk, created, back.status) == (first.pk, False, ConnectionStatus.ACCEPTED)
+    assert Connection.objects.count() == 1
+    with pytest.raises(AlreadyConnected):
+        services.connection_request(requester=ada, addressee=grace)
+
+
+def test_nobody_connects_with_themselves(pair) -> None:
+    with pytest.raises(ConnectSelf):
+        services.connection_request(requester=pair[0], addressee=pair[0])
+    assert not Connection.objects.exists()
+
+
+def test_only_the_person_asked_answers_and_only_once(pair) -> None:
+    ada, grace = pair
+    connection, _ = services.connection_request(requester=ada, addressee=grace)
+
+    with pytest.raises(NotAddressee):
+        services.connection_accept(connection=connection, by=ada)
+    services.connection_decline(connection=connection, by=grace)
+    with pytest.raises(ConnectionNotPending):
+        services.connection_accept(connection=connection, by=grace)
+    assert Connection.objects.get().status == ConnectionStatus.DECLINED
+
+
+def test_after_a_decline_only_the_one_who_declined_may_ask(pair) -> None:
+    ada, grace = pair
+    connection, _ = services.connection_request(requester=ada, addressee=grace)
+    services.connection_decline(connection=connection, by=grace)
+
+    with pytest.raises(ConnectionDeclined):
+        services.connection_request(requester=ada, addressee=grace)
+    fresh, created = services.connection_request(requester=grace, addressee=ada)
+
+    assert created and (fresh.requester, fresh.status) == (grace, ConnectionStatus.PENDING)
+
+
+def test_accepting_connects_and_makes_them_follow_each_other_quietly(pair) -> None:
+    ada, grace = pair
+    connect(ada, grace)
+
+    assert selectors.connection_is_accepted(a=ada, b=grace)
+    assert selectors.connection_is_accepted(a=grace, b=ada)
+    assert Follow.objects.filter(follower__in=[ada, grace]).count() == 2
+    assert not ActivityEvent.objects.filter(
+        action_type__in=[ActionType.USER_FOLLOWED, ActionType.STARTUP_FOLLOWED]
+    ).exists()
+    made = ActivityEvent.objects.get(action_type=ActionType.CONNECTION_MADE)
+    assert (made.actor, made.recipients) == (grace, [ada.pk])
+
+
+def test_only_the_two_people_may_end_a_connection(pair) -> None:
+    ada, grace = pair
+    connection = connect(ada, grace)
+    services.message_send(sender=ada, recipient=grace, body="Hello")
+
+    with pytest.raises(NotParticipant):
+        services.connection_remove(connection=connection, by=UserFactory())
+    services.connection_remove(connection=connection, by=grace)
+
+    assert not selectors.connection_is_accepted(a=ada, b=grace)
+    assert Message.objects.count() == 1  # messages stay
+
+
+def test_messages_go_only_between_connected_people(pair) -> None:
+    ada, grace = pair
+    with pytest.raises(NotConnected):
+        services.message_send(sender=ada, recipient=grace, body="Hi")
+    services.connection_request(requester=ada, addressee=grace)  # pending is not connected
+    with pytest.raises(NotConnected):
+        services.message_send(sender=ada, recipient=grace, body="Hi")
+    assert not Message.objects.exists()
+
+
+def test_a_message_is_validated_recorded_privately_and_read_by_its_recipient(pair) -> None:
+    ada, grace = pair
+    connect(ada, grace)
+    with pytest.raises(ValidationError):
+        services.message_send(sender=ada, recipient=grace, body="")
+
+    services.message_send(sender=ada, recipient=grace, body="First")
+    services.message_send(sender=ada, recipient=grace, body="Second")
+    services.message_send(sender=grace, recipient=ada, body="Reply")
+
+    sent = ActivityEvent.objects.filter(action_type=ActionType.MESSAGE_SENT)
+    assert sent.count() == 3 and not sent.filter(is_public=True).exists()
+    assert services.conversation_read(user=grace, other=ada) == 2
+    assert services.conversation_read(user=grace, other=ada) == 0
+    assert Message.objects.filter(read_at__isnull=True).get().body == "Reply"
