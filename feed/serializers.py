@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from feed import presentation
 from feed.models import ActionType, ActivityEvent, Notification
+from feed.realtime import socket_message
 
 
 class ActorSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -60,19 +61,19 @@ class FollowStateSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 def notification_message(notification: Notification) -> dict[str, Any]:
     """A notification as the socket carries it (the REST shape inside ``data``)."""
-    return {
-        "type": "notification",
-        "id": notification.pk,
-        "data": NotificationSerializer(notification).data,
-        "request_id": notification.event.request_id or None,
-    }
+    return socket_message(
+        type="notification",
+        id=notification.pk,
+        data=NotificationSerializer(notification).data,
+        request_id=notification.event.request_id,
+    )
 
 
 def event_message(event: ActivityEvent) -> dict[str, Any]:
     """A new event of one's personal feed, as the socket carries it (the feed item shape)."""
-    return {
-        "type": "feed.event",
-        "id": event.pk,
-        "data": EventSerializer(event).data,
-        "request_id": event.request_id or None,
-    }
+    return socket_message(
+        type="feed.event",
+        id=event.pk,
+        data=EventSerializer(event).data,
+        request_id=event.request_id,
+    )

@@ -61,11 +61,11 @@ def conversations(*, user: User) -> list[dict]:  # type: ignore[type-arg]
 
 def messages_after(user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
     """The ``message`` pushes a socket missed: messages to or from the user after ``after``."""
-    from messaging.services import message_payload
+    from messaging.serializers import message_push
 
     rows = (
         Message.objects.filter(Q(sender_id=user_id) | Q(recipient_id=user_id), pk__gt=after)
         .select_related("sender", "recipient")
         .order_by("pk")[:limit]
     )
-    return [message_payload(row) for row in rows]
+    return [message_push(row) for row in rows]

@@ -1,6 +1,10 @@
+from typing import Any
+
 from rest_framework import serializers
 
+from accounts.models import User
 from accounts.serializers import UserSummarySerializer
+from feed.realtime import socket_message
 from messaging.models import MAX_MESSAGE_LENGTH, Connection, Message
 
 
@@ -36,3 +40,29 @@ class ConversationSerializer(serializers.Serializer):  # type: ignore[type-arg]
     user = UserSummarySerializer()
     last_message = MessageSerializer()
     unread_count = serializers.IntegerField()
+
+
+# --- as the socket carries them ---------------------------------------------------------------
+def _person(user: User) -> dict[str, Any]:
+    return {"id": user.pk, "name": user.name}
+
+
+def connection_push(connection: Connection, *, request_id: str | None = None) -> dict[str, Any]:
+    data = {
+        "id": connection.pk,
+        "status": connection.status,
+        "requester": _person(connection.requester),
+        "addressee": _person(connection.addressee),
+    }
+    return socket_message(type="connection", id=connection.pk, data=data, request_id=request_id)
+
+
+def message_push(message: Message, *, request_id: str | None = None) -> dict[str, Any]:
+    data = {
+        "id": message.pk,
+        "sender": _person(message.sender),
+        "recipient": _person(message.recipient),
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+    }
+    return socket_message(type="message", id=message.pk, data=data, request_id=request_id)

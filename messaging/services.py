@@ -23,30 +23,15 @@ from messaging.exceptions import (
     NotParticipant,
 )
 from messaging.models import Connection, ConnectionStatus, Message
+from messaging.serializers import connection_push, message_push
+from observability.context import request_id_get
 
 
-def _person(user: User) -> dict[str, Any]:
-    return {"id": user.pk, "name": user.name}
-
-
-def connection_message(connection: Connection) -> dict[str, Any]:
-    """A connection as the socket carries it."""
-    return {
-        "type": "connection",
-        "id": connection.pk,
-        "data": {
-            "id": connection.pk,
-            "status": connection.status,
-            "requester": _person(connection.requester),
-            "addressee": _person(connection.addressee),
-        },
-    }
-
-
-def _push_connection(connection_id: int) -> None:
+def _push_connection(connection_id: int, request_id: str | None) -> None:
     connection = Connection.objects.select_related("requester", "addressee").get(pk=connection_id)
     realtime.push(
-        [connection.requester_id, connection.addressee_id], connection_message(connection)
+        [connection.requester_id, connection.addressee_id],
+        connection_push(connection, request_id=request_id),
     )
 
 
@@ -88,7 +73,7 @@ def connection_request(*, requester: User, addressee: User) -> tuple[Connection,
         target=connection,
         kind="connection",
     )
-    transaction.on_commit(partial(_push_connection, connection.pk))
+    transaction.on_commit(partial(_push_connection, connection.pk, request_id_get()))
     return connection, True
 
 
@@ -119,7 +104,7 @@ def _answer(connection: Connection, *, by: User, status: str) -> Connection:
     connection.status = status
     connection.responded_at = timezone.now()
     connection.save(update_fields=["status", "responded_at"])
-    transaction.on_commit(partial(_push_connection, connection.pk))
+    transaction.on_commit(partial(_push_connection, connection.pk, request_id_get()))
     return connection
 
 
@@ -153,23 +138,11 @@ def connection_remove(*, connection: Connection, by: User) -> None:
     connection.delete()
 
 
-def message_payload(message: Message) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "id": message.pk,
-        "data": {
-            "id": message.pk,
-            "sender": _person(message.sender),
-            "recipient": _person(message.recipient),
-            "body": message.body,
-            "created_at": message.created_at.isoformat(),
-        },
-    }
-
-
-def _push_message(message_id: int) -> None:
+def _push_message(message_id: int, request_id: str | None) -> None:
     message = Message.objects.select_related("sender", "recipient").get(pk=message_id)
-    realtime.push([message.recipient_id, message.sender_id], message_payload(message))
+    realtime.push(
+        [message.recipient_id, message.sender_id], message_push(message, request_id=request_id)
+    )
 
 
 @transaction.atomic
@@ -182,7 +155,7 @@ def message_send(*, sender: User, recipient: User, body: str) -> Message:
     _record_private(
         ActionType.MESSAGE_SENT, actor=sender, to=recipient, target=message, kind="message"
     )
-    transaction.on_commit(partial(_push_message, message.pk))
+    transaction.on_commit(partial(_push_message, message.pk, request_id_get()))
     return message
 
 

@@ -18,10 +18,11 @@ HEADERS = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
 
 
 @database_sync_to_async
-def call(user: User, method: str, path: str, data: dict | None = None) -> Any:
+def call(user: User, method: str, path: str, data: dict | None = None, request_id: str = "") -> Any:
     client = APIClient()
     client.force_authenticate(user)
-    return getattr(client, method)(path, data, format="json")
+    headers = {"HTTP_X_REQUEST_ID": request_id} if request_id else {}
+    return getattr(client, method)(path, data, format="json", **headers)
 
 
 async def socket_for(user: User) -> WebsocketCommunicator:
@@ -106,3 +107,26 @@ async def test_two_people_connect_and_talk_live_and_resume_after_a_gap() -> None
     ]
     await grace_socket.disconnect()
     await ada_socket.disconnect()
+
+
+async def test_connection_and_message_pushes_carry_the_request_that_caused_them() -> None:
+    """Like notifications and feed items, a push names its request (`X-Request-ID`), so a
+    client's report and the server's log lines meet."""
+    ada = await database_sync_to_async(UserFactory)(name="Ada")
+    grace = await database_sync_to_async(UserFactory)(name="Grace")
+    grace_socket = await socket_for(grace)
+
+    asked = await call(ada, "post", "/api/v1/connections/", {"user_id": grace.pk}, "req-ask-1")
+    seen = await receive(grace_socket, "connection", "notification")
+    assert seen["connection"][0]["request_id"] == "req-ask-1"
+    assert seen["notification"][0]["request_id"] == "req-ask-1"
+    await call(grace, "post", f"/api/v1/connections/{asked.json()['id']}/accept/")
+    await receive(grace_socket, "connection")
+
+    path = f"/api/v1/conversations/{grace.pk}/messages/"
+    await call(ada, "post", path, {"body": "hi"}, "req-msg-2")
+    message = (await receive(grace_socket, "message"))["message"][0]
+
+    assert message["request_id"] == "req-msg-2"
+    assert set(message) == {"type", "id", "data", "request_id"}
+    await grace_socket.disconnect()
