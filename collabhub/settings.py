@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "messaging",
     "startups",
     "recommendations",
+    "demo",  # manage.py seed_demo
 ]
 
 MIDDLEWARE = [

@@ -24,10 +24,10 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import Availability, Role, User
+from demo.seed import DEMO_DOMAIN
 from recommendations import features, selectors
 from recommendations.engine import ALGORITHMS
 from recommendations.models import Interaction, InteractionKind, ItemType
-from startups.management.commands.seed_demo import DEMO_DOMAIN
 from startups.models import (
     Application,
     ApplicationStatus,

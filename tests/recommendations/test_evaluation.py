@@ -8,10 +8,10 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
+from demo.seed import DEMO_DOMAIN
 from recommendations import evaluation, features
 from recommendations.evaluation import coverage, ndcg_at_k, precision_at_k, recall_at_k, score
 from recommendations.models import Interaction
-from startups.management.commands.seed_demo import DEMO_DOMAIN
 from startups.models import Application, Save, Startup
 from tests.accounts.factories import UserFactory
 from tests.startups.factories import (

@@ -1,7 +1,7 @@
-"""``manage.py seed_demo``: realistic, deterministic demo data.
+"""Realistic, deterministic demo data (``manage.py seed_demo`` runs ``demo_seed``).
 
 Generates users of every role, startups, opportunities, applications and saves by composing
-the hand-written vocabularies of ``startups.management.demo_vocabulary`` with
+the hand-written vocabularies of ``demo.vocabulary`` with
 ``random.Random(--seed)``: the same seed on the same starting database gives the same data.
 Rows are written with ``bulk_create`` in batches (one password hash shared by every generated
 user), so 100k startups take minutes, not hours. One transaction per run: a failure leaves
@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -31,8 +31,8 @@ from django.utils.text import slugify
 
 from accounts.models import Availability, Industry, Role, Skill, User, skill_normalise
 from accounts.services import skills_resolve
+from demo import vocabulary as vocab
 from search import engine
-from startups.management import demo_vocabulary as vocab
 from startups.models import (
     Application,
     ApplicationStatus,
@@ -251,7 +251,7 @@ class Sizes:
 # --- Small helpers ---------------------------------------------------------------------------
 
 
-def _demo_email(role: str, number: int, seed: int) -> str:
+def demo_email(role: str, number: int, seed: int) -> str:
     return f"{role}{number}.s{seed}@{DEMO_DOMAIN}"
 
 
@@ -487,7 +487,7 @@ class DemoDataBuilder:
         else:
             profile = self._talent_profile(first_name)
         user = User(
-            email=_demo_email(role, number, self.seed),
+            email=demo_email(role, number, self.seed),
             password=password,
             name=name,
             role=role,
@@ -1018,93 +1018,35 @@ def _opportunity_title(kind: str, family: vocab.JobFamily, seniority: vocab.Seni
 # --- The command -----------------------------------------------------------------------------
 
 
-class Command(BaseCommand):
-    help = (
-        "Load realistic demo data (users of every role, startups, opportunities, applications, "
-        "saves) and make sure the demo accounts exist. Deterministic per --seed and idempotent."
-    )
+@dataclass(frozen=True)
+class SeedReport:
+    present: bool  # this seed's data was there already: nothing generated
+    created: dict[str, int]
+    new_accounts: list[str]
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--seed", type=int, default=42, help="Random seed: same seed, same data (42)."
+
+def demo_seed(
+    *, seed: int, sizes: Sizes, batch_size: int, log: Callable[[str], Any] = lambda _: None
+) -> SeedReport:
+    """Make sure the demo accounts exist and, unless this seed's data is there already,
+    generate it: one transaction, so a failure leaves nothing half-written."""
+    sizes.validate(batch_size)
+    if not settings.DEBUG and settings.DEMO_PASSWORD == settings.PUBLIC_DEMO_PASSWORD:
+        # Demo accounts include a superuser: never with a published password outside DEBUG.
+        raise CommandError(
+            "Refusing to create demo accounts with the public demo password while DEBUG is "
+            "off. Set DEMO_PASSWORD to a secret value (or DEBUG=1 on a development machine)."
         )
-        for name, default in (
-            ("users", 30),
-            ("startups", 12),
-            ("opportunities", 30),
-            ("applications", 40),
-            ("saves", 40),
-        ):
-            parser.add_argument(
-                f"--{name}", type=int, default=default, help=f"How many {name} ({default})."
-            )
-        parser.add_argument(
-            "--batch-size", type=int, default=2000, help="Rows per bulk insert (2000)."
-        )
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        seed: int = options["seed"]
-        batch_size: int = options["batch_size"]
-        sizes = Sizes(
-            users=options["users"],
-            startups=options["startups"],
-            opportunities=options["opportunities"],
-            applications=options["applications"],
-            saves=options["saves"],
-        )
-        sizes.validate(batch_size)
-        if not settings.DEBUG and settings.DEMO_PASSWORD == settings.PUBLIC_DEMO_PASSWORD:
-            # Demo accounts include a superuser: never with a published password outside DEBUG.
-            raise CommandError(
-                "Refusing to create demo accounts with the public demo password while DEBUG is "
-                "off. Set DEMO_PASSWORD to a secret value (or DEBUG=1 on a development machine)."
-            )
-        log = self.stdout.write if options["verbosity"] >= 2 else _quiet
-        started = time.monotonic()
-        with transaction.atomic():
-            skills_before = Skill.objects.count()
-            accounts, new_accounts = _ensure_fixed_accounts()
-            present = _demo_data_present(seed)
-            created: dict[str, int] = {}
-            if not present:
-                created = DemoDataBuilder(
-                    seed=seed, sizes=sizes, batch_size=batch_size, accounts=accounts, log=log
-                ).build()
-            created["skills"] = Skill.objects.count() - skills_before
-            # bulk_create sends no signals: tell cached searches the data changed.
-            engine.invalidate()
-        self._report(seed, present, created, new_accounts, time.monotonic() - started)
-
-    def _report(
-        self,
-        seed: int,
-        present: bool,
-        created: dict[str, int],
-        new_accounts: list[str],
-        seconds: float,
-    ) -> None:
-        write = self.stdout.write
-        if present:
-            write(
-                f"Demo data for seed {seed} is already present: nothing generated. "
-                f"(Use another --seed, or delete the users @{DEMO_DOMAIN} to regenerate.)"
-            )
-        else:
-            write(self.style.SUCCESS(f"Seeded demo data (seed {seed}) in {seconds:.1f}s:"))
-            for name in ("users", "startups", "opportunities", "applications", "saves", "skills"):
-                write(f"  {name:<14}{created.get(name, 0):>9,}")
-        write(f"  {'demo accounts':<14}{len(new_accounts):>9,} created")
-        write("")
-        write(self.style.SUCCESS("Demo accounts"))
-        write(f"  password:  {settings.DEMO_PASSWORD}")
-        for spec in FIXED_ACCOUNTS:
-            note = "  (staff, superuser)" if spec.admin else ""
-            if spec.email not in new_accounts:
-                note += "  (already existed: password left unchanged)"
-            write(f"  {spec.key + ':':<10} {spec.email}{note}")
-        write(f"  admin site: {ADMIN_PATH}")
-        write(f"Generated users (such as {_demo_email(Role.TALENT, 1, seed)}) share the password.")
-
-
-def _quiet(message: str) -> None:
-    """Progress lines are shown only with --verbosity 2."""
+    with transaction.atomic():
+        skills_before = Skill.objects.count()
+        accounts, new_accounts = _ensure_fixed_accounts()
+        present = _demo_data_present(seed)
+        created: dict[str, int] = {}
+        if not present:
+            created = DemoDataBuilder(
+                seed=seed, sizes=sizes, batch_size=batch_size, accounts=accounts, log=log
+            ).build()
+        created["skills"] = Skill.objects.count() - skills_before
+        # bulk_create sends no signals: tell cached searches the data changed.
+        engine.invalidate()
+    return SeedReport(present, created, new_accounts)
