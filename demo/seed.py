@@ -32,6 +32,10 @@ from django.utils.text import slugify
 from accounts.models import Availability, Industry, Role, Skill, User, skill_normalise
 from accounts.services import skills_resolve
 from demo import vocabulary as vocab
+from feed.models import ActivityEvent
+from feed.services import follow_create
+from messaging.models import Connection
+from messaging.services import connection_accept, connection_request, message_send
 from search import engine
 from startups.models import (
     Application,
@@ -43,6 +47,7 @@ from startups.models import (
     Stage,
     Startup,
 )
+from startups.services import startup_snapshot
 
 T = TypeVar("T")
 
@@ -383,6 +388,7 @@ class DemoDataBuilder:
     ) -> None:
         self.rng = random.Random(seed)
         self.seed = seed
+        self.accounts = accounts
         self.sizes = sizes
         self.batch_size = batch_size
         self.log = log
@@ -420,11 +426,65 @@ class DemoDataBuilder:
             ("opportunities", self._create_opportunities),
             ("applications", self._create_applications),
             ("saves", self._create_saves),
+            ("events", self._create_activity),
         ):
             started = time.monotonic()
             self.created[step] = create()
             self.log(f"  {step}: {self.created[step]} in {time.monotonic() - started:.1f}s")
         return self.created
+
+    # Activity, through the services.
+
+    def _create_activity(self) -> int:
+        """Follows, connections and messages around the demo accounts, made through the
+        services as real ones are: they record events and notify, so the demo founder's feed
+        and notifications are not empty at the first sign-in. Returns the events recorded.
+        Its own random stream: the rows generated before do not depend on it."""
+        rng = random.Random(self.seed * 7919 + 1)
+        founder, talent, investor = (
+            self.accounts["founder"],
+            self.accounts["talent"],
+            self.accounts["investor"],
+        )
+        before = ActivityEvent.objects.count()
+        generated = User.objects.filter(email__endswith=f".s{self.seed}@{DEMO_DOMAIN}")
+        people = list(generated.filter(role=Role.TALENT).order_by("pk")[:50])
+        theirs = Startup.objects.filter(owner=founder).order_by("pk").first()
+        others = list(Startup.objects.exclude(owner=founder).order_by("pk")[:50])
+
+        def follow(person: User, target: User | Startup) -> None:
+            snapshot = (
+                {"type": "user", "name": target.name}
+                if isinstance(target, User)
+                else startup_snapshot(target)
+            )
+            follow_create(follower=person, target=target, snapshot=snapshot)
+
+        # The founder follows a few people and startups: what they do next is the feed.
+        followed = rng.sample(people, min(3, len(people)))
+        for person in followed:
+            follow(founder, person)
+        for startup in rng.sample(others, min(2, len(others))):
+            follow(founder, startup)
+        # ...and they act: follow the demo startup (its owner is notified) and others.
+        for person in followed:
+            for startup in ([theirs] if theirs else []) + rng.sample(others, min(2, len(others))):
+                follow(person, startup)
+        for person in (talent, investor):
+            if theirs is not None:
+                follow(person, theirs)
+        # The investor and the founder are connected and talking; the talent asks to connect
+        # (a request waiting for the founder). Left alone when a run for another seed did it.
+        if not Connection.objects.filter(requester=investor, addressee=founder).exists():
+            request, _ = connection_request(requester=investor, addressee=founder)
+            connection_accept(connection=request, by=founder)
+            message_send(
+                sender=investor, recipient=founder, body="Loved the demo. Free for a call?"
+            )
+            message_send(sender=founder, recipient=investor, body="Thursday at 10 works.")
+        if not Connection.objects.filter(requester=talent, addressee=founder).exists():
+            connection_request(requester=talent, addressee=founder)
+        return ActivityEvent.objects.count() - before
 
     # Shared bits.
 

@@ -11,6 +11,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Industry, Role, Skill, User, skill_normalise
+from feed.models import ActionType, ActivityEvent
+from messaging.models import Connection, Message
 from startups.models import Application, Opportunity, OpportunityStatus, Save, Startup
 
 pytestmark = pytest.mark.django_db
@@ -249,6 +251,31 @@ def test_the_demo_founder_is_hiring_and_the_demo_talent_has_skills() -> None:
         startup__owner=founder, status=OpportunityStatus.OPEN
     ).exists()
     assert User.objects.get(email=DEMO_EMAILS["talent"]).skills.exists()
+
+
+def test_the_demo_looks_alive_at_the_first_sign_in(client_for, committed) -> None:
+    """Follows, a connection, messages and a pending request are made through the services:
+    the demo founder's feed, notifications and conversations have something in them."""
+    with committed():  # the fan-out runs after commit, as in make run
+        seed()
+    founder = User.objects.get(email=DEMO_EMAILS["founder"])
+    api = client_for(founder)
+
+    feed = api.get("/api/v1/feed/").json()["results"]
+    notes = [n["event"]["action_type"] for n in api.get("/api/v1/notifications/").json()["results"]]
+    talks = api.get("/api/v1/conversations/").json()["results"]
+
+    assert len(feed) >= 3 and all(item["actor"]["id"] != founder.pk for item in feed)
+    assert {"connection_requested", "message_sent"} <= set(notes)
+    assert [t["user"]["name"] for t in talks] == ["Demo Investor"]
+    assert ActivityEvent.objects.filter(action_type=ActionType.STARTUP_FOLLOWED).exists()
+
+
+def test_another_seed_leaves_the_demo_accounts_connections_alone(committed) -> None:
+    seed()
+    before = Connection.objects.count(), Message.objects.count()
+    seed(seed=7)
+    assert (Connection.objects.count(), Message.objects.count()) == before
 
 
 def test_only_the_demo_accounts_when_every_size_is_zero() -> None:

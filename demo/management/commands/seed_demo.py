@@ -73,7 +73,8 @@ class Command(BaseCommand):
             )
         else:
             write(self.style.SUCCESS(f"Seeded demo data (seed {seed}) in {seconds:.1f}s:"))
-            for name in ("users", "startups", "opportunities", "applications", "saves", "skills"):
+            names = ("users", "startups", "opportunities", "applications", "saves", "events")
+            for name in (*names, "skills"):
                 write(f"  {name:<14}{created.get(name, 0):>9,}")
         write(f"  {'demo accounts':<14}{len(new_accounts):>9,} created")
         write("")
