@@ -12,7 +12,7 @@ from accounts.exceptions import EmailTaken, WrongPassword
 from accounts.models import RevokedSession, Role, Skill, User, skill_normalise
 from accounts.signals import profile_updated, sessions_ended
 from accounts.tokens import SID_CLAIM, SessionRefreshToken
-from core.services import model_update
+from core.services import model_touch, model_update
 
 PROFILE_FIELDS = ("name", "headline", "bio", "location", "interests", "availability")
 
@@ -72,10 +72,14 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
     """Update one's own profile. ``skills`` is a list of names; the role cannot change here.
     Only what changes is saved, and ``profile_updated`` names exactly that (an edit that
     changes nothing sends nothing: no feed event, no recommendations recomputed)."""
+    # Re-read under a lock: two edits apply one after the other, each compared with the last.
+    user = User.objects.select_for_update().get(pk=user.pk)
     changed = model_update(
         instance=user, fields=PROFILE_FIELDS, data=data, clean_exclude=["password"]
     )
     if "skills" in data and skills_replace(instance=user, names=data["skills"]):
+        if not changed:
+            model_touch(instance=user)
         changed.append("skills")
     if changed:
         profile_updated.send(sender=User, user=user, fields=sorted(changed))

@@ -196,6 +196,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
         applications=args.applications,
         saves=args.saves,
         seed=args.seed,
+        no_activity=True,
         verbosity=0,
         stdout=io.StringIO(),  # its report includes the demo password
     )

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "csp",
     "channels",
     "observability",
+    "search",  # the engine: apps register their indexes (accounts.search, startups.search)
     "accounts",
     "feed",
     "messaging",
@@ -106,7 +107,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------
 # A query may run this long on PostgreSQL (server-side statement_timeout, plus a client-side
-# deadline that holds even when the server is frozen: collabhub/db). Requests fail fast with
+# deadline that holds even when the server is frozen: core/db). Requests fail fast with
 # 503 instead of hanging. Long jobs raise it (the Celery worker: 600000 in compose and k8s);
 # 0 turns both off (migrate).
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=3000)
@@ -547,4 +548,7 @@ LOGGING = {
 
 # --- Demo -----------------------------------------------------------------------------
 PUBLIC_DEMO_PASSWORD = "collabhub-demo-2026"  # noqa: S105 (published in the README on purpose)
+# Generated demo users are <role><n>.s<seed>@DEMO_EMAIL_DOMAIN (seed_demo; the recommendations'
+# evaluation finds its dataset's people by it).
+DEMO_EMAIL_DOMAIN = "demo.collabhub.dev"
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default=PUBLIC_DEMO_PASSWORD)

@@ -24,10 +24,21 @@ def model_update(
     for field in changed:
         setattr(instance, field, data[field])
     instance.full_clean(exclude=list(clean_exclude))
-    stamps = [
+    instance.save(update_fields=[*changed, *_stamps(instance, changed)])
+    return changed
+
+
+def model_touch(*, instance: models.Model) -> None:
+    """Save only the ``auto_now`` timestamps: the row changed through a relation (its skills)
+    and says so in ``updated_at``."""
+    stamps = _stamps(instance, [])
+    if stamps:
+        instance.save(update_fields=stamps)
+
+
+def _stamps(instance: models.Model, changed: list[str]) -> list[str]:
+    return [
         field.name
         for field in instance._meta.concrete_fields
         if getattr(field, "auto_now", False) and field.name not in changed
     ]
-    instance.save(update_fields=[*changed, *stamps])
-    return changed

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import CommandError
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -52,7 +52,6 @@ from startups.services import startup_snapshot
 T = TypeVar("T")
 
 BASE_DATE = date(2026, 1, 1)  # generated dates count back from here, never from the clock
-DEMO_DOMAIN = "demo.collabhub.dev"
 ADMIN_PATH = "/admin/"
 OPEN_SHARE = 0.85  # of opportunities
 REMOTE_SHARE = 0.55  # of startups
@@ -257,11 +256,11 @@ class Sizes:
 
 
 def demo_email(role: str, number: int, seed: int) -> str:
-    return f"{role}{number}.s{seed}@{DEMO_DOMAIN}"
+    return f"{role}{number}.s{seed}@{settings.DEMO_EMAIL_DOMAIN}"
 
 
 def _demo_data_present(seed: int) -> bool:
-    return User.objects.filter(email__iendswith=f".s{seed}@{DEMO_DOMAIN}").exists()
+    return User.objects.filter(email__iendswith=f".s{seed}@{settings.DEMO_EMAIL_DOMAIN}").exists()
 
 
 def _reference_date() -> date:
@@ -374,6 +373,14 @@ class Profile(NamedTuple):
 # --- The generator ---------------------------------------------------------------------------
 
 
+def _connected_either_way(a: User, b: User) -> bool:
+    """Whether the two have any connection (asked, accepted or declined, either way round):
+    the demo then leaves them as they are (another seed's run, or people using the demo)."""
+    return Connection.objects.filter(
+        Q(requester=a, addressee=b) | Q(requester=b, addressee=a)
+    ).exists()
+
+
 class DemoDataBuilder:
     """Generates and bulk-inserts one seed's data; call ``build()`` inside a transaction."""
 
@@ -418,7 +425,7 @@ class DemoDataBuilder:
         self.slug_counters: dict[str, int] = {}
         self.created: dict[str, int] = {}
 
-    def build(self) -> dict[str, int]:
+    def build(self, *, activity: bool = True) -> dict[str, int]:
         self.skill_ids = {skill.name: skill.pk for skill in skills_resolve(names=_all_skills())}
         for step, create in (
             ("users", self._create_users),
@@ -426,7 +433,7 @@ class DemoDataBuilder:
             ("opportunities", self._create_opportunities),
             ("applications", self._create_applications),
             ("saves", self._create_saves),
-            ("events", self._create_activity),
+            ("events", self._create_activity if activity else lambda: 0),
         ):
             started = time.monotonic()
             self.created[step] = create()
@@ -447,7 +454,9 @@ class DemoDataBuilder:
             self.accounts["investor"],
         )
         before = ActivityEvent.objects.count()
-        generated = User.objects.filter(email__endswith=f".s{self.seed}@{DEMO_DOMAIN}")
+        generated = User.objects.filter(
+            email__endswith=f".s{self.seed}@{settings.DEMO_EMAIL_DOMAIN}"
+        )
         people = list(generated.filter(role=Role.TALENT).order_by("pk")[:50])
         theirs = Startup.objects.filter(owner=founder).order_by("pk").first()
         others = list(Startup.objects.exclude(owner=founder).order_by("pk")[:50])
@@ -460,13 +469,13 @@ class DemoDataBuilder:
             )
             follow_create(follower=person, target=target, snapshot=snapshot)
 
-        # The founder follows a few people and startups: what they do next is the feed.
+        # The founder follows a few people and startups: what they do next is their feed.
         followed = rng.sample(people, min(3, len(people)))
         for person in followed:
             follow(founder, person)
         for startup in rng.sample(others, min(2, len(others))):
             follow(founder, startup)
-        # ...and they act: follow the demo startup (its owner is notified) and others.
+        # ...and they act: follow the demo startup and others.
         for person in followed:
             for startup in ([theirs] if theirs else []) + rng.sample(others, min(2, len(others))):
                 follow(person, startup)
@@ -475,14 +484,14 @@ class DemoDataBuilder:
                 follow(person, theirs)
         # The investor and the founder are connected and talking; the talent asks to connect
         # (a request waiting for the founder). Left alone when a run for another seed did it.
-        if not Connection.objects.filter(requester=investor, addressee=founder).exists():
+        if not _connected_either_way(investor, founder):
             request, _ = connection_request(requester=investor, addressee=founder)
             connection_accept(connection=request, by=founder)
             message_send(
                 sender=investor, recipient=founder, body="Loved the demo. Free for a call?"
             )
             message_send(sender=founder, recipient=investor, body="Thursday at 10 works.")
-        if not Connection.objects.filter(requester=talent, addressee=founder).exists():
+        if not _connected_either_way(talent, founder):
             connection_request(requester=talent, addressee=founder)
         return ActivityEvent.objects.count() - before
 
@@ -1086,7 +1095,12 @@ class SeedReport:
 
 
 def demo_seed(
-    *, seed: int, sizes: Sizes, batch_size: int, log: Callable[[str], Any] = lambda _: None
+    *,
+    seed: int,
+    sizes: Sizes,
+    batch_size: int,
+    activity: bool = True,
+    log: Callable[[str], Any] = lambda _: None,
 ) -> SeedReport:
     """Make sure the demo accounts exist and, unless this seed's data is there already,
     generate it: one transaction, so a failure leaves nothing half-written."""
@@ -1105,7 +1119,7 @@ def demo_seed(
         if not present:
             created = DemoDataBuilder(
                 seed=seed, sizes=sizes, batch_size=batch_size, accounts=accounts, log=log
-            ).build()
+            ).build(activity=activity)
         created["skills"] = Skill.objects.count() - skills_before
         # bulk_create sends no signals: tell cached searches the data changed.
         engine.invalidate()

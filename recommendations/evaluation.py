@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import Availability, Role, User
-from demo.seed import DEMO_DOMAIN
 from recommendations import features, selectors
 from recommendations.engine import ALGORITHMS
 from recommendations.models import Interaction, InteractionKind, ItemType
@@ -161,7 +161,9 @@ def evaluate(
     report = Report(seed=seed, sizes=sizes, holdout=holdout)
     report.foreign = _foreign_startups(seed)
     with transaction.atomic(), features.uncached():
-        call_command("seed_demo", seed=seed, verbosity=0, stdout=io.StringIO(), **sizes)
+        call_command(
+            "seed_demo", seed=seed, no_activity=True, verbosity=0, stdout=io.StringIO(), **sizes
+        )
         features.interactions_reconcile()
         dataset = _hold_out(seed=seed, holdout=holdout, people=people)
         report.held_out = dataset.held_out
@@ -197,12 +199,12 @@ def evaluate(
 
 def _foreign_startups(seed: int) -> int:
     """Startups in the database that are not the evaluation's: they join the catalogue."""
-    suffix = f".s{seed}@{DEMO_DOMAIN}"
+    suffix = f".s{seed}@{settings.DEMO_EMAIL_DOMAIN}"
     return Startup.objects.exclude(owner__email__endswith=suffix).count()
 
 
 def _seed_users(seed: int, role: str) -> list[int]:
-    suffix = f".s{seed}@{DEMO_DOMAIN}"
+    suffix = f".s{seed}@{settings.DEMO_EMAIL_DOMAIN}"
     return list(
         User.objects.filter(email__endswith=suffix, role=role)
         .order_by("pk")

@@ -37,7 +37,6 @@ from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection, connections, migrations, transaction
 from django.db.backends.signals import connection_created
 from django.db.models import Model, Q, QuerySet, signals
-from django.db.models.signals import post_migrate, pre_migrate
 from django.dispatch import receiver
 
 logger = logging.getLogger("collabhub.search")
@@ -303,7 +302,7 @@ def _sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
 # leave the index inconsistent. Triggers keep them in sync; Django rebuilds a SQLite table to
 # alter it (dropping that table's triggers, and a trigger elsewhere that names it blocks the
 # rename), so ``migrate`` drops the triggers before it runs any migration and re-creates them,
-# and rebuilds the indexes, after (see ``_before_migrate`` / ``_after_migrate``).
+# and rebuilds the indexes, after (see ``before_migrate`` / ``after_migrate``).
 # On PostgreSQL a trigger fills a ``search_vector`` column; it names no column in its
 # definition (it compares OLD and NEW itself), so altering a column is never blocked.
 def _skills_sql(index: SearchIndex, row: str) -> str:
@@ -390,7 +389,7 @@ def _sqlite_rebuild(index: SearchIndex) -> list[str]:
 
 
 def _sqlite_create(index: SearchIndex) -> list[str]:
-    """The tables only: ``_after_migrate`` adds the triggers and fills them once every
+    """The tables only: ``after_migrate`` adds the triggers and fills them once every
     migration of the run is applied (a later migration that rebuilds an indexed table, as
     SQLite's ALTER does, would fail on a trigger that names it)."""
     columns = ", ".join(index.column_names)
@@ -519,6 +518,12 @@ class SearchIndexOperation(migrations.operations.base.Operation):
 
     def database_backwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
         self._run(schema_editor, create=self.drop)
+        if self.drop and schema_editor.connection.vendor == "sqlite" and sqlite_fts5_available():
+            # Migrating back restores an older definition than the code's: ``after_migrate``
+            # (which builds the code's) leaves it alone, so it gets its triggers and rows here,
+            # and the code of that migration finds it working.
+            for statement in [*_sqlite_triggers(self.index), *_sqlite_rebuild(self.index)]:
+                schema_editor.execute(statement, params=None)
 
     def describe(self) -> str:
         return f"{'Drop' if self.drop else 'Build'} the search index on {self.index.table}"
@@ -538,10 +543,9 @@ def _fts_exists(cursor: Any, index: SearchIndex) -> bool:
     return cursor.fetchone() is not None
 
 
-@receiver(pre_migrate)
-def _before_migrate(sender: Any, using: str = "default", plan: Any = None, **kwargs: Any) -> None:
+def before_migrate(sender: Any, using: str = "default", plan: Any = None, **kwargs: Any) -> None:
     """SQLite: drop the search triggers before migrations run (they would block or be lost
-    with a table rebuild); ``_after_migrate`` puts them back."""
+    with a table rebuild); ``after_migrate`` puts them back."""
     db = connections[using]
     if not plan or db.vendor != "sqlite":
         return
@@ -551,8 +555,7 @@ def _before_migrate(sender: Any, using: str = "default", plan: Any = None, **kwa
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
-@receiver(post_migrate)
-def _after_migrate(sender: Any, using: str = "default", plan: Any = None, **kwargs: Any) -> None:
+def after_migrate(sender: Any, using: str = "default", plan: Any = None, **kwargs: Any) -> None:
     """SQLite: re-create the search triggers and rebuild the indexes from the rows (the
     migrations may have rewritten them without the triggers)."""
     db = connections[using]

@@ -13,7 +13,7 @@ from django.utils.text import slugify
 
 from accounts.models import Role, User
 from accounts.services import skills_replace, skills_resolve
-from core.services import model_update
+from core.services import model_touch, model_update
 from feed.models import ActionType
 from feed.services import event_record
 from startups.exceptions import (
@@ -200,6 +200,8 @@ def startup_update(*, startup: Startup, by: User, data: dict[str, Any]) -> Start
     startup = Startup.objects.select_for_update().get(pk=startup.pk)
     changed = model_update(instance=startup, fields=STARTUP_FIELDS, data=data)
     if "skills" in data and skills_replace(instance=startup, names=data["skills"]):
+        if not changed:
+            model_touch(instance=startup)
         changed.append("skills")
     if changed:  # an edit that changes nothing is no news
         _record_startup(ActionType.STARTUP_UPDATED, startup, by)
@@ -229,9 +231,10 @@ def opportunity_update(*, opportunity: Opportunity, by: User, data: dict[str, An
     _assert_owner(startup=opportunity.startup, user=by)
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     was_open = opportunity.is_open
-    model_update(instance=opportunity, fields=OPPORTUNITY_FIELDS, data=data)
-    if "skills" in data:
-        skills_replace(instance=opportunity, names=data["skills"])
+    changed = model_update(instance=opportunity, fields=OPPORTUNITY_FIELDS, data=data)
+    skills_changed = "skills" in data and skills_replace(instance=opportunity, names=data["skills"])
+    if skills_changed and not changed:
+        model_touch(instance=opportunity)
     if was_open and not opportunity.is_open:
         _record_opportunity(ActionType.OPPORTUNITY_CLOSED, opportunity, by)
     return opportunity

@@ -1,4 +1,4 @@
-"""Full-text index for people (see collabhub/search.py): a tsvector + trigger + GIN and a
+"""Full-text index for people (see search/engine.py): a tsvector + trigger + GIN and a
 pg_trgm index on PostgreSQL, FTS5 tables + triggers on SQLite. On PostgreSQL this creates the
 pg_trgm extension: trusted since PostgreSQL 13, so the database owner (a user with CREATE on
 the database) can; otherwise have a superuser run ``CREATE EXTENSION pg_trgm`` first."""

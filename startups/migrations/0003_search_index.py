@@ -1,4 +1,4 @@
-"""Full-text indexes for startups and opportunities (see collabhub/search.py and the note on
+"""Full-text indexes for startups and opportunities (see search/engine.py and the note on
 the pg_trgm extension in accounts/migrations/0002_search_index.py)."""
 
 from django.db import migrations

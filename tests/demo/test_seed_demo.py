@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Industry, Role, Skill, User, skill_normalise
 from feed.models import ActionType, ActivityEvent
 from messaging.models import Connection, Message
+from messaging.services import connection_accept, connection_request
 from startups.models import Application, Opportunity, OpportunityStatus, Save, Startup
 
 pytestmark = pytest.mark.django_db
@@ -276,6 +277,26 @@ def test_another_seed_leaves_the_demo_accounts_connections_alone(committed) -> N
     before = Connection.objects.count(), Message.objects.count()
     seed(seed=7)
     assert (Connection.objects.count(), Message.objects.count()) == before
+
+
+def test_demo_accounts_connected_the_other_way_round_are_left_alone() -> None:
+    """People used the demo: the founder asked the talent and was accepted, the investor
+    asked nobody. Seeding another seed must not fail on it (nor duplicate anything)."""
+    seed(users=0, startups=0, opportunities=0, applications=0, saves=0, no_activity=True)
+    founder, talent = (User.objects.get(email=DEMO_EMAILS[key]) for key in ("founder", "talent"))
+    request, _ = connection_request(requester=founder, addressee=talent)
+    connection_accept(connection=request, by=talent)
+
+    seed(seed=43)
+
+    assert Connection.objects.filter(requester=talent, addressee=founder).count() == 0
+    assert Connection.objects.count() == 2  # theirs, and the investor's with the founder
+
+
+def test_no_activity_for_the_evaluation_and_benchmarks() -> None:
+    seed(no_activity=True)
+    assert not Connection.objects.exists()
+    assert not ActivityEvent.objects.exists()
 
 
 def test_only_the_demo_accounts_when_every_size_is_zero() -> None:

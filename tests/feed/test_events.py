@@ -144,6 +144,17 @@ def test_an_edit_that_changes_nothing_records_nothing(client_for, committed) -> 
     assert last_event().snapshot["fields"] == ["headline"]
 
 
+def test_a_skills_only_edit_is_news_and_moves_updated_at() -> None:
+    startup = StartupFactory(skills=["python"])
+    before = startup.updated_at
+
+    services.startup_update(startup=startup, by=startup.owner, data={"skills": ["rust"]})
+
+    startup.refresh_from_db()
+    assert startup.updated_at > before
+    assert last_event().action_type == ActionType.STARTUP_UPDATED
+
+
 def test_an_event_carries_the_request_id() -> None:
     token = request_id_var.set("req-event-1")
     try:

@@ -5,10 +5,10 @@ import io
 import math
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 
-from demo.seed import DEMO_DOMAIN
 from recommendations import evaluation, features
 from recommendations.evaluation import coverage, ndcg_at_k, precision_at_k, recall_at_k, score
 from recommendations.models import Interaction
@@ -95,7 +95,7 @@ def test_hold_out_takes_the_latest_of_each_kind_and_removes_their_rows() -> None
     seed = 99
 
     def person(number: int, role: str = "talent"):
-        return UserFactory(email=f"{role}{number}.s{seed}@{DEMO_DOMAIN}", role=role)
+        return UserFactory(email=f"{role}{number}.s{seed}@{settings.DEMO_EMAIL_DOMAIN}", role=role)
 
     ada = person(1)
     saved = [StartupFactory() for _ in range(5)]

@@ -9,7 +9,6 @@ from django.core.management.base import BaseCommand, CommandParser
 from accounts.models import Role
 from demo.seed import (
     ADMIN_PATH,
-    DEMO_DOMAIN,
     FIXED_ACCOUNTS,
     Sizes,
     demo_email,
@@ -40,6 +39,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size", type=int, default=2000, help="Rows per bulk insert (2000)."
         )
+        parser.add_argument(
+            "--no-activity",
+            action="store_true",
+            help="Only the bulk-loaded rows: no follows, connections or messages made through "
+            "the services (the recommendations' evaluation and benchmarks).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         seed: int = options["seed"]
@@ -52,7 +57,13 @@ class Command(BaseCommand):
         )
         log = self.stdout.write if options["verbosity"] >= 2 else _quiet
         started = time.monotonic()
-        report = demo_seed(seed=seed, sizes=sizes, batch_size=options["batch_size"], log=log)
+        report = demo_seed(
+            seed=seed,
+            sizes=sizes,
+            batch_size=options["batch_size"],
+            activity=not options["no_activity"],
+            log=log,
+        )
         self._report(
             seed, report.present, report.created, report.new_accounts, time.monotonic() - started
         )
@@ -69,7 +80,8 @@ class Command(BaseCommand):
         if present:
             write(
                 f"Demo data for seed {seed} is already present: nothing generated. "
-                f"(Use another --seed, or delete the users @{DEMO_DOMAIN} to regenerate.)"
+                f"(Use another --seed, or delete the users @{settings.DEMO_EMAIL_DOMAIN} to "
+                "regenerate.)"
             )
         else:
             write(self.style.SUCCESS(f"Seeded demo data (seed {seed}) in {seconds:.1f}s:"))
