@@ -20,7 +20,7 @@ from accounts.selectors import user_list
 from accounts.tokens import SID_CLAIM
 from core.api.pagination import CursorPagination
 from feed import realtime, selectors, services
-from feed.models import ActivityEvent, Follow, Notification
+from feed.models import ActivityEvent, Notification
 from feed.serializers import (
     EventSerializer,
     FeedSerializer,
@@ -134,18 +134,14 @@ class NotificationListApi(generics.ListAPIView):  # type: ignore[type-arg]
     queryset = Notification.objects.none()
 
     def get_queryset(self) -> QuerySet[Notification]:
-        notifications = Notification.objects.filter(
-            recipient=request_user(self.request)
-        ).select_related("event__actor")
-        if self.request.query_params.get("unread") in {"1", "true", "True"}:
-            notifications = notifications.filter(read_at__isnull=True)
-        return notifications
+        unread_only = self.request.query_params.get("unread") in {"1", "true", "True"}
+        return selectors.notification_list(user=request_user(self.request), unread_only=unread_only)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().list(request, *args, **kwargs)
-        response.data["unread_count"] = Notification.objects.filter(
-            recipient=request_user(request), read_at__isnull=True
-        ).count()
+        response.data["unread_count"] = selectors.notification_unread_count(
+            user=request_user(request)
+        )
         return response
 
 
@@ -155,9 +151,7 @@ class NotificationReadApi(APIView):
 
     def post(self, request: Request, pk: int) -> Response:
         notification = get_object_or_404(
-            Notification.objects.select_related("event__actor"),
-            pk=pk,
-            recipient=request_user(request),
+            selectors.notification_list(user=request_user(request)), pk=pk
         )
         services.notification_read(notification=notification)
         return Response(NotificationSerializer(notification).data)
@@ -218,26 +212,21 @@ class _FollowListApi(generics.ListAPIView):  # type: ignore[type-arg]
 
     queryset = User.objects.none()
 
-    def _follows(self, user: User) -> QuerySet[Any]:
-        raise NotImplementedError
+    people = staticmethod(selectors.follower_list)
 
     def get_queryset(self) -> QuerySet[User]:
         user = get_object_or_404(user_list(), pk=self.kwargs["pk"])
-        return user_list().filter(pk__in=self._follows(user)).order_by("name", "id")
+        return self.people(user=user)
 
 
 @extend_schema(tags=["follows"], summary="Who follows this person")
 class UserFollowersApi(_FollowListApi):
-    def _follows(self, user: User) -> QuerySet[Any]:
-        user_type = services.ContentType.objects.get_for_model(User)
-        return Follow.objects.filter(target_type=user_type, target_id=user.pk).values("follower_id")
+    people = staticmethod(selectors.follower_list)
 
 
 @extend_schema(tags=["follows"], summary="Whom this person follows")
 class UserFollowingApi(_FollowListApi):
-    def _follows(self, user: User) -> QuerySet[Any]:
-        user_type = services.ContentType.objects.get_for_model(User)
-        return Follow.objects.filter(follower=user, target_type=user_type).values("target_id")
+    people = staticmethod(selectors.following_list)
 
 
 @extend_schema(

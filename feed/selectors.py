@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.models import User
+from accounts.selectors import user_list
 from feed.exceptions import InvalidCursor
 from feed.models import ActionType, ActivityEvent, FeedMarker, Follow, Notification
 
@@ -257,3 +258,34 @@ def feed_events_after(user_id: int, after: int, limit: int) -> list[dict[str, An
         rows = rows.filter(pk__gt=after)
     rows = rows.order_by("dispatched_at", "pk")
     return [event_message(row) for row in rows[:limit]]
+
+
+# --- notifications and follow lists ----------------------------------------------------------
+def notification_list(*, user: User, unread_only: bool = False) -> QuerySet[Notification]:
+    """One's notifications (newest first by the view's cursor), or only the unread ones."""
+    notifications = Notification.objects.filter(recipient=user).select_related("event__actor")
+    if unread_only:
+        notifications = notifications.filter(read_at__isnull=True)
+    return notifications
+
+
+def notification_unread_count(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def follower_list(*, user: User) -> QuerySet[User]:
+    """The people who follow ``user``, by name."""
+    user_type = ContentType.objects.get_for_model(User)
+    follows = Follow.objects.filter(target_type=user_type, target_id=user.pk)
+    return _people(follows.values("follower_id"))
+
+
+def following_list(*, user: User) -> QuerySet[User]:
+    """The people ``user`` follows, by name."""
+    user_type = ContentType.objects.get_for_model(User)
+    follows = Follow.objects.filter(follower=user, target_type=user_type)
+    return _people(follows.values("target_id"))
+
+
+def _people(ids: QuerySet[Any]) -> QuerySet[User]:
+    return user_list().filter(pk__in=ids).order_by("name", "id")

@@ -41,11 +41,8 @@ class InteractionListApi(generics.ListCreateAPIView):  # type: ignore[type-arg]
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Interaction]:
-        interactions = Interaction.objects.filter(user=request_user(self.request))
         kind = self.request.query_params.get("kind")
-        if kind in InteractionKind.values:
-            interactions = interactions.filter(kind=kind)
-        return interactions.order_by("-created_at", "-id")
+        return selectors.interaction_list(user=request_user(self.request), kind=kind)
 
     @extend_schema(
         request=InteractionInputSerializer,

@@ -13,12 +13,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from accounts.models import User
 from recommendations import engine
 from recommendations.engine import ALGORITHMS, COLD_START, DEFAULT_TYPES, Context, Types
+from recommendations.models import Interaction, InteractionKind
 
 VERSION_KEY = "recs:user:{user_id}:version"
 RESULT_KEY = "recs:result:{user_id}:{type}:{algorithm}:{version}"
@@ -123,3 +125,11 @@ def _stale(result: dict[str, Any]) -> bool:
     ]
     stamps = cache.get_many(keys) if keys else {}
     return any(stamp >= result["built_at"] for stamp in stamps.values())
+
+
+def interaction_list(*, user: User, kind: str | None = None) -> QuerySet[Interaction]:
+    """One's history, newest first; ``kind`` narrows it (an unknown kind is ignored)."""
+    interactions = Interaction.objects.filter(user=user)
+    if kind in InteractionKind.values:
+        interactions = interactions.filter(kind=kind)
+    return interactions.order_by("-created_at", "-id")
