@@ -98,7 +98,7 @@ class FeedUnreadApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     def get(self, request: Request) -> Response:
-        return Response({"unread_count": selectors.unread_count(request_user(request))})
+        return Response({"unread_count": selectors.feed_unread_count(user=request_user(request))})
 
 
 @extend_schema(tags=["feed"], summary="Mark my feed as seen", request=None, responses={204: None})
@@ -194,7 +194,11 @@ class UserFollowApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         """How many follow this person and whom they follow; whether you do."""
         target = get_object_or_404(user_list(), pk=pk)
-        return Response(FollowStateSerializer(selectors.follow_state(target, request.user)).data)
+        return Response(
+            FollowStateSerializer(
+                selectors.follow_state_get(target=target, viewer=request.user)
+            ).data
+        )
 
     def post(self, request: Request, pk: int) -> Response:
         target = get_object_or_404(user_list(), pk=pk)

@@ -76,7 +76,7 @@ def _personal_condition(user: User, as_of: datetime | None) -> Q:
     )
 
 
-def personal_events(user: User, as_of: datetime | None = None) -> QuerySet[ActivityEvent]:
+def personal_event_list(*, user: User, as_of: datetime | None = None) -> QuerySet[ActivityEvent]:
     return (
         ActivityEvent.objects.visible_to(user)
         .filter(_personal_condition(user, as_of))
@@ -85,7 +85,7 @@ def personal_events(user: User, as_of: datetime | None = None) -> QuerySet[Activ
     )
 
 
-def interest_events(user: User, as_of: datetime | None = None) -> QuerySet[ActivityEvent]:
+def interest_event_list(*, user: User, as_of: datetime | None = None) -> QuerySet[ActivityEvent]:
     skill_ids = list(user.skills.values_list("pk", flat=True))
     matches: Any = Q(industry__in=user.interests or [])
     if skill_ids:
@@ -102,9 +102,9 @@ def interest_events(user: User, as_of: datetime | None = None) -> QuerySet[Activ
     )
 
 
-def feed_events(user: User) -> QuerySet[ActivityEvent]:
+def feed_event_list(*, user: User) -> QuerySet[ActivityEvent]:
     """Everything either source could show (for the unread count)."""
-    return (personal_events(user) | interest_events(user)).distinct()
+    return (personal_event_list(user=user) | interest_event_list(user=user)).distinct()
 
 
 # --- the composed, cursor-paginated page ----------------------------------------------------
@@ -182,8 +182,8 @@ def feed_page(*, user: User, size: int, cursor: str | None, personal_share: floa
     else:
         as_of, positions = timezone.now(), {"personal": None, "interest": None}
     sources = {
-        "personal": personal_events(user, as_of),
-        "interest": interest_events(user, as_of),
+        "personal": personal_event_list(user=user, as_of=as_of),
+        "interest": interest_event_list(user=user, as_of=as_of),
     }
     fetched = {key: list(_after(qs, positions[key])[: size + 1]) for key, qs in sources.items()}
     want = {"personal": round(size * personal_share)}
@@ -204,9 +204,9 @@ def feed_page(*, user: User, size: int, cursor: str | None, personal_share: floa
     return FeedPage(events, _encode(as_of, next_positions) if more else None, personal_share)
 
 
-def unread_count(user: User) -> int:
+def feed_unread_count(*, user: User) -> int:
     marker = FeedMarker.objects.filter(user=user).values_list("seen_at", flat=True).first()
-    events = feed_events(user)
+    events = feed_event_list(user=user)
     if marker is not None:
         events = events.filter(created_at__gt=marker)
     return len(events.values_list("pk", flat=True)[: UNREAD_CAP + 1])
@@ -220,7 +220,7 @@ def user_activity(*, user: User, viewer: Any) -> QuerySet[ActivityEvent]:
     return events.order_by("-created_at", "-id")
 
 
-def follow_state(target: User, viewer: Any) -> dict[str, Any]:
+def follow_state_get(*, target: User, viewer: Any) -> dict[str, Any]:
     user_type = ContentType.objects.get_for_model(User)
     followers = Follow.objects.filter(target_type=user_type, target_id=target.pk)
     viewer_id = viewer.pk if getattr(viewer, "is_authenticated", False) else None
@@ -250,7 +250,7 @@ def feed_events_after(user_id: int, after: int, limit: int) -> list[dict[str, An
     from feed.serializers import event_message
 
     user = User.objects.get(pk=user_id)
-    rows = personal_events(user).filter(dispatched_at__isnull=False)
+    rows = personal_event_list(user=user).filter(dispatched_at__isnull=False)
     seen = ActivityEvent.objects.filter(pk=after).values_list("dispatched_at", flat=True).first()
     if seen is not None:
         rows = rows.filter(Q(dispatched_at__gt=seen) | Q(dispatched_at=seen, pk__gt=after))
