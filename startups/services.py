@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Role, User
-from accounts.services import skills_replace, skills_resolve
+from accounts.services import skills_replace
 from core.services import model_touch, model_update
 from feed.models import ActionType
 from feed.services import event_record
@@ -126,7 +126,7 @@ def _save_with_skills(instance: Startup | Opportunity, data: dict[str, Any]) -> 
     instance.full_clean()
     instance.save()
     if "skills" in data:
-        instance.skills.set(skills_resolve(names=data["skills"]))
+        skills_replace(instance=instance, names=data["skills"])
 
 
 def _unique_slug(name: str) -> str:
@@ -188,7 +188,7 @@ def startup_create(*, owner: User, data: dict[str, Any]) -> Startup:
             if attempt == 1:
                 raise
     if "skills" in data:
-        startup.skills.set(skills_resolve(names=data["skills"]))
+        skills_replace(instance=startup, names=data["skills"])
     _record_startup(ActionType.STARTUP_CREATED, startup, owner)
     return startup
 
