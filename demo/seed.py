@@ -47,7 +47,6 @@ from startups.models import (
     Stage,
     Startup,
 )
-from startups.services import startup_snapshot
 
 T = TypeVar("T")
 
@@ -461,27 +460,19 @@ class DemoDataBuilder:
         theirs = Startup.objects.filter(owner=founder).order_by("pk").first()
         others = list(Startup.objects.exclude(owner=founder).order_by("pk")[:50])
 
-        def follow(person: User, target: User | Startup) -> None:
-            snapshot = (
-                {"type": "user", "name": target.name}
-                if isinstance(target, User)
-                else startup_snapshot(target)
-            )
-            follow_create(follower=person, target=target, snapshot=snapshot)
-
         # The founder follows a few people and startups: what they do next is their feed.
         followed = rng.sample(people, min(3, len(people)))
         for person in followed:
-            follow(founder, person)
+            follow_create(follower=founder, target=person)
         for startup in rng.sample(others, min(2, len(others))):
-            follow(founder, startup)
+            follow_create(follower=founder, target=startup)
         # ...and they act: follow the demo startup and others.
         for person in followed:
             for startup in ([theirs] if theirs else []) + rng.sample(others, min(2, len(others))):
-                follow(person, startup)
+                follow_create(follower=person, target=startup)
         for person in (talent, investor):
             if theirs is not None:
-                follow(person, theirs)
+                follow_create(follower=person, target=theirs)
         # The investor and the founder are connected and talking; the talent asks to connect
         # (a request waiting for the founder). Left alone when a run for another seed did it.
         if not _connected_either_way(investor, founder):

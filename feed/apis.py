@@ -166,13 +166,13 @@ class NotificationReadAllApi(APIView):
         return Response({"marked_read": marked})
 
 
-def follow_response(*, request: Request, target: Any, snapshot: dict[str, Any]) -> Response:
+def follow_response(*, request: Request, target: Any) -> Response:
     """``POST`` follows (201, or 200 when already following); ``DELETE`` unfollows (204)."""
     user = request_user(request)
     if request.method == "DELETE":
         services.follow_delete(follower=user, target=target)
         return Response(status=status.HTTP_204_NO_CONTENT)
-    _, created = services.follow_create(follower=user, target=target, snapshot=snapshot)
+    _, created = services.follow_create(follower=user, target=target)
     target_type = ContentType.objects.get_for_model(target)
     count = len(selectors.follower_ids(target_type=target_type, target_id=target.pk))
     return Response(
@@ -202,13 +202,11 @@ class UserFollowApi(APIView):
 
     def post(self, request: Request, pk: int) -> Response:
         target = get_object_or_404(user_list(), pk=pk)
-        return follow_response(
-            request=request, target=target, snapshot={"type": "user", "name": target.name}
-        )
+        return follow_response(request=request, target=target)
 
     def delete(self, request: Request, pk: int) -> Response:
         target = get_object_or_404(user_list(), pk=pk)
-        return follow_response(request=request, target=target, snapshot={})
+        return follow_response(request=request, target=target)
 
 
 class _FollowListApi(generics.ListAPIView):  # type: ignore[type-arg]

@@ -9,3 +9,8 @@ class FollowSelf(ApplicationError):
 class InvalidCursor(ApplicationError):
     code = "invalid_cursor"
     message = "Invalid cursor."
+
+
+class NotFollowable(ApplicationError):
+    code = "not_followable"
+    message = "This cannot be followed."

@@ -1,8 +1,11 @@
 """What happens on the platform (events), who follows what, and who is told (notifications).
 
-``feed`` knows no domain app: an event points at its target through a generic relation and
-carries a small JSON ``snapshot`` of it (title, name, the startup's name ...), so a feed page
-needs no query per row and an event outlives its target. The row is also the outbox of the
+``feed`` knows no domain app: the actions are declared by the apps that record them
+(``feed.registry``), an event points at its target through a generic relation and carries a
+small JSON ``snapshot`` of it (title, name, the startup's name ...), so a feed page needs no
+query per row and an event outlives its target. ``startup_id`` (a name the API keeps) is the
+id of the event's subject: the followable an app declared ``subject`` -- its followers see the
+event in their feed. The row is also the outbox of the
 fan-out: ``dispatched_at`` stays empty until its notifications (and later its pushes) are done.
 """
 
@@ -14,26 +17,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Industry, Skill
-
-
-class ActionType(models.TextChoices):
-    STARTUP_CREATED = "startup_created", "Startup created"
-    STARTUP_UPDATED = "startup_updated", "Startup updated"
-    STARTUP_FOLLOWED = "startup_followed", "Startup followed"
-    STARTUP_SAVED = "startup_saved", "Startup saved"
-    OPPORTUNITY_POSTED = "opportunity_posted", "Opportunity posted"
-    OPPORTUNITY_CLOSED = "opportunity_closed", "Opportunity closed"
-    OPPORTUNITY_SAVED = "opportunity_saved", "Opportunity saved"
-    APPLICATION_CREATED = "application_created", "Application created"
-    APPLICATION_ACCEPTED = "application_accepted", "Application accepted"
-    APPLICATION_REJECTED = "application_rejected", "Application rejected"
-    APPLICATION_WITHDRAWN = "application_withdrawn", "Application withdrawn"
-    USER_FOLLOWED = "user_followed", "User followed"
-    PROFILE_UPDATED = "profile_updated", "Profile updated"
-    MESSAGE_SENT = "message_sent", "Message sent"
-    CONNECTION_REQUESTED = "connection_requested", "Connection requested"
-    CONNECTION_MADE = "connection_made", "Connection made"
-    RECOMMENDATION_VIEWED = "recommendation_viewed", "Recommendation viewed"
 
 
 class ActivityEventQuerySet(models.QuerySet["ActivityEvent"]):
@@ -54,7 +37,9 @@ class ActivityEvent(models.Model):
         on_delete=models.SET_NULL,  # the event stays when its actor is deleted
         related_name="activity_events",
     )
-    action_type = models.CharField(max_length=40, choices=ActionType.choices)
+    action_type = models.CharField(
+        max_length=40, help_text="Declared by the app that records it (its events.py)."
+    )
     target_type = models.ForeignKey(
         ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -62,7 +47,9 @@ class ActivityEvent(models.Model):
     target = GenericForeignKey("target_type", "target_id")
     snapshot = models.JSONField(default=dict, blank=True, help_text="The target, as it was.")
     startup_id = models.BigIntegerField(
-        null=True, blank=True, help_text="The startup the event concerns (kept after deletion)."
+        null=True,
+        blank=True,
+        help_text="The subject (a startup) the event concerns; kept after its deletion.",
     )
     industry = models.CharField(max_length=20, choices=Industry.choices, blank=True)
     skills = models.ManyToManyField(Skill, blank=True, related_name="+")

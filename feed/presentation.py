@@ -1,28 +1,10 @@
-"""How an event reads: one line from its action, its actor and the target's snapshot."""
+"""How an event reads: one line from its action's sentence (declared by the app that records
+it), its actor and the target's snapshot."""
 
 from typing import Any
 
-from feed.models import ActionType, ActivityEvent
-
-_TEMPLATES = {
-    ActionType.STARTUP_CREATED: "{actor} created {name}",
-    ActionType.STARTUP_UPDATED: "{actor} updated {name}",
-    ActionType.STARTUP_FOLLOWED: "{actor} followed {name}",
-    ActionType.STARTUP_SAVED: "{actor} saved {name}",
-    ActionType.OPPORTUNITY_POSTED: "{actor} posted {title} at {startup}",
-    ActionType.OPPORTUNITY_CLOSED: "{actor} closed {title} at {startup}",
-    ActionType.OPPORTUNITY_SAVED: "{actor} saved {title} at {startup}",
-    ActionType.APPLICATION_CREATED: "{actor} applied to {title} at {startup}",
-    ActionType.APPLICATION_ACCEPTED: "{actor} accepted an application to {title} at {startup}",
-    ActionType.APPLICATION_REJECTED: "{actor} declined an application to {title} at {startup}",
-    ActionType.APPLICATION_WITHDRAWN: "{actor} withdrew an application to {title} at {startup}",
-    ActionType.USER_FOLLOWED: "{actor} followed {name}",
-    ActionType.PROFILE_UPDATED: "{actor} updated their profile",
-    ActionType.MESSAGE_SENT: "{actor} sent {name} a message",
-    ActionType.CONNECTION_REQUESTED: "{actor} asked to connect with {name}",
-    ActionType.CONNECTION_MADE: "{actor} connected with {name}",
-    ActionType.RECOMMENDATION_VIEWED: "{actor} viewed {name}",
-}
+from feed import registry
+from feed.models import ActivityEvent
 
 
 class _Missing(dict[str, Any]):
@@ -39,7 +21,10 @@ def describe(event: ActivityEvent) -> str:
         title=snapshot.get("title") or "something",
         startup=startup.get("name") or snapshot.get("name") or "a startup",
     )
-    template = _TEMPLATES.get(ActionType(event.action_type), "{actor} did something")
+    try:
+        template = registry.event_type_get(event.action_type).sentence
+    except registry.UnknownEventType:  # an action since retired by its app
+        template = "{actor} did something"
     return template.format_map(values)
 
 

@@ -13,14 +13,15 @@ def close_sockets(sender: Any, user_id: int, sid: str | None, **kwargs: Any) -> 
 
 
 def record_profile_update(sender: Any, user: Any, fields: list[str], **kwargs: Any) -> None:
-    from feed.models import ActionType
+    """``accounts`` sits below the feed: it sends the signal, the feed records its event."""
+    from accounts.events import PROFILE_UPDATED, user_snapshot
     from feed.services import event_record
 
     event_record(
-        action_type=ActionType.PROFILE_UPDATED,
+        action_type=PROFILE_UPDATED,
         actor=user,
         target=user,
-        snapshot={"type": "user", "name": user.name, "headline": user.headline, "fields": fields},
+        snapshot=user_snapshot(user, headline=user.headline, fields=fields),
         skills=user.skills.all(),
     )
 

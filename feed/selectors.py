@@ -1,8 +1,9 @@
 """Reads of the feed. The personal feed is composed of two sources, mixed by a ratio:
 
-* personal -- events by the people and about the startups the user follows;
-* interest -- public events about startups and opportunities matching the user's interests
-  (industries) or skills, from people and startups they do not follow.
+* personal -- events by the people and about the subjects (startups) the user follows;
+* interest -- public events of the kinds their apps declared ``interest`` (a new startup, a
+  posted opportunity) matching the user's interests (industries) or skills, from people and
+  subjects they do not follow.
 
 Each page takes ``round(size * ratio)`` events from the first and the rest from the second
 (more from one when the other runs dry), newest first, and a cursor per source on
@@ -25,19 +26,17 @@ from django.utils.module_loading import import_string
 
 from accounts.models import User
 from accounts.selectors import user_list
+from feed import registry
 from feed.exceptions import InvalidCursor
-from feed.models import ActionType, ActivityEvent, FeedMarker, Follow, Notification
+from feed.models import ActivityEvent, EventAudience, FeedMarker, Follow, Notification
 
-INTEREST_ACTIONS = [
-    ActionType.STARTUP_CREATED,
-    ActionType.OPPORTUNITY_POSTED,
-]
 UNREAD_CAP = 99  # "99+" is enough for a badge, and bounds the count's cost
-STARTUP_MODEL = ("startups", "startup")  # the model "follow a startup" and startup_id refer to
 
 
-def startup_content_type() -> ContentType:
-    return ContentType.objects.get_by_natural_key(*STARTUP_MODEL)
+def subject_content_type() -> ContentType | None:
+    """The content type of what events are about (``startup_id``), as its app declared."""
+    model = registry.subject_model()
+    return ContentType.objects.get_for_model(model) if model is not None else None
 
 
 def follower_ids(*, target_type: ContentType, target_id: int) -> list[int]:
@@ -47,6 +46,26 @@ def follower_ids(*, target_type: ContentType, target_id: int) -> list[int]:
             "follower_id", flat=True
         )
     )
+
+
+def feed_audience_list(*, event: ActivityEvent) -> list[int]:
+    """Whose personal feed shows the event: the followers of its actor and of its subject,
+    among those allowed to see it, never the actor."""
+    user_type = ContentType.objects.get_for_model(User)
+    followers = (
+        set(follower_ids(target_type=user_type, target_id=event.actor_id))
+        if event.actor_id
+        else set()
+    )
+    subject_type = subject_content_type()
+    if event.startup_id and subject_type is not None:
+        followers |= set(follower_ids(target_type=subject_type, target_id=event.startup_id))
+    if not event.is_public:
+        followers &= set(
+            EventAudience.objects.filter(event=event).values_list("user_id", flat=True)
+        )
+    followers.discard(event.actor_id)
+    return sorted(followers)
 
 
 def composition_for(request: Any) -> float:
@@ -68,12 +87,14 @@ def _followed(user: User, target_type: ContentType, as_of: datetime | None) -> Q
 
 
 def _personal_condition(user: User, as_of: datetime | None) -> Q:
-    """Events by followed people or about followed startups -- the follows as they were at
+    """Events by followed people or about followed subjects -- the follows as they were at
     ``as_of`` (the first page's time), so following someone between pages moves nothing."""
     user_type = ContentType.objects.get_for_model(User)
-    return Q(actor_id__in=_followed(user, user_type, as_of)) | Q(
-        startup_id__in=_followed(user, startup_content_type(), as_of)
-    )
+    condition = Q(actor_id__in=_followed(user, user_type, as_of))
+    subject_type = subject_content_type()
+    if subject_type is not None:
+        condition |= Q(startup_id__in=_followed(user, subject_type, as_of))
+    return condition
 
 
 def personal_event_list(*, user: User, as_of: datetime | None = None) -> QuerySet[ActivityEvent]:
@@ -94,7 +115,7 @@ def interest_event_list(*, user: User, as_of: datetime | None = None) -> QuerySe
             through.objects.filter(activityevent_id=OuterRef("pk"), skill_id__in=skill_ids)
         )
     return (
-        ActivityEvent.objects.filter(is_public=True, action_type__in=INTEREST_ACTIONS)
+        ActivityEvent.objects.filter(is_public=True, action_type__in=registry.interest_actions())
         .filter(matches)
         .exclude(_personal_condition(user, as_of))
         .exclude(actor=user)

@@ -3,8 +3,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from feed import presentation
-from feed.models import ActionType, ActivityEvent, Notification
+from feed import presentation, registry
+from feed.models import ActivityEvent, Notification
 from feed.realtime import socket_message
 
 
@@ -17,13 +17,19 @@ class EventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     """One feed item: rendered from the row and its snapshot, no further query."""
 
     actor = ActorSerializer(allow_null=True, read_only=True)
-    action_type = serializers.ChoiceField(choices=ActionType.choices, read_only=True)
     description = serializers.SerializerMethodField()
     target = serializers.SerializerMethodField()
 
     class Meta:
         model = ActivityEvent
         fields = ["id", "actor", "action_type", "description", "target", "startup_id", "created_at"]
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        fields = super().get_fields()
+        # The declared actions, read when the serializer is used (apps declare them at start).
+        choices = [(t.action, t.label) for t in registry.event_type_list()]
+        fields["action_type"] = serializers.ChoiceField(choices=choices, read_only=True)
+        return fields
 
     def get_description(self, event: ActivityEvent) -> str:
         return presentation.describe(event)

@@ -21,10 +21,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Skill, User
-from feed import outbox, realtime
-from feed.exceptions import FollowSelf
-from feed.models import ActionType, ActivityEvent, EventAudience, FeedMarker, Follow, Notification
-from feed.selectors import follower_ids, startup_content_type
+from feed import outbox, realtime, registry
+from feed.exceptions import FollowSelf, NotFollowable
+from feed.models import ActivityEvent, EventAudience, FeedMarker, Follow, Notification
+from feed.selectors import feed_audience_list
 from feed.signals import event_recorded
 from observability.breaker import breaker
 from observability.context import request_id_get
@@ -56,10 +56,11 @@ def event_record(
     audience: Iterable[User] = (),
     recipients: Iterable[int] = (),
 ) -> ActivityEvent:
-    """Record one event; private events are visible to ``audience`` (and the actor) only;
-    ``recipients`` (user ids) are notified, besides the followers' rules of the fan-out."""
+    """Record one event of a declared type (``feed.registry``; an undeclared one raises
+    ``UnknownEventType``); private events are visible to ``audience`` (and the actor) only;
+    ``recipients`` (user ids) are notified, besides the event type's ``notify`` rule."""
     event = ActivityEvent.objects.create(
-        action_type=ActionType(action_type),
+        action_type=registry.event_type_get(action_type).action,
         actor=actor,
         target_type=ContentType.objects.get_for_model(target) if target is not None else None,
         target_id=target.pk if target is not None else None,
@@ -137,10 +138,9 @@ def event_fanout_run(*, event_id: int) -> int:
         if event is None or event.dispatched_at is not None:
             return 0
         recipients = set(event.recipients)
-        if event.action_type == ActionType.OPPORTUNITY_POSTED and event.startup_id:
-            recipients |= set(
-                follower_ids(target_type=startup_content_type(), target_id=event.startup_id)
-            )
+        notify = registry.event_type_get(event.action_type).notify
+        if notify is not None:
+            recipients |= set(notify(event))
         recipients.discard(event.actor_id)
         if not event.is_public:
             allowed = EventAudience.objects.filter(event=event).values_list("user_id", flat=True)
@@ -156,36 +156,19 @@ def event_fanout_run(*, event_id: int) -> int:
 
 
 def _push_notifications(event_id: int) -> None:
-    """After the fan-out commits: each notification to its recipient's sockets, and the event
-    itself, as a ``feed.event``, to those whose personal feed it enters."""
+    """After the fan-out commits: each notification to its recipient's sockets, the event
+    itself, as a ``feed.event``, to those whose personal feed it enters, and the pushes of the
+    event's own kind (a ``message``, a ``connection``), all with the request ID of the write."""
     from feed.serializers import event_message, notification_message
 
     notifications = Notification.objects.filter(event_id=event_id).select_related("event__actor")
     for notification in notifications:
         realtime.push([notification.recipient_id], notification_message(notification))
     event = ActivityEvent.objects.select_related("actor").get(pk=event_id)
-    realtime.push(feed_audience(event), event_message(event))
-
-
-def feed_audience(event: ActivityEvent) -> list[int]:
-    """Whose personal feed shows the event: the followers of its actor and of its startup,
-    among those allowed to see it, never the actor."""
-    user_type = ContentType.objects.get_for_model(User)
-    followers = (
-        set(follower_ids(target_type=user_type, target_id=event.actor_id))
-        if event.actor_id
-        else set()
-    )
-    if event.startup_id:
-        followers |= set(
-            follower_ids(target_type=startup_content_type(), target_id=event.startup_id)
-        )
-    if not event.is_public:
-        followers &= set(
-            EventAudience.objects.filter(event=event).values_list("user_id", flat=True)
-        )
-    followers.discard(event.actor_id)
-    return sorted(followers)
+    realtime.push(feed_audience_list(event=event), event_message(event))
+    pushes = registry.event_type_get(event.action_type).pushes
+    for user_ids, message in pushes(event) if pushes is not None else ():
+        realtime.push(list(user_ids), message)
 
 
 def events_redispatch(*, older_than: timedelta = REDISPATCH_AFTER) -> int:
@@ -247,10 +230,14 @@ def broker_memory_lost() -> bool:
 # --- follows --------------------------------------------------------------------------------
 @transaction.atomic
 def follow_create(
-    *, follower: User, target: models.Model, snapshot: dict[str, Any], record: bool = True
+    *, follower: User, target: models.Model, record: bool = True
 ) -> tuple[Follow, bool]:
-    """Follow a user or a startup; following again changes nothing (idempotent). ``record``
-    false: no event (e.g. the follows a new connection implies)."""
+    """Follow anything an app declared followable (a person, a startup); following again
+    changes nothing (idempotent). ``record`` false: no event (e.g. the follows a new
+    connection implies)."""
+    followable = registry.followable_get(target)
+    if followable is None:
+        raise NotFollowable()
     if isinstance(target, User) and target.pk == follower.pk:
         raise FollowSelf()
     target_type = ContentType.objects.get_for_model(target)
@@ -260,14 +247,13 @@ def follow_create(
     if created:
         engine.invalidate()  # cached searches may filter on follows (?followed_by=)
     if created and record:
-        is_user = isinstance(target, User)
         event_record(
-            action_type=ActionType.USER_FOLLOWED if is_user else ActionType.STARTUP_FOLLOWED,
+            action_type=followable.action,
             actor=follower,
             target=target,
-            snapshot=snapshot,
-            startup_id=None if is_user else target.pk,
-            recipients=[target.pk] if is_user else [],
+            snapshot=followable.snapshot(target),
+            startup_id=target.pk if followable.subject else None,
+            recipients=[target.pk] if followable.notify_target else [],
         )
     return follow, created
 
@@ -284,7 +270,7 @@ def follow_delete(*, follower: User, target: models.Model) -> None:
 
 
 def follows_delete_for(*, target: models.Model) -> None:
-    """A deleted user or startup is followed by nobody."""
+    """A deleted person or startup (anything followable) is followed by nobody."""
     Follow.objects.filter(
         target_type=ContentType.objects.get_for_model(target), target_id=target.pk
     ).delete()

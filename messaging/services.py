@@ -1,18 +1,14 @@
-"""Connections and direct messages. Every write is atomic and records its event; pushes and
-notifications follow after commit (through the feed's fan-out and ``feed.realtime``)."""
-
-from functools import partial
-from typing import Any
+"""Connections and direct messages. Every write is atomic and records its event
+(``messaging.events``); notifications and socket pushes follow after commit, through the
+feed's fan-out."""
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from feed import realtime
-from feed.models import ActionType
-from feed.services import event_record, follow_create
-from messaging import selectors
+from feed.services import follow_create
+from messaging import events, selectors
 from messaging.exceptions import (
     AlreadyConnected,
     ConnectionDeclined,
@@ -23,16 +19,6 @@ from messaging.exceptions import (
     NotParticipant,
 )
 from messaging.models import Connection, ConnectionStatus, Message
-from messaging.serializers import connection_push, message_push
-from observability.context import request_id_get
-
-
-def _push_connection(connection_id: int, request_id: str | None) -> None:
-    connection = Connection.objects.select_related("requester", "addressee").get(pk=connection_id)
-    realtime.push(
-        [connection.requester_id, connection.addressee_id],
-        connection_push(connection, request_id=request_id),
-    )
 
 
 def _connection_locked(a: User, b: User) -> Connection | None:
@@ -66,28 +52,8 @@ def connection_request(*, requester: User, addressee: User) -> tuple[Connection,
             connection = Connection.objects.create(requester=requester, addressee=addressee)
     except IntegrityError:  # the other person asked at the same moment: answer theirs
         return connection_request(requester=requester, addressee=addressee)
-    _record_private(
-        ActionType.CONNECTION_REQUESTED,
-        actor=requester,
-        to=addressee,
-        target=connection,
-        kind="connection",
-    )
-    transaction.on_commit(partial(_push_connection, connection.pk, request_id_get()))
+    events.connection_requested_record(connection=connection)
     return connection, True
-
-
-def _record_private(action: str, *, actor: User, to: User, target: Any, kind: str) -> None:
-    """A private event between two people, notifying the other one."""
-    event_record(
-        action_type=action,
-        actor=actor,
-        target=target,
-        snapshot={"type": kind, "name": to.name},
-        is_public=False,
-        audience=[to],
-        recipients=[to.pk],
-    )
 
 
 def _answer(connection: Connection, *, by: User, status: str) -> Connection:
@@ -104,30 +70,25 @@ def _answer(connection: Connection, *, by: User, status: str) -> Connection:
     connection.status = status
     connection.responded_at = timezone.now()
     connection.save(update_fields=["status", "responded_at"])
-    transaction.on_commit(partial(_push_connection, connection.pk, request_id_get()))
     return connection
 
 
 @transaction.atomic
 def connection_accept(*, connection: Connection, by: User) -> Connection:
     connection = _answer(connection, by=by, status=ConnectionStatus.ACCEPTED)
+    events.connection_made_record(connection=connection)
     requester, addressee = connection.requester, connection.addressee
-    event_record(
-        action_type=ActionType.CONNECTION_MADE,
-        actor=addressee,
-        target=connection,
-        snapshot={"type": "connection", "name": requester.name},
-        recipients=[requester.pk],
-    )
     # Connected people follow each other (quietly: the connection is the news).
-    follow_create(follower=requester, target=addressee, snapshot={}, record=False)
-    follow_create(follower=addressee, target=requester, snapshot={}, record=False)
+    follow_create(follower=requester, target=addressee, record=False)
+    follow_create(follower=addressee, target=requester, record=False)
     return connection
 
 
 @transaction.atomic
 def connection_decline(*, connection: Connection, by: User) -> Connection:
-    return _answer(connection, by=by, status=ConnectionStatus.DECLINED)
+    connection = _answer(connection, by=by, status=ConnectionStatus.DECLINED)
+    events.connection_declined_record(connection=connection)
+    return connection
 
 
 @transaction.atomic
@@ -138,13 +99,6 @@ def connection_remove(*, connection: Connection, by: User) -> None:
     connection.delete()
 
 
-def _push_message(message_id: int, request_id: str | None) -> None:
-    message = Message.objects.select_related("sender", "recipient").get(pk=message_id)
-    realtime.push(
-        [message.recipient_id, message.sender_id], message_push(message, request_id=request_id)
-    )
-
-
 @transaction.atomic
 def message_send(*, sender: User, recipient: User, body: str) -> Message:
     if not selectors.connection_is_accepted(a=sender, b=recipient):
@@ -152,10 +106,7 @@ def message_send(*, sender: User, recipient: User, body: str) -> Message:
     message = Message(sender=sender, recipient=recipient, body=body)
     message.full_clean()
     message.save()
-    _record_private(
-        ActionType.MESSAGE_SENT, actor=sender, to=recipient, target=message, kind="message"
-    )
-    transaction.on_commit(partial(_push_message, message.pk, request_id_get()))
+    events.message_sent_record(message=message)
     return message
 
 

@@ -11,25 +11,26 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from feed.models import ActionType, ActivityEvent
-from feed.services import log_activity
+from feed.models import ActivityEvent
+from recommendations import events
 from recommendations.exceptions import InteractionRecordedByServer, ItemNotFound
 from recommendations.models import Interaction, InteractionKind, ItemType
 from recommendations.selectors import STAMP_KEY, VERSION_KEY, stamp_timeout
+from startups import events as startup_events
 from startups.models import Opportunity, Startup
 
 ITEM_MODELS = {ItemType.STARTUP: Startup, ItemType.OPPORTUNITY: Opportunity}
 
 # Events of other apps that are interactions too.
 EVENT_INTERACTIONS: dict[str, tuple[str, str]] = {
-    ActionType.STARTUP_SAVED: (InteractionKind.SAVE, ItemType.STARTUP),
-    ActionType.OPPORTUNITY_SAVED: (InteractionKind.SAVE, ItemType.OPPORTUNITY),
-    ActionType.STARTUP_FOLLOWED: (InteractionKind.FOLLOW, ItemType.STARTUP),
-    ActionType.APPLICATION_CREATED: (InteractionKind.APPLY, ItemType.OPPORTUNITY),
+    startup_events.STARTUP_SAVED: (InteractionKind.SAVE, ItemType.STARTUP),
+    startup_events.OPPORTUNITY_SAVED: (InteractionKind.SAVE, ItemType.OPPORTUNITY),
+    startup_events.STARTUP_FOLLOWED: (InteractionKind.FOLLOW, ItemType.STARTUP),
+    startup_events.APPLICATION_CREATED: (InteractionKind.APPLY, ItemType.OPPORTUNITY),
 }
 # Events that undo one of those (unsaves and unfollows delete rows: see apps.py).
 EVENT_UNDOES: dict[str, tuple[str, str]] = {
-    ActionType.APPLICATION_WITHDRAWN: (InteractionKind.APPLY, ItemType.OPPORTUNITY),
+    startup_events.APPLICATION_WITHDRAWN: (InteractionKind.APPLY, ItemType.OPPORTUNITY),
 }
 
 
@@ -52,14 +53,7 @@ def interaction_record(
         user=user, kind=InteractionKind(kind), item_type=item_type, item_id=item_id
     )
     if from_recommendation and kind == InteractionKind.VIEW:
-        name = getattr(item, "name", None) or getattr(item, "title", "")
-        log_activity(
-            action_type=ActionType.RECOMMENDATION_VIEWED,
-            actor=user,
-            target=item,
-            snapshot={"type": item_type, "name": name},
-            is_public=False,
-        )
+        events.recommendation_viewed_record(user=user, item=item, item_type=item_type)
     return interaction
 
 

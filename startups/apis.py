@@ -114,9 +114,7 @@ class StartupViewSet(SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, vie
     def follow(self, request: Request, pk: str | None = None) -> Response:
         """Follow a startup (its new opportunities reach your feed and notifications)."""
         startup = self.get_object()
-        return follow_response(
-            request=request, target=startup, snapshot=services.startup_snapshot(startup)
-        )
+        return follow_response(request=request, target=startup)
 
     @extend_schema(tags=["follows"], responses=UserSummarySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=PageNumberPagination)

@@ -1,11 +1,11 @@
 import django_filters
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
 from accounts.filters import SkillsFilter
 from accounts.models import Industry
 from core.api.filters import IdFilter
 from feed.models import Follow
-from feed.selectors import startup_content_type
 from search.api import SearchQueryFilter
 from startups.models import (
     Application,
@@ -43,7 +43,9 @@ class StartupFilter(django_filters.FilterSet):
         ]
 
     def filter_followed_by(self, qs: QuerySet, name: str, value: int) -> QuerySet:  # type: ignore[type-arg]
-        follows = Follow.objects.filter(follower_id=value, target_type=startup_content_type())
+        follows = Follow.objects.filter(
+            follower_id=value, target_type=ContentType.objects.get_for_model(Startup)
+        )
         return qs.filter(pk__in=follows.values("target_id"))
 
 

@@ -1,12 +1,12 @@
 """Reads: each returns a QuerySet shaped for its API (no N+1) and filtered by visibility."""
 
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from feed.models import Follow
-from feed.selectors import startup_content_type
 from startups.models import Application, Opportunity, OpportunityStatus, Save, Startup
 
 
@@ -29,7 +29,7 @@ def startup_list(*, viewer: User | AnonymousUser | None = None) -> QuerySet[Star
         .annotate(count=Count("pk"))
         .values("count")
     )
-    startup_type = startup_content_type()
+    startup_type = ContentType.objects.get_for_model(Startup)
     follows = Follow.objects.filter(target_type=startup_type, target_id=OuterRef("pk"))
     followers = follows.order_by().values("target_id").annotate(count=Count("pk")).values("count")
     is_following = Exists(follows.filter(follower_id=viewer_id)) if viewer_id else Value(False)
@@ -84,6 +84,6 @@ def save_list(*, user: User) -> QuerySet[Save]:
 
 def startup_followers(*, startup: Startup) -> QuerySet[User]:
     follower_ids = Follow.objects.filter(
-        target_type=startup_content_type(), target_id=startup.pk
+        target_type=ContentType.objects.get_for_model(Startup), target_id=startup.pk
     ).values("follower_id")
     return User.objects.filter(pk__in=follower_ids, is_active=True).order_by("name", "id")

@@ -1,7 +1,7 @@
 """Writes for startups, opportunities, applications and saves. Every function is atomic.
 
 Ownership and role rules are enforced here, once, whatever the caller. Each write records its
-activity event (``feed.services.event_record``) in the same transaction.
+activity event (``startups.events``) in the same transaction.
 """
 
 import secrets
@@ -14,8 +14,7 @@ from django.utils.text import slugify
 from accounts.models import Role, User
 from accounts.services import skills_replace
 from core.services import model_touch, model_update
-from feed.models import ActionType
-from feed.services import event_record
+from startups import events
 from startups.exceptions import (
     ApplicationExists,
     FoundersOnly,
@@ -33,74 +32,6 @@ from startups.models import (
     Save,
     Startup,
 )
-
-
-def startup_snapshot(startup: Startup) -> dict[str, Any]:
-    return {
-        "type": "startup",
-        "name": startup.name,
-        "slug": startup.slug,
-        "tagline": startup.tagline,
-        "industry": startup.industry,
-    }
-
-
-def opportunity_snapshot(opportunity: Opportunity) -> dict[str, Any]:
-    startup = opportunity.startup
-    return {
-        "type": "opportunity",
-        "title": opportunity.title,
-        "kind": opportunity.kind,
-        "startup": {"id": startup.pk, "name": startup.name, "slug": startup.slug},
-    }
-
-
-def _record_startup(action: str, startup: Startup, by: User) -> None:
-    event_record(
-        action_type=action,
-        actor=by,
-        target=startup,
-        snapshot=startup_snapshot(startup),
-        startup_id=startup.pk,
-        industry=startup.industry,
-        skills=startup.skills.all(),
-    )
-
-
-def _record_opportunity(action: str, opportunity: Opportunity, by: User, **kwargs: Any) -> None:
-    event_record(
-        action_type=action,
-        actor=by,
-        target=opportunity,
-        snapshot=opportunity_snapshot(opportunity),
-        startup_id=opportunity.startup_id,
-        industry=opportunity.startup.industry,
-        skills=opportunity.skills.all(),
-        **kwargs,
-    )
-
-
-def _record_application(action: str, application: Application, by: User) -> None:
-    """Private: the applicant and the startup's owner see it; the other one is notified."""
-    opportunity = application.opportunity
-    owner_id = opportunity.startup.owner_id
-    applicant = application.applicant
-    event_record(
-        action_type=action,
-        actor=by,
-        target=application,
-        snapshot={
-            **opportunity_snapshot(opportunity),
-            "type": "application",
-            "status": application.status,
-            "opportunity_id": opportunity.pk,
-        },
-        startup_id=opportunity.startup_id,
-        is_public=False,
-        audience=[applicant, opportunity.startup.owner],
-        recipients=[owner_id if by.pk == applicant.pk else applicant.pk],
-    )
-
 
 # Which statuses an application may move to, and from which.
 _TRANSITIONS: dict[str, set[str]] = {
@@ -189,7 +120,7 @@ def startup_create(*, owner: User, data: dict[str, Any]) -> Startup:
                 raise
     if "skills" in data:
         skills_replace(instance=startup, names=data["skills"])
-    _record_startup(ActionType.STARTUP_CREATED, startup, owner)
+    events.startup_event_record(action=events.STARTUP_CREATED, startup=startup, by=owner)
     return startup
 
 
@@ -204,7 +135,7 @@ def startup_update(*, startup: Startup, by: User, data: dict[str, Any]) -> Start
             model_touch(instance=startup)
         changed.append("skills")
     if changed:  # an edit that changes nothing is no news
-        _record_startup(ActionType.STARTUP_UPDATED, startup, by)
+        events.startup_event_record(action=events.STARTUP_UPDATED, startup=startup, by=by)
     return startup
 
 
@@ -221,7 +152,9 @@ def opportunity_create(*, startup: Startup, by: User, data: dict[str, Any]) -> O
     _apply_fields(opportunity, data, OPPORTUNITY_FIELDS)
     _save_with_skills(opportunity, data)
     # The fan-out notifies the startup's followers.
-    _record_opportunity(ActionType.OPPORTUNITY_POSTED, opportunity, by)
+    events.opportunity_event_record(
+        action=events.OPPORTUNITY_POSTED, opportunity=opportunity, by=by
+    )
     return opportunity
 
 
@@ -236,7 +169,9 @@ def opportunity_update(*, opportunity: Opportunity, by: User, data: dict[str, An
     if skills_changed and not changed:
         model_touch(instance=opportunity)
     if was_open and not opportunity.is_open:
-        _record_opportunity(ActionType.OPPORTUNITY_CLOSED, opportunity, by)
+        events.opportunity_event_record(
+            action=events.OPPORTUNITY_CLOSED, opportunity=opportunity, by=by
+        )
     return opportunity
 
 
@@ -266,7 +201,9 @@ def application_create(
     )
     application.full_clean(validate_unique=False, validate_constraints=False)
     application.save()
-    _record_application(ActionType.APPLICATION_CREATED, application, applicant)
+    events.application_event_record(
+        action=events.APPLICATION_CREATED, application=application, by=applicant
+    )
     return application
 
 
@@ -290,7 +227,9 @@ def _application_transition(*, application: Application, to: str) -> Application
 def application_accept(*, application: Application, by: User) -> Application:
     _assert_owner(startup=application.opportunity.startup, user=by)
     application = _application_transition(application=application, to=ApplicationStatus.ACCEPTED)
-    _record_application(ActionType.APPLICATION_ACCEPTED, application, by)
+    events.application_event_record(
+        action=events.APPLICATION_ACCEPTED, application=application, by=by
+    )
     return application
 
 
@@ -298,7 +237,9 @@ def application_accept(*, application: Application, by: User) -> Application:
 def application_reject(*, application: Application, by: User) -> Application:
     _assert_owner(startup=application.opportunity.startup, user=by)
     application = _application_transition(application=application, to=ApplicationStatus.REJECTED)
-    _record_application(ActionType.APPLICATION_REJECTED, application, by)
+    events.application_event_record(
+        action=events.APPLICATION_REJECTED, application=application, by=by
+    )
     return application
 
 
@@ -307,7 +248,9 @@ def application_withdraw(*, application: Application, by: User) -> Application:
     if application.applicant_id != by.pk:
         raise NotApplicant()
     application = _application_transition(application=application, to=ApplicationStatus.WITHDRAWN)
-    _record_application(ActionType.APPLICATION_WITHDRAWN, application, by)
+    events.application_event_record(
+        action=events.APPLICATION_WITHDRAWN, application=application, by=by
+    )
     return application
 
 
@@ -320,17 +263,8 @@ def save_create(
         raise ValueError("A save targets exactly one of a startup or an opportunity.")
     # get_or_create re-reads the row when a concurrent identical save wins the insert.
     save, created = Save.objects.get_or_create(user=user, startup=startup, opportunity=opportunity)
-    if created:  # a bookmark is private: only its owner sees the event
-        target = startup or opportunity
-        snapshot = startup_snapshot(startup) if startup else opportunity_snapshot(opportunity)  # type: ignore[arg-type]
-        event_record(
-            action_type=ActionType.STARTUP_SAVED if startup else ActionType.OPPORTUNITY_SAVED,
-            actor=user,
-            target=target,
-            snapshot=snapshot,
-            startup_id=startup.pk if startup else opportunity.startup_id,  # type: ignore[union-attr]
-            is_public=False,
-        )
+    if created:
+        events.save_event_record(user=user, startup=startup, opportunity=opportunity)
     return save, created
 
 

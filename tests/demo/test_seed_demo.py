@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Industry, Role, Skill, User, skill_normalise
-from feed.models import ActionType, ActivityEvent
+from feed.models import ActivityEvent
 from messaging.models import Connection, Message
 from messaging.services import connection_accept, connection_request
 from startups.models import Application, Opportunity, OpportunityStatus, Save, Startup
@@ -269,7 +269,7 @@ def test_the_demo_looks_alive_at_the_first_sign_in(client_for, committed) -> Non
     assert len(feed) >= 3 and all(item["actor"]["id"] != founder.pk for item in feed)
     assert {"connection_requested", "message_sent"} <= set(notes)
     assert [t["user"]["name"] for t in talks] == ["Demo Investor"]
-    assert ActivityEvent.objects.filter(action_type=ActionType.STARTUP_FOLLOWED).exists()
+    assert ActivityEvent.objects.filter(action_type="startup_followed").exists()
 
 
 def test_another_seed_leaves_the_demo_accounts_connections_alone(committed) -> None:

@@ -24,7 +24,7 @@ from django.contrib.contenttypes.models import ContentType
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
-from feed.models import ActionType, ActivityEvent, Follow, Notification
+from feed.models import ActivityEvent, Follow, Notification
 from startups.models import Startup
 from tests.accounts.factories import FounderFactory, UserFactory
 from tests.faults.stack import Stack
@@ -105,7 +105,7 @@ def followed_startup(followers: int) -> tuple[User, Startup, list[User]]:
 
 
 def wait_until_dispatched(expected: int, timeout: float) -> None:
-    events = ActivityEvent.objects.filter(action_type=ActionType.OPPORTUNITY_POSTED)
+    events = ActivityEvent.objects.filter(action_type="opportunity_posted")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if events.filter(dispatched_at__isnull=False).count() >= expected:
@@ -123,7 +123,7 @@ def test_broker_down_while_1000_events_are_written(stack: Stack) -> None:
     founder, startup, (fan,) = followed_startup(1)
     baseline = post_jobs(stack, founder, startup, 60)  # broker up: published after commit
     wait_until_dispatched(60, timeout=30)
-    events = ActivityEvent.objects.filter(action_type=ActionType.OPPORTUNITY_POSTED)
+    events = ActivityEvent.objects.filter(action_type="opportunity_posted")
     accepted = set(events.filter(dispatch_attempts=0).values_list("pk", flat=True))
 
     stack.broker.stop()
@@ -158,7 +158,7 @@ def test_a_worker_killed_mid_fan_out_loses_and_duplicates_nothing(stack: Stack) 
     founder, startup, fans = followed_startup(300)
     statuses = [status for status, _ in post_jobs(stack, founder, startup, 40)]
     assert statuses == [201] * 40
-    events = ActivityEvent.objects.filter(action_type=ActionType.OPPORTUNITY_POSTED)
+    events = ActivityEvent.objects.filter(action_type="opportunity_posted")
     deadline = time.monotonic() + 30
     while events.filter(dispatched_at__isnull=False).count() < 3:  # fan-outs are running
         assert time.monotonic() < deadline, "the worker never started"
@@ -213,7 +213,7 @@ def test_the_worker_outlives_a_broker_restart_in_the_middle_of_fan_outs(stack: S
     queued again from the outbox -- each recipient notified once."""
     founder, startup, _ = followed_startup(300)
     assert [s for s, _ in post_jobs(stack, founder, startup, 40)] == [201] * 40
-    events = ActivityEvent.objects.filter(action_type=ActionType.OPPORTUNITY_POSTED)
+    events = ActivityEvent.objects.filter(action_type="opportunity_posted")
     deadline = time.monotonic() + 30
     while events.filter(dispatched_at__isnull=False).count() < 3:
         assert time.monotonic() < deadline, "the worker never started"

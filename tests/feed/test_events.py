@@ -4,7 +4,7 @@ import pytest
 from django.db import transaction
 
 from accounts import services as account_services
-from feed.models import ActionType, ActivityEvent, Notification
+from feed.models import ActivityEvent, Notification
 from feed.outbox import publish_soon
 from feed.services import event_dispatch
 from observability.context import request_id_var
@@ -24,14 +24,14 @@ def test_startup_created_and_updated() -> None:
     startup = services.startup_create(owner=founder, data={"name": "Acme", "industry": "ai"})
     event = last_event()
     assert (event.action_type, event.actor, event.startup_id) == (
-        ActionType.STARTUP_CREATED,
+        "startup_created",
         founder,
         startup.pk,
     )
     assert event.snapshot["name"] == "Acme" and event.is_public and event.industry == "ai"
 
     services.startup_update(startup=startup, by=founder, data={"tagline": "Rockets"})
-    assert last_event().action_type == ActionType.STARTUP_UPDATED
+    assert last_event().action_type == "startup_updated"
     assert last_event().snapshot["tagline"] == "Rockets"
 
 
@@ -43,7 +43,7 @@ def test_opportunity_posted_and_closed() -> None:
         data={"title": "Django Engineer", "kind": "full-time", "skills": ["django"]},
     )
     event = last_event()
-    assert event.action_type == ActionType.OPPORTUNITY_POSTED
+    assert event.action_type == "opportunity_posted"
     assert event.snapshot == {
         "type": "opportunity",
         "title": "Django Engineer",
@@ -53,7 +53,7 @@ def test_opportunity_posted_and_closed() -> None:
     assert [s.name for s in event.skills.all()] == ["django"]
 
     services.opportunity_update(opportunity=job, by=startup.owner, data={"status": "closed"})
-    assert last_event().action_type == ActionType.OPPORTUNITY_CLOSED
+    assert last_event().action_type == "opportunity_closed"
 
 
 def test_application_events_are_private_and_notify_the_other_side(committed) -> None:
@@ -62,22 +62,22 @@ def test_application_events_are_private_and_notify_the_other_side(committed) -> 
     with committed():
         application = services.application_create(opportunity=job, applicant=talent)
     created = last_event()
-    assert created.action_type == ActionType.APPLICATION_CREATED and not created.is_public
+    assert created.action_type == "application_created" and not created.is_public
     assert set(created.audience.all()) == {owner, talent}
     assert Notification.objects.get(event=created).recipient == owner
 
     with committed():
         services.application_accept(application=application, by=owner)
     accepted = last_event()
-    assert accepted.action_type == ActionType.APPLICATION_ACCEPTED
+    assert accepted.action_type == "application_accepted"
     assert Notification.objects.get(event=accepted).recipient == talent
 
 
 @pytest.mark.parametrize(
     ("decide", "action", "notified"),
     [
-        ("reject", ActionType.APPLICATION_REJECTED, "applicant"),
-        ("withdraw", ActionType.APPLICATION_WITHDRAWN, "owner"),
+        ("reject", "application_rejected", "applicant"),
+        ("withdraw", "application_withdrawn", "owner"),
     ],
 )
 def test_rejected_and_withdrawn(committed, decide: str, action: str, notified: str) -> None:
@@ -98,14 +98,14 @@ def test_saves_are_private_to_the_saver() -> None:
     user, startup = UserFactory(), StartupFactory()
     services.save_create(user=user, startup=startup)
     event = last_event()
-    assert event.action_type == ActionType.STARTUP_SAVED and not event.is_public
+    assert event.action_type == "startup_saved" and not event.is_public
     assert list(event.audience.all()) == [user]
     services.save_create(user=user, startup=startup)  # already saved: no second event
-    assert ActivityEvent.objects.filter(action_type=ActionType.STARTUP_SAVED).count() == 1
+    assert ActivityEvent.objects.filter(action_type="startup_saved").count() == 1
 
     job = OpportunityFactory()
     services.save_create(user=user, opportunity=job)
-    assert last_event().action_type == ActionType.OPPORTUNITY_SAVED
+    assert last_event().action_type == "opportunity_saved"
 
 
 def test_profile_updated_is_recorded_through_the_accounts_signal() -> None:
@@ -113,7 +113,7 @@ def test_profile_updated_is_recorded_through_the_accounts_signal() -> None:
     account_services.user_update(user=user, data={"headline": "Rust person"})
     event = last_event()
     assert (event.action_type, event.actor, event.snapshot["headline"]) == (
-        ActionType.PROFILE_UPDATED,
+        "profile_updated",
         user,
         "Rust person",
     )
@@ -152,7 +152,7 @@ def test_a_skills_only_edit_is_news_and_moves_updated_at() -> None:
 
     startup.refresh_from_db()
     assert startup.updated_at > before
-    assert last_event().action_type == ActionType.STARTUP_UPDATED
+    assert last_event().action_type == "startup_updated"
 
 
 def test_an_event_carries_the_request_id() -> None:

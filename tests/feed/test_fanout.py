@@ -8,10 +8,9 @@ from django.utils import timezone
 from collabhub.celery import app
 from feed import outbox
 from feed import services as feed_services
-from feed.models import ActionType, ActivityEvent, Notification
+from feed.models import ActivityEvent, Notification
 from observability.breaker import breakers_reset
 from startups import services
-from startups.services import startup_snapshot
 from tests.accounts.factories import FounderFactory, UserFactory
 from tests.startups.factories import StartupFactory
 from tests.support import celery_pools_reset, free_port
@@ -31,11 +30,11 @@ def test_followers_of_a_startup_are_notified_of_its_new_opportunity(
     startup = StartupFactory()
     fans = [UserFactory(), UserFactory()]
     for fan in fans:
-        feed_services.follow_create(follower=fan, target=startup, snapshot={})
+        feed_services.follow_create(follower=fan, target=startup)
     with django_capture_on_commit_callbacks(execute=True):
         post_job(startup)
 
-    event = ActivityEvent.objects.get(action_type=ActionType.OPPORTUNITY_POSTED)
+    event = ActivityEvent.objects.get(action_type="opportunity_posted")
     assert {n.recipient for n in Notification.objects.filter(event=event)} == set(fans)
     assert event.dispatched_at is not None
 
@@ -43,10 +42,10 @@ def test_followers_of_a_startup_are_notified_of_its_new_opportunity(
 def test_a_retried_fanout_notifies_nobody_twice(committed) -> None:
     startup = StartupFactory()
     fan = UserFactory()
-    feed_services.follow_create(follower=fan, target=startup, snapshot={})
+    feed_services.follow_create(follower=fan, target=startup)
     with committed():
         post_job(startup)
-    event = ActivityEvent.objects.get(action_type=ActionType.OPPORTUNITY_POSTED)
+    event = ActivityEvent.objects.get(action_type="opportunity_posted")
 
     # A redelivered task after the first run, and a run racing past the dispatched mark.
     assert feed_services.event_fanout_run(event_id=event.pk) == 0
@@ -59,9 +58,9 @@ def test_a_retried_fanout_notifies_nobody_twice(committed) -> None:
 def test_a_new_follower_is_notified(committed) -> None:
     ada, grace = UserFactory(), UserFactory()
     with committed():
-        feed_services.follow_create(follower=grace, target=ada, snapshot={"name": ada.name})
+        feed_services.follow_create(follower=grace, target=ada)
     [notification] = Notification.objects.filter(recipient=ada)
-    assert notification.event.action_type == ActionType.USER_FOLLOWED
+    assert notification.event.action_type == "user_followed"
     assert notification.event.actor == grace
 
 
@@ -71,7 +70,7 @@ def test_an_event_left_undispatched_by_a_broker_outage_is_redispatched(
 ) -> None:
     startup = StartupFactory()
     fan = UserFactory()
-    feed_services.follow_create(follower=fan, target=startup, snapshot=startup_snapshot(startup))
+    feed_services.follow_create(follower=fan, target=startup)
     dead = f"redis://127.0.0.1:{free_port()}/0"
     previous = {k: app.conf[k] for k in ("task_always_eager", "broker_url")}
     app.conf.update(task_always_eager=False, broker_url=dead)
@@ -85,7 +84,7 @@ def test_an_event_left_undispatched_by_a_broker_outage_is_redispatched(
         celery_pools_reset()  # forget the pools made for the dead broker
         breakers_reset()
 
-    event = ActivityEvent.objects.get(action_type=ActionType.OPPORTUNITY_POSTED)
+    event = ActivityEvent.objects.get(action_type="opportunity_posted")
     assert event.dispatched_at is None
     assert not Notification.objects.filter(event=event).exists()
     assert any("re-dispatched" in r.getMessage() for r in caplog.records)
@@ -105,24 +104,24 @@ def test_an_event_left_undispatched_by_a_broker_outage_is_redispatched(
 def test_log_activity_drops_a_double_click() -> None:
     user, startup = UserFactory(), StartupFactory()
     first = feed_services.log_activity(
-        action_type=ActionType.RECOMMENDATION_VIEWED, actor=user, target=startup, is_public=False
+        action_type="recommendation_viewed", actor=user, target=startup, is_public=False
     )
     second = feed_services.log_activity(
-        action_type=ActionType.RECOMMENDATION_VIEWED, actor=user, target=startup, is_public=False
+        action_type="recommendation_viewed", actor=user, target=startup, is_public=False
     )
     assert first.pk == second.pk
     ActivityEvent.objects.filter(pk=first.pk).update(
         created_at=timezone.now() - timedelta(seconds=6)
     )
     third = feed_services.log_activity(
-        action_type=ActionType.RECOMMENDATION_VIEWED, actor=user, target=startup, is_public=False
+        action_type="recommendation_viewed", actor=user, target=startup, is_public=False
     )
     assert third.pk != first.pk
 
 
 def test_notify_user_is_idempotent() -> None:
     user = UserFactory()
-    event = feed_services.event_record(action_type=ActionType.MESSAGE_SENT, actor=UserFactory())
+    event = feed_services.event_record(action_type="message_sent", actor=UserFactory())
     feed_services.notify_user(user=user, event=event)
     feed_services.notify_user(user=user, event=event)
     assert Notification.objects.filter(recipient=user, event=event).count() == 1
@@ -130,8 +129,8 @@ def test_notify_user_is_idempotent() -> None:
 
 def test_the_redispatcher_leaves_recently_requeued_and_hopeless_events_alone() -> None:
     old = timezone.now() - timedelta(minutes=5)
-    stuck = feed_services.event_record(action_type=ActionType.PROFILE_UPDATED, actor=UserFactory())
-    hopeless = feed_services.event_record(action_type=ActionType.PROFILE_UPDATED, actor=None)
+    stuck = feed_services.event_record(action_type="profile_updated", actor=UserFactory())
+    hopeless = feed_services.event_record(action_type="profile_updated", actor=None)
     ActivityEvent.objects.filter(pk__in=[stuck.pk, hopeless.pk]).update(created_at=old)
     ActivityEvent.objects.filter(pk=hopeless.pk).update(
         dispatch_attempts=feed_services.MAX_DISPATCH_ATTEMPTS
@@ -144,7 +143,7 @@ def test_the_redispatcher_leaves_recently_requeued_and_hopeless_events_alone() -
     assert hopeless.dispatched_at is None and hopeless.dispatch_attempts == 10
 
     # One the broker accepted is waiting in the queue (or running): left to its task ...
-    waiting = feed_services.event_record(action_type=ActionType.PROFILE_UPDATED, actor=None)
+    waiting = feed_services.event_record(action_type="profile_updated", actor=None)
     ActivityEvent.objects.filter(pk=waiting.pk).update(created_at=old, queued_at=old)
     assert feed_services.events_redispatch() == 0
     # ... until it has been pending longer than any task can take: then it is lost.
@@ -175,7 +174,7 @@ def test_a_fan_out_that_fails_after_commit_does_not_fail_the_request(
     )
 
     assert response.status_code == 201, response.content
-    event = ActivityEvent.objects.get(action_type=ActionType.STARTUP_CREATED)
+    event = ActivityEvent.objects.get(action_type="startup_created")
     assert event.dispatched_at is None  # left in the outbox
     monkeypatch.undo()
     ActivityEvent.objects.filter(pk=event.pk).update(
@@ -192,7 +191,7 @@ def test_a_broker_that_lost_its_memory_gets_every_accepted_fan_out_again(
     """Restarted empty, the broker forgot the tasks it had accepted, however recent: one run
     of the sweep queues them all again, batch after batch."""
     events = [
-        feed_services.event_record(action_type=ActionType.PROFILE_UPDATED, actor=UserFactory())
+        feed_services.event_record(action_type="profile_updated", actor=UserFactory())
         for _ in range(5)
     ]
     recently = timezone.now() - timedelta(seconds=5)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from feed import services as feed_services
-from feed.models import ActionType, ActivityEvent, Notification
+from feed.models import ActivityEvent, Notification
 from startups import services
 from startups.models import Startup
 from tests.accounts.factories import FounderFactory, UserFactory
@@ -29,7 +29,7 @@ def post_job(startup: Startup, title: str) -> None:
 
 def public_event(actor: User | None, *, minutes_ago: float = 0, **kwargs: object) -> ActivityEvent:
     event = feed_services.event_record(
-        action_type=kwargs.pop("action_type", ActionType.STARTUP_CREATED),
+        action_type=kwargs.pop("action_type", "startup_created"),
         actor=actor,
         snapshot={"type": "startup", "name": kwargs.pop("name", "Acme")},
         **kwargs,
@@ -75,7 +75,7 @@ def test_following_a_startup_puts_its_new_opportunity_in_my_feed_and_notificatio
 def test_feed_mixes_personal_and_interest_events_by_the_composition(client_for) -> None:
     me = UserFactory(interests=["climate"])
     friend = UserFactory()
-    feed_services.follow_create(follower=me, target=friend, snapshot={})
+    feed_services.follow_create(follower=me, target=friend)
     for i in range(20):
         public_event(friend, minutes_ago=i + 0.5, name=f"Friend {i}")
         public_event(UserFactory(), minutes_ago=i + 0.25, name=f"Climate {i}", industry="climate")
@@ -108,7 +108,7 @@ def half_and_half(request: object) -> float:
 def test_a_source_that_runs_dry_leaves_its_share_to_the_other(client_for) -> None:
     me = UserFactory()
     friend = UserFactory()
-    feed_services.follow_create(follower=me, target=friend, snapshot={})
+    feed_services.follow_create(follower=me, target=friend)
     for i in range(8):
         public_event(friend, minutes_ago=i)
 
@@ -120,7 +120,7 @@ def test_a_source_that_runs_dry_leaves_its_share_to_the_other(client_for) -> Non
 def test_cursor_pages_are_stable_while_new_events_arrive(client_for) -> None:
     me = UserFactory(interests=["ai"])
     friend = UserFactory()
-    feed_services.follow_create(follower=me, target=friend, snapshot={})
+    feed_services.follow_create(follower=me, target=friend)
     made = set()
     for i in range(12):
         made.add(public_event(friend, minutes_ago=10 + i).pk)
@@ -157,7 +157,7 @@ def test_the_feed_needs_sign_in(client_for) -> None:
 def test_query_count_is_constant_whatever_the_page_size(client_for) -> None:
     me = UserFactory(interests=["ai"], skills=["python"])
     friend = UserFactory()
-    feed_services.follow_create(follower=me, target=friend, snapshot={})
+    feed_services.follow_create(follower=me, target=friend)
     for i in range(120):
         public_event(friend if i % 2 else UserFactory(), minutes_ago=i, industry="ai")
     api = client_for(me)
@@ -183,8 +183,8 @@ def test_nobody_sees_an_event_they_may_not_see(client_for, committed) -> None:
     owner, applicant, stranger = job.startup.owner, UserFactory(), UserFactory()
     # The stranger follows everyone involved: still nothing private reaches them.
     for target in (owner, applicant):
-        feed_services.follow_create(follower=stranger, target=target, snapshot={})
-    feed_services.follow_create(follower=stranger, target=job.startup, snapshot={})
+        feed_services.follow_create(follower=stranger, target=target)
+    feed_services.follow_create(follower=stranger, target=job.startup)
     with committed():
         application = services.application_create(opportunity=job, applicant=applicant)
         services.application_accept(application=application, by=owner)
@@ -209,9 +209,7 @@ def test_nobody_sees_an_event_they_may_not_see(client_for, committed) -> None:
 def test_user_activity_is_public_events_and_all_own_ones(client_for) -> None:
     ada = UserFactory()
     shown = public_event(ada)
-    hidden = feed_services.event_record(
-        action_type=ActionType.STARTUP_SAVED, actor=ada, is_public=False
-    )
+    hidden = feed_services.event_record(action_type="startup_saved", actor=ada, is_public=False)
     url = f"/api/v1/users/{ada.pk}/activity/"
 
     assert [i["id"] for i in client_for(None).get(url).json()["results"]] == [shown.pk]
@@ -222,7 +220,7 @@ def test_user_activity_is_public_events_and_all_own_ones(client_for) -> None:
 
 def test_seen_marks_the_feed_read(client_for) -> None:
     me, friend = UserFactory(), UserFactory()
-    feed_services.follow_create(follower=me, target=friend, snapshot={})
+    feed_services.follow_create(follower=me, target=friend)
     api = client_for(me)
     public_event(friend, minutes_ago=1)
     public_event(friend, minutes_ago=1)
@@ -240,7 +238,7 @@ def test_notifications_read_one_and_all(client_for, committed) -> None:
     api = client_for(me)
     with committed():
         for _ in range(3):
-            feed_services.follow_create(follower=UserFactory(), target=me, snapshot={})
+            feed_services.follow_create(follower=UserFactory(), target=me)
     [first, *_] = api.get("/api/v1/notifications/").json()["results"]
     assert api.get("/api/v1/notifications/").json()["unread_count"] == 3
 
@@ -266,7 +264,7 @@ def test_following_people(client_for, committed) -> None:
     assert [u["name"] for u in followers["results"]] == ["Grace"]
     following = client_for(None).get(f"/api/v1/users/{grace.pk}/following/").json()
     assert [u["name"] for u in following["results"]] == ["Ada"]
-    assert Notification.objects.get(recipient=ada).event.action_type == ActionType.USER_FOLLOWED
+    assert Notification.objects.get(recipient=ada).event.action_type == "user_followed"
 
     state = client_for(grace).get(f"/api/v1/users/{ada.pk}/follow/").json()
     assert state == {"following": True, "followers_count": 1, "following_count": 0}
@@ -290,7 +288,7 @@ def test_startup_followers_list_and_deletion(client_for) -> None:
     assert [s["id"] for s in followed["results"]] == [acme.pk]
 
     services.startup_delete(startup=acme, by=founder)
-    created = ActivityEvent.objects.get(action_type=ActionType.STARTUP_CREATED)
+    created = ActivityEvent.objects.get(action_type="startup_created")
     assert created.snapshot["name"] == "Acme"  # the event outlives its target
     assert not fan.follows.exists()
 
@@ -316,7 +314,7 @@ def test_following_someone_between_pages_repeats_nothing(client_for) -> None:
         public_event(stranger, minutes_ago=10 + i, industry="ai")  # interest events
     api = client_for(me)
     first = api.get(FEED, {"page_size": 4}).json()
-    feed_services.follow_create(follower=me, target=stranger, snapshot={})  # from a feed card
+    feed_services.follow_create(follower=me, target=stranger)  # from a feed card
     seen = [item["id"] for item in first["results"]]
     url = first["next"]
     while url:
@@ -328,6 +326,6 @@ def test_following_someone_between_pages_repeats_nothing(client_for) -> None:
 
 def test_deleting_a_user_anywhere_removes_their_follows(client_for) -> None:
     ada, grace = UserFactory(), UserFactory()
-    feed_services.follow_create(follower=grace, target=ada, snapshot={})
+    feed_services.follow_create(follower=grace, target=ada)
     ada.delete()  # e.g. in the admin, not through a service
     assert not grace.follows.exists()

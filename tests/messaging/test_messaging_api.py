@@ -2,7 +2,7 @@
 
 import pytest
 
-from feed.models import ActionType, ActivityEvent, Follow, Notification
+from feed.models import ActivityEvent, Follow, Notification
 from messaging.models import Connection, Message
 from tests.accounts.factories import UserFactory
 from tests.startups.helpers import assert_error
@@ -52,7 +52,7 @@ def test_request_accept_and_its_effects(client_for, committed, ada, grace) -> No
     with committed():
         accepted = client_for(grace).post(f"{CONNECTIONS}{body['id']}/accept/")
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
-    made = ActivityEvent.objects.get(action_type=ActionType.CONNECTION_MADE)
+    made = ActivityEvent.objects.get(action_type="connection_made")
     assert made.actor == grace and Notification.objects.filter(event=made, recipient=ada).exists()
     # They follow each other now, quietly (no "followed you" events).
     assert (
@@ -60,7 +60,7 @@ def test_request_accept_and_its_effects(client_for, committed, ada, grace) -> No
         == Follow.objects.filter(follower=grace).count()
         == 1
     )
-    assert not ActivityEvent.objects.filter(action_type=ActionType.USER_FOLLOWED).exists()
+    assert not ActivityEvent.objects.filter(action_type="user_followed").exists()
     assert_error(
         client_for(ada).post(CONNECTIONS, {"user_id": grace.pk}, format="json"),
         409,
@@ -131,7 +131,7 @@ def test_connected_people_exchange_messages(client_for, committed, ada, grace) -
 
     page = client_for(grace).get(messages_url(ada.pk)).json()
     assert [m["body"] for m in page["results"]] == [html, "hello back", "third"]  # newest last
-    event = ActivityEvent.objects.filter(action_type=ActionType.MESSAGE_SENT).first()
+    event = ActivityEvent.objects.filter(action_type="message_sent").first()
     assert event is not None and not event.is_public
     assert Notification.objects.filter(recipient=grace, event__action_type="message_sent").exists()
 

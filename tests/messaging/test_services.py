@@ -1,10 +1,19 @@
 """Messaging's rules, called directly (the HTTP tests check the envelopes; these check that
 each rule lives in the service, whoever calls it: a view, a task, the shell)."""
 
-import pytest
-from django.core.exceptions import ValidationError
+import asyncio
+from datetime import timedelta
 
-from feed.models import ActionType, ActivityEvent, Follow, Notification
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from collabhub.celery import app
+from feed import outbox
+from feed import services as feed_services
+from feed.models import ActivityEvent, Follow, Notification
 from messaging import selectors, services
 from messaging.exceptions import (
     AlreadyConnected,
@@ -16,7 +25,10 @@ from messaging.exceptions import (
     NotParticipant,
 )
 from messaging.models import Connection, ConnectionStatus, Message
+from observability.breaker import breakers_reset
+from observability.context import request_id_var
 from tests.accounts.factories import UserFactory
+from tests.support import celery_pools_reset, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +49,7 @@ def test_a_request_is_private_and_notifies_only_the_person_asked(pair, committed
         connection, created = services.connection_request(requester=ada, addressee=grace)
 
     assert created and connection.status == ConnectionStatus.PENDING
-    event = ActivityEvent.objects.get(action_type=ActionType.CONNECTION_REQUESTED)
+    event = ActivityEvent.objects.get(action_type="connection_requested")
     assert (event.actor, event.is_public) == (ada, False)
     assert list(Notification.objects.values_list("recipient_id", flat=True)) == [grace.pk]
 
@@ -94,9 +106,9 @@ def test_accepting_connects_and_makes_them_follow_each_other_quietly(pair) -> No
     assert selectors.connection_is_accepted(a=grace, b=ada)
     assert Follow.objects.filter(follower__in=[ada, grace]).count() == 2
     assert not ActivityEvent.objects.filter(
-        action_type__in=[ActionType.USER_FOLLOWED, ActionType.STARTUP_FOLLOWED]
+        action_type__in=["user_followed", "startup_followed"]
     ).exists()
-    made = ActivityEvent.objects.get(action_type=ActionType.CONNECTION_MADE)
+    made = ActivityEvent.objects.get(action_type="connection_made")
     assert (made.actor, made.recipients) == (grace, [ada.pk])
 
 
@@ -133,8 +145,85 @@ def test_a_message_is_validated_recorded_privately_and_read_by_its_recipient(pai
     services.message_send(sender=ada, recipient=grace, body="Second")
     services.message_send(sender=grace, recipient=ada, body="Reply")
 
-    sent = ActivityEvent.objects.filter(action_type=ActionType.MESSAGE_SENT)
+    sent = ActivityEvent.objects.filter(action_type="message_sent")
     assert sent.count() == 3 and not sent.filter(is_public=True).exists()
     assert services.conversation_read(user=grace, other=ada) == 2
     assert services.conversation_read(user=grace, other=ada) == 0
     assert Message.objects.filter(read_at__isnull=True).get().body == "Reply"
+
+
+# --- pushes: through the feed's fan-out, like every other push ---------------------------------
+def socket_messages(user_id: int, act) -> list[dict]:
+    """What the user's socket group receives (the real in-memory channel layer) while ``act``
+    runs and just after."""
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"user.{user_id}", channel)
+    act()
+
+    async def drain() -> list[dict]:
+        received = []
+        while True:
+            try:
+                received.append(await asyncio.wait_for(layer.receive(channel), 0.3))
+            except TimeoutError:
+                return [event["message"] for event in received]
+
+    return async_to_sync(drain)()
+
+
+def test_a_message_reaches_the_socket_from_its_events_fan_out_even_after_a_broker_outage(
+    pair, django_capture_on_commit_callbacks
+) -> None:
+    """Sent while the broker is down: no push from the web process (there is no second path);
+    the message arrives when the outbox re-dispatches its event, with the sender's request ID."""
+    ada, grace = pair
+    connect(ada, grace)
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    previous = {k: app.conf[k] for k in ("task_always_eager", "broker_url")}
+
+    def send_while_the_broker_is_down() -> None:
+        app.conf.update(task_always_eager=False, broker_url=dead)
+        celery_pools_reset()
+        token = request_id_var.set("req-while-down")
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                services.message_send(sender=ada, recipient=grace, body="still there?")
+            outbox.publisher_drain()
+        finally:
+            request_id_var.reset(token)
+            app.conf.update(previous)
+            celery_pools_reset()
+            breakers_reset()
+
+    assert socket_messages(grace.pk, send_while_the_broker_is_down) == []
+    event = ActivityEvent.objects.get(action_type="message_sent")
+    assert event.dispatched_at is None
+    ActivityEvent.objects.filter(pk=event.pk).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+
+    def redispatch() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert feed_services.events_redispatch() == 1
+
+    pushed = {message["type"]: message for message in socket_messages(grace.pk, redispatch)}
+    assert pushed["message"]["data"]["body"] == "still there?"
+    assert pushed["message"]["request_id"] == "req-while-down"
+    assert pushed["notification"]["request_id"] == "req-while-down"
+
+
+def test_a_decline_reaches_both_people_live_and_notifies_nobody(pair, committed) -> None:
+    ada, grace = pair
+    connection, _ = services.connection_request(requester=ada, addressee=grace)
+
+    def decline() -> None:
+        with committed():
+            services.connection_decline(connection=connection, by=grace)
+
+    [pushed] = socket_messages(ada.pk, decline)
+    assert pushed["type"] == "connection"
+    assert pushed["data"]["status"] == ConnectionStatus.DECLINED
+    event = ActivityEvent.objects.get(action_type="connection_declined")
+    assert not event.is_public
+    assert not Notification.objects.filter(event=event).exists()

@@ -46,9 +46,7 @@ def rows(settings) -> None:
         audience=[opportunity.startup.owner],
     )
     feed_services.notify_user(user=opportunity.startup.owner, event=event)
-    feed_services.follow_create(
-        follower=application.applicant, target=opportunity.startup.owner, snapshot={}
-    )
+    feed_services.follow_create(follower=application.applicant, target=opportunity.startup.owner)
     feed_services.feed_seen(user=application.applicant)
     ticket = realtime.ticket_issue(user_id=application.applicant.pk)
     assert realtime.ticket_redeem(ticket) == realtime.TicketHolder(application.applicant.pk, None)

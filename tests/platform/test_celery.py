@@ -136,13 +136,13 @@ def test_a_real_worker_fans_out_an_event_end_to_end(worker: None) -> None:
     """Committed for real: the on-commit hook publishes to the broker (Redis in the
     service-backed run), the worker runs the fan-out and the follower is notified."""
     from feed import services as feed_services
-    from feed.models import ActionType, ActivityEvent, Notification
+    from feed.models import ActivityEvent, Notification
     from startups import services as startup_services
     from tests.accounts.factories import UserFactory
     from tests.startups.factories import StartupFactory
 
     startup, fan = StartupFactory(), UserFactory()
-    feed_services.follow_create(follower=fan, target=startup, snapshot={})
+    feed_services.follow_create(follower=fan, target=startup)
     token = request_id_var.set("req-fanout-1")
     try:
         startup_services.opportunity_create(
@@ -151,7 +151,7 @@ def test_a_real_worker_fans_out_an_event_end_to_end(worker: None) -> None:
     finally:
         request_id_var.reset(token)
 
-    event = ActivityEvent.objects.get(action_type=ActionType.OPPORTUNITY_POSTED)
+    event = ActivityEvent.objects.get(action_type="opportunity_posted")
     assert wait_for(lambda: Notification.objects.filter(event=event, recipient=fan).exists())
     event.refresh_from_db()
     assert event.dispatched_at is not None and event.request_id == "req-fanout-1"

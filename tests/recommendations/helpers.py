@@ -17,7 +17,7 @@ def engage(user: User, kind: str, item: Any) -> Interaction:
     if kind == "save":
         save_create(user=user, **{"opportunity" if is_opportunity else "startup": item})
     elif kind == "follow":
-        follow_create(follower=user, target=item, snapshot={"name": item.name})
+        follow_create(follower=user, target=item)
     elif kind == "apply":
         application_create(opportunity=item, applicant=user)
     else:

@@ -3,7 +3,7 @@ applications made through their own endpoints."""
 
 import pytest
 
-from feed.models import ActionType, ActivityEvent
+from feed.models import ActivityEvent
 from recommendations.models import Interaction
 from tests.accounts.factories import UserFactory
 from tests.startups.factories import OpportunityFactory, StartupFactory
@@ -92,7 +92,7 @@ def test_viewing_a_recommendation_records_a_private_event_once(client_for) -> No
     api.post(INTERACTIONS, body, format="json")
     api.post(INTERACTIONS, body, format="json")  # a double click
 
-    [event] = ActivityEvent.objects.filter(action_type=ActionType.RECOMMENDATION_VIEWED)
+    [event] = ActivityEvent.objects.filter(action_type="recommendation_viewed")
     assert (event.actor, event.is_public, event.snapshot["name"]) == (user, False, "Staff Engineer")
     assert Interaction.objects.filter(user=user, kind="view").count() == 1  # the same view
 

@@ -4,7 +4,7 @@ saves. (tests/startups/test_apis.py and test_applications.py check the same thro
 import pytest
 from django.core.exceptions import ValidationError
 
-from feed.models import ActionType, ActivityEvent
+from feed.models import ActivityEvent
 from startups import services
 from startups.exceptions import (
     ApplicationExists,
@@ -40,7 +40,7 @@ def test_only_founders_create_startups_each_with_its_own_slug() -> None:
 
     assert first.slug == "acme" and second.slug.startswith("acme-") and second.slug != "acme"
     assert [s.name for s in second.skills.all()] == ["python"]
-    assert actions() == [ActionType.STARTUP_CREATED] * 2
+    assert actions() == ["startup_created"] * 2
 
 
 def test_a_startup_is_validated_before_anything_is_written() -> None:
@@ -73,7 +73,7 @@ def test_closing_an_opportunity_is_news_once() -> None:
         opportunity=job, by=startup.owner, data={"status": OpportunityStatus.OPEN}
     )
 
-    assert actions() == [ActionType.OPPORTUNITY_POSTED, ActionType.OPPORTUNITY_CLOSED]
+    assert actions() == ["opportunity_posted", "opportunity_closed"]
 
 
 def test_who_may_apply() -> None:
@@ -100,7 +100,7 @@ def test_an_application_is_private_to_the_two_sides() -> None:
     talent = UserFactory()
     application = services.application_create(opportunity=job, applicant=talent, cover_letter="Hi")
 
-    event = ActivityEvent.objects.get(action_type=ActionType.APPLICATION_CREATED)
+    event = ActivityEvent.objects.get(action_type="application_created")
     assert event.is_public is False
     assert set(event.audience.values_list("pk", flat=True)) == {talent.pk, job.startup.owner_id}
     assert event.recipients == [job.startup.owner_id]
@@ -125,7 +125,7 @@ def test_the_application_life_cycle() -> None:
     assert withdrawn.decided_at == accepted.decided_at  # the owner's decision is kept
     with pytest.raises(InvalidTransition):
         services.application_withdraw(application=first, by=talent)
-    assert actions()[-2:] == [ActionType.APPLICATION_ACCEPTED, ActionType.APPLICATION_WITHDRAWN]
+    assert actions()[-2:] == ["application_accepted", "application_withdrawn"]
 
 
 def test_saves_are_idempotent_private_and_target_one_thing() -> None:
