@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "observability",
     "search",  # the engine: apps register their indexes (accounts.search, startups.search)
     "accounts",
+    "realtime",
     "feed",
     "messaging",
     "startups",

@@ -9,6 +9,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.urls")),
     path("", include("startups.urls")),
     path("", include("feed.urls")),
+    path("", include("realtime.urls")),
     path("", include("messaging.urls")),
     path("", include("recommendations.urls")),
     path("ratelimits/", RateLimitListApi.as_view(), name="ratelimit-list"),

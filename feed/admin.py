@@ -6,7 +6,6 @@ from feed.models import (
     FeedMarker,
     Follow,
     Notification,
-    RealtimeTicketUse,
 )
 
 
@@ -57,12 +56,3 @@ class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class FeedMarkerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["user", "seen_at"]
     raw_id_fields = ["user"]
-
-
-@admin.register(RealtimeTicketUse)
-class RealtimeTicketUseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Spent WebSocket tickets (their hashes), for looking into a refused socket."""
-
-    list_display = ["ticket_hash", "used_at"]
-    search_fields = ["ticket_hash"]
-    date_hierarchy = "used_at"

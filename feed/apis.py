@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -12,14 +11,12 @@ from rest_framework import generics, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.tokens import Token
 
 from accounts.authentication import request_user
 from accounts.models import User
 from accounts.selectors import user_list
-from accounts.tokens import SID_CLAIM
 from core.api.pagination import CursorPagination
-from feed import realtime, selectors, services
+from feed import selectors, services
 from feed.models import ActivityEvent, Notification
 from feed.serializers import (
     EventSerializer,
@@ -65,7 +62,7 @@ class FeedApi(APIView):
 
     def get(self, request: Request) -> Response:
         user = request_user(request)
-        share = selectors.composition_for(request)
+        share = selectors.feed_share_get(user=user)
         page = selectors.feed_page(
             user=user,
             size=_page_size(request),
@@ -229,38 +226,3 @@ class UserFollowersApi(_FollowListApi):
 @extend_schema(tags=["follows"], summary="Whom this person follows")
 class UserFollowingApi(_FollowListApi):
     people = staticmethod(selectors.following_list)
-
-
-@extend_schema(
-    tags=["realtime"],
-    summary="A single-use ticket to open the WebSocket",
-    request=None,
-    responses={
-        201: inline_serializer(
-            "RealtimeTicket",
-            {
-                "ticket": serializers.CharField(),
-                "expires_in": serializers.IntegerField(help_text="Seconds."),
-                "url": serializers.CharField(help_text="Path to connect to, ticket included."),
-            },
-        )
-    },
-)
-class RealtimeTicketApi(APIView):
-    """For clients without the session cookie: connect to `url` (`/ws/?ticket=...`) within
-    `expires_in` seconds; the ticket works once."""
-
-    permission_classes = [permissions.IsAuthenticated]
-
-    def post(self, request: Request) -> Response:
-        token = request.auth  # a JWT names its sign-in session; a cookie session has none
-        session = token.get(SID_CLAIM) if isinstance(token, Token) else None
-        ticket = realtime.ticket_issue(user_id=request_user(request).pk, session=session)
-        return Response(
-            {
-                "ticket": ticket,
-                "expires_in": settings.REALTIME_TICKET_TTL,
-                "url": f"/ws/?ticket={ticket}",
-            },
-            status=status.HTTP_201_CREATED,
-        )

@@ -37,26 +37,26 @@ def _publisher() -> ThreadPoolExecutor:
         return _executor
 
 
-def _in_publisher(job: Callable[..., Any], *args: Any) -> None:
+def _in_publisher(job: Callable[..., Any], kwargs: dict[str, Any]) -> None:
     close_old_connections()
     try:
-        job(*args)
+        job(**kwargs)
     except Exception:
         logger.exception("outbox publish failed; the re-dispatcher will retry")
     finally:
         close_old_connections()
 
 
-def publish_soon(job: Callable[..., Any], *args: Any) -> None:
-    """Run ``job(*args)`` in the publisher thread (eagerly when tasks run in-process)."""
+def publish_soon(job: Callable[..., Any], **kwargs: Any) -> None:
+    """Run ``job(**kwargs)`` in the publisher thread (eagerly when tasks run in-process)."""
     if current_app.conf.task_always_eager:
         try:
-            job(*args)
+            job(**kwargs)
         except Exception:  # the change is committed: a failed fan-out is the outbox's to retry
             logger.exception("fan-out failed after commit; the re-dispatcher will retry")
         return
     context = contextvars.copy_context()  # the request ID, for the task's headers
-    _publisher().submit(context.run, _in_publisher, job, *args)
+    _publisher().submit(context.run, _in_publisher, job, kwargs)
 
 
 def publisher_drain(timeout: float = 10) -> None:

@@ -3,15 +3,6 @@
 from typing import Any
 
 
-def close_sockets(sender: Any, user_id: int, sid: str | None, **kwargs: Any) -> None:
-    """A signed-out session's sockets close once the sign-out commits."""
-    from django.db import transaction
-
-    from feed import realtime
-
-    transaction.on_commit(lambda: realtime.sessions_close(user_id, sid))
-
-
 def record_profile_update(sender: Any, user: Any, fields: list[str], **kwargs: Any) -> None:
     """``accounts`` sits below the feed: it sends the signal, the feed records its event."""
     from accounts.events import PROFILE_UPDATED, user_snapshot

@@ -68,12 +68,13 @@ def feed_audience_list(*, event: ActivityEvent) -> list[int]:
     return sorted(followers)
 
 
-def composition_for(request: Any) -> float:
-    """The personal share of a feed page: ``FEED_COMPOSITION`` (0.6), unless the callable named
-    by ``FEED_COMPOSITION_HOOK`` (an A/B experiment) returns another for this request."""
+def feed_share_get(*, user: User) -> float:
+    """The personal share of the user's feed pages: ``FEED_COMPOSITION`` (0.6), unless the
+    callable named by ``FEED_COMPOSITION_HOOK`` (an A/B experiment), called as
+    ``hook(user=)``, returns another."""
     hook = getattr(settings, "FEED_COMPOSITION_HOOK", "")
     if hook:
-        value = import_string(hook)(request)
+        value = import_string(hook)(user=user)
         if value is not None:
             return min(1.0, max(0.0, float(value)))
     return float(settings.FEED_COMPOSITION)
@@ -253,7 +254,7 @@ def follow_state_get(*, target: User, viewer: Any) -> dict[str, Any]:
 
 
 # --- resume: pushes a socket missed, from the database ---------------------------------------
-def notifications_after(user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
+def notification_resume_list(*, user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
     from feed.serializers import notification_message
 
     rows = (
@@ -264,7 +265,7 @@ def notifications_after(user_id: int, after: int, limit: int) -> list[dict[str, 
     return [notification_message(row) for row in rows]
 
 
-def feed_events_after(user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
+def feed_event_resume_list(*, user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
     """The ``feed.event`` pushes sent after the one with id ``after``: events of the personal
     feed in the order their fan-outs ran (which is not id order when the broker was down),
     from the moment that one's ran. Events whose fan-out has not run will be pushed live."""

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from feed import presentation, registry
 from feed.models import ActivityEvent, Notification
-from feed.realtime import socket_message
+from realtime.messages import socket_message
 
 
 class ActorSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -21,13 +21,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Skill, User
-from feed import outbox, realtime, registry
+from feed import outbox, registry
 from feed.exceptions import FollowSelf, NotFollowable
 from feed.models import ActivityEvent, EventAudience, FeedMarker, Follow, Notification
 from feed.selectors import feed_audience_list
 from feed.signals import event_recorded
 from observability.breaker import breaker
 from observability.context import request_id_get
+from realtime import services as realtime
 from search import engine
 
 logger = logging.getLogger("collabhub.feed")
@@ -77,7 +78,7 @@ def event_record(
         people = {user.pk for user in audience} | ({actor.pk} if actor is not None else set())
         EventAudience.objects.bulk_create(EventAudience(event=event, user_id=pk) for pk in people)
     event_recorded.send(sender=ActivityEvent, event=event)
-    transaction.on_commit(partial(outbox.publish_soon, event_dispatch, event.pk))
+    transaction.on_commit(partial(outbox.publish_soon, event_publish, event_id=event.pk))
     return event
 
 
@@ -99,7 +100,7 @@ def log_activity(**kwargs: Any) -> ActivityEvent:
     return event_record(**kwargs)
 
 
-def event_dispatch(event_id: int) -> bool:
+def event_publish(*, event_id: int) -> bool:
     """Queue the event's fan-out; record when the broker accepted it. A broker that is down
     or frozen fails the publish at once (no retries; its breaker skips it for a while): the
     event stays undispatched and ``events_redispatch`` queues it later."""
@@ -163,12 +164,14 @@ def _push_notifications(event_id: int) -> None:
 
     notifications = Notification.objects.filter(event_id=event_id).select_related("event__actor")
     for notification in notifications:
-        realtime.push([notification.recipient_id], notification_message(notification))
+        realtime.push(
+            user_ids=[notification.recipient_id], message=notification_message(notification)
+        )
     event = ActivityEvent.objects.select_related("actor").get(pk=event_id)
-    realtime.push(feed_audience_list(event=event), event_message(event))
+    realtime.push(user_ids=feed_audience_list(event=event), message=event_message(event))
     pushes = registry.event_type_get(event.action_type).pushes
     for user_ids, message in pushes(event) if pushes is not None else ():
-        realtime.push(list(user_ids), message)
+        realtime.push(user_ids=list(user_ids), message=message)
 
 
 def events_redispatch(*, older_than: timedelta = REDISPATCH_AFTER) -> int:
@@ -190,7 +193,7 @@ def events_redispatch(*, older_than: timedelta = REDISPATCH_AFTER) -> int:
     for _ in range(REDISPATCH_BATCHES):
         pending = list(candidates.values_list("pk", flat=True)[:REDISPATCH_BATCH])
         ActivityEvent.objects.filter(pk__in=pending).update(requeued_at=now, queued_at=None)
-        accepted = [pk for pk in pending if event_dispatch(pk)]
+        accepted = [pk for pk in pending if event_publish(event_id=pk)]
         # Only a publish the broker accepted counts as an attempt (not one skipped while the
         # broker is down).
         ActivityEvent.objects.filter(pk__in=accepted).update(

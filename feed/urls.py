@@ -15,7 +15,6 @@ urlpatterns = [
     path(
         "notifications/<int:pk>/read/", apis.NotificationReadApi.as_view(), name="notification-read"
     ),
-    path("realtime/ticket/", apis.RealtimeTicketApi.as_view(), name="realtime-ticket"),
     path("users/<int:pk>/follow/", apis.UserFollowApi.as_view(), name="user-follow"),
     path("users/<int:pk>/followers/", apis.UserFollowersApi.as_view(), name="user-followers"),
     path("users/<int:pk>/following/", apis.UserFollowingApi.as_view(), name="user-following"),

@@ -10,7 +10,9 @@ class MessagingConfig(AppConfig):
 
         business_metric_register("messages", Message.objects.count, "Direct messages sent.")
 
-        from feed.realtime import resume_source_register
-        from messaging.selectors import messages_after
+        from messaging.selectors import message_resume_list
+        from realtime.resume import resume_source_register
 
-        resume_source_register("message", "messages_after", messages_after)
+        resume_source_register(
+            message_type="message", param="messages_after", fetch=message_resume_list
+        )

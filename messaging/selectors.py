@@ -59,7 +59,7 @@ def conversations(*, user: User) -> list[dict]:  # type: ignore[type-arg]
     return rows
 
 
-def messages_after(user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
+def message_resume_list(*, user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
     """The ``message`` pushes a socket missed: messages to or from the user after ``after``."""
     from messaging.serializers import message_push
 

@@ -4,8 +4,8 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.serializers import UserSummarySerializer
-from feed.realtime import socket_message
 from messaging.models import MAX_MESSAGE_LENGTH, Connection, Message
+from realtime.messages import socket_message
 
 
 class ConnectionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

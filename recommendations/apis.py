@@ -78,7 +78,6 @@ class RecommendationListApi(APIView):
             user=request_user(request),
             type=query.get("type"),
             limit=query["limit"],
-            request=request,
         )
         return Response(result)
 
@@ -124,5 +123,5 @@ class RefreshApi(APIView):
                 raise PermissionDenied("Only staff can clear another person's recommendations.")
             if not User.objects.filter(pk=user_id).exists():
                 raise NotFound(f"No user with id {user_id}.", code="user_not_found")
-        services.user_invalidate(user_id)
+        services.recommendations_invalidate(user_id=user_id)
         return Response({"user_id": user_id})

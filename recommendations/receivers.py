@@ -5,15 +5,15 @@ from typing import Any
 
 
 def event_recorded(sender: Any, event: Any, **kwargs: Any) -> None:
-    from recommendations.services import interaction_from_event
+    from recommendations.services import interaction_record_from_event
 
-    interaction_from_event(event)
+    interaction_record_from_event(event=event)
 
 
 def interaction_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
-    from recommendations.services import user_invalidate
+    from recommendations.services import recommendations_invalidate
 
-    user_invalidate(instance.user_id)
+    recommendations_invalidate(user_id=instance.user_id)
 
 
 def _undone(sender: Any, origin: Any) -> bool:
@@ -69,10 +69,10 @@ def user_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs: 
 
 
 def _person_changed(user_id: int) -> None:
-    from recommendations.services import item_changed, user_invalidate
+    from recommendations.services import item_stamp, recommendations_invalidate
 
-    user_invalidate(user_id)  # what they are shown
-    item_changed("talent", user_id)  # and how founders see them
+    recommendations_invalidate(user_id=user_id)  # what they are shown
+    item_stamp(kind="talent", item_id=user_id)  # and how founders see them
 
 
 def _reverse_ids(sender: Any, instance: Any, action: str, pk_set: Any) -> list[int]:
@@ -100,19 +100,21 @@ def user_skills(
 
 
 def item_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from recommendations.services import item_changed, user_invalidate
+    from recommendations.services import item_stamp, recommendations_invalidate
     from startups.models import Opportunity, Startup
 
     if isinstance(instance, Opportunity):
-        item_changed("opportunity", instance.pk)
+        item_stamp(kind="opportunity", item_id=instance.pk)
         startup_id = instance.startup_id
         owners = Startup.objects.filter(pk=startup_id).values_list("owner_id", flat=True)
         owner_id = owners.first()
     else:
         startup_id, owner_id = instance.pk, instance.owner_id
-    item_changed("startup", startup_id)  # its open opportunities are part of what it offers
+    # Its open opportunities are part of what it offers; what their startups need is what
+    # the owner is shown.
+    item_stamp(kind="startup", item_id=startup_id)
     if owner_id is not None:
-        user_invalidate(owner_id)  # what their startups need is what they are shown
+        recommendations_invalidate(user_id=owner_id)
 
 
 def item_skills(

@@ -1,9 +1,9 @@
 """Reading recommendations: the algorithm choice, the cache, and the run behind a miss.
 
 A result is cached per person, type and algorithm for ``RECOMMENDATIONS_CACHE_TTL`` (30 min)
-under the person's version, which ``recommendations.services.user_invalidate`` moves on (their
+under the person's version, which ``services.recommendations_invalidate`` moves on (their
 skills, interests or interactions changed; ``POST /recommendations/refresh/``). Each cached
-result also remembers the items it shows: an item changed since (``item_changed`` stamps it)
+result also remembers the items it shows: an item changed since (``item_stamp`` stamps it)
 makes the result stale, so a closed opportunity or a deleted startup is never served from the
 cache.
 """
@@ -14,7 +14,6 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from accounts.models import User
@@ -32,17 +31,17 @@ def stamp_timeout() -> int:
     return max(settings.RECOMMENDATIONS_CACHE_TTL, settings.RECOMMENDATIONS_PRECOMPUTE_TTL) + 3600
 
 
-def default_type(user: User) -> str:
+def default_type_get(*, user: User) -> str:
     return DEFAULT_TYPES.get(user.role, Types.STARTUPS)
 
 
-def algorithm_choose(*, user: User, type: str, request: HttpRequest | None = None) -> str:
+def algorithm_choose(*, user: User, type: str) -> str:
     """The one place the algorithm is chosen: ``RECOMMENDATIONS_ALGORITHM``, unless
-    ``RECOMMENDATIONS_ALGORITHM_HOOK`` (a dotted path to ``callable(user=, type=, request=)``,
+    ``RECOMMENDATIONS_ALGORITHM_HOOK`` (a dotted path to ``callable(user=, type=)``,
     an A/B experiment) returns another of ``ALGORITHMS``."""
     hook = settings.RECOMMENDATIONS_ALGORITHM_HOOK
     if hook:
-        chosen = import_string(hook)(user=user, type=type, request=request)
+        chosen = import_string(hook)(user=user, type=type)
         if chosen in ALGORITHMS:
             return str(chosen)
     return str(settings.RECOMMENDATIONS_ALGORITHM)
@@ -76,12 +75,11 @@ def recommendation_list(
     user: User,
     type: str | None = None,
     limit: int = 10,
-    request: HttpRequest | None = None,
     algorithm: str | None = None,
     use_cache: bool = True,
 ) -> dict[str, Any]:
-    type = type or default_type(user)
-    algorithm = algorithm or algorithm_choose(user=user, type=type, request=request)
+    type = type or default_type_get(user=user)
+    algorithm = algorithm or algorithm_choose(user=user, type=type)
     key = RESULT_KEY.format(
         user_id=user.pk, type=type, algorithm=algorithm, version=_version(user.pk)
     )
@@ -104,7 +102,7 @@ def recommendation_list(
 def recommendations_precompute(*, user: User) -> None:
     """Compute and cache a person's default recommendations (nightly, for active people); the
     same triggers invalidate them, so they may live until the next night."""
-    type = default_type(user)
+    type = default_type_get(user=user)
     algorithm = algorithm_choose(user=user, type=type)
     # Version and time first, then the person as they are now: a change they make meanwhile
     # outdates this result instead of hiding under the new version.

@@ -99,7 +99,7 @@ def interaction_record_by_client(
     return interaction, True
 
 
-def interaction_from_event(event: ActivityEvent) -> Interaction | None:
+def interaction_record_from_event(*, event: ActivityEvent) -> Interaction | None:
     """The interaction an event of another app stands for, if any (same transaction); an
     event that undoes one (a withdrawn application) removes it."""
     mapping = EVENT_INTERACTIONS.get(event.action_type) or EVENT_UNDOES.get(event.action_type)
@@ -119,7 +119,7 @@ def interaction_from_event(event: ActivityEvent) -> Interaction | None:
     )
 
 
-def user_invalidate(user_id: int) -> None:
+def recommendations_invalidate(*, user_id: int) -> None:
     """After commit, a person's cached recommendations (every type) are no longer served."""
 
     def bump() -> None:
@@ -128,7 +128,7 @@ def user_invalidate(user_id: int) -> None:
     transaction.on_commit(bump)
 
 
-def item_changed(kind: str, item_id: int) -> None:
+def item_stamp(*, kind: str, item_id: int) -> None:
     """After commit, any cached recommendations showing this item are recomputed on read.
     ``kind`` is a result's kind: startup, opportunity or talent."""
 
@@ -143,4 +143,4 @@ def interaction_undo(*, user_id: int, kind: str, item_type: str, item_id: int) -
     Interaction.objects.filter(
         user_id=user_id, kind=kind, item_type=item_type, item_id=item_id
     ).delete()
-    user_invalidate(user_id)
+    recommendations_invalidate(user_id=user_id)

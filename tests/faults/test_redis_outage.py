@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from collabhub.asgi import application
-from feed import realtime
 from observability.breaker import breakers_reset
+from realtime import services as realtime
 from startups.models import Save, Startup
 from tests.accounts.factories import PASSWORD, FounderFactory, UserFactory
 from tests.startups.factories import StartupFactory
@@ -206,7 +206,7 @@ async def test_a_connected_socket_survives_a_redis_outage_and_resyncs(
     # Joined again: a live push reaches the socket.
     breakers_reset()
     push = {"type": "notification", "id": 10**9, "data": {"hello": "again"}}
-    await database_sync_to_async(realtime.push)([user.pk], push)
+    await database_sync_to_async(realtime.push)(user_ids=[user.pk], message=push)
     assert await socket.receive_json_from(timeout=5) == push
     await socket.disconnect()
 
@@ -253,7 +253,7 @@ async def test_a_socket_whose_groups_vanished_silently_joins_them_again(
 ) -> None:
     """A flushed Redis (or a failover to an empty replica, or channels-redis's one-day group
     expiry) forgets the groups without any error: the socket joins them again by itself."""
-    from feed import consumers
+    from realtime import consumers
 
     monkeypatch.setattr(consumers, "REJOIN_EVERY", 0.3)
     user, socket = await socket_on_redis(settings, redis_server)
@@ -263,7 +263,7 @@ async def test_a_socket_whose_groups_vanished_silently_joins_them_again(
     await asyncio.sleep(0.8)
     breakers_reset()
     push = {"type": "notification", "id": 10**9, "data": {}}
-    await database_sync_to_async(realtime.push)([user.pk], push)
+    await database_sync_to_async(realtime.push)(user_ids=[user.pk], message=push)
 
     assert await socket.receive_json_from(timeout=5) == push
     await socket.disconnect()

@@ -6,7 +6,7 @@ from django.db import transaction
 from accounts import services as account_services
 from feed.models import ActivityEvent, Notification
 from feed.outbox import publish_soon
-from feed.services import event_dispatch
+from feed.services import event_publish
 from observability.context import request_id_var
 from startups import services
 from tests.accounts.factories import FounderFactory, UserFactory
@@ -174,7 +174,7 @@ def test_a_rolled_back_service_leaves_no_event_and_queues_nothing(
         return [
             c
             for c in callbacks
-            if getattr(c, "func", None) is publish_soon and c.args[0] is event_dispatch
+            if getattr(c, "func", None) is publish_soon and c.args[0] is event_publish
         ]
 
     with (
@@ -191,4 +191,5 @@ def test_a_rolled_back_service_leaves_no_event_and_queues_nothing(
         services.startup_create(owner=founder, data={"name": "Kept", "industry": "ai"})
     assert ActivityEvent.objects.count() == 1
     [fanout] = fanouts(callbacks)  # the fan-out, queued after commit
-    assert fanout.args == (event_dispatch, ActivityEvent.objects.get().pk)
+    assert fanout.args == (event_publish,)
+    assert fanout.keywords == {"event_id": ActivityEvent.objects.get().pk}

@@ -101,7 +101,7 @@ def test_composition_comes_from_the_setting_and_the_hook(client_for, settings) -
     assert client_for(me).get(FEED).json()["composition"] == {"personal": 0.5, "interest": 0.5}
 
 
-def half_and_half(request: object) -> float:
+def half_and_half(*, user: object) -> float:
     return 0.5
 
 

@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from accounts.services import session_revoke, user_tokens_issue
 from accounts.tokens import SessionRefreshToken
-from feed import realtime
 from feed import services as feed_services
 from messaging import services as messaging_services
+from realtime import services as realtime
 from recommendations import features
 from recommendations import services as recommendation_services
 from recommendations.admin import DerivedAdmin
@@ -49,7 +49,9 @@ def rows(settings) -> None:
     feed_services.follow_create(follower=application.applicant, target=opportunity.startup.owner)
     feed_services.feed_seen(user=application.applicant)
     ticket = realtime.ticket_issue(user_id=application.applicant.pk)
-    assert realtime.ticket_redeem(ticket) == realtime.TicketHolder(application.applicant.pk, None)
+    assert realtime.ticket_redeem(ticket=ticket) == realtime.TicketHolder(
+        application.applicant.pk, None
+    )
     friend = UserFactory()
     connection, _ = messaging_services.connection_request(
         requester=friend, addressee=application.applicant

@@ -10,12 +10,12 @@ from django.test import Client
 from prometheus_client import REGISTRY
 
 from collabhub.asgi import application
-from feed.consumers import (
+from realtime.consumers import (
     CLOSE_FORBIDDEN_ORIGIN,
     CLOSE_UNAUTHENTICATED,
     CLOSE_UNKNOWN_PATH,
-    user_group,
 )
+from realtime.messages import user_group
 from tests.accounts.factories import UserFactory
 from tests.conftest import Lines
 from tests.support import refusal_code

@@ -278,7 +278,7 @@ def test_default_type_follows_the_role(client_for) -> None:
     assert recommend(client_for, InvestorFactory())["type"] == "startups"
 
 
-def choose_popularity(*, user, type, request):
+def choose_popularity(*, user, type):
     return "popularity" if user.name == "Group B" else None
 
 

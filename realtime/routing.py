@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from feed.consumers import RealtimeConsumer, UnknownPathConsumer
+from realtime.consumers import RealtimeConsumer, UnknownPathConsumer
 
 websocket_urlpatterns = [
     path("ws/", RealtimeConsumer.as_asgi()),

@@ -1,4 +1,4 @@
-"""Real-time delivery: WebSocket tickets and pushes to a user's group.
+"""Real-time writes: WebSocket tickets, and pushes to a user's sockets.
 
 A client that cannot send the session cookie (a mobile app, another origin's script) gets a
 short-lived, single-use ticket from ``POST /api/v1/realtime/ticket/`` (JWT-authenticated) and
@@ -8,14 +8,14 @@ in the database, so it works once. No cache is involved: sockets open while Redi
 
 Pushes go to the group ``user.<id>`` after the change commits. Channel-layer delivery is
 at-most-once: the database is the truth, and a client that reconnects asks for what it missed
-(``{"type": "resume", "after": <last notification id>}``).
+(``{"type": "resume", "after": <last notification id>}``, ``realtime.resume``). What a write
+causes is pushed by the feed's fan-out once the write commits, never from the request.
 """
 
 import asyncio
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,25 +29,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import selectors
-from feed.models import RealtimeTicketUse
 from observability.breaker import breaker
+from realtime.messages import EVERYONE, user_group
+from realtime.models import TicketUse
 
 logger = logging.getLogger("collabhub.realtime")
-
-
-EVERYONE = "everyone"  # every open socket: platform-wide announcements
-
-
-def socket_message(
-    *, type: str, id: int | None, data: Any, request_id: str | None = None
-) -> dict[str, Any]:
-    """Every push a socket gets has this one shape: ``{"type", "id", "data", "request_id"}``
-    (``request_id``: the request that caused it, None when unknown, e.g. on resume)."""
-    return {"type": type, "id": id, "data": data, "request_id": request_id or None}
-
-
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
 
 
 TICKET_SALT = "collabhub.realtime.ticket"
@@ -68,7 +54,7 @@ def ticket_issue(*, user_id: int, session: str | None = None) -> str:
     return signing.dumps(payload, salt=TICKET_SALT, compress=False)
 
 
-def ticket_redeem(ticket: str) -> TicketHolder | None:
+def ticket_redeem(*, ticket: str) -> TicketHolder | None:
     """Who a valid ticket was issued to, once; None for a missing, used, expired or forged
     ticket, or one whose session has been signed out since. Single use is a primary key in
     the database: of two concurrent redemptions only the one whose insert commits wins."""
@@ -89,14 +75,14 @@ def ticket_redeem(ticket: str) -> TicketHolder | None:
     now = timezone.now()
     try:
         with transaction.atomic():
-            RealtimeTicketUse.objects.create(
+            TicketUse.objects.create(
                 ticket_hash=hashlib.sha256(ticket.encode()).hexdigest(), used_at=now
             )
     except IntegrityError:
         return None
     # Expired tickets fail their signature check: their rows are no longer needed (an hour of
     # margin for servers whose clocks disagree).
-    RealtimeTicketUse.objects.filter(used_at__lt=now - timedelta(seconds=ttl + 3600)).delete()
+    TicketUse.objects.filter(used_at__lt=now - timedelta(seconds=ttl + 3600)).delete()
     return TicketHolder(user_id, session)
 
 
@@ -141,42 +127,18 @@ def _send(groups: list[str], message: dict[str, Any], handler: str = "push") -> 
         )
 
 
-def push(user_ids: list[int], message: dict[str, Any]) -> None:
+def push(*, user_ids: list[int], message: dict[str, Any]) -> None:
     """Send one typed message to each user's sockets."""
     _send([user_group(user_id) for user_id in user_ids], message)
 
 
-def sessions_close(user_id: int, session: str | None) -> None:
+def sessions_close(*, user_id: int, session: str | None) -> None:
     """Close the user's sockets opened with a ticket of ``session`` (every socket of the user
     for None: a password change). Best effort, like any push; a signed-out session's tickets
     are refused anyway."""
     _send([user_group(user_id)], {"session": session}, handler="session.ended")
 
 
-def broadcast(message: dict[str, Any]) -> None:
+def broadcast(*, message: dict[str, Any]) -> None:
     """Send one typed message to every open socket (e.g. a maintenance notice)."""
     _send([EVERYONE], message)
-
-
-# --- resume: what a client missed while away -------------------------------------------------
-# A source replays one kind of push from the database: ``fetch(user_id, after, limit)`` returns
-# the typed messages (oldest first) with an id above ``after``. The client names its last id of
-# each kind in ``{"type": "resume", "after": …, "feed_after": …, "messages_after": …}``.
-ResumeFetch = Callable[[int, int, int], list[dict[str, Any]]]
-
-
-@dataclass(frozen=True)
-class ResumeSource:
-    message_type: str
-    param: str  # the field of the resume message naming the client's last id
-    fetch: ResumeFetch
-
-
-resume_sources: dict[str, ResumeSource] = {}
-# Pushes no source replays: after a gap, the client refetches these over REST.
-REFETCH = ["connections"]
-
-
-def resume_source_register(message_type: str, param: str, fetch: ResumeFetch) -> None:
-    """Apps whose pushes may be missed register how to replay them (``AppConfig.ready``)."""
-    resume_sources[message_type] = ResumeSource(message_type, param, fetch)

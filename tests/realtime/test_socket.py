@@ -12,9 +12,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from collabhub.asgi import application
-from feed.consumers import CLOSE_UNAUTHENTICATED
 from feed.models import Notification
-from feed.realtime import user_group
+from realtime.consumers import CLOSE_UNAUTHENTICATED
+from realtime.messages import user_group
 from tests.accounts.factories import UserFactory
 from tests.conftest import Lines
 from tests.support import refusal_code
@@ -79,7 +79,7 @@ async def test_missing_or_forged_tickets_are_refused(ticket: str) -> None:
 async def test_a_ticket_signed_with_another_key_or_for_another_user_shape_is_refused() -> None:
     from django.core import signing
 
-    from feed.realtime import TICKET_SALT
+    from realtime.services import TICKET_SALT
 
     user = await make_user()
     other_key = signing.dumps([user.pk, "n"], key="not-our-secret", salt=TICKET_SALT)
@@ -203,11 +203,11 @@ async def test_a_bad_resume_is_an_error_message_not_a_crash() -> None:
 
 
 async def test_a_broadcast_reaches_every_socket() -> None:
-    from feed.realtime import broadcast
+    from realtime.services import broadcast
 
     sockets = [await connect(await ticket_for(await make_user())) for _ in range(3)]
     notice = {"type": "announcement", "data": {"text": "Maintenance at 22:00 UTC"}}
-    await database_sync_to_async(broadcast)(notice)
+    await database_sync_to_async(broadcast)(message=notice)
     for socket, _ in sockets:
         assert await socket.receive_json_from() == notice
         await socket.disconnect()

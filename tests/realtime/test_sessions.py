@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from rest_framework.test import APIClient
 
 from collabhub.asgi import application
-from feed.consumers import CLOSE_UNAUTHENTICATED
+from realtime.consumers import CLOSE_UNAUTHENTICATED
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.support import refusal_code
 

@@ -1,6 +1,6 @@
 """The real-time socket: one per signed-in client, joined to the user's own group.
 
-Authentication: a single-use ticket (``/ws/?ticket=...``, see ``feed.realtime``), which needs
+Authentication: a single-use ticket (``/ws/?ticket=...``, see ``realtime.services``), which needs
 no ``Origin``, or a browser's session cookie, which is refused from a page of another origin
 (scheme, host and port; cross-site WebSocket hijacking). Every refusal is accepted, then closed
 with a code the client can read -- 4401 (no, used, expired or forged ticket; no session), 4403
@@ -31,15 +31,10 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from core.api.parsers import has_lone_surrogate
-from feed.realtime import (
-    EVERYONE,
-    REFETCH,
-    ResumeSource,
-    resume_sources,
-    ticket_redeem,
-    user_group,
-)
 from observability.metrics import WEBSOCKETS
+from realtime.messages import EVERYONE, user_group
+from realtime.resume import REFETCH, ResumeSource, resume_sources
+from realtime.services import ticket_redeem
 
 CLOSE_UNAUTHENTICATED = 4401  # no, used, expired or forged ticket; no session
 CLOSE_FORBIDDEN_ORIGIN = 4403  # a session cookie sent from a foreign page
@@ -119,7 +114,7 @@ def _user_for_ticket(ticket: str) -> tuple[Any, str | None]:
     """The active user a ticket opens a socket for (None if none), and its sign-in session."""
     from accounts.models import User
 
-    holder = ticket_redeem(ticket)
+    holder = ticket_redeem(ticket=ticket)
     if holder is None:
         return None, None
     return User.objects.filter(pk=holder.user_id, is_active=True).first(), holder.session
@@ -127,7 +122,7 @@ def _user_for_ticket(ticket: str) -> tuple[Any, str | None]:
 
 @database_sync_to_async
 def _replay(source: ResumeSource, user_id: int, after: int) -> list[dict[str, Any]]:
-    return source.fetch(user_id, after, RESUME_LIMIT)
+    return source.fetch(user_id=user_id, after=after, limit=RESUME_LIMIT)
 
 
 class RealtimeConsumer(AsyncJsonWebsocketConsumer):
