@@ -11,6 +11,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("feed.urls")),
     path("", include("messaging.urls")),
     path("", include("recommendations.urls")),
+    path("", include("search.urls")),
     path("ratelimits/", RateLimitListApi.as_view(), name="ratelimit-list"),
 ]
 
