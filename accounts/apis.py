@@ -29,7 +29,7 @@ from accounts.serializers import (
 from accounts.tokens import SessionRefreshToken
 from core.api.schema import conflict_response
 from core.api.validation import validate_input
-from search.api import SearchListMixin
+from search.apis import SearchListMixin
 
 
 class AuthThrottleMixin:

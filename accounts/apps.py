@@ -17,7 +17,7 @@ class AccountsConfig(AppConfig):
         )
         from accounts.models import User
         from observability.metrics import business_metric_register
-        from search.engine import invalidate_on_write
+        from search.cache import invalidate_on_write
 
         invalidate_on_write(User, ignore_fields=frozenset({"last_login", "password"}))
         user_login_failed.connect(lockout.failed, dispatch_uid="accounts-sign-in-failed")

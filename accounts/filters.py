@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from accounts.models import Role, User, skill_normalise
-from search.api import SearchQueryFilter
+from search.filters import SearchQueryFilter
 
 MAX_FILTER_SKILLS = 10
 

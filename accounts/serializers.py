@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Availability, Industry, Role, Skill, User, skill_normalise
-from search.api import SEARCH_RESULT_FIELDS, SearchResultSerializer
+from search.serializers import SEARCH_RESULT_FIELDS, SearchResultSerializer
 
 MAX_SKILLS = 50
 

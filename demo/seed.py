@@ -36,7 +36,7 @@ from feed.models import ActivityEvent
 from feed.services import follow_create
 from messaging.models import Connection
 from messaging.services import connection_accept, connection_request, message_send
-from search import engine
+from search import cache as search_cache
 from startups.models import (
     Application,
     ApplicationStatus,
@@ -1113,5 +1113,5 @@ def demo_seed(
             ).build(activity=activity)
         created["skills"] = Skill.objects.count() - skills_before
         # bulk_create sends no signals: tell cached searches the data changed.
-        engine.invalidate()
+        search_cache.invalidate()
     return SeedReport(present, created, new_accounts)

@@ -29,7 +29,7 @@ from feed.signals import event_recorded
 from observability.breaker import breaker
 from observability.context import request_id_get
 from realtime import services as realtime
-from search import engine
+from search import cache as search_cache
 
 logger = logging.getLogger("collabhub.feed")
 
@@ -248,7 +248,7 @@ def follow_create(
         follower=follower, target_type=target_type, target_id=target.pk
     )
     if created:
-        engine.invalidate()  # cached searches may filter on follows (?followed_by=)
+        search_cache.invalidate()  # cached searches may filter on follows (?followed_by=)
     if created and record:
         event_record(
             action_type=followable.action,
@@ -269,7 +269,7 @@ def follow_delete(*, follower: User, target: models.Model) -> None:
         target_id=target.pk,
     ).delete()
     if deleted:
-        engine.invalidate()
+        search_cache.invalidate()
 
 
 def follows_delete_for(*, target: models.Model) -> None:

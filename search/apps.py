@@ -2,15 +2,15 @@ from django.apps import AppConfig
 
 
 class SearchConfig(AppConfig):
-    """The search engine, below every app: apps register their indexes with it."""
+    """The search engine, below every app: apps register their indexes and search groups."""
 
     name = "search"
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate, pre_migrate
 
-        from search import engine
+        from search import schema
 
         # Once per migrate (Django sends these for each app): sent with this app as sender.
-        pre_migrate.connect(engine.before_migrate, sender=self, dispatch_uid="search-pre")
-        post_migrate.connect(engine.after_migrate, sender=self, dispatch_uid="search-post")
+        pre_migrate.connect(schema.before_migrate, sender=self, dispatch_uid="search-pre")
+        post_migrate.connect(schema.after_migrate, sender=self, dispatch_uid="search-post")

@@ -1,30 +1,26 @@
 """Thin views: validate input, call a service or a selector, shape the output."""
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
-from rest_framework import generics, permissions, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import ValidationError
-from rest_framework.views import APIView
 
 from accounts.authentication import request_user
-from accounts.selectors import user_list
-from accounts.serializers import UserSerializer, UserSummarySerializer
+from accounts.serializers import UserSummarySerializer
 from core.api.pagination import PageNumberPagination
 from core.api.schema import conflict_response
 from core.api.validation import validate_input
 from feed.apis import follow_response
 from feed.serializers import FollowStateSerializer
-from search import engine
-from search.api import SearchListMixin
+from search.apis import SearchListMixin
 from startups import search, selectors, services
 from startups.filters import ApplicationFilter, OpportunityFilter, SaveFilter, StartupFilter
-from startups.models import Application, Opportunity, OpportunityStatus, Save, Startup
+from startups.models import Application, Opportunity, Save, Startup
 from startups.serializers import (
     ApplicationInputSerializer,
     ApplicationSerializer,
@@ -36,19 +32,6 @@ from startups.serializers import (
     StartupSerializer,
 )
 
-SEARCH_GROUPS: dict[str, Callable[[Request], tuple[Callable[..., Any], QuerySet[Any], Any]]] = {
-    "startups": lambda request: (
-        search.search_startups,
-        selectors.startup_list(viewer=request.user),
-        StartupSerializer,
-    ),
-    "opportunities": lambda request: (
-        search.search_opportunities,
-        selectors.opportunity_list(viewer=request.user).filter(status=OpportunityStatus.OPEN),
-        OpportunitySerializer,
-    ),
-    "people": lambda request: (search.search_people, user_list(), UserSerializer),
-}
 WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
 CONFLICT = conflict_response()
 
@@ -263,74 +246,3 @@ class SavedListApi(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Save]:
         return selectors.save_list(user=request_user(self.request))
-
-
-class SearchInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    q = serializers.CharField(
-        max_length=engine.MAX_QUERY_LENGTH,
-        allow_blank=True,
-        trim_whitespace=False,
-        help_text='Words, "a phrase", `or`, `-excluded`; the last word matches as a prefix.',
-    )
-    type = serializers.MultipleChoiceField(
-        choices=list(SEARCH_GROUPS), required=False, help_text="Only these groups (repeatable)."
-    )
-    limit = serializers.IntegerField(
-        min_value=1, max_value=50, default=5, help_text="Results per group (5)."
-    )
-
-
-class SearchGroupSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    count = serializers.IntegerField(help_text="All matches (at most 500).")
-    results = serializers.ListField(child=serializers.DictField())
-
-
-class SearchOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    query = serializers.CharField()
-    results = serializers.DictField(child=SearchGroupSerializer())
-
-
-@extend_schema(
-    tags=["search"],
-    summary="Search startups, opportunities and people at once",
-    parameters=[SearchInputSerializer],
-    responses=SearchOutputSerializer,
-)
-class SearchApi(APIView):
-    """One search box: the best matches of each kind, with how many there are in all.
-    Opportunities are the open ones; people are active users."""
-
-    permission_classes = [permissions.AllowAny]
-
-    def get(self, request: Request) -> Response:
-        params = validate_input(SearchInputSerializer, request.query_params)
-        query, limit = params["q"], params["limit"]
-        groups = params.get("type") or set(SEARCH_GROUPS)
-        results = {}
-        for name in SEARCH_GROUPS:
-            if name not in groups:
-                continue
-            search_in, queryset, serializer_class = SEARCH_GROUPS[name](request)
-            found = search_in(queryset, query) if query.strip() else []
-            serializer = serializer_class(found[:limit], many=True, context={"request": request})
-            results[name] = {"count": len(found), "results": serializer.data}
-        return Response({"query": query, "results": results})
-
-
-@extend_schema(
-    tags=["search"],
-    summary="Which search backend is in use",
-    responses=inline_serializer(
-        "SearchBackend",
-        {
-            "backend": serializers.ChoiceField(choices=["postgresql", "sqlite"]),
-            "fts_available": serializers.BooleanField(),
-            "algorithms": serializers.ListField(child=serializers.CharField()),
-        },
-    ),
-)
-class SearchBackendApi(APIView):
-    permission_classes = [permissions.AllowAny]
-
-    def get(self, request: Request) -> Response:
-        return Response(search.get_search_backend_info())

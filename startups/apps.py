@@ -6,7 +6,7 @@ class StartupsConfig(AppConfig):
 
     def ready(self) -> None:
         from observability.metrics import business_metric_register
-        from search.engine import invalidate_on_write
+        from search.cache import invalidate_on_write
         from startups import search  # noqa: F401 - registers the search indexes
         from startups.models import Application, Opportunity, Startup
 

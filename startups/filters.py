@@ -6,7 +6,7 @@ from accounts.filters import SkillsFilter
 from accounts.models import Industry
 from core.api.filters import IdFilter
 from feed.models import Follow
-from search.api import SearchQueryFilter
+from search.filters import SearchQueryFilter
 from startups.models import (
     Application,
     ApplicationStatus,

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import Industry
 from accounts.serializers import UserSummarySerializer, skill_names_field, skill_names_read_field
-from search.api import SEARCH_RESULT_FIELDS, SearchResultSerializer
+from search.serializers import SEARCH_RESULT_FIELDS, SearchResultSerializer
 from startups.models import (
     Application,
     Opportunity,

@@ -10,7 +10,5 @@ router.register("applications", apis.ApplicationViewSet, basename="application")
 
 urlpatterns = [
     path("saved/", apis.SavedListApi.as_view(), name="saved-list"),
-    path("search/", apis.SearchApi.as_view(), name="search"),
-    path("search/backend/", apis.SearchBackendApi.as_view(), name="search-backend"),
     *router.urls,
 ]

@@ -5,7 +5,8 @@ the database) can; otherwise have a superuser run ``CREATE EXTENSION pg_trgm`` f
 
 from django.db import migrations
 
-from search.engine import SearchIndex, SearchIndexOperation, SkillsSource
+from search.indexes import SearchIndex, SkillsSource
+from search.schema import SearchIndexOperation
 
 
 class Migration(migrations.Migration):

@@ -3,7 +3,8 @@ the pg_trgm extension in accounts/migrations/0002_search_index.py)."""
 
 from django.db import migrations
 
-from search.engine import SearchIndex, SearchIndexOperation, SkillsSource
+from search.indexes import SearchIndex, SkillsSource
+from search.schema import SearchIndexOperation
 
 
 class Migration(migrations.Migration):

@@ -3,7 +3,8 @@ index is dropped and built again with a skills column, which refills it from the
 
 from django.db import migrations
 
-from search.engine import SearchIndex, SearchIndexOperation, SkillsSource
+from search.indexes import SearchIndex, SkillsSource
+from search.schema import SearchIndexOperation
 
 WITHOUT_SKILLS = SearchIndex(
     table="startups_startup",

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import Skill, User
-from search import engine as search
+from search import cache as search_cache
 from startups.models import Opportunity, Startup
 from startups.search import search_opportunities, search_people, search_startups
 from tests.accounts.factories import UserFactory
@@ -102,7 +102,7 @@ def test_a_renamed_skill_is_found_at_once_and_a_rebuild_restores_a_wiped_index()
             cursor.execute("UPDATE startups_opportunity SET search_vector = ''::tsvector")
         else:
             cursor.execute("DELETE FROM startups_opportunity_fts")
-    search.invalidate()
+    search_cache.invalidate()
     assert found("dev") == []
     call_command("search_rebuild", stdout=StringIO())
     assert found("dev") == [job.pk]

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from search import engine
-from startups.search import OPPORTUNITIES, PEOPLE, STARTUPS
+from search import cache, schema
+from search.indexes import registered
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
-            for index in (STARTUPS, OPPORTUNITIES, PEOPLE):
-                engine.rebuild(index)
+            for index in registered():
+                schema.rebuild(index)
                 self.stdout.write(f"rebuilt the search index of {index.table}")
-            engine.invalidate()
+            cache.invalidate()
