@@ -3,6 +3,11 @@ from django.db.models import QuerySet
 from accounts.models import RevokedSession, User
 
 
+def user_get(*, user_id: int) -> User | None:
+    """Anyone with this id, active or not."""
+    return User.objects.filter(pk=user_id).first()
+
+
 def user_list() -> QuerySet[User]:
     return (
         User.objects.filter(is_active=True)

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -170,8 +169,7 @@ def follow_response(*, request: Request, target: Any) -> Response:
         services.follow_delete(follower=user, target=target)
         return Response(status=status.HTTP_204_NO_CONTENT)
     _, created = services.follow_create(follower=user, target=target)
-    target_type = ContentType.objects.get_for_model(target)
-    count = len(selectors.follower_ids(target_type=target_type, target_id=target.pk))
+    count = selectors.follower_count(target=target)
     return Response(
         FollowStateSerializer({"following": True, "followers_count": count}).data,
         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

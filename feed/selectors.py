@@ -48,6 +48,12 @@ def follower_ids(*, target_type: ContentType, target_id: int) -> list[int]:
     )
 
 
+def follower_count(*, target: Any) -> int:
+    """How many follow a person or a startup."""
+    target_type = ContentType.objects.get_for_model(target)
+    return Follow.objects.filter(target_type=target_type, target_id=target.pk).count()
+
+
 def feed_audience_list(*, event: ActivityEvent) -> list[int]:
     """Whose personal feed shows the event: the followers of its actor and of its subject,
     among those allowed to see it, never the actor."""

@@ -6,10 +6,19 @@ from accounts.models import User
 from messaging.models import Connection, ConnectionStatus, Message
 
 
-def connection_list(*, user: User) -> QuerySet[Connection]:
-    return Connection.objects.filter(Q(requester=user) | Q(addressee=user)).select_related(
-        "requester", "addressee"
-    )
+def connection_list(
+    *, user: User, status: str | None = None, direction: str | None = None
+) -> QuerySet[Connection]:
+    """The user's connections and requests; only those of ``status`` (pending, accepted,
+    declined) and of ``direction`` (incoming: asked of them; outgoing: asked by them)."""
+    connections = Connection.objects.filter(Q(requester=user) | Q(addressee=user))
+    if status in ConnectionStatus.values:
+        connections = connections.filter(status=status)
+    if direction == "incoming":
+        connections = connections.filter(addressee=user)
+    elif direction == "outgoing":
+        connections = connections.filter(requester=user)
+    return connections.select_related("requester", "addressee")
 
 
 def connection_is_accepted(*, a: User, b: User) -> bool:

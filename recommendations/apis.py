@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import request_user
-from accounts.models import User
+from accounts.selectors import user_get
 from core.api.validation import validate_input
 from core.exceptions import NotFound, PermissionDenied
 from recommendations import rules, selectors, services
@@ -121,7 +121,7 @@ class RefreshApi(APIView):
         if user_id != me.pk:
             if not me.is_staff:
                 raise PermissionDenied("Only staff can clear another person's recommendations.")
-            if not User.objects.filter(pk=user_id).exists():
+            if user_get(user_id=user_id) is None:
                 raise NotFound(f"No user with id {user_id}.", code="user_not_found")
         services.recommendations_invalidate(user_id=user_id)
         return Response({"user_id": user_id})

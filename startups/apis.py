@@ -158,7 +158,7 @@ class OpportunityViewSet(
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = validate_input(OpportunityCreateInputSerializer, request.data)
-        startup = Startup.objects.filter(pk=data.pop("startup")).first()
+        startup = selectors.startup_get(startup_id=data.pop("startup"))
         if startup is None:
             raise ValidationError({"startup": ["No startup with this id."]})
         opportunity = services.opportunity_create(

@@ -14,6 +14,10 @@ def _viewer_id(viewer: User | AnonymousUser | None) -> int | None:
     return viewer.pk if viewer is not None and viewer.is_authenticated else None
 
 
+def startup_get(*, startup_id: int) -> Startup | None:
+    return Startup.objects.filter(pk=startup_id).first()
+
+
 def startup_list(*, viewer: User | AnonymousUser | None = None) -> QuerySet[Startup]:
     viewer_id = _viewer_id(viewer)
     is_saved = (
