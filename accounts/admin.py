@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from accounts.models import RevokedSession, Skill, User
+from accounts.models import USER_PROFILE_FIELDS, RevokedSession, Skill, User
 
 
 class UserCreateForm(AdminUserCreationForm):
@@ -29,21 +29,7 @@ class UserAdmin(DjangoUserAdmin):
     filter_horizontal = ["skills", "groups", "user_permissions"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        (
-            "Profile",
-            {
-                "fields": [
-                    "name",
-                    "role",
-                    "headline",
-                    "bio",
-                    "location",
-                    "skills",
-                    "interests",
-                    "availability",
-                ]
-            },
-        ),
+        ("Profile", {"fields": list(USER_PROFILE_FIELDS)}),
         (
             "Permissions",
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},

@@ -142,6 +142,20 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name.split(" ")[0] if self.name else self.email
 
 
+# A person's profile, in the order the API and the admin show it; the profile update writes all
+# but ``role`` (chosen at sign-up) and ``skills`` (set by ``skills_replace``).
+USER_PROFILE_FIELDS = (
+    "name",
+    "role",
+    "headline",
+    "bio",
+    "location",
+    "skills",
+    "interests",
+    "availability",
+)
+
+
 class RevokedSession(models.Model):
     """A signed-out session: every token carrying this ``sid`` claim is refused.
 

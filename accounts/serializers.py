@@ -3,7 +3,15 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Availability, Industry, Role, Skill, User, skill_normalise
+from accounts.models import (
+    USER_PROFILE_FIELDS,
+    Availability,
+    Industry,
+    Role,
+    Skill,
+    User,
+    skill_normalise,
+)
 from search.serializers import SEARCH_RESULT_FIELDS, SearchResultSerializer
 
 MAX_SKILLS = 50
@@ -51,14 +59,7 @@ class UserSerializer(SearchResultSerializer, serializers.ModelSerializer):  # ty
         fields = [
             "id",
             "email",
-            "name",
-            "role",
-            "headline",
-            "bio",
-            "location",
-            "skills",
-            "interests",
-            "availability",
+            *USER_PROFILE_FIELDS,
             "date_joined",
             *SEARCH_RESULT_FIELDS,
         ]

@@ -9,12 +9,12 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.exceptions import EmailTaken, WrongPassword
-from accounts.models import RevokedSession, Role, Skill, User, skill_normalise
+from accounts.models import USER_PROFILE_FIELDS, RevokedSession, Role, Skill, User, skill_normalise
 from accounts.signals import profile_updated, sessions_ended
 from accounts.tokens import SID_CLAIM, SessionRefreshToken
 from core.services import model_touch, model_update
 
-PROFILE_FIELDS = ("name", "headline", "bio", "location", "interests", "availability")
+PROFILE_FIELDS = tuple(f for f in USER_PROFILE_FIELDS if f not in {"role", "skills"})
 
 
 def skills_replace(*, instance: Any, names: Iterable[str]) -> bool:

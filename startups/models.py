@@ -112,6 +112,28 @@ class Startup(models.Model):
             )
 
 
+# A startup's own fields, in the API's order: the serializer shows them all, the services write
+# all but ``slug`` (derived from the name) and ``skills`` (set by ``skills_replace``).
+STARTUP_PROFILE_FIELDS = (
+    "name",
+    "slug",
+    "tagline",
+    "description",
+    "industry",
+    "stage",
+    "location",
+    "remote_friendly",
+    "website",
+    "founded_on",
+    "team_size",
+    "skills",
+    "funding_raised",
+    "monthly_active_users",
+    "monthly_revenue",
+    "growth_rate",
+)
+
+
 class Opportunity(models.Model):
     startup = models.ForeignKey(Startup, on_delete=models.CASCADE, related_name="opportunities")
     title = models.CharField(max_length=160)
@@ -194,6 +216,22 @@ class Opportunity(models.Model):
             errors["equity_max"] = "Must be at least equity_min."
         if errors:
             raise ValidationError(errors)
+
+
+# An opportunity's own fields, in the API's order: the services write all but ``skills``.
+OPPORTUNITY_DETAIL_FIELDS = (
+    "title",
+    "description",
+    "kind",
+    "skills",
+    "location",
+    "remote",
+    "compensation_min",
+    "compensation_max",
+    "equity_min",
+    "equity_max",
+    "status",
+)
 
 
 class Application(models.Model):

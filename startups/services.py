@@ -26,6 +26,8 @@ from startups.exceptions import (
     TalentOnly,
 )
 from startups.models import (
+    OPPORTUNITY_DETAIL_FIELDS,
+    STARTUP_PROFILE_FIELDS,
     Application,
     ApplicationStatus,
     Opportunity,
@@ -69,35 +71,8 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-STARTUP_FIELDS = (
-    "name",
-    "tagline",
-    "description",
-    "industry",
-    "stage",
-    "location",
-    "remote_friendly",
-    "website",
-    "founded_on",
-    "team_size",
-    "funding_raised",
-    "monthly_active_users",
-    "monthly_revenue",
-    "growth_rate",
-)
-
-OPPORTUNITY_FIELDS = (
-    "title",
-    "description",
-    "kind",
-    "location",
-    "remote",
-    "compensation_min",
-    "compensation_max",
-    "equity_min",
-    "equity_max",
-    "status",
-)
+STARTUP_FIELDS = tuple(f for f in STARTUP_PROFILE_FIELDS if f not in {"slug", "skills"})
+OPPORTUNITY_FIELDS = tuple(f for f in OPPORTUNITY_DETAIL_FIELDS if f != "skills")
 
 
 @transaction.atomic

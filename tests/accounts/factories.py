@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from accounts.models import Role, Skill, User
+from accounts.models import RevokedSession, Role, Skill, User
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -37,3 +40,13 @@ class FounderFactory(UserFactory):
 
 class InvestorFactory(UserFactory):
     role = Role.INVESTOR
+
+
+class RevokedSessionFactory(DjangoModelFactory):
+    """A signed-out session whose tokens are still refused for an hour."""
+
+    class Meta:
+        model = RevokedSession
+
+    sid = factory.Sequence(lambda n: f"sid-{n}")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))

@@ -12,7 +12,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import RevokedSession
 from accounts.services import session_revoke, user_tokens_issue
 from accounts.tokens import SessionRefreshToken
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import RevokedSessionFactory, UserFactory
 from tests.accounts.test_auth_api import bearer, login
 
 pytestmark = pytest.mark.django_db
@@ -142,8 +142,8 @@ def test_the_revocation_is_a_database_row_living_as_long_as_the_sessions_tokens(
 
 def test_logout_purges_revocations_whose_tokens_have_all_expired(api_client: APIClient) -> None:
     now = timezone.now()
-    RevokedSession.objects.create(sid="expired", expires_at=now - timedelta(seconds=1))
-    RevokedSession.objects.create(sid="still-needed", expires_at=now + timedelta(minutes=5))
+    RevokedSessionFactory(sid="expired", expires_at=now - timedelta(seconds=1))
+    RevokedSessionFactory(sid="still-needed", expires_at=now + timedelta(minutes=5))
     tokens = login(api_client, UserFactory().email).json()
 
     logout(api_client, tokens["refresh"])

@@ -13,6 +13,7 @@ from feed.models import ActivityEvent, Notification
 from startups import services
 from startups.models import Startup
 from tests.accounts.factories import FounderFactory, UserFactory
+from tests.feed.factories import ActivityEventFactory
 from tests.startups.factories import OpportunityFactory, StartupFactory
 from tests.startups.helpers import assert_error
 
@@ -28,16 +29,14 @@ def post_job(startup: Startup, title: str) -> None:
 
 
 def public_event(actor: User | None, *, minutes_ago: float = 0, **kwargs: object) -> ActivityEvent:
-    event = feed_services.event_record(
+    return ActivityEventFactory(
         action_type=kwargs.pop("action_type", "startup_created"),
         actor=actor,
+        target=None,
         snapshot={"type": "startup", "name": kwargs.pop("name", "Acme")},
+        created_at=timezone.now() - timedelta(minutes=minutes_ago),
         **kwargs,
     )
-    ActivityEvent.objects.filter(pk=event.pk).update(
-        created_at=timezone.now() - timedelta(minutes=minutes_ago)
-    )
-    return event
 
 
 def test_following_a_startup_puts_its_new_opportunity_in_my_feed_and_notifications(

@@ -5,6 +5,7 @@ import pytest
 from feed.models import ActivityEvent, Follow, Notification
 from messaging.models import Connection, Message
 from tests.accounts.factories import UserFactory
+from tests.messaging.factories import ConnectionFactory, MessageFactory
 from tests.startups.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -146,9 +147,9 @@ def test_connected_people_exchange_messages(client_for, committed, ada, grace) -
 
 
 def test_message_pages_go_back_in_time(client_for, ada, grace) -> None:
-    connect(client_for, ada, grace)
+    ConnectionFactory(requester=ada, addressee=grace)
     for i in range(7):
-        client_for(ada).post(messages_url(grace.pk), {"body": f"m{i}"}, format="json")
+        MessageFactory(sender=ada, recipient=grace, body=f"m{i}")
     first = client_for(grace).get(messages_url(ada.pk), {"page_size": 3}).json()
     assert [m["body"] for m in first["results"]] == ["m4", "m5", "m6"]
     older = client_for(grace).get(first["next"]).json()
@@ -156,8 +157,8 @@ def test_message_pages_go_back_in_time(client_for, ada, grace) -> None:
 
 
 def test_nobody_reads_a_conversation_they_are_not_in(client_for, ada, grace) -> None:
-    connect(client_for, ada, grace)
-    client_for(ada).post(messages_url(grace.pk), {"body": "secret"}, format="json")
+    ConnectionFactory(requester=ada, addressee=grace)
+    MessageFactory(sender=ada, recipient=grace, body="secret")
     eve = UserFactory()
     assert client_for(eve).get(messages_url(ada.pk)).json()["results"] == []
     assert client_for(eve).get(messages_url(grace.pk)).json()["results"] == []

@@ -8,9 +8,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from messaging.models import Connection, ConnectionStatus
 from startups.models import Startup
 from tests.accounts.factories import UserFactory
+from tests.messaging.factories import ConnectionFactory
 from tests.platform.test_errors import assert_envelope
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +116,7 @@ CRAFTED = [
 @pytest.fixture
 def conversation(talent: User) -> str:
     other = UserFactory()
-    Connection.objects.create(requester=talent, addressee=other, status=ConnectionStatus.ACCEPTED)
+    ConnectionFactory(requester=talent, addressee=other)
     return f"/api/v1/conversations/{other.pk}/messages/"
 
 

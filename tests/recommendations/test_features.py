@@ -5,10 +5,8 @@ import math
 from datetime import timedelta
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from feed.models import Follow
 from recommendations import features
 from recommendations.models import (
     Interaction,
@@ -19,6 +17,7 @@ from recommendations.models import (
 from recommendations.services import interaction_record
 from startups.models import Stage, Startup
 from tests.accounts.factories import InvestorFactory, UserFactory
+from tests.feed.factories import FollowFactory
 from tests.recommendations.helpers import engage
 from tests.startups.factories import (
     ApplicationFactory,
@@ -33,11 +32,7 @@ pytestmark = pytest.mark.django_db
 def test_reconcile_records_bulk_loaded_saves_applications_and_follows_once() -> None:
     save, job_save, application = SaveFactory(), OpportunitySaveFactory(), ApplicationFactory()
     follower, startup = UserFactory(), StartupFactory()
-    Follow.objects.create(
-        follower=follower,
-        target_type=ContentType.objects.get_for_model(Startup),
-        target_id=startup.pk,
-    )
+    FollowFactory(follower=follower, target=startup)
 
     assert features.interactions_reconcile() == {"added": 4, "removed": 0}
     assert features.interactions_reconcile() == {"added": 0, "removed": 0}

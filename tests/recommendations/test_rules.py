@@ -15,6 +15,7 @@ from recommendations.selectors import recommendation_list
 from recommendations.services import interaction_record
 from startups.models import Opportunity, OpportunityStatus, Startup
 from tests.accounts.factories import FounderFactory, UserFactory
+from tests.recommendations.factories import InteractionFactory
 from tests.recommendations.helpers import engage
 from tests.recommendations.test_types import ids, recommend
 from tests.startups.factories import ApplicationFactory, OpportunityFactory, StartupFactory
@@ -85,10 +86,8 @@ def test_what_was_done_long_ago_stays_filtered(client_for) -> None:
     engage(ada, "apply", applied)
     interaction_record(user=ada, kind="dismiss", item_type="startup", item_id=dismissed.pk)
     browsed = StartupFactory()
-    Interaction.objects.bulk_create(  # 600 later views push them out of the recent history
-        Interaction(user=ada, kind="view", item_type="startup", item_id=browsed.pk)
-        for _ in range(600)
-    )
+    # 600 later views push them out of the recent history
+    Interaction.objects.bulk_create(InteractionFactory.build_batch(600, user=ada, item=browsed))
 
     assert ids(recommend(client_for, ada, type="opportunities")) == [kept.pk]
     assert dismissed.pk not in ids(recommend(client_for, ada))

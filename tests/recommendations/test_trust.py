@@ -12,6 +12,7 @@ from recommendations.models import Interaction, ItemFeatures
 from startups.models import Opportunity, Startup
 from startups.services import application_withdraw
 from tests.accounts.factories import InvestorFactory, UserFactory
+from tests.recommendations.factories import InteractionFactory
 from tests.recommendations.helpers import engage
 from tests.startups.factories import OpportunityFactory, StartupFactory
 
@@ -77,7 +78,7 @@ def test_fake_rows_from_before_stop_counting_at_the_rebuild(client_for, market) 
     before = investor_ranking(investor)
     faker = UserFactory()
     Interaction.objects.bulk_create(
-        Interaction(user=faker, kind=kind, item_type="startup", item_id=target.pk)
+        InteractionFactory.build(user=faker, kind=kind, item=target)
         for kind in ["apply"] * 60 + ["save"] * 40
     )
 
@@ -162,12 +163,8 @@ def test_the_rebuild_leaves_alone_what_is_recorded_while_it_runs() -> None:
     """Reconciling reads the real rows, then the interactions: a save committed in between
     (stamped after the rebuild started) must not be taken for a fake."""
     startup, person = StartupFactory(), UserFactory()
-    later = Interaction.objects.create(
-        user=person,
-        kind="save",
-        item_type="startup",
-        item_id=startup.pk,
-        created_at=timezone.now() + timedelta(seconds=5),
+    later = InteractionFactory(
+        user=person, kind="save", item=startup, created_at=timezone.now() + timedelta(seconds=5)
     )
 
     features.features_rebuild()

@@ -1,0 +1,81 @@
+from typing import Any
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from recommendations.models import (
+    Interaction,
+    InteractionKind,
+    ItemFeatures,
+    ItemSimilarity,
+    ItemType,
+    UserFeatures,
+)
+from startups.models import Opportunity
+from tests.accounts.factories import UserFactory
+from tests.startups.factories import StartupFactory
+
+
+def _item_type(item: Any) -> str:
+    return ItemType.OPPORTUNITY if isinstance(item, Opportunity) else ItemType.STARTUP
+
+
+class InteractionFactory(DjangoModelFactory):
+    """``user`` did ``kind`` to ``item`` (a startup or an opportunity; a new startup by
+    default), stored directly: no save, follow or application stands behind it."""
+
+    class Meta:
+        model = Interaction
+
+    class Params:
+        item = factory.SubFactory(StartupFactory)
+
+    user = factory.SubFactory(UserFactory)
+    kind = InteractionKind.VIEW
+    item_type = factory.LazyAttribute(lambda o: _item_type(o.item))
+    item_id = factory.SelfAttribute("item.pk")
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class ItemFeaturesFactory(DjangoModelFactory):
+    class Meta:
+        model = ItemFeatures
+
+    class Params:
+        item = factory.SubFactory(StartupFactory)
+
+    item_type = factory.LazyAttribute(lambda o: _item_type(o.item))
+    item_id = factory.SelfAttribute("item.pk")
+    industry = factory.LazyAttribute(
+        lambda o: o.item.startup.industry if isinstance(o.item, Opportunity) else o.item.industry
+    )
+    popularity = 1.0
+    traction = 0.5
+    engaged = 1
+
+
+class ItemSimilarityFactory(DjangoModelFactory):
+    """``other`` is a neighbour of ``item`` (two new startups by default)."""
+
+    class Meta:
+        model = ItemSimilarity
+
+    class Params:
+        item = factory.SubFactory(StartupFactory)
+        other = factory.SubFactory(StartupFactory)
+
+    item_type = factory.LazyAttribute(lambda o: _item_type(o.item))
+    item_id = factory.SelfAttribute("item.pk")
+    other_id = factory.SelfAttribute("other.pk")
+    score = 0.5
+    together = 2
+
+
+class UserFeaturesFactory(DjangoModelFactory):
+    class Meta:
+        model = UserFeatures
+
+    user = factory.SubFactory(UserFactory)
+    activity = 1
+    last_active_at = factory.LazyFunction(timezone.now)
