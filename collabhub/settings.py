@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "messaging",
     "startups",
     "recommendations",
+    "experiments",  # A/B tests on the feed and recommendations (subscribes; nobody imports it)
     "demo",  # manage.py seed_demo
 ]
 
@@ -249,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "recommendations.nightly",
         "schedule": crontab(hour=3, minute=0),
     },
+    # Complete experiments at their end (or early, when significant), stop them on a guardrail.
+    "experiments-monitor": {
+        "task": "analytics.experiments_monitor",
+        "schedule": env.float("EXPERIMENTS_MONITOR_INTERVAL", default=600.0),
+    },
 }
 
 # --- Feed and real time ------------------------------------------------------------------
@@ -259,14 +265,20 @@ FEED_REDISPATCH_AFTER = env.int("FEED_REDISPATCH_AFTER", default=60)
 REALTIME_TICKET_TTL = env.int("REALTIME_TICKET_TTL", default=30)
 # The personal share of a feed page (the rest: events matching one's skills and interests).
 FEED_COMPOSITION = env.float("FEED_COMPOSITION", default=0.6)
-# Dotted path to a callable(request) -> float | None that may choose it per request (A/B).
-FEED_COMPOSITION_HOOK = env.str("FEED_COMPOSITION_HOOK", default="")
+# Dotted path to a callable(user=) -> float | None that may choose it per person: by default
+# the running feed_composition experiment, if any (experiments/hooks.py).
+FEED_COMPOSITION_HOOK = env.str(
+    "FEED_COMPOSITION_HOOK", default="experiments.hooks.feed_composition"
+)
 
 # --- Recommendations ---------------------------------------------------------------------
-# hybrid | content | popularity | random; a dotted path to callable(user=, type=, request=)
-# returning one of them may choose per request (an A/B experiment).
+# hybrid | content | popularity | random; a dotted path to callable(user=, type=) returning
+# one of them may choose per person: by default the running recommendations_algorithm
+# experiment, if any (experiments/hooks.py).
 RECOMMENDATIONS_ALGORITHM = env.str("RECOMMENDATIONS_ALGORITHM", default="hybrid")
-RECOMMENDATIONS_ALGORITHM_HOOK = env.str("RECOMMENDATIONS_ALGORITHM_HOOK", default="")
+RECOMMENDATIONS_ALGORITHM_HOOK = env.str(
+    "RECOMMENDATIONS_ALGORITHM_HOOK", default="experiments.hooks.recommendations_algorithm"
+)
 # The hybrid blend per strategy (signals are 0 to 1; "popularity" is traction for investors),
 # chosen with recommendations_evaluate (docs/benchmarks.md).
 RECOMMENDATIONS_WEIGHTS = {
@@ -383,6 +395,7 @@ SPECTACULAR_SETTINGS = {
         "OpportunityStatusEnum": "startups.models.OpportunityStatus",
         "ApplicationStatusEnum": "startups.models.ApplicationStatus",
         "InteractionKindEnum": "recommendations.models.InteractionKind",
+        "ExperimentMetricEnum": "experiments.metrics.METRIC_NAMES",
     },
 }
 

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import CommandError
 from django.db import models, transaction
 from django.db.models import F, Q
@@ -32,10 +33,14 @@ from django.utils.text import slugify
 from accounts.models import Availability, Industry, Role, Skill, User, skill_normalise
 from accounts.services import skills_resolve
 from demo import vocabulary as vocab
-from feed.models import ActivityEvent
+from experiments.assignment import variant_assign
+from experiments.models import Experiment, ExperimentStatus, Exposure
+from experiments.services import experiment_create, experiment_start
+from feed.models import ActivityEvent, EventAudience
 from feed.services import follow_create
 from messaging.models import Connection
 from messaging.services import connection_accept, connection_request, message_send
+from recommendations.events import RECOMMENDATION_VIEWED
 from search import cache as search_cache
 from startups.models import (
     Application,
@@ -52,6 +57,7 @@ T = TypeVar("T")
 
 BASE_DATE = date(2026, 1, 1)  # generated dates count back from here, never from the clock
 ADMIN_PATH = "/admin/"
+DEMO_EXPERIMENT = "demo-hybrid-vs-popularity"
 OPEN_SHARE = 0.85  # of opportunities
 REMOTE_SHARE = 0.55  # of startups
 DISCLOSED_SHARE = 0.8  # of traction figures
@@ -433,6 +439,7 @@ class DemoDataBuilder:
             ("applications", self._create_applications),
             ("saves", self._create_saves),
             ("events", self._create_activity if activity else lambda: 0),
+            ("experiment exposures", self._create_experiment if activity else lambda: 0),
         ):
             started = time.monotonic()
             self.created[step] = create()
@@ -485,6 +492,94 @@ class DemoDataBuilder:
         if not _connected_either_way(talent, founder):
             connection_request(requester=talent, addressee=founder)
         return ActivityEvent.objects.count() - before
+
+    # An experiment with simulated traffic, so its results (and the dashboard) show something.
+
+    def _create_experiment(self) -> int:
+        """``demo-hybrid-vs-popularity``, running: the hybrid recommender against popularity on
+        click-through. Simulated: generated people exposed over the last three days by the real
+        assignment, and a share of them (22 % hybrid, 14 % popularity) opening a recommended
+        startup after it -- ``recommendation_viewed`` events written as the service writes
+        them, already dispatched (nobody is notified of a simulation). Left alone when it
+        exists (another seed's run made it). Returns the exposures."""
+        if Experiment.objects.filter(key=DEMO_EXPERIMENT).exists():
+            return 0
+        rng = random.Random(self.seed * 7919 + 2)
+        experiment = experiment_create(
+            by=self.accounts["admin"],
+            data={
+                "key": DEMO_EXPERIMENT,
+                "name": "Hybrid recommendations vs popularity",
+                "hypothesis": "People open more of what the hybrid recommends them than of "
+                "what is merely popular.",
+                "target": "recommendations_algorithm",
+                "variants": [
+                    {"key": "control", "weight": 50, "config": {"algorithm": "popularity"}},
+                    {"key": "hybrid", "weight": 50, "config": {"algorithm": "hybrid"}},
+                ],
+                "traffic_allocation": 100,
+                "primary_metric": "recommendation_click_through",
+                "guardrail_metrics": ["application_rate"],
+                "min_sample_size": 100,
+                "duration_days": 14,
+            },
+        )
+        if Experiment.objects.filter(
+            target=experiment.target, status=ExperimentStatus.RUNNING
+        ).exists():
+            return 0  # another experiment holds the target: this one stays a draft
+        experiment = experiment_start(experiment=experiment)
+        now = timezone.now()
+        people = list(
+            User.objects.filter(
+                email__endswith=f".s{self.seed}@{settings.DEMO_EMAIL_DOMAIN}",
+                role__in=[Role.TALENT, Role.INVESTOR],
+            ).order_by("pk")[:600]
+        )
+        startups = list(Startup.objects.order_by("pk").values_list("pk", "name")[:200])
+        startup_type = ContentType.objects.get_for_model(Startup)
+        exposures, events = [], []
+        for person in people:
+            variant = variant_assign(
+                key=experiment.key,
+                variants=experiment.variants,
+                traffic_allocation=experiment.traffic_allocation,
+                user_id=person.pk,
+            )
+            if variant is None or not startups:
+                continue
+            exposed_at = now - timedelta(minutes=rng.randint(60, 3 * 24 * 60))
+            exposures.append(
+                Exposure(
+                    experiment=experiment,
+                    user=person,
+                    variant=variant["key"],
+                    exposed_at=exposed_at,
+                )
+            )
+            if rng.random() < (0.22 if variant["key"] == "hybrid" else 0.14):
+                startup_id, name = rng.choice(startups)
+                viewed_at = exposed_at + timedelta(minutes=rng.randint(1, 50))
+                events.append(
+                    ActivityEvent(
+                        actor=person,
+                        action_type=RECOMMENDATION_VIEWED,
+                        target_type=startup_type,
+                        target_id=startup_id,
+                        snapshot={"type": "startup", "name": name},
+                        is_public=False,
+                        created_at=viewed_at,
+                        dispatched_at=viewed_at,
+                    )
+                )
+        Exposure.objects.bulk_create(exposures, batch_size=self.batch_size)
+        ActivityEvent.objects.bulk_create(events, batch_size=self.batch_size)
+        _require_pks(events)
+        EventAudience.objects.bulk_create(
+            [EventAudience(event=event, user=event.actor) for event in events],
+            batch_size=self.batch_size,
+        )
+        return len(exposures)
 
     # Shared bits.
 

@@ -15,7 +15,7 @@ from accounts.authentication import request_user
 from accounts.models import User
 from accounts.selectors import user_list
 from core.api.pagination import CursorPagination
-from feed import selectors, services
+from feed import selectors, services, signals
 from feed.models import ActivityEvent, Notification
 from feed.serializers import (
     EventSerializer,
@@ -68,6 +68,7 @@ class FeedApi(APIView):
             cursor=request.query_params.get("cursor"),
             personal_share=share,
         )
+        signals.feed_served.send(sender=None, user=user, personal_share=share)
         next_url = None
         if page.next_cursor:
             params = request.query_params.copy()

@@ -16,6 +16,7 @@ def describe(event: ActivityEvent) -> str:
     snapshot = event.snapshot or {}
     startup = snapshot.get("startup") or {}
     values = _Missing(
+        {key: value for key, value in snapshot.items() if isinstance(value, str)},
         actor=event.actor.name if event.actor is not None else "Someone",
         name=snapshot.get("name") or "something",
         title=snapshot.get("title") or "something",

@@ -7,3 +7,8 @@ written: a receiver's writes commit or roll back with it.
 from django.dispatch import Signal
 
 event_recorded = Signal()  # sender=ActivityEvent, event=<ActivityEvent>
+
+# A feed page was served to a person (after it was read; nothing is written by the feed):
+# experiments record their exposures, analytics count pages. sender=None, user=<User>,
+# personal_share=<float>.
+feed_served = Signal()

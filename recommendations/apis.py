@@ -12,7 +12,7 @@ from accounts.authentication import request_user
 from accounts.selectors import user_get
 from core.api.validation import validate_input
 from core.exceptions import NotFound, PermissionDenied
-from recommendations import rules, selectors, services
+from recommendations import rules, selectors, services, signals
 from recommendations.models import Interaction, InteractionKind
 from recommendations.serializers import (
     InteractionInputSerializer,
@@ -78,6 +78,13 @@ class RecommendationListApi(APIView):
             user=request_user(request),
             type=query.get("type"),
             limit=query["limit"],
+        )
+        signals.recommendations_served.send(
+            sender=None,
+            user=request_user(request),
+            type=result["type"],
+            algorithm=result["algorithm"],
+            count=len(result["recommendations"]),
         )
         return Response(result)
 

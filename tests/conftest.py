@@ -14,6 +14,8 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import user_tokens_issue
 from core.api import ratelimit
+from experiments import selectors as experiment_selectors
+from experiments import services as experiment_services
 from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactory
 from tests.startups.factories import OpportunityFactory, StartupFactory
 
@@ -37,12 +39,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
     """Throttle counters and cached values never leak from one test into the next (nor do
-    the rate limits' per-process counts kept while Redis was down)."""
-    cache.clear()
-    ratelimit.counters.fallback.clear()
+    the rate limits' per-process counts kept while Redis was down, nor the experiments'
+    per-process list of running ones and of recorded exposures)."""
+
+    def clear() -> None:
+        cache.clear()
+        ratelimit.counters.fallback.clear()
+        experiment_selectors.running_cache_clear()
+        experiment_services.exposures_seen_clear()
+
+    clear()
     yield
-    cache.clear()
-    ratelimit.counters.fallback.clear()
+    clear()
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Industry, Role, Skill, User, skill_normalise
+from experiments.models import Experiment, ExperimentStatus, Exposure
 from feed.models import ActivityEvent
 from messaging.models import Connection, Message
 from messaging.services import connection_accept, connection_request
@@ -345,3 +346,18 @@ def test_refuses_the_public_password_when_debug_is_off(settings) -> None:
         call_command("seed_demo", "--users", "3", "--startups", "1", stdout=StringIO())
 
     assert not User.objects.exists()
+
+
+def test_the_demo_experiment_runs_with_simulated_traffic_and_has_results(client_for) -> None:
+    seed(users=150)
+    experiment = Experiment.objects.get(key="demo-hybrid-vs-popularity")
+    staff = client_for(User.objects.get(email=DEMO_EMAILS["admin"]))
+
+    results = staff.get(f"/api/v1/analytics/experiments/{experiment.key}/results/").json()
+
+    assert experiment.status == ExperimentStatus.RUNNING
+    assert results["exposures"] == Exposure.objects.count() > 50
+    assert {v["key"] for v in results["variants"] if v["exposures"]} == {"control", "hybrid"}
+    assert sum(v["converted"] for v in results["variants"]) > 0
+    seed(users=150)  # again: nothing added
+    assert Exposure.objects.count() == results["exposures"]

@@ -1,0 +1,18 @@
+"""What the feed and recommendations ask (through ``FEED_COMPOSITION_HOOK`` and
+``RECOMMENDATIONS_ALGORITHM_HOOK``): the variant's setting for this person, or None for the
+default. Pure reads: exposures are recorded when the person is actually served
+(``receivers.py``), not here."""
+
+from typing import Any
+
+from experiments import selectors, targets
+
+
+def feed_composition(*, user: Any) -> float | None:
+    assigned = selectors.variant_get(target=targets.FEED_COMPOSITION, user=user)
+    return float(assigned[1]["config"]["personal"]) if assigned is not None else None
+
+
+def recommendations_algorithm(*, user: Any, type: str) -> str | None:
+    assigned = selectors.variant_get(target=targets.RECOMMENDATIONS_ALGORITHM, user=user)
+    return str(assigned[1]["config"]["algorithm"]) if assigned is not None else None
