@@ -84,6 +84,7 @@ class ActivityEvent(models.Model):
             models.Index(fields=["actor", "-created_at", "-id"], name="event_actor_recent"),
             models.Index(fields=["startup_id", "-created_at", "-id"], name="event_startup_recent"),
             models.Index(fields=["industry", "-created_at", "-id"], name="event_industry_recent"),
+            models.Index(fields=["target_type", "target_id"], name="event_target"),
             models.Index(
                 fields=["created_at"],
                 name="event_undispatched",

@@ -22,10 +22,8 @@ def describe(event: ActivityEvent) -> str:
         title=snapshot.get("title") or "something",
         startup=startup.get("name") or snapshot.get("name") or "a startup",
     )
-    try:
-        template = registry.event_type_get(event.action_type).sentence
-    except registry.UnknownEventType:  # an action since retired by its app
-        template = "{actor} did something"
+    declared = registry.event_type_find(event.action_type)  # None: an action since retired
+    template = declared.sentence if declared is not None else "{actor} did something"
     return template.format_map(values)
 
 

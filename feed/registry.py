@@ -52,6 +52,11 @@ def event_type_get(action: str) -> EventType:
         raise UnknownEventType(f"No app declares the event type {action!r}.") from None
 
 
+def event_type_find(action: str) -> EventType | None:
+    """The declaration, or None for an action no app declares any more (an old event)."""
+    return _event_types.get(action)
+
+
 def event_type_list() -> list[EventType]:
     return sorted(_event_types.values(), key=lambda event_type: event_type.action)
 

@@ -139,7 +139,8 @@ def event_fanout_run(*, event_id: int) -> int:
         if event is None or event.dispatched_at is not None:
             return 0
         recipients = set(event.recipients)
-        notify = registry.event_type_get(event.action_type).notify
+        declared = registry.event_type_find(event.action_type)  # None: an action since retired
+        notify = declared.notify if declared is not None else None
         if notify is not None:
             recipients |= set(notify(event))
         recipients.discard(event.actor_id)
@@ -169,7 +170,8 @@ def _push_notifications(event_id: int) -> None:
         )
     event = ActivityEvent.objects.select_related("actor").get(pk=event_id)
     realtime.push(user_ids=feed_audience_list(event=event), message=event_message(event))
-    pushes = registry.event_type_get(event.action_type).pushes
+    declared = registry.event_type_find(event.action_type)
+    pushes = declared.pushes if declared is not None else None
     for user_ids, message in pushes(event) if pushes is not None else ():
         realtime.push(user_ids=list(user_ids), message=message)
 

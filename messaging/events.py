@@ -29,7 +29,10 @@ def _connection_pushes(event: ActivityEvent) -> list[Push]:
     if connection is None:  # withdrawn since: nothing to show
         return []
     people = [connection.requester_id, connection.addressee_id]
-    return [(people, connection_push(connection, request_id=event.request_id))]
+    # The status the event recorded, not the row's now: a push says what happened then,
+    # whichever fan-out runs first.
+    status = event.snapshot.get("status", connection.status)
+    return [(people, connection_push(connection, status=status, request_id=event.request_id))]
 
 
 def _message_pushes(event: ActivityEvent) -> list[Push]:
@@ -52,17 +55,19 @@ EVENT_TYPES = [
 ]
 
 
-def _snapshot(kind: str, other: User) -> dict[str, Any]:
-    return {"type": kind, "name": other.name}
+def _snapshot(kind: str, other: User, **extra: Any) -> dict[str, Any]:
+    return {"type": kind, "name": other.name, **extra}
 
 
-def _private_record(action: str, *, actor: User, other: User, target: Any, kind: str) -> None:
+def _private_record(
+    action: str, *, actor: User, other: User, target: Any, kind: str, **extra: Any
+) -> None:
     """Only the two see it; the other one is told."""
     event_record(
         action_type=action,
         actor=actor,
         target=target,
-        snapshot=_snapshot(kind, other),
+        snapshot=_snapshot(kind, other, **extra),
         is_public=False,
         audience=[other],
         recipients=[other.pk],
@@ -76,6 +81,7 @@ def connection_requested_record(*, connection: Connection) -> None:
         other=connection.addressee,
         target=connection,
         kind="connection",
+        status=connection.status,
     )
 
 
@@ -86,7 +92,7 @@ def connection_made_record(*, connection: Connection) -> None:
         action_type=CONNECTION_MADE,
         actor=connection.addressee,
         target=connection,
-        snapshot=_snapshot("connection", requester),
+        snapshot=_snapshot("connection", requester, status=connection.status),
         recipients=[requester.pk],
     )
 
@@ -98,7 +104,7 @@ def connection_declined_record(*, connection: Connection) -> None:
         action_type=CONNECTION_DECLINED,
         actor=connection.addressee,
         target=connection,
-        snapshot=_snapshot("connection", connection.requester),
+        snapshot=_snapshot("connection", connection.requester, status=connection.status),
         is_public=False,
     )
 

@@ -1,8 +1,11 @@
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import User
+from feed.models import ActivityEvent
 from messaging.models import Connection, ConnectionStatus, Message
 
 
@@ -68,13 +71,31 @@ def conversations(*, user: User) -> list[dict]:  # type: ignore[type-arg]
     return rows
 
 
+LATE_PUSH_WINDOW = timedelta(hours=1)  # how much older than the last one a late push may be
+
+
 def message_resume_list(*, user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
-    """The ``message`` pushes a socket missed: messages to or from the user after ``after``."""
+    """The ``message`` pushes a socket missed after the one with id ``after``, in the order the
+    fan-outs of their ``message_sent`` events ran -- not id order: a message sent while the
+    broker was down is pushed after later ones. Messages whose fan-out has not run yet will
+    be pushed live."""
+    from messaging.events import MESSAGE_SENT
     from messaging.serializers import message_push
 
-    rows = (
-        Message.objects.filter(Q(sender_id=user_id) | Q(recipient_id=user_id), pk__gt=after)
-        .select_related("sender", "recipient")
-        .order_by("pk")[:limit]
-    )
-    return [message_push(row) for row in rows]
+    pushed = ActivityEvent.objects.filter(
+        action_type=MESSAGE_SENT,
+        target_type=ContentType.objects.get_for_model(Message),
+        target_id=OuterRef("pk"),
+    ).values("dispatched_at")[:1]
+    rows = Message.objects.filter(Q(sender_id=user_id) | Q(recipient_id=user_id))
+    last = Message.objects.filter(pk=after).annotate(pushed_at=Subquery(pushed)).first()
+    if last is not None:  # a late push is at most this much older than the last one seen
+        rows = rows.filter(created_at__gte=last.created_at - LATE_PUSH_WINDOW)
+    rows = rows.annotate(pushed_at=Subquery(pushed)).filter(pushed_at__isnull=False)
+    if last is not None and last.pushed_at is not None:
+        seen = last.pushed_at
+        rows = rows.filter(Q(pushed_at__gt=seen) | Q(pushed_at=seen, pk__gt=after))
+    elif after:
+        rows = rows.filter(pk__gt=after)
+    rows = rows.select_related("sender", "recipient").order_by("pushed_at", "pk")
+    return [message_push(row) for row in rows[:limit]]

@@ -47,10 +47,13 @@ def _person(user: User) -> dict[str, Any]:
     return {"id": user.pk, "name": user.name}
 
 
-def connection_push(connection: Connection, *, request_id: str | None = None) -> dict[str, Any]:
+def connection_push(
+    connection: Connection, *, status: str | None = None, request_id: str | None = None
+) -> dict[str, Any]:
+    """``status``: the one to show (what an event recorded), else the row's."""
     data = {
         "id": connection.pk,
-        "status": connection.status,
+        "status": status or connection.status,
         "requester": _person(connection.requester),
         "addressee": _person(connection.addressee),
     }

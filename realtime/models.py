@@ -9,5 +9,8 @@ class TicketUse(models.Model):
     ticket_hash = models.CharField(max_length=64, primary_key=True)
     used_at = models.DateTimeField(db_index=True)
 
+    class Meta:
+        db_table = "feed_realtimeticketuse"  # kept from when feed owned it (rolling deploys)
+
     def __str__(self) -> str:
         return f"ticket {self.ticket_hash[:12]}… used {self.used_at:%Y-%m-%d %H:%M:%S}"

@@ -1,5 +1,6 @@
-# Takes over feed's spent-ticket table (feed 0004 created it, feed 0007 let it go) and
-# renames it to this app's name; no row is lost.
+# Takes over feed's spent-ticket table (feed 0004 created it, feed 0007 let it go) under its
+# old name: no row is lost, and servers of the previous release, still running during a
+# rolling deploy after `migrate`, keep finding it.
 
 from django.db import migrations, models
 
@@ -27,5 +28,4 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.AlterModelTable(name="ticketuse", table=None),
     ]

@@ -1,7 +1,10 @@
 """The feed records what apps declare (their ``events.py``), and names none of them."""
 
+import importlib
+
 import pytest
 from django.db import transaction
+from django.utils.module_loading import module_has_submodule
 
 from core.events import EventType
 from feed import presentation, registry
@@ -30,17 +33,41 @@ def declared():
         registry._event_types.pop(action)
 
 
-def test_every_app_declares_its_own_actions() -> None:
-    by_app = {
-        "accounts": {"profile_updated", "user_followed"},
-        "startups": {"startup_created", "opportunity_posted", "application_accepted"},
-        "messaging": {"message_sent", "connection_requested", "connection_made"},
-        "recommendations": {"recommendation_viewed"},
-    }
-    actions = {event_type.action for event_type in registry.event_type_list()}
-    for expected in by_app.values():
-        assert expected <= actions
+@pytest.mark.parametrize(
+    ("app", "expected"),
+    [
+        ("accounts", {"profile_updated", "user_followed"}),
+        ("startups", {"startup_created", "opportunity_posted", "application_accepted"}),
+        ("messaging", {"message_sent", "connection_requested", "connection_made"}),
+        ("recommendations", {"recommendation_viewed"}),
+        ("experiments", {"experiment_completed"}),
+    ],
+)
+def test_every_app_declares_its_own_actions(app: str, expected: set[str]) -> None:
+    declared = {t.action for t in importlib.import_module(f"{app}.events").EVENT_TYPES}
+    assert expected <= declared
+    assert declared <= {t.action for t in registry.event_type_list()}  # and feed found them
+
+
+def test_feed_declares_nothing_of_its_own() -> None:
+    assert not module_has_submodule(importlib.import_module("feed"), "events")
     assert registry.interest_actions() == ["opportunity_posted", "startup_created"]
+
+
+def test_an_old_event_of_an_action_no_app_declares_still_fans_out(committed) -> None:
+    """A retired action's undispatched event is notified and marked dispatched, not retried
+    for ever."""
+    reader = UserFactory()
+    event = ActivityEvent.objects.create(
+        action_type="something_retired", actor=UserFactory(), recipients=[reader.pk]
+    )
+
+    with committed():
+        assert feed_services.event_fanout_run(event_id=event.pk) == 1
+
+    event.refresh_from_db()
+    assert event.dispatched_at is not None
+    assert Notification.objects.get(event=event).recipient == reader
 
 
 def test_an_undeclared_action_is_refused_and_nothing_is_written() -> None:

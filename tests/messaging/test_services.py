@@ -216,6 +216,9 @@ def test_a_message_reaches_the_socket_from_its_events_fan_out_even_after_a_broke
 def test_a_decline_reaches_both_people_live_and_notifies_nobody(pair, committed) -> None:
     ada, grace = pair
     connection, _ = services.connection_request(requester=ada, addressee=grace)
+    layer = get_channel_layer()
+    graces = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"user.{grace.pk}", graces)
 
     def decline() -> None:
         with committed():
@@ -224,6 +227,44 @@ def test_a_decline_reaches_both_people_live_and_notifies_nobody(pair, committed)
     [pushed] = socket_messages(ada.pk, decline)
     assert pushed["type"] == "connection"
     assert pushed["data"]["status"] == ConnectionStatus.DECLINED
+    to_grace = async_to_sync(layer.receive)(graces)["message"]
+    assert (to_grace["type"], to_grace["data"]["status"]) == ("connection", "declined")
     event = ActivityEvent.objects.get(action_type="connection_declined")
     assert not event.is_public
     assert not Notification.objects.filter(event=event).exists()
+
+
+def test_a_late_connection_push_says_what_happened_then(pair, committed) -> None:
+    """The request's fan-out runs after the accept's (a broker outage): its push still says
+    "pending", and the accept's says "accepted" -- each push tells its own event."""
+    ada, grace = pair
+    connection, _ = services.connection_request(requester=ada, addressee=grace)  # not fanned out
+    with committed():
+        services.connection_accept(connection=connection, by=grace)
+    requested = ActivityEvent.objects.get(action_type="connection_requested")
+
+    def late_fan_out() -> None:
+        with committed():
+            feed_services.event_fanout_run(event_id=requested.pk)
+
+    pushed = [m for m in socket_messages(ada.pk, late_fan_out) if m["type"] == "connection"]
+    assert [m["data"]["status"] for m in pushed] == ["pending"]
+
+
+def test_resume_replays_a_message_pushed_late_after_later_ones(pair, committed) -> None:
+    """Message 1's fan-out ran after message 2's (the broker was down): a client that saw 2
+    live and resumes from it still gets 1."""
+    ada, grace = pair
+    connect(ada, grace)
+    first = services.message_send(sender=ada, recipient=grace, body="one")  # not fanned out
+    with committed():
+        second = services.message_send(sender=ada, recipient=grace, body="two")
+    with committed():
+        feed_services.event_fanout_run(
+            event_id=ActivityEvent.objects.get(action_type="message_sent", target_id=first.pk).pk
+        )
+
+    replayed = selectors.message_resume_list(user_id=grace.pk, after=second.pk, limit=50)
+
+    assert [m["id"] for m in replayed] == [first.pk]
+    assert selectors.message_resume_list(user_id=grace.pk, after=first.pk, limit=50) == []

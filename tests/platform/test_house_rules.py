@@ -6,10 +6,13 @@ every services and selectors module, so a positional argument cannot creep back 
 
 import importlib
 import inspect
+import tomllib
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.utils.module_loading import module_has_submodule
 
 OURS = {"accounts", "feed", "realtime", "startups", "messaging", "recommendations", "search"}
@@ -50,3 +53,23 @@ def test_public_services_and_selectors_take_keyword_arguments_only(module: Modul
         in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD, parameter.VAR_POSITIONAL)
     ]
     assert positional == []
+
+
+def test_every_app_of_ours_is_type_checked_and_in_the_import_contracts() -> None:
+    """A new app cannot slip past mypy or import-linter: both read pyproject.toml."""
+    root = Path(settings.BASE_DIR)
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    ours = {
+        app.name
+        for app in apps.get_app_configs()
+        if Path(app.path).resolve().parent == root.resolve()  # a package of this repository
+    }
+    assert {"accounts", "realtime", "experiments"} <= ours
+    assert ours <= set(config["tool"]["mypy"]["files"])
+    assert ours <= set(config["tool"]["importlinter"]["root_packages"])
+    layered = {
+        package.strip()
+        for layer in config["tool"]["importlinter"]["contracts"][0]["layers"]
+        for package in layer.split("|")
+    }
+    assert ours <= layered
