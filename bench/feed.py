@@ -138,7 +138,7 @@ def child(args: argparse.Namespace) -> None:
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
             fresh = User.objects.get(pk=user.pk)  # as the request's authentication does
-            result = selectors.feed_page(user=fresh, size=20, cursor=cursor, personal_share=0.6)
+            result = selectors.feed_page_get(user=fresh, size=20, cursor=cursor, personal_share=0.6)
             EventSerializer(result.events, many=True).data  # noqa: B018 - rendering is part of it
             elapsed = (time.perf_counter() - started) * 1000
         return elapsed, len(queries), result.next_cursor

@@ -9,10 +9,10 @@ application with the channels-redis layer, creates the users, and opens one auth
 socket per user, spread over the servers (single-use tickets, as real clients do) from this process.
 Then, sending through the channel layer as the fan-out task does:
 
-* 20 broadcasts to every socket (``realtime.services.broadcast``): the time until *all* sockets
-  have each one -- p50 / p99 over the 20;
-* 100 messages to one user while all sockets stay open (``realtime.services.push``): the time
-  until that socket has it -- p50 / p99.
+* 20 broadcasts to every socket (``realtime.services.socket_broadcast``): the time until
+  *all* sockets have each one -- p50 / p99 over the 20;
+* 100 messages to one user while all sockets stay open (``realtime.services.socket_push``):
+  the time until that socket has it -- p50 / p99.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ async def measure(args: argparse.Namespace, ports: list[int]) -> dict[str, Any]:
         waiting = [asyncio.create_task(receive(socket)) for socket in sockets]
         await asyncio.sleep(0.05)  # every receiver is waiting
         sent = time.perf_counter()
-        await sync_to_async(realtime.broadcast)(message={"type": "announcement", "id": n})
+        await sync_to_async(realtime.socket_broadcast)(message={"type": "announcement", "id": n})
         done = await asyncio.gather(*waiting)
         broadcast_ms.append((max(done) - sent) * 1000)
 
@@ -91,7 +91,7 @@ async def measure(args: argparse.Namespace, ports: list[int]) -> dict[str, Any]:
         waiting = asyncio.create_task(receive(sockets[index]))
         await asyncio.sleep(0.005)
         sent = time.perf_counter()
-        await sync_to_async(realtime.push)(
+        await sync_to_async(realtime.socket_push)(
             user_ids=[users[index].pk], message={"type": "message", "id": n}
         )
         one_ms.append((await waiting - sent) * 1000)

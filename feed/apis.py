@@ -62,7 +62,7 @@ class FeedApi(APIView):
     def get(self, request: Request) -> Response:
         user = request_user(request)
         share = selectors.feed_share_get(user=user)
-        page = selectors.feed_page(
+        page = selectors.feed_page_get(
             user=user,
             size=_page_size(request),
             cursor=request.query_params.get("cursor"),
@@ -103,7 +103,7 @@ class FeedSeenApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     def post(self, request: Request) -> Response:
-        services.feed_seen(user=request_user(request))
+        services.feed_marker_update(user=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -117,7 +117,7 @@ class UserActivityApi(generics.ListAPIView):  # type: ignore[type-arg]
 
     def get_queryset(self) -> QuerySet[ActivityEvent]:
         user = get_object_or_404(user_list(), pk=self.kwargs["pk"])
-        return selectors.user_activity(user=user, viewer=self.request.user)
+        return selectors.user_event_list(user=user, viewer=self.request.user)
 
 
 @extend_schema(

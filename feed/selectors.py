@@ -39,7 +39,7 @@ def subject_content_type() -> ContentType | None:
     return ContentType.objects.get_for_model(model) if model is not None else None
 
 
-def follower_ids(*, target_type: ContentType, target_id: int) -> list[int]:
+def follower_id_list(*, target_type: ContentType, target_id: int) -> list[int]:
     """Who follows a person or a startup."""
     return list(
         Follow.objects.filter(target_type=target_type, target_id=target_id).values_list(
@@ -59,13 +59,13 @@ def feed_audience_list(*, event: ActivityEvent) -> list[int]:
     among those allowed to see it, never the actor."""
     user_type = ContentType.objects.get_for_model(User)
     followers = (
-        set(follower_ids(target_type=user_type, target_id=event.actor_id))
+        set(follower_id_list(target_type=user_type, target_id=event.actor_id))
         if event.actor_id
         else set()
     )
     subject_type = subject_content_type()
     if event.startup_id and subject_type is not None:
-        followers |= set(follower_ids(target_type=subject_type, target_id=event.startup_id))
+        followers |= set(follower_id_list(target_type=subject_type, target_id=event.startup_id))
     if not event.is_public:
         followers &= set(
             EventAudience.objects.filter(event=event).values_list("user_id", flat=True)
@@ -204,7 +204,7 @@ def _after(queryset: QuerySet[ActivityEvent], position: Position) -> QuerySet[Ac
     return queryset.order_by("-created_at", "-id")
 
 
-def feed_page(*, user: User, size: int, cursor: str | None, personal_share: float) -> FeedPage:
+def feed_page_get(*, user: User, size: int, cursor: str | None, personal_share: float) -> FeedPage:
     if cursor:
         as_of, positions = _decode(cursor)
     else:
@@ -240,7 +240,7 @@ def feed_unread_count(*, user: User) -> int:
     return len(events.values_list("pk", flat=True)[: UNREAD_CAP + 1])
 
 
-def user_activity(*, user: User, viewer: Any) -> QuerySet[ActivityEvent]:
+def user_event_list(*, user: User, viewer: Any) -> QuerySet[ActivityEvent]:
     """A user's own events: the public ones, and all of them to the user themself."""
     events = ActivityEvent.objects.filter(actor=user).select_related("actor")
     if getattr(viewer, "pk", None) != user.pk:

@@ -1,6 +1,6 @@
 """Writes of the feed: recording events, follows, notifications, the durable fan-out.
 
-Domain apps record what they do with ``event_record`` (or ``log_activity``) inside their own
+Domain apps record what they do with ``event_record`` (or ``event_record_once``) inside their own
 transaction: the event row commits with the change it describes, or not at all. Its fan-out
 (notifications now, WebSocket pushes later) is a Celery task queued after commit, carrying the
 request ID; if the broker is down the event simply stays undispatched and the periodic
@@ -83,7 +83,7 @@ def event_record(
 
 
 @transaction.atomic
-def log_activity(**kwargs: Any) -> ActivityEvent:
+def event_record_once(**kwargs: Any) -> ActivityEvent:
     """``event_record``, but an identical event (same actor, action and target) recorded in the
     last 5 seconds is returned instead of a new one: a double click is one event."""
     actor, target = kwargs.get("actor"), kwargs.get("target")
@@ -165,15 +165,15 @@ def _push_notifications(event_id: int) -> None:
 
     notifications = Notification.objects.filter(event_id=event_id).select_related("event__actor")
     for notification in notifications:
-        realtime.push(
+        realtime.socket_push(
             user_ids=[notification.recipient_id], message=notification_message(notification)
         )
     event = ActivityEvent.objects.select_related("actor").get(pk=event_id)
-    realtime.push(user_ids=feed_audience_list(event=event), message=event_message(event))
+    realtime.socket_push(user_ids=feed_audience_list(event=event), message=event_message(event))
     declared = registry.event_type_find(event.action_type)
     pushes = declared.pushes if declared is not None else None
     for user_ids, message in pushes(event) if pushes is not None else ():
-        realtime.push(user_ids=list(user_ids), message=message)
+        realtime.socket_push(user_ids=list(user_ids), message=message)
 
 
 def events_redispatch(*, older_than: timedelta = REDISPATCH_AFTER) -> int:
@@ -282,7 +282,7 @@ def follows_delete_for(*, target: models.Model) -> None:
 
 
 # --- notifications and the feed marker ------------------------------------------------------
-def notify_user(*, user: User, event: ActivityEvent) -> Notification:
+def notification_create(*, user: User, event: ActivityEvent) -> Notification:
     """Notify one user of an event (at most once)."""
     notification, _ = Notification.objects.get_or_create(recipient=user, event=event)
     return notification
@@ -301,6 +301,6 @@ def notifications_read_all(*, user: User) -> int:
     )
 
 
-def feed_seen(*, user: User) -> FeedMarker:
+def feed_marker_update(*, user: User) -> FeedMarker:
     marker, _ = FeedMarker.objects.update_or_create(user=user, defaults={"seen_at": timezone.now()})
     return marker

@@ -132,7 +132,7 @@ class ConversationListApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     def get(self, request: Request) -> Response:
-        rows = selectors.conversations(user=request_user(request))
+        rows = selectors.conversation_list(user=request_user(request))
         return Response({"results": ConversationSerializer(rows, many=True).data})
 
 
@@ -151,7 +151,9 @@ class MessageListApi(generics.ListCreateAPIView):  # type: ignore[type-arg]
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Message]:
-        return selectors.conversation_messages(user=request_user(self.request), other=self._other())
+        return selectors.conversation_message_list(
+            user=request_user(self.request), other=self._other()
+        )
 
     @extend_schema(
         tags=["messages"],

@@ -32,14 +32,14 @@ def connection_is_accepted(*, a: User, b: User) -> bool:
     ).exists()
 
 
-def conversation_messages(*, user: User, other: User) -> QuerySet[Message]:
+def conversation_message_list(*, user: User, other: User) -> QuerySet[Message]:
     """The messages between two people (only ever asked for by one of them)."""
     return Message.objects.filter(
         Q(sender=user, recipient=other) | Q(sender=other, recipient=user)
     ).select_related("sender", "recipient")
 
 
-def conversations(*, user: User) -> list[dict]:  # type: ignore[type-arg]
+def conversation_list(*, user: User) -> list[dict]:  # type: ignore[type-arg]
     """One row per person I have exchanged messages with: the last message and how many of
     theirs I have not read, most recent first. Three queries, whatever the count."""
     sent = (

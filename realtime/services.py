@@ -127,7 +127,7 @@ def _send(groups: list[str], message: dict[str, Any], handler: str = "push") -> 
         )
 
 
-def push(*, user_ids: list[int], message: dict[str, Any]) -> None:
+def socket_push(*, user_ids: list[int], message: dict[str, Any]) -> None:
     """Send one typed message to each user's sockets."""
     _send([user_group(user_id) for user_id in user_ids], message)
 
@@ -139,6 +139,6 @@ def sessions_close(*, user_id: int, session: str | None) -> None:
     _send([user_group(user_id)], {"session": session}, handler="session.ended")
 
 
-def broadcast(*, message: dict[str, Any]) -> None:
+def socket_broadcast(*, message: dict[str, Any]) -> None:
     """Send one typed message to every open socket (e.g. a maintenance notice)."""
     _send([EVERYONE], message)

@@ -5,7 +5,7 @@ from typing import Any
 
 from accounts.models import User
 from core.events import EventType
-from feed.services import log_activity
+from feed.services import event_record_once
 
 RECOMMENDATION_VIEWED = "recommendation_viewed"
 
@@ -13,9 +13,9 @@ EVENT_TYPES = [EventType(RECOMMENDATION_VIEWED, "{actor} viewed {name}")]
 
 
 def recommendation_viewed_record(*, user: User, item: Any, item_type: str) -> None:
-    """A double click is one event (``log_activity``)."""
+    """A double click is one event (``event_record_once``)."""
     name = getattr(item, "name", None) or getattr(item, "title", "")
-    log_activity(
+    event_record_once(
         action_type=RECOMMENDATION_VIEWED,
         actor=user,
         target=item,

@@ -104,7 +104,7 @@ class StartupViewSet(SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, vie
     def followers(self, request: Request, pk: str | None = None) -> Response:
         """Who follows this startup."""
         startup = self.get_object()
-        page = self.paginate_queryset(selectors.startup_followers(startup=startup))
+        page = self.paginate_queryset(selectors.startup_follower_list(startup=startup))
         return self.get_paginated_response(UserSummarySerializer(page, many=True).data)
 
     def _output(self, startup: Startup, status_code: int = status.HTTP_200_OK) -> Response:

@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from accounts.models import User
 from core.events import EventType, Followable
 from feed.models import ActivityEvent
-from feed.selectors import follower_ids
+from feed.selectors import follower_id_list
 from feed.services import event_record
 from startups.models import Application, Opportunity, Startup
 
@@ -51,7 +51,7 @@ def _startup_followers(event: ActivityEvent) -> list[int]:
     """A new opening is news to everyone who follows its startup."""
     if not event.startup_id:
         return []
-    return follower_ids(
+    return follower_id_list(
         target_type=ContentType.objects.get_for_model(Startup), target_id=event.startup_id
     )
 

@@ -86,8 +86,8 @@ def save_list(*, user: User) -> QuerySet[Save]:
     )
 
 
-def startup_followers(*, startup: Startup) -> QuerySet[User]:
-    follower_ids = Follow.objects.filter(
+def startup_follower_list(*, startup: Startup) -> QuerySet[User]:
+    follower_id_list = Follow.objects.filter(
         target_type=ContentType.objects.get_for_model(Startup), target_id=startup.pk
     ).values("follower_id")
-    return User.objects.filter(pk__in=follower_ids, is_active=True).order_by("name", "id")
+    return User.objects.filter(pk__in=follower_id_list, is_active=True).order_by("name", "id")

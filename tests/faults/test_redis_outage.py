@@ -206,7 +206,7 @@ async def test_a_connected_socket_survives_a_redis_outage_and_resyncs(
     # Joined again: a live push reaches the socket.
     breakers_reset()
     push = {"type": "notification", "id": 10**9, "data": {"hello": "again"}}
-    await database_sync_to_async(realtime.push)(user_ids=[user.pk], message=push)
+    await database_sync_to_async(realtime.socket_push)(user_ids=[user.pk], message=push)
     assert await socket.receive_json_from(timeout=5) == push
     await socket.disconnect()
 
@@ -263,7 +263,7 @@ async def test_a_socket_whose_groups_vanished_silently_joins_them_again(
     await asyncio.sleep(0.8)
     breakers_reset()
     push = {"type": "notification", "id": 10**9, "data": {}}
-    await database_sync_to_async(realtime.push)(user_ids=[user.pk], message=push)
+    await database_sync_to_async(realtime.socket_push)(user_ids=[user.pk], message=push)
 
     assert await socket.receive_json_from(timeout=5) == push
     await socket.disconnect()

@@ -103,17 +103,17 @@ def test_an_event_left_undispatched_by_a_broker_outage_is_redispatched(
 
 def test_log_activity_drops_a_double_click() -> None:
     user, startup = UserFactory(), StartupFactory()
-    first = feed_services.log_activity(
+    first = feed_services.event_record_once(
         action_type="recommendation_viewed", actor=user, target=startup, is_public=False
     )
-    second = feed_services.log_activity(
+    second = feed_services.event_record_once(
         action_type="recommendation_viewed", actor=user, target=startup, is_public=False
     )
     assert first.pk == second.pk
     ActivityEvent.objects.filter(pk=first.pk).update(
         created_at=timezone.now() - timedelta(seconds=6)
     )
-    third = feed_services.log_activity(
+    third = feed_services.event_record_once(
         action_type="recommendation_viewed", actor=user, target=startup, is_public=False
     )
     assert third.pk != first.pk
@@ -122,8 +122,8 @@ def test_log_activity_drops_a_double_click() -> None:
 def test_notify_user_is_idempotent() -> None:
     user = UserFactory()
     event = feed_services.event_record(action_type="message_sent", actor=UserFactory())
-    feed_services.notify_user(user=user, event=event)
-    feed_services.notify_user(user=user, event=event)
+    feed_services.notification_create(user=user, event=event)
+    feed_services.notification_create(user=user, event=event)
     assert Notification.objects.filter(recipient=user, event=event).count() == 1
 
 

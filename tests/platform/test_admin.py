@@ -45,9 +45,9 @@ def rows(settings) -> None:
         is_public=False,
         audience=[opportunity.startup.owner],
     )
-    feed_services.notify_user(user=opportunity.startup.owner, event=event)
+    feed_services.notification_create(user=opportunity.startup.owner, event=event)
     feed_services.follow_create(follower=application.applicant, target=opportunity.startup.owner)
-    feed_services.feed_seen(user=application.applicant)
+    feed_services.feed_marker_update(user=application.applicant)
     ticket = realtime.ticket_issue(user_id=application.applicant.pk)
     assert realtime.ticket_redeem(ticket=ticket) == realtime.TicketHolder(
         application.applicant.pk, None

@@ -203,11 +203,11 @@ async def test_a_bad_resume_is_an_error_message_not_a_crash() -> None:
 
 
 async def test_a_broadcast_reaches_every_socket() -> None:
-    from realtime.services import broadcast
+    from realtime.services import socket_broadcast
 
     sockets = [await connect(await ticket_for(await make_user())) for _ in range(3)]
     notice = {"type": "announcement", "data": {"text": "Maintenance at 22:00 UTC"}}
-    await database_sync_to_async(broadcast)(message=notice)
+    await database_sync_to_async(socket_broadcast)(message=notice)
     for socket, _ in sockets:
         assert await socket.receive_json_from() == notice
         await socket.disconnect()
