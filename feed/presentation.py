@@ -13,14 +13,16 @@ class _Missing(dict[str, Any]):
 
 
 def describe(event: ActivityEvent) -> str:
+    """The event type's sentence, filled from the actor and the snapshot: a text field by
+    its key, a nested object (an opportunity's ``startup``) by its ``name``."""
     snapshot = event.snapshot or {}
-    startup = snapshot.get("startup") or {}
     values = _Missing(
-        {key: value for key, value in snapshot.items() if isinstance(value, str)},
+        {
+            key: value.get("name") if isinstance(value, dict) else value
+            for key, value in snapshot.items()
+            if (isinstance(value, str) and value) or (isinstance(value, dict) and value.get("name"))
+        },
         actor=event.actor.name if event.actor is not None else "Someone",
-        name=snapshot.get("name") or "something",
-        title=snapshot.get("title") or "something",
-        startup=startup.get("name") or snapshot.get("name") or "a startup",
     )
     declared = registry.event_type_find(event.action_type)  # None: an action since retired
     template = declared.sentence if declared is not None else "{actor} did something"

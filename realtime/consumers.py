@@ -32,7 +32,7 @@ from django.conf import settings
 
 from core.api.parsers import has_lone_surrogate
 from observability.metrics import WEBSOCKETS
-from realtime.messages import EVERYONE, user_group
+from realtime.messages import EVERYONE, socket_message, user_group
 from realtime.resume import REFETCH, ResumeSource, resume_sources
 from realtime.services import ticket_redeem
 
@@ -182,6 +182,14 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         WEBSOCKETS.inc()
         self._log("websocket connected", auth=via)
 
+    async def _reply(self, type: str, data: Any = None) -> None:
+        """The socket's own messages (pong, error, resumed, resync, session_ended) have the one
+        shape too; their ``request_id`` is the connection's ID, which every log line about
+        the socket carries."""
+        await self.send_json(
+            socket_message(type=type, id=None, data=data, request_id=self.connection_id)
+        )
+
     async def _refuse(self, code: int, reason: str, **extra: Any) -> None:
         """Accept, then close with our code: a refusal at the handshake would reach the
         client as a bare HTTP 403, and the code and reason would be lost."""
@@ -245,9 +253,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def _resync(self, paused: float) -> None:
         """Pushes sent while the layer was down are lost: tell the client to resume."""
         self._log("channel layer back: live pushes resumed", paused_s=round(paused, 1))
-        await self.send_json(
-            {"type": "resync", "data": {"resume": sorted(resume_sources), "refetch": REFETCH}}
-        )
+        await self._reply("resync", {"resume": sorted(resume_sources), "refetch": REFETCH})
 
     async def _keep_joined(self) -> None:
         """Join the groups again now and then: memberships expire (channels-redis forgets them
@@ -269,13 +275,13 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         message_type = content.get("type") if isinstance(content, dict) else None
         self._log("websocket message", message_type=message_type)
         if message_type == "ping":
-            await self.send_json({"type": "pong"})
+            await self._reply("pong")
         elif message_type == "resume":
             await self._resume(content)
         elif content is None:
-            await self.send_json({"type": "error", "data": {"code": "invalid_json"}})
+            await self._reply("error", {"code": "invalid_json"})
         else:
-            await self.send_json({"type": "error", "data": {"code": "unknown_message_type"}})
+            await self._reply("error", {"code": "unknown_message_type"})
 
     async def _resume(self, content: dict[str, Any]) -> None:
         """Replay, kind by kind and oldest first, what the client missed after the last id it
@@ -286,7 +292,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             if after is None and source.param != "after":
                 continue
             if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-                await self.send_json({"type": "error", "data": {"code": "invalid_resume"}})
+                await self._reply("error", {"code": "invalid_resume"})
                 return
             asked[source.message_type] = (source, after)
         assert self.user_id is not None  # noqa: S101 - only connected sockets receive
@@ -299,7 +305,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             counts[message_type] = len(missed)
             more = more or len(missed) == RESUME_LIMIT
         data = {"count": sum(counts.values()), "more": more, "counts": counts, "refetch": REFETCH}
-        await self.send_json({"type": "resumed", "data": data})
+        await self._reply("resumed", data)
 
     def _already_sent(self, message: dict[str, Any]) -> bool:
         """Whether a live push was just sent by a resume. By id, not by "the highest id sent":
@@ -318,7 +324,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         if ended is not None and ended != self.session:
             return
         self._log("websocket closed: session ended")
-        await self.send_json({"type": "session_ended"})
+        await self._reply("session_ended")
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def push(self, event: dict[str, Any]) -> None:

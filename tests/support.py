@@ -190,3 +190,13 @@ class PostgresServer:
             for pid in self._pids():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGCONT)
+
+
+def reply_of(message: dict) -> dict:
+    """A socket's own reply (pong, error, resumed, session_ended, resync) checked for the one
+    message shape -- ``type``, ``id`` (None), ``data``, ``request_id`` (the connection's ID) --
+    and returned as ``{"type", "data"}`` (without ``data`` when it is None) to compare."""
+    assert set(message) == {"type", "id", "data", "request_id"}, message
+    assert message["id"] is None
+    assert str(message["request_id"]).startswith("ws-")
+    return {"type": message["type"], **({"data": message["data"]} if message["data"] else {})}

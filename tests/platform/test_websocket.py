@@ -18,7 +18,7 @@ from realtime.consumers import (
 from realtime.messages import user_group
 from tests.accounts.factories import UserFactory
 from tests.conftest import Lines
-from tests.support import refusal_code
+from tests.support import refusal_code, reply_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,7 +81,7 @@ async def test_a_session_socket_from_an_allowed_origin_connects(origin: bytes, s
 
     assert connected is True
     await communicator.send_json_to({"type": "ping"})
-    assert await communicator.receive_json_from() == {"type": "pong"}
+    assert reply_of(await communicator.receive_json_from()) == {"type": "pong"}
     await communicator.disconnect()
 
 
@@ -141,7 +141,7 @@ async def test_signed_in_socket_answers_ping_and_receives_group_pushes() -> None
     assert open_sockets() == before + 1
 
     await communicator.send_json_to({"type": "ping"})
-    assert await communicator.receive_json_from() == {"type": "pong"}
+    assert reply_of(await communicator.receive_json_from()) == {"type": "pong"}
 
     message = {"type": "notification", "id": 1, "data": {"text": "hello"}}
     await get_channel_layer().group_send(user_group(user_id), {"type": "push", "message": message})
@@ -149,11 +149,11 @@ async def test_signed_in_socket_answers_ping_and_receives_group_pushes() -> None
 
     await communicator.send_json_to({"type": "nonsense"})
     reply = await communicator.receive_json_from()
-    assert reply == {"type": "error", "data": {"code": "unknown_message_type"}}
+    assert reply_of(reply) == {"type": "error", "data": {"code": "unknown_message_type"}}
 
     await communicator.send_to(text_data="{not json")
     reply = await communicator.receive_json_from()
-    assert reply == {"type": "error", "data": {"code": "invalid_json"}}
+    assert reply_of(reply) == {"type": "error", "data": {"code": "invalid_json"}}
     await communicator.disconnect()
     assert open_sockets() == before
 

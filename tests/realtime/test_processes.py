@@ -22,7 +22,14 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from websockets.sync.client import connect
 
 from tests.accounts.factories import UserFactory
-from tests.support import PRODUCTION_ON_LOOPBACK, ROOT, free_port, process_env, wait_until_up
+from tests.support import (
+    PRODUCTION_ON_LOOPBACK,
+    ROOT,
+    free_port,
+    process_env,
+    reply_of,
+    wait_until_up,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -97,7 +104,7 @@ def test_an_api_call_in_one_process_reaches_a_socket_in_another(stack: dict[str,
     origin = f"http://127.0.0.1:{stack['ws_port']}"
     with connect(f"{stack['ws']}/ws/?ticket={ticket}", origin=origin, open_timeout=10) as socket:
         socket.send(json.dumps({"type": "ping"}))
-        assert json.loads(socket.recv(timeout=10)) == {"type": "pong"}
+        assert reply_of(json.loads(socket.recv(timeout=10))) == {"type": "pong"}
 
         # gunicorn commits the follow and queues the fan-out on Redis; the worker runs it and
         # pushes through the Redis channel layer to Daphne, which holds Ada's socket.

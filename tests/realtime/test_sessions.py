@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from collabhub.asgi import application
 from realtime.consumers import CLOSE_UNAUTHENTICATED
 from tests.accounts.factories import PASSWORD, UserFactory
-from tests.support import refusal_code
+from tests.support import refusal_code, reply_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,13 +61,13 @@ async def open_socket(tokens: dict[str, str]) -> WebsocketCommunicator:
 
 async def still_open(socket: WebsocketCommunicator) -> bool:
     await socket.send_json_to({"type": "ping"})
-    return await socket.receive_json_from(timeout=2) == {"type": "pong"}
+    return reply_of(await socket.receive_json_from(timeout=2)) == {"type": "pong"}
 
 
 async def closed_because_the_session_ended(socket: WebsocketCommunicator) -> bool:
     told = await socket.receive_json_from(timeout=2)
     closing = await socket.receive_output(timeout=2)
-    return told == {"type": "session_ended"} and closing == {
+    return reply_of(told) == {"type": "session_ended"} and closing == {
         "type": "websocket.close",
         "code": CLOSE_UNAUTHENTICATED,
     }

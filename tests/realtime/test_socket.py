@@ -17,7 +17,7 @@ from realtime.consumers import CLOSE_UNAUTHENTICATED
 from realtime.messages import user_group
 from tests.accounts.factories import UserFactory
 from tests.conftest import Lines
-from tests.support import refusal_code
+from tests.support import refusal_code, reply_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,7 +65,7 @@ async def test_a_ticket_opens_one_socket_once() -> None:
     socket, (connected, _) = await connect(ticket)
     assert connected is True
     await socket.send_json_to({"type": "ping"})
-    assert await socket.receive_json_from() == {"type": "pong"}
+    assert reply_of(await socket.receive_json_from()) == {"type": "pong"}
 
     assert await refused(ticket) == CLOSE_UNAUTHENTICATED
     await socket.disconnect()
@@ -122,7 +122,7 @@ async def test_a_ticket_is_the_credential_whatever_the_origin(headers: list) -> 
     socket, (connected, _) = await connect(ticket, headers)
     assert connected is True
     await socket.send_json_to({"type": "ping"})
-    assert await socket.receive_json_from() == {"type": "pong"}
+    assert reply_of(await socket.receive_json_from()) == {"type": "pong"}
     await socket.disconnect()
 
 
@@ -170,7 +170,7 @@ async def test_resume_sends_exactly_what_was_missed_in_order_then_live_ones() ->
     await socket.send_json_to({"type": "resume", "after": ids[1]})
     received = [await socket.receive_json_from() for _ in range(3)]
     assert [m["id"] for m in received] == ids[2:]
-    assert await socket.receive_json_from() == {
+    assert reply_of(await socket.receive_json_from()) == {
         "type": "resumed",
         "data": {
             "count": 3,
@@ -195,7 +195,7 @@ async def test_a_bad_resume_is_an_error_message_not_a_crash() -> None:
     socket, _ = await connect(await ticket_for(await make_user()))
     for after in ["7", -1, None, True]:
         await socket.send_json_to({"type": "resume", "after": after})
-        assert await socket.receive_json_from() == {
+        assert reply_of(await socket.receive_json_from()) == {
             "type": "error",
             "data": {"code": "invalid_resume"},
         }
@@ -270,9 +270,12 @@ async def test_a_frame_with_a_lone_surrogate_is_an_error_message_not_a_crash() -
     socket, (connected, _) = await connect(await ticket_for(await make_user()))
     assert connected
     await socket.send_to(text_data='{"type": "\\ud800"}')
-    assert await socket.receive_json_from() == {"type": "error", "data": {"code": "invalid_json"}}
+    assert reply_of(await socket.receive_json_from()) == {
+        "type": "error",
+        "data": {"code": "invalid_json"},
+    }
     await socket.send_json_to({"type": "ping"})
-    assert await socket.receive_json_from() == {"type": "pong"}
+    assert reply_of(await socket.receive_json_from()) == {"type": "pong"}
     await socket.disconnect()
 
 
