@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "startups",
     "recommendations",
     "experiments",  # A/B tests on the feed and recommendations (subscribes; nobody imports it)
+    "analytics",  # live figures from rollups (subscribes; nobody imports it)
     "demo",  # manage.py seed_demo
 ]
 

@@ -13,6 +13,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("messaging.urls")),
     path("", include("recommendations.urls")),
     path("", include("experiments.urls")),
+    path("", include("analytics.urls")),
     path("", include("search.urls")),
     path("ratelimits/", RateLimitListApi.as_view(), name="ratelimit-list"),
 ]

@@ -10,6 +10,7 @@ from rest_framework.throttling import BaseThrottle
 
 from observability.context import request_id_from_header, request_id_var
 from observability.metrics import IN_PROGRESS, LATENCY, REQUESTS
+from observability.signals import request_measured
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -73,12 +74,21 @@ class RequestIDMiddleware:
         LATENCY.labels(route or "<unmatched>").observe(seconds)
         duration_ms = seconds * 1000
         user = getattr(request, "user", None)
+        user_id = user.pk if user is not None and user.is_authenticated else None
+        request_measured.send(
+            sender=None,
+            route=route,
+            method=request.method,
+            status=response.status_code,
+            seconds=seconds,
+            user_id=user_id,
+        )
         slow = duration_ms > settings.SLOW_REQUEST_MS
         access_logger.log(
             logging.WARNING if slow else logging.INFO,
             "slow request" if slow else "request",
             extra={
-                "user_id": user.pk if user is not None and user.is_authenticated else None,
+                "user_id": user_id,
                 "method": request.method,
                 "path": request.path,
                 "route": route,

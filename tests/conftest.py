@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import user_tokens_issue
+from analytics import counters as analytics_counters
 from core.api import ratelimit
 from experiments import selectors as experiment_selectors
 from experiments import services as experiment_services
@@ -40,13 +41,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def _clear_cache() -> Iterator[None]:
     """Throttle counters and cached values never leak from one test into the next (nor do
     the rate limits' per-process counts kept while Redis was down, nor the experiments'
-    per-process list of running ones and of recorded exposures)."""
+    per-process list of running ones and of recorded exposures, nor unflushed analytics
+    counts)."""
 
     def clear() -> None:
         cache.clear()
         ratelimit.counters.fallback.clear()
         experiment_selectors.running_cache_clear()
         experiment_services.exposures_seen_clear()
+        analytics_counters.buffer_clear()
 
     clear()
     yield

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+
+
+class AnalyticsConfig(AppConfig):
+    """Live figures for staff, from counters kept as things happen (rollups): it subscribes
+    to recorded events, sign-ups, served feeds and recommendations, and API requests. Nobody
+    imports this app."""
+
+    name = "analytics"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from accounts.models import User
+        from analytics import receivers
+        from feed.signals import event_recorded, feed_served
+        from observability.signals import request_measured
+        from recommendations.signals import recommendations_served
+
+        event_recorded.connect(receivers.event_recorded, dispatch_uid="analytics-events")
+        post_save.connect(receivers.user_saved, sender=User, dispatch_uid="analytics-signups")
+        feed_served.connect(receivers.feed_served, dispatch_uid="analytics-feed")
+        recommendations_served.connect(
+            receivers.recommendations_served, dispatch_uid="analytics-recommendations"
+        )
+        request_measured.connect(receivers.request_measured, dispatch_uid="analytics-requests")

@@ -1,0 +1,151 @@
+"""The dashboard's figures, read from rollups only: a range reads at most a few hundred rows
+per metric (60 minutes, 24 or 168 hours, 30 days), whatever the size of the event table."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Sum
+
+from analytics import counters
+from analytics.models import Granularity, Rollup
+from analytics.receivers import LATENCY_BOUNDS_MS
+from startups.models import Startup
+
+
+@dataclass(frozen=True)
+class Range:
+    name: str
+    span: timedelta
+    granularity: str
+    step: timedelta
+
+
+RANGES = {
+    "1h": Range("1h", timedelta(hours=1), Granularity.MINUTE, timedelta(minutes=1)),
+    "24h": Range("24h", timedelta(hours=24), Granularity.HOUR, timedelta(hours=1)),
+    "7d": Range("7d", timedelta(days=7), Granularity.HOUR, timedelta(hours=1)),
+    "30d": Range("30d", timedelta(days=30), Granularity.DAY, timedelta(days=1)),
+}
+# Figures that are one count per bucket (the rest are derived or per dimension).
+SERIES = ("signups", "events", "feed_pages", "recommendation_lists", "api_requests")
+DERIVED_EVENTS = {
+    "applications": "application_created",
+    "messages": "message_sent",
+    "recommendation_views": "recommendation_viewed",
+}
+
+
+def _floor(moment: datetime, granularity: str) -> datetime:
+    return counters.buckets(moment.replace(second=0, microsecond=0))[granularity]
+
+
+def _p95(histogram: dict[str, int]) -> float | None:
+    """The upper bound (ms) of the latency bucket holding the 95th percentile; None without
+    requests, or when it is beyond the last bound (slower than 3.2 s)."""
+    total = sum(histogram.values())
+    seen = 0
+    for bound in LATENCY_BOUNDS_MS:
+        seen += histogram.get(str(bound), 0)
+        if total and seen >= 0.95 * total:
+            return float(bound)
+    return None
+
+
+def dashboard_get(*, timerange: str, now: datetime | None = None) -> dict[str, Any]:
+    counters.flush()  # what this process counted so far is in the figures
+    spec = RANGES[timerange]
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    end = _floor(now, spec.granularity)
+    start = end - spec.span + spec.step
+    points = []
+    moment = start
+    while moment <= end:
+        points.append(moment)
+        moment += spec.step
+    rows = Rollup.objects.filter(granularity=spec.granularity, bucket__gte=start, bucket__lte=end)
+
+    # metric -> bucket -> dimension -> count
+    table: dict[str, dict[datetime, dict[str, int]]] = {}
+    for metric, dimension, bucket, n in rows.exclude(
+        metric__in=["active_user", "startup_engagement"]
+    ).values_list("metric", "dimension", "bucket", "count"):
+        cell = table.setdefault(metric, {}).setdefault(bucket.astimezone(UTC), {})
+        cell[dimension] = cell.get(dimension, 0) + n
+
+    def series(metric: str, dimensions: list[str] | None = None) -> list[int]:
+        by_bucket = table.get(metric, {})
+        return [
+            sum(
+                n
+                for d, n in by_bucket.get(point, {}).items()
+                if dimensions is None or d in dimensions
+            )
+            for point in points
+        ]
+
+    def merged(metric: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for cell in table.get(metric, {}).values():
+            for dimension, n in cell.items():
+                out[dimension] = out.get(dimension, 0) + n
+        return out
+
+    figures: dict[str, list[int]] = {metric: series(metric) for metric in SERIES}
+    for name, action in DERIVED_EVENTS.items():
+        figures[name] = series("events", [action])
+    figures["api_errors"] = series("api_requests", ["5xx"])
+    active = dict(
+        rows.filter(metric="active_user")
+        .values("bucket")
+        .annotate(n=Count("dimension"))
+        .values_list("bucket", "n")
+    )
+    figures["active_users"] = [active.get(point, 0) for point in points]
+    latency = [_p95(table.get("api_latency_ms", {}).get(p, {})) for p in points]
+    totals: dict[str, Any] = {name: sum(values) for name, values in figures.items()}
+    totals["active_users"] = (
+        rows.filter(metric="active_user").values("dimension").distinct().count()
+    )
+    events_by_type = merged("events")
+    totals["p95_ms"] = _p95(merged("api_latency_ms"))
+    totals["error_rate"] = (
+        totals["api_errors"] / totals["api_requests"] if totals["api_requests"] else 0.0
+    )
+    totals["recommendation_click_through"] = (
+        totals["recommendation_views"] / totals["recommendation_lists"]
+        if totals["recommendation_lists"]
+        else 0.0
+    )
+    top = list(
+        rows.filter(metric="startup_engagement")
+        .values("dimension")
+        .annotate(n=Sum("count"))
+        .order_by("-n", "dimension")[:10]
+    )
+    names = dict(
+        Startup.objects.filter(pk__in=[int(row["dimension"]) for row in top]).values_list(
+            "pk", "name"
+        )
+    )
+    return {
+        "timerange": spec.name,
+        "granularity": spec.granularity,
+        "from": start.isoformat(),
+        "to": (end + spec.step).isoformat(),
+        "totals": totals,
+        "events_by_type": dict(sorted(events_by_type.items())),
+        "series": {
+            "t": [point.isoformat() for point in points],
+            **figures,
+            "p95_ms": latency,
+        },
+        "top_startups": [
+            {
+                "id": int(row["dimension"]),
+                "name": names.get(int(row["dimension"]), ""),
+                "engagement": row["n"],
+            }
+            for row in top
+        ],
+    }

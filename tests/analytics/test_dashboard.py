@@ -1,0 +1,120 @@
+"""The staff dashboard: figures kept as things happen (rollups), read without scanning the
+event table, staff only."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from analytics import counters, selectors
+from analytics.models import Granularity, Rollup
+from startups import services as startup_services
+from tests.accounts.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = "/api/v1/analytics/dashboard/"
+
+
+@pytest.fixture
+def staff(client_for):
+    return client_for(UserFactory(is_staff=True))
+
+
+def test_only_staff_may_read_it(client_for) -> None:
+    assert client_for(UserFactory()).get(DASHBOARD).status_code == 403
+    assert client_for(None).get(DASHBOARD).status_code == 401
+
+
+def test_an_unknown_range_is_a_400(staff) -> None:
+    response = staff.get(DASHBOARD, {"timerange": "1y"})
+    assert response.status_code == 400
+    assert "timerange" in response.json()["error"]["fields"]
+
+
+def test_what_happens_shows_up(staff, client_for, committed, startup, opportunity) -> None:
+    with committed():
+        for n in range(3):
+            signup = client_for(None).post(
+                "/api/v1/auth/register/",
+                {
+                    "email": f"new{n}@example.com",
+                    "password": "a long enough passphrase 1",
+                    "name": f"New {n}",
+                    "role": "talent",
+                },
+                format="json",
+            )
+            assert signup.status_code == 201, signup.json()
+        fan = UserFactory()
+        applicant = UserFactory()
+    with committed():
+        assert client_for(fan).post(f"/api/v1/startups/{startup.pk}/follow/").status_code == 201
+        startup_services.application_create(
+            opportunity=opportunity, applicant=applicant, cover_letter="Hello"
+        )
+        client_for(fan).get("/api/v1/feed/")
+        client_for(fan).get("/api/v1/startups/999999/")  # a 404 counts as a request
+
+    body = staff.get(DASHBOARD, {"timerange": "1h"}).json()
+
+    totals = body["totals"]
+    assert totals["signups"] >= 3
+    assert totals["applications"] == 1
+    assert body["events_by_type"]["startup_followed"] == 1
+    assert totals["feed_pages"] == 1
+    assert totals["active_users"] >= 2  # the fan (requests, a follow) and the applicant
+    assert totals["api_requests"] >= 6
+    assert totals["p95_ms"] is not None
+    assert body["top_startups"][0] == {
+        "id": startup.pk,
+        "name": startup.name,
+        "engagement": 2,  # a follow and an application
+    }
+    assert len(body["series"]["t"]) == 60
+    assert sum(body["series"]["signups"]) == totals["signups"]
+
+
+@pytest.mark.parametrize(
+    ("timerange", "points", "granularity"),
+    [("1h", 60, "m"), ("24h", 24, "h"), ("7d", 168, "h"), ("30d", 30, "d")],
+)
+def test_each_range_reads_its_own_buckets(timerange: str, points: int, granularity: str) -> None:
+    now = datetime(2026, 11, 30, 12, 30, 15, tzinfo=UTC)
+    counters.count("signups", at=now - timedelta(minutes=5))
+    counters.count("signups", at=now - timedelta(hours=5))
+    counters.count("signups", at=now - timedelta(days=5))
+    counters.count("signups", at=now - timedelta(days=40))  # out of every range
+
+    body = selectors.dashboard_get(timerange=timerange, now=now)
+
+    assert body["granularity"] == granularity
+    assert len(body["series"]["t"]) == len(body["series"]["signups"]) == points
+    expected = {"1h": 1, "24h": 2, "7d": 3, "30d": 3}[timerange]
+    assert body["totals"]["signups"] == expected
+
+
+def test_counts_add_up_across_flushes_and_active_people_count_once() -> None:
+    at = datetime(2026, 11, 30, 12, 30, tzinfo=UTC)
+    for _ in range(3):
+        counters.count("events", "startup_created", at=at)
+        counters.count("active_user", "7", at=at)
+        counters.flush()
+
+    rows = {
+        (row.metric, row.granularity): row.count for row in Rollup.objects.filter(bucket__lte=at)
+    }
+    assert rows[("events", Granularity.MINUTE)] == 3
+    assert rows[("events", Granularity.HOUR)] == 3
+    assert rows[("events", Granularity.DAY)] == 3
+    assert rows[("active_user", Granularity.MINUTE)] == 1
+    assert rows[("active_user", Granularity.HOUR)] == 1
+
+
+def test_the_dashboard_never_reads_the_event_table(staff) -> None:
+    counters.count("events", "startup_created")
+    with CaptureQueriesContext(connection) as queries:
+        for timerange in selectors.RANGES:
+            assert staff.get(DASHBOARD, {"timerange": timerange}).status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if "feed_activityevent" in q["sql"]]
