@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench bench-search bench-feed bench-recommendations bench-ws venv clean
+.PHONY: run test lint bench bench-search bench-feed bench-analytics bench-recommendations bench-ws venv clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,7 @@ run: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 $(BIN)/python manage.py recommendations_rebuild
+	DEBUG=1 $(BIN)/python manage.py analytics_rebuild
 	@echo ""
 	@echo "  CollabHub is starting on http://127.0.0.1:$(PORT)"
 	@echo "    API docs (Swagger):  http://127.0.0.1:$(PORT)/api/docs/"
@@ -48,6 +49,9 @@ bench-search: venv
 
 bench-feed: venv
 	$(BIN)/python bench/feed.py
+
+bench-analytics: venv
+	$(BIN)/python bench/analytics.py
 
 bench-recommendations: venv
 	$(BIN)/python bench/recommendations.py

@@ -52,11 +52,11 @@ def load(args: argparse.Namespace) -> float:
         cursor.execute(
             f"""
             INSERT INTO accounts_user (password, is_superuser, email, name, role, headline, bio,
-                location, interests, is_active, is_staff, date_joined, updated_at)
+                location, interests, availability, is_active, is_staff, date_joined, updated_at)
             SELECT '!', false, 'feed' || g || '@bench.invalid', 'User ' || g, 'talent', '', '',
                    '', to_jsonb(ARRAY[({industries})[1 + (g % 8)],
                                       ({industries})[1 + ((g / 8) % 8)]]),
-                   true, false, now(), now()
+                   'open', true, false, now(), now()
             FROM generate_series(1, {args.users}) g
             """
         )

@@ -7,10 +7,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import User
 from analytics import counters, selectors
 from analytics.models import Granularity, Rollup
+from analytics.services import rollups_rebuild
 from startups import services as startup_services
 from tests.accounts.factories import UserFactory
+from tests.feed.factories import ActivityEventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +121,28 @@ def test_the_dashboard_never_reads_the_event_table(staff) -> None:
         for timerange in selectors.RANGES:
             assert staff.get(DASHBOARD, {"timerange": timerange}).status_code == 200
     assert not [q["sql"] for q in queries.captured_queries if "feed_activityevent" in q["sql"]]
+
+
+def test_rollups_are_rebuilt_from_rows_written_in_bulk_and_a_rebuild_is_idempotent(
+    startup,
+) -> None:
+    """seed_demo bulk-inserts (no signals): the rebuild counts the rows themselves."""
+    people = UserFactory.create_batch(4)
+    now = datetime.now(UTC)
+    for n, person in enumerate(people):
+        ActivityEventFactory(
+            actor=person,
+            action_type="startup_followed",
+            startup_id=startup.pk,
+            created_at=now - timedelta(minutes=n),
+        )
+    ActivityEventFactory(actor=people[0], action_type="startup_created", created_at=now)
+
+    for _ in range(2):
+        rollups_rebuild()
+        totals = selectors.dashboard_get(timerange="24h")["totals"]
+        assert totals["events"] == 5
+        assert totals["active_users"] == 4
+        assert totals["signups"] == User.objects.count()
+        top = selectors.dashboard_get(timerange="24h")["top_startups"]
+        assert top == [{"id": startup.pk, "name": startup.name, "engagement": 4}]
