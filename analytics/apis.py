@@ -7,8 +7,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import user_get
 from analytics import selectors
 from core.api.validation import validate_input
+from core.exceptions import NotFound
 
 
 class DashboardQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -36,3 +38,30 @@ class DashboardApi(APIView):
     def get(self, request: Request) -> Response:
         query = validate_input(DashboardQuerySerializer, request.query_params)
         return Response(selectors.dashboard_get(timerange=query["timerange"]))
+
+
+@extend_schema(tags=["analytics"], summary="Behaviour insights of the platform", responses=dict)
+class InsightListApi(APIView):
+    """The sign-up → profile complete → first save or follow → first application funnel (who
+    joined in the last 90 days), weekly retention cohorts (the last 8 sign-up weeks), the
+    most active hours (UTC) -- as the hourly ``analytics.insights_refresh`` left them."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    def get(self, request: Request) -> Response:
+        return Response(selectors.insight_list())
+
+
+@extend_schema(tags=["analytics"], summary="One person's engagement", responses=dict)
+class UserInsightApi(APIView):
+    """Their events in the last 30 days, active days, saves, follows, applications,
+    messages, recommendations opened, first engagement and application, last activity --
+    as of the last hourly refresh (``computed_at``; null before the first)."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    def get(self, request: Request, user_id: int) -> Response:
+        user = user_get(user_id=user_id)
+        if user is None:
+            raise NotFound(f"No user with id {user_id}.", code="user_not_found")
+        return Response(selectors.user_insight_get(user=user))

@@ -12,7 +12,10 @@ class AnalyticsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from accounts.models import User
-        from analytics import receivers
+        from analytics import (
+            receivers,
+            tasks,  # noqa: F401 - registers the Celery task
+        )
         from feed.signals import event_recorded, feed_served
         from observability.signals import request_measured
         from recommendations.signals import recommendations_served

@@ -32,3 +32,38 @@ class Rollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric}[{self.dimension}] {self.granularity} {self.bucket:%Y-%m-%d %H:%M}"
+
+
+class Insight(models.Model):
+    """A platform-wide insight (the funnel, retention cohorts, active hours), materialised by
+    the hourly ``analytics.insights_refresh`` task: read as stored, never computed per
+    request."""
+
+    name = models.CharField(max_length=40, unique=True)
+    computed_at = models.DateTimeField()
+    data = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class UserEngagement(models.Model):
+    """One person's engagement over the last 30 days and ever, materialised hourly."""
+
+    user = models.OneToOneField(
+        "accounts.User", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    computed_at = models.DateTimeField()
+    events_30d = models.PositiveIntegerField(default=0)
+    active_days_30d = models.PositiveSmallIntegerField(default=0)
+    saves = models.PositiveIntegerField(default=0)
+    follows = models.PositiveIntegerField(default=0)
+    applications = models.PositiveIntegerField(default=0)
+    messages = models.PositiveIntegerField(default=0)
+    recommendations_opened = models.PositiveIntegerField(default=0)
+    first_engaged_at = models.DateTimeField(null=True, blank=True)
+    first_applied_at = models.DateTimeField(null=True, blank=True)
+    last_active_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"engagement of user {self.user_id}"

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.db.models import Count, Sum
 
+from accounts.models import User
 from analytics import counters
-from analytics.models import Granularity, Rollup
+from analytics.models import Granularity, Insight, Rollup, UserEngagement
 from analytics.receivers import LATENCY_BOUNDS_MS
 from startups.models import Startup
 
@@ -148,4 +149,32 @@ def dashboard_get(*, timerange: str, now: datetime | None = None) -> dict[str, A
             }
             for row in top
         ],
+    }
+
+
+INSIGHTS = ("funnel", "retention", "active_hours")
+
+
+def insight_list() -> dict[str, Any]:
+    stored = {insight.name: insight for insight in Insight.objects.filter(name__in=INSIGHTS)}
+    return {
+        name: (
+            {"computed_at": stored[name].computed_at.isoformat(), **stored[name].data}
+            if name in stored
+            else {"computed_at": None}
+        )
+        for name in INSIGHTS
+    }
+
+
+def user_insight_get(*, user: User) -> dict[str, Any]:
+    row = UserEngagement.objects.filter(user=user).first()
+    fields = [f.name for f in UserEngagement._meta.fields if f.name not in ("user", "computed_at")]
+    if row is None:
+        return {"user_id": user.pk, "computed_at": None, **{f: None for f in fields}}
+    values = {f: getattr(row, f) for f in fields}
+    return {
+        "user_id": user.pk,
+        "computed_at": row.computed_at.isoformat(),
+        **{f: v.isoformat() if isinstance(v, datetime) else v for f, v in values.items()},
     }

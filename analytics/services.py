@@ -1,14 +1,15 @@
 """Writes of analytics besides the counters: re-deriving rollups from the stored rows."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, Max, Min, OuterRef
 from django.db.models.functions import TruncMinute
 
 from accounts.models import User
 from analytics import counters
-from analytics.models import Rollup
+from analytics.models import Granularity, Insight, Rollup, UserEngagement
 from analytics.receivers import ENGAGEMENT
 from feed.models import ActivityEvent
 
@@ -59,3 +60,162 @@ def rollups_rebuild(*, days: int | None = None) -> int:
     ).values_list("m", "n"):
         counters.count("signups", n=n, at=at)
     return counters.flush()
+
+
+# --- insights, materialised hourly ------------------------------------------------------------
+SAVE_OR_FOLLOW = ("startup_saved", "opportunity_saved", "startup_followed", "user_followed")
+COUNTED = {
+    "saves": ("startup_saved", "opportunity_saved"),
+    "follows": ("startup_followed", "user_followed"),
+    "applications": ("application_created",),
+    "messages": ("message_sent",),
+    "recommendations_opened": ("recommendation_viewed",),
+}
+FUNNEL_DAYS = 90
+COHORT_WEEKS = 8
+
+
+def _funnel(now: datetime) -> dict[str, Any]:
+    """Of the people who joined in the last 90 days: how many completed their profile
+    (a headline and a skill), then saved or followed something, then applied."""
+    cohort = User.objects.filter(date_joined__gte=now - timedelta(days=FUNNEL_DAYS))
+    acted = ActivityEvent.objects.filter(actor=OuterRef("pk"))
+    has_skill = Exists(User.skills.through.objects.filter(user_id=OuterRef("pk")))
+    saved_or_followed = Exists(acted.filter(action_type__in=SAVE_OR_FOLLOW))
+    applied = Exists(acted.filter(action_type="application_created"))
+    steps = [
+        ("signed_up", cohort.count()),
+        ("profile_complete", cohort.exclude(headline="").filter(has_skill).count()),
+        ("saved_or_followed", cohort.filter(saved_or_followed).count()),
+        ("applied", cohort.filter(applied).count()),
+    ]
+    first = steps[0][1]
+    out, previous = [], None
+    for name, n in steps:
+        out.append(
+            {
+                "step": name,
+                "people": n,
+                "of_signed_up": round(n / first, 4) if first else 0.0,
+                "of_previous": round(n / previous, 4) if previous else (1.0 if n else 0.0),
+            }
+        )
+        previous = n
+    return {"days": FUNNEL_DAYS, "steps": out}
+
+
+def _week_start(moment: datetime) -> datetime:
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+def _retention(now: datetime) -> dict[str, Any]:
+    """Weekly cohorts by sign-up week (the last 8): the share of each cohort active (an
+    event, or a signed-in API request: the ``active_user`` day rollups) in each week since."""
+    this_week = _week_start(now)
+    cohorts = []
+    for back in range(COHORT_WEEKS - 1, -1, -1):
+        start = this_week - timedelta(weeks=back)
+        ids = [
+            str(pk)
+            for pk in User.objects.filter(
+                date_joined__gte=start, date_joined__lt=start + timedelta(weeks=1)
+            ).values_list("pk", flat=True)
+        ]
+        active = Rollup.objects.filter(
+            metric="active_user", granularity=Granularity.DAY, bucket__gte=start, dimension__in=ids
+        ).values_list("dimension", "bucket")
+        weeks: list[set[str]] = [set() for _ in range(back + 1)]
+        for dimension, bucket in active:
+            index = (bucket.astimezone(UTC) - start).days // 7
+            if 0 <= index <= back:
+                weeks[index].add(dimension)
+        cohorts.append(
+            {
+                "week": start.date().isoformat(),
+                "people": len(ids),
+                "active": [round(len(week) / len(ids), 4) if ids else 0.0 for week in weeks],
+            }
+        )
+    return {"cohorts": cohorts}
+
+
+def _active_hours(now: datetime) -> dict[str, Any]:
+    """Events per hour of the day (UTC) over the last 30 days, from the hour rollups."""
+    hours = [0] * 24
+    for bucket, n in Rollup.objects.filter(
+        metric="events", granularity=Granularity.HOUR, bucket__gte=now - timedelta(days=30)
+    ).values_list("bucket", "count"):
+        hours[bucket.astimezone(UTC).hour] += n
+    peak = max(range(24), key=lambda hour: hours[hour]) if any(hours) else None
+    return {"events_by_hour_utc": hours, "peak_hour_utc": peak}
+
+
+def _engagement(now: datetime) -> int:
+    """Each person's summary, from one grouped scan of their events and the day rollups."""
+    since = now - timedelta(days=30)
+    rows: dict[int, dict[str, Any]] = {}
+    for actor_id, action, n, first, last in (
+        ActivityEvent.objects.exclude(actor=None)
+        .values("actor_id", "action_type")
+        .annotate(n=Count("pk"), first=Min("created_at"), last=Max("created_at"))
+        .values_list("actor_id", "action_type", "n", "first", "last")
+    ):
+        row = rows.setdefault(actor_id, {"last_active_at": last})
+        row["last_active_at"] = max(row["last_active_at"], last)
+        for field, actions in COUNTED.items():
+            if action in actions:
+                row[field] = row.get(field, 0) + n
+        if action in SAVE_OR_FOLLOW or action == "application_created":
+            earliest = row.get("first_engaged_at")
+            row["first_engaged_at"] = first if earliest is None else min(earliest, first)
+        if action == "application_created":
+            row["first_applied_at"] = first
+    for actor_id, n in (
+        ActivityEvent.objects.filter(created_at__gte=since)
+        .exclude(actor=None)
+        .values("actor_id")
+        .annotate(n=Count("pk"))
+        .values_list("actor_id", "n")
+    ):
+        rows.setdefault(actor_id, {})["events_30d"] = n
+    for dimension, n in (
+        Rollup.objects.filter(metric="active_user", granularity=Granularity.DAY, bucket__gte=since)
+        .values("dimension")
+        .annotate(n=Count("pk"))
+        .values_list("dimension", "n")
+    ):
+        if dimension.isdigit():
+            rows.setdefault(int(dimension), {})["active_days_30d"] = min(n, 31)
+    existing = set(User.objects.filter(pk__in=list(rows)).values_list("pk", flat=True))
+    fields = [f.name for f in UserEngagement._meta.fields if f.name not in ("user",)]
+    objects = [
+        UserEngagement(user_id=pk, computed_at=now, **values)
+        for pk, values in rows.items()
+        if pk in existing
+    ]
+    UserEngagement.objects.bulk_create(
+        objects,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=fields,
+    )
+    # People with nothing left to count are summarised as nothing, not as they were.
+    UserEngagement.objects.exclude(user_id__in=existing).delete()
+    return len(objects)
+
+
+def insights_refresh(*, now: datetime | None = None) -> dict[str, int]:
+    """The hourly job: the platform insights and every engaged person's summary."""
+    now = now or datetime.now(UTC)
+    counters.flush()
+    for name, compute in (
+        ("funnel", _funnel),
+        ("retention", _retention),
+        ("active_hours", _active_hours),
+    ):
+        Insight.objects.update_or_create(
+            name=name, defaults={"computed_at": now, "data": compute(now)}
+        )
+    return {"people": _engagement(now)}

@@ -4,4 +4,10 @@ from analytics import apis
 
 urlpatterns = [
     path("analytics/dashboard/", apis.DashboardApi.as_view(), name="analytics-dashboard"),
+    path("analytics/insights/", apis.InsightListApi.as_view(), name="analytics-insights"),
+    path(
+        "analytics/insights/<int:user_id>/",
+        apis.UserInsightApi.as_view(),
+        name="analytics-user-insights",
+    ),
 ]

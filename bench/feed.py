@@ -203,7 +203,12 @@ def main() -> None:
     with services() as running:
         out = subprocess.run(  # noqa: S603 - our own script
             command,
-            env={**env, "DATABASE_URL": running.urls["DATABASE_URL"]},
+            env={
+                **env,
+                "DATABASE_URL": running.urls["DATABASE_URL"],
+                # loading a million rows is a batch job: the worker's deadline, not 3 s
+                "DB_STATEMENT_TIMEOUT_MS": "600000",
+            },
             cwd=ROOT,
             capture_output=True,
             text=True,

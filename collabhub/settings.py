@@ -256,6 +256,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.experiments_monitor",
         "schedule": env.float("EXPERIMENTS_MONITOR_INTERVAL", default=600.0),
     },
+    # The funnel, retention cohorts, active hours and each person's engagement.
+    "analytics-insights": {
+        "task": "analytics.insights_refresh",
+        "schedule": crontab(minute=5),
+    },
 }
 
 # --- Feed and real time ------------------------------------------------------------------

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from analytics import services
+
+
+@shared_task(name="analytics.insights_refresh")
+def insights_refresh() -> dict[str, int]:
+    return services.insights_refresh()
