@@ -12,16 +12,17 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 
-from analytics.models import Granularity, Rollup
+from analytics.models import ActivePerson, Granularity, Rollup
 
 logger = logging.getLogger("collabhub.analytics")
 
 FLUSH_EVERY = 2.0  # seconds
 FLUSH_AT = 5_000  # buffered keys: flush sooner than that
-# Counted once per bucket, however often (an active person).
-DISTINCT = frozenset({"active_user"})
+# Counted once per bucket, however often (an active person) -> the metric that totals them
+# per bucket.
+DISTINCT = {"active_user": "active_users"}
 
 _lock = threading.Lock()
 _buffer: Counter[tuple[str, str, datetime]] = Counter()
@@ -61,40 +62,101 @@ def flush() -> int:
         _flushed_at = time.monotonic()
     if not pending:
         return 0
-    rows: Counter[tuple[str, str, str, datetime]] = Counter()
+    additive: Counter[tuple[str, str, str, datetime]] = Counter()
+    distinct: set[tuple[str, str, str, datetime]] = set()
+    last_seen: dict[str, datetime] = {}
     for (metric, dimension, minute), n in pending.items():
         for granularity, bucket in buckets(minute).items():
             if metric in DISTINCT:
-                rows[(metric, granularity, dimension, bucket)] = 1
+                distinct.add((metric, granularity, dimension, bucket))
             else:
-                rows[(metric, granularity, dimension, bucket)] += n
+                additive[(metric, granularity, dimension, bucket)] += n
+        if metric == "active_user" and dimension.isdigit():
+            last_seen[dimension] = max(last_seen.get(dimension, minute), minute)
     try:
-        _upsert(rows)
+        with transaction.atomic():  # all of it or none of it: a retry counts nothing twice
+            for (metric, granularity, bucket), new in _insert_distinct(distinct).items():
+                additive[(DISTINCT[metric], granularity, "", bucket)] += new
+            _upsert(additive)
+            _last_active(last_seen)
     except DatabaseError:
         logger.warning("analytics counts not written; kept for the next flush", exc_info=True)
         with _lock:
             _buffer.update(pending)
         return 0
-    return len(rows)
+    return len(additive) + len(distinct)
+
+
+def _values(count: int, width: int) -> str:
+    return ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * count)
+
+
+def _insert_distinct(
+    rows: set[tuple[str, str, str, datetime]],
+) -> Counter[tuple[str, str, datetime]]:
+    """Rows counted once (an active person in a bucket): inserted if new; returns how many
+    were new per (metric, granularity, bucket), which ``active_users`` adds up -- so the
+    dashboard reads one count per bucket instead of counting the people again."""
+    table = Rollup._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    new: Counter[tuple[str, str, datetime]] = Counter()
+    items = sorted(rows, key=lambda row: (row[0], row[1], row[3], row[2]))
+    for start in range(0, len(items), 200):
+        chunk = items[start : start + 200]
+        params: list[Any] = []
+        for metric, granularity, dimension, bucket in chunk:
+            params += [metric, granularity, adapt(bucket), dimension, 1]
+        sql = (
+            f"INSERT INTO {table} (metric, granularity, bucket, dimension, count) "  # noqa: S608
+            f"VALUES {_values(len(chunk), 5)} "
+            "ON CONFLICT (metric, granularity, bucket, dimension) DO NOTHING "
+            "RETURNING metric, granularity, bucket"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            inserted = cursor.fetchall()
+        by_key = {(m, g, adapt(b)): b for m, g, _, b in chunk}
+        for metric, granularity, bucket in inserted:
+            stored = bucket if isinstance(bucket, str) else adapt(bucket)
+            new[(metric, granularity, by_key.get((metric, granularity, stored), bucket))] += 1
+    return new
 
 
 def _upsert(rows: Counter[tuple[str, str, str, datetime]]) -> None:
     table = Rollup._meta.db_table
-    distinct = ", ".join(f"'{metric}'" for metric in sorted(DISTINCT))  # our constants
     adapt = connection.ops.adapt_datetimefield_value
     items = sorted(rows.items(), key=lambda item: (item[0][0], item[0][1], item[0][3]))
     for start in range(0, len(items), 200):
         chunk = items[start : start + 200]
-        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
         params: list[Any] = []
         for (metric, granularity, dimension, bucket), n in chunk:
             params += [metric, granularity, adapt(bucket), dimension, n]
-        # Counts add up; a distinct count (an active person in an hour) stays 1.
         sql = (
             f"INSERT INTO {table} (metric, granularity, bucket, dimension, count) "  # noqa: S608
-            f"VALUES {values} ON CONFLICT (metric, granularity, bucket, dimension) "
-            f"DO UPDATE SET count = CASE WHEN {table}.metric IN ({distinct}) "
-            f"THEN 1 ELSE {table}.count + excluded.count END"
+            f"VALUES {_values(len(chunk), 5)} "
+            "ON CONFLICT (metric, granularity, bucket, dimension) "
+            f"DO UPDATE SET count = {table}.count + excluded.count"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def _last_active(people: dict[str, datetime]) -> None:
+    """Each person's last active minute, kept forward only: "active in the last 7 days" is
+    one indexed count, whatever the number of buckets."""
+    table = ActivePerson._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    items = sorted(people.items())
+    for start in range(0, len(items), 500):
+        chunk = items[start : start + 500]
+        params: list[Any] = []
+        for person, moment in chunk:
+            params += [int(person), adapt(moment)]
+        sql = (
+            f"INSERT INTO {table} (person_id, last_active_at) "  # noqa: S608
+            f"VALUES {_values(len(chunk), 2)} ON CONFLICT (person_id) DO UPDATE SET "
+            f"last_active_at = CASE WHEN excluded.last_active_at > {table}.last_active_at "
+            f"THEN excluded.last_active_at ELSE {table}.last_active_at END"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

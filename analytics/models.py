@@ -34,6 +34,17 @@ class Rollup(models.Model):
         return f"{self.metric}[{self.dimension}] {self.granularity} {self.bucket:%Y-%m-%d %H:%M}"
 
 
+class ActivePerson(models.Model):
+    """When someone was last active (an event, a signed-in API request), to the minute; kept
+    by the counters' flush. Not a foreign key: a figure, not a relation."""
+
+    person_id = models.BigIntegerField(primary_key=True)
+    last_active_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"user {self.person_id} active {self.last_active_at:%Y-%m-%d %H:%M}"
+
+
 class Insight(models.Model):
     """A platform-wide insight (the funnel, retention cohorts, active hours), materialised by
     the hourly ``analytics.insights_refresh`` task: read as stored, never computed per

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Sum
 
 from accounts.models import User
 from analytics import counters
-from analytics.models import Granularity, Insight, Rollup, UserEngagement
+from analytics.models import ActivePerson, Granularity, Insight, Rollup, UserEngagement
 from analytics.receivers import LATENCY_BOUNDS_MS
 from startups.models import Startup
 
@@ -68,9 +68,12 @@ def dashboard_get(*, timerange: str, now: datetime | None = None) -> dict[str, A
 
     # metric -> bucket -> dimension -> count
     table: dict[str, dict[datetime, dict[str, int]]] = {}
-    for metric, dimension, bucket, n in rows.exclude(
-        metric__in=["active_user", "startup_engagement"]
-    ).values_list("metric", "dimension", "bucket", "count"):
+    # Only the per-bucket figures (the index is granularity, metric, bucket): never the rows
+    # of each active person or startup.
+    wanted = [*SERIES, "active_users", "api_latency_ms"]
+    for metric, dimension, bucket, n in rows.filter(metric__in=wanted).values_list(
+        "metric", "dimension", "bucket", "count"
+    ):
         cell = table.setdefault(metric, {}).setdefault(bucket.astimezone(UTC), {})
         cell[dimension] = cell.get(dimension, 0) + n
 
@@ -96,18 +99,11 @@ def dashboard_get(*, timerange: str, now: datetime | None = None) -> dict[str, A
     for name, action in DERIVED_EVENTS.items():
         figures[name] = series("events", [action])
     figures["api_errors"] = series("api_requests", ["5xx"])
-    active = dict(
-        rows.filter(metric="active_user")
-        .values("bucket")
-        .annotate(n=Count("dimension"))
-        .values_list("bucket", "n")
-    )
-    figures["active_users"] = [active.get(point, 0) for point in points]
+    figures["active_users"] = series("active_users")
     latency = [_p95(table.get("api_latency_ms", {}).get(p, {})) for p in points]
     totals: dict[str, Any] = {name: sum(values) for name, values in figures.items()}
-    totals["active_users"] = (
-        rows.filter(metric="active_user").values("dimension").distinct().count()
-    )
+    # People active since the range began: one indexed count (not the buckets' sum).
+    totals["active_users"] = ActivePerson.objects.filter(last_active_at__gte=start).count()
     events_by_type = merged("events")
     totals["p95_ms"] = _p95(merged("api_latency_ms"))
     totals["error_rate"] = (
@@ -118,8 +114,15 @@ def dashboard_get(*, timerange: str, now: datetime | None = None) -> dict[str, A
         if totals["recommendation_lists"]
         else 0.0
     )
+    # Per day beyond a day's range: a few rows per startup, not one per hour.
+    engagement_granularity = Granularity.DAY if spec.span > timedelta(days=1) else spec.granularity
     top = list(
-        rows.filter(metric="startup_engagement")
+        Rollup.objects.filter(
+            granularity=engagement_granularity,
+            bucket__gte=_floor(start, engagement_granularity),
+            bucket__lte=end,
+            metric="startup_engagement",
+        )
         .values("dimension")
         .annotate(n=Sum("count"))
         .order_by("-n", "dimension")[:10]

@@ -22,8 +22,8 @@ def rollups_rebuild(*, days: int | None = None) -> int:
     """Count again, from the event store and the users, the rollups of the last ``days`` (all
     time for None) -- after a bulk load (``seed_demo`` writes rows without signals) or to
     repair them. One scan of those rows, grouped by minute in the database; active people
-    are added from the events' actors (their API requests of the past are not known).
-    Returns the rows written."""
+    are added from the events' actors (their API requests of the past are not known), and
+    the per-bucket totals of active people are counted again. Returns the rows written."""
     since = None
     if days is not None:
         since = (datetime.now(UTC) - timedelta(days=days)).replace(
@@ -59,7 +59,20 @@ def rollups_rebuild(*, days: int | None = None) -> int:
         users.annotate(m=TruncMinute("date_joined")).values("m").annotate(n=Count("pk"))
     ).values_list("m", "n"):
         counters.count("signups", n=n, at=at)
-    return counters.flush()
+    written = counters.flush()
+    # The per-bucket totals of active people, counted again from their rows.
+    totals = Rollup.objects.filter(metric="active_users")
+    people = Rollup.objects.filter(metric="active_user")
+    if since is not None:
+        totals, people = totals.filter(bucket__gte=since), people.filter(bucket__gte=since)
+    totals.delete()
+    Rollup.objects.bulk_create(
+        Rollup(metric="active_users", granularity=granularity, bucket=bucket, count=n)
+        for granularity, bucket, n in people.values("granularity", "bucket")
+        .annotate(n=Count("pk"))
+        .values_list("granularity", "bucket", "n")
+    )
+    return written
 
 
 # --- insights, materialised hourly ------------------------------------------------------------

@@ -146,3 +146,18 @@ def test_rollups_are_rebuilt_from_rows_written_in_bulk_and_a_rebuild_is_idempote
         assert totals["signups"] == User.objects.count()
         top = selectors.dashboard_get(timerange="24h")["top_startups"]
         assert top == [{"id": startup.pk, "name": startup.name, "engagement": 4}]
+
+
+def test_active_people_are_totalled_once_per_bucket_across_flushes() -> None:
+    at = datetime.now(UTC).replace(second=0, microsecond=0)
+    for person in ("1", "1", "2"):  # person 1 twice, in two flushes
+        counters.count("active_user", person, at=at)
+        counters.flush()
+
+    totals = {
+        row.granularity: row.count for row in Rollup.objects.filter(metric="active_users")
+    }
+    assert totals == {Granularity.MINUTE: 2, Granularity.HOUR: 2, Granularity.DAY: 2}
+    body = selectors.dashboard_get(timerange="1h", now=at)
+    assert body["totals"]["active_users"] == 2
+    assert body["series"]["active_users"][-1] == 2
