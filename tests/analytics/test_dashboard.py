@@ -154,9 +154,7 @@ def test_active_people_are_totalled_once_per_bucket_across_flushes() -> None:
         counters.count("active_user", person, at=at)
         counters.flush()
 
-    totals = {
-        row.granularity: row.count for row in Rollup.objects.filter(metric="active_users")
-    }
+    totals = {row.granularity: row.count for row in Rollup.objects.filter(metric="active_users")}
     assert totals == {Granularity.MINUTE: 2, Granularity.HOUR: 2, Granularity.DAY: 2}
     body = selectors.dashboard_get(timerange="1h", now=at)
     assert body["totals"]["active_users"] == 2
