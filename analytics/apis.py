@@ -60,6 +60,7 @@ class UserInsightApi(APIView):
 
     permission_classes = [permissions.IsAdminUser]
 
+    @extend_schema(operation_id="analytics_user_insights_retrieve")
     def get(self, request: Request, user_id: int) -> Response:
         user = user_get(user_id=user_id)
         if user is None:
