@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 
 from analytics.models import ActivePerson, Granularity, Rollup
 
@@ -24,9 +24,14 @@ FLUSH_AT = 5_000  # buffered keys: flush sooner than that
 # per bucket.
 DISTINCT = {"active_user": "active_users"}
 
+RETRY_AFTER = 30.0  # seconds without flush attempts after one failed (the database is down)
+BUFFER_MAX = 50_000  # keys; beyond it, while the database is down, new counts are dropped
+
 _lock = threading.Lock()
 _buffer: Counter[tuple[str, str, datetime]] = Counter()
 _flushed_at = time.monotonic()
+_retry_at = 0.0  # monotonic time before which no flush is attempted
+_dropped = 0
 
 
 def _minute(at: datetime | None) -> datetime:
@@ -35,11 +40,17 @@ def _minute(at: datetime | None) -> datetime:
 
 
 def count(metric: str, dimension: str = "", n: int = 1, at: datetime | None = None) -> None:
-    """Add ``n`` to ``metric`` (per ``dimension``) in the current minute."""
+    """Add ``n`` to ``metric`` (per ``dimension``) in the current minute. Never raises: a
+    figure is not worth a failed request."""
+    global _dropped
     key = (metric, str(dimension)[:64], _minute(at))
+    now = time.monotonic()
     with _lock:
+        if key not in _buffer and len(_buffer) >= BUFFER_MAX:
+            _dropped += 1  # the database has been down a long while: keep memory bounded
+            return
         _buffer[key] += n
-        due = time.monotonic() - _flushed_at > FLUSH_EVERY or len(_buffer) > FLUSH_AT
+        due = now >= _retry_at and (now - _flushed_at > FLUSH_EVERY or len(_buffer) > FLUSH_AT)
     if due and not connection.in_atomic_block:
         flush()
 
@@ -52,10 +63,11 @@ def buckets(minute: datetime) -> dict[str, datetime]:
     }
 
 
-def flush() -> int:
-    """Write what is buffered; returns the rows upserted. On a database error the counts go
-    back into the buffer for the next flush."""
-    global _flushed_at
+def flush(*, raise_errors: bool = False) -> int:
+    """Write what is buffered; returns the rows upserted. On any error the counts go back
+    into the buffer, no flush is attempted for ``RETRY_AFTER`` seconds, and nothing is raised
+    (unless ``raise_errors``: a rebuild must not go on without them)."""
+    global _flushed_at, _retry_at, _dropped
     with _lock:
         pending = dict(_buffer)
         _buffer.clear()
@@ -79,11 +91,18 @@ def flush() -> int:
                 additive[(DISTINCT[metric], granularity, "", bucket)] += new
             _upsert(additive)
             _last_active(last_seen)
-    except DatabaseError:
+    except Exception:
         logger.warning("analytics counts not written; kept for the next flush", exc_info=True)
         with _lock:
             _buffer.update(pending)
+            _retry_at = time.monotonic() + RETRY_AFTER
+        if raise_errors:
+            raise
         return 0
+    with _lock:
+        _retry_at, dropped, _dropped = 0.0, _dropped, 0
+    if dropped:
+        logger.warning("analytics counts dropped while the buffer was full", extra={"n": dropped})
     return len(additive) + len(distinct)
 
 
@@ -125,7 +144,8 @@ def _insert_distinct(
 def _upsert(rows: Counter[tuple[str, str, str, datetime]]) -> None:
     table = Rollup._meta.db_table
     adapt = connection.ops.adapt_datetimefield_value
-    items = sorted(rows.items(), key=lambda item: (item[0][0], item[0][1], item[0][3]))
+    # One order for every flusher (the full key): concurrent upserts cannot deadlock.
+    items = sorted(rows.items(), key=lambda item: (item[0][0], item[0][1], item[0][3], item[0][2]))
     for start in range(0, len(items), 200):
         chunk = items[start : start + 200]
         params: list[Any] = []
@@ -163,6 +183,8 @@ def _last_active(people: dict[str, datetime]) -> None:
 
 
 def buffer_clear() -> None:
-    """Tests: forget what is buffered."""
+    """Tests: forget what is buffered, and any failure."""
+    global _retry_at
     with _lock:
         _buffer.clear()
+        _retry_at = 0.0

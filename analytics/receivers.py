@@ -41,14 +41,16 @@ def event_recorded(sender: Any, event: Any, **kwargs: Any) -> None:
         if startup_id and action in ENGAGEMENT:
             counters.count("startup_engagement", str(startup_id), at=at)
 
-    transaction.on_commit(counted)
+    transaction.on_commit(counted, robust=True)
 
 
 def user_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
     if created:
         from analytics import counters
 
-        transaction.on_commit(lambda: counters.count("signups", at=instance.date_joined))
+        transaction.on_commit(
+            lambda: counters.count("signups", at=instance.date_joined), robust=True
+        )
 
 
 def feed_served(sender: Any, user: Any, **kwargs: Any) -> None:

@@ -43,14 +43,16 @@ def _floor(moment: datetime, granularity: str) -> datetime:
 
 def _p95(histogram: dict[str, int]) -> float | None:
     """The upper bound (ms) of the latency bucket holding the 95th percentile; None without
-    requests, or when it is beyond the last bound (slower than 3.2 s)."""
+    requests. Beyond the last bound it is that bound (3,200 ms: "at least"), never None."""
     total = sum(histogram.values())
+    if not total:
+        return None
     seen = 0
     for bound in LATENCY_BOUNDS_MS:
         seen += histogram.get(str(bound), 0)
-        if total and seen >= 0.95 * total:
+        if seen >= 0.95 * total:
             return float(bound)
-    return None
+    return float(LATENCY_BOUNDS_MS[-1])
 
 
 def dashboard_get(*, timerange: str, now: datetime | None = None) -> dict[str, Any]:
@@ -119,7 +121,12 @@ def dashboard_get(*, timerange: str, now: datetime | None = None) -> dict[str, A
     top = list(
         Rollup.objects.filter(
             granularity=engagement_granularity,
-            bucket__gte=_floor(start, engagement_granularity),
+            # Whole days inside the range (a partial first day is left out, not added).
+            bucket__gte=_floor(
+                start + timedelta(days=1) - timedelta(microseconds=1), engagement_granularity
+            )
+            if engagement_granularity == Granularity.DAY and spec.granularity != Granularity.DAY
+            else _floor(start, engagement_granularity),
             bucket__lte=end,
             metric="startup_engagement",
         )

@@ -36,8 +36,8 @@ def rollups_rebuild(*, days: int | None = None) -> int:
         stale = stale.filter(bucket__gte=since)
         events = events.filter(created_at__gte=since)
         users = users.filter(date_joined__gte=since)
+    counters.flush(raise_errors=True)  # first: what was buffered is in the rows deleted below
     stale.delete()
-    counters.flush()  # what was buffered before is not counted twice
     minute = TruncMinute("created_at")
     for at, action, n in (
         events.annotate(m=minute).values("m", "action_type").annotate(n=Count("pk"))
@@ -59,7 +59,7 @@ def rollups_rebuild(*, days: int | None = None) -> int:
         users.annotate(m=TruncMinute("date_joined")).values("m").annotate(n=Count("pk"))
     ).values_list("m", "n"):
         counters.count("signups", n=n, at=at)
-    written = counters.flush()
+    written = counters.flush(raise_errors=True)
     # The per-bucket totals of active people, counted again from their rows.
     totals = Rollup.objects.filter(metric="active_users")
     people = Rollup.objects.filter(metric="active_user")
@@ -96,11 +96,14 @@ def _funnel(now: datetime) -> dict[str, Any]:
     has_skill = Exists(User.skills.through.objects.filter(user_id=OuterRef("pk")))
     saved_or_followed = Exists(acted.filter(action_type__in=SAVE_OR_FOLLOW))
     applied = Exists(acted.filter(action_type="application_created"))
+    # Each step among those who took the one before.
+    complete = cohort.exclude(headline="").filter(has_skill)
+    engaged = complete.filter(saved_or_followed)
     steps = [
         ("signed_up", cohort.count()),
-        ("profile_complete", cohort.exclude(headline="").filter(has_skill).count()),
-        ("saved_or_followed", cohort.filter(saved_or_followed).count()),
-        ("applied", cohort.filter(applied).count()),
+        ("profile_complete", complete.count()),
+        ("saved_or_followed", engaged.count()),
+        ("applied", engaged.filter(applied).count()),
     ]
     first = steps[0][1]
     out, previous = [], None
@@ -135,10 +138,15 @@ def _retention(now: datetime) -> dict[str, Any]:
                 date_joined__gte=start, date_joined__lt=start + timedelta(weeks=1)
             ).values_list("pk", flat=True)
         ]
-        active = Rollup.objects.filter(
-            metric="active_user", granularity=Granularity.DAY, bucket__gte=start, dimension__in=ids
-        ).values_list("dimension", "bucket")
         weeks: list[set[str]] = [set() for _ in range(back + 1)]
+        active: list[tuple[str, datetime]] = []
+        for chunk_start in range(0, len(ids), 500):  # bounded IN lists (SQLite's limit)
+            active += Rollup.objects.filter(
+                metric="active_user",
+                granularity=Granularity.DAY,
+                bucket__gte=start,
+                dimension__in=ids[chunk_start : chunk_start + 500],
+            ).values_list("dimension", "bucket")
         for dimension, bucket in active:
             index = (bucket.astimezone(UTC) - start).days // 7
             if 0 <= index <= back:
@@ -200,7 +208,7 @@ def _engagement(now: datetime) -> int:
     ):
         if dimension.isdigit():
             rows.setdefault(int(dimension), {})["active_days_30d"] = min(n, 31)
-    existing = set(User.objects.filter(pk__in=list(rows)).values_list("pk", flat=True))
+    existing = set(User.objects.values_list("pk", flat=True))  # no IN list of every id
     fields = [f.name for f in UserEngagement._meta.fields if f.name not in ("user",)]
     objects = [
         UserEngagement(user_id=pk, computed_at=now, **values)
@@ -215,7 +223,7 @@ def _engagement(now: datetime) -> int:
         update_fields=fields,
     )
     # People with nothing left to count are summarised as nothing, not as they were.
-    UserEngagement.objects.exclude(user_id__in=existing).delete()
+    UserEngagement.objects.filter(computed_at__lt=now).delete()
     return len(objects)
 
 

@@ -1,6 +1,8 @@
+from typing import Any
+
 from django.contrib import admin
 
-from experiments.models import Experiment, Exposure
+from experiments.models import Experiment, ExperimentStatus, Exposure
 
 
 @admin.register(Experiment)
@@ -10,6 +12,14 @@ class ExperimentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["status", "target"]
     search_fields = ["key", "name"]
     readonly_fields = ["created_at", "updated_at", "started_at", "ended_at", "results"]
+
+    def get_readonly_fields(self, request: Any, obj: Experiment | None = None) -> Any:
+        """Started: its lifecycle and variants move only through the API (start, stop, the
+        monitor), which keep the rules, the results and the staff notification."""
+        fields = list(self.readonly_fields)
+        if obj is not None and obj.status != ExperimentStatus.DRAFT:
+            fields += ["key", "target", "variants", "traffic_allocation", "status"]
+        return fields
 
 
 @admin.register(Exposure)

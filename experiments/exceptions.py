@@ -18,7 +18,10 @@ class InvalidTransition(Conflict):
 
 class ExperimentFrozen(Conflict):
     code = "experiment_frozen"
-    message = "A started experiment's target, variants and weights cannot change."
+    message = (
+        "A started experiment's target, variants and weights cannot change, and its "
+        "allocation can only grow."
+    )
 
 
 class TargetBusy(Conflict):

@@ -1,12 +1,14 @@
 """Reads of experiments: the running one of each target (cached in the process: the hooks
 run on every feed page and recommendations list), assignment, and the results."""
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import DatabaseError
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -16,6 +18,8 @@ from experiments.assignment import variant_assign
 from experiments.metrics import METRICS
 from experiments.models import Experiment, ExperimentStatus, Exposure
 from feed.models import ActivityEvent
+
+logger = logging.getLogger("collabhub.experiments")
 
 RUNNING_TTL = 15.0  # seconds another process may serve an experiment after it stopped
 ALPHA = 0.05
@@ -35,32 +39,37 @@ class Running:
     traffic_allocation: int
 
 
-_running: dict[str, Running | None] = {}
-_running_at = 0.0
+_running: dict[str, Running] = {}
+_running_at = float("-inf")
 _lock = threading.Lock()
 
 
 def running_cache_clear() -> None:
     global _running_at
     with _lock:
-        _running.clear()
-        _running_at = 0.0
+        _running_at = float("-inf")
 
 
 def running_experiment_get(*, target: str) -> Running | None:
     """The running experiment on ``target``, from a list read at most every ``RUNNING_TTL``
     seconds per process (this process forgets it at once when it changes one)."""
-    global _running_at
-    with _lock:
-        if time.monotonic() - _running_at > RUNNING_TTL:
-            rows = Experiment.objects.filter(status=ExperimentStatus.RUNNING).values_list(
-                "pk", "key", "target", "variants", "traffic_allocation"
+    global _running, _running_at
+    if time.monotonic() - _running_at > RUNNING_TTL:  # read outside the lock: no thread waits
+        try:
+            rows = list(
+                Experiment.objects.filter(status=ExperimentStatus.RUNNING).values_list(
+                    "pk", "key", "target", "variants", "traffic_allocation"
+                )
             )
-            _running.clear()
-            for pk, key, experiment_target, variants, allocation in rows:
-                _running[experiment_target] = Running(pk, key, variants, allocation)
-            _running_at = time.monotonic()
-        return _running.get(target)
+        except DatabaseError:  # the default for everyone rather than a failed feed page
+            logger.warning("running experiments not read; serving defaults", exc_info=True)
+            rows = []
+        fresh = {
+            t: Running(pk, key, variants, allocation) for pk, key, t, variants, allocation in rows
+        }
+        with _lock:
+            _running, _running_at = fresh, time.monotonic()
+    return _running.get(target)
 
 
 def variant_get(*, target: str, user: User) -> tuple[Running, dict[str, Any]] | None:
@@ -165,10 +174,16 @@ def _verdict(experiment: Experiment, primary: dict[str, Any], results: dict[str,
         return "Not enough data yet: keep it running."
     if not results["significant"]:
         return f"No significant difference in {primary['metric']} (p = {primary['p_value']:.3f})."
-    best = max(
-        (row for row in primary["variants"] if not row["is_control"]),
-        key=lambda row: row["absolute_lift"] or 0.0,
-    )
+    others = [row for row in primary["variants"] if not row["is_control"]]
+    best = max(others, key=lambda row: row["absolute_lift"] or 0.0)
+    # With more than two variants the overall test says only that they differ: a variant is
+    # named only if it beats control on its own, at a level corrected for the comparisons.
+    corrected = ALPHA / len(others)
+    if len(others) > 1 and not (best["p_value"] is not None and best["p_value"] < corrected):
+        return (
+            f"The variants differ on {primary['metric']} (p = {primary['p_value']:.3g}), but "
+            f"none differs from control alone at p < {corrected:.3g}."
+        )
     lift = best["relative_lift"]
     change = f"{lift:+.1%}" if lift is not None else f"{best['absolute_lift']:+.3f}"
     direction = "beats" if (best["absolute_lift"] or 0) > 0 else "loses to"

@@ -3,6 +3,7 @@
 import logging
 from collections import OrderedDict
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -33,7 +34,7 @@ EDITABLE_FIELDS = (
     "min_sample_size",
     "duration_days",
 )
-FROZEN_WHEN_STARTED = frozenset({"target", "variants", "traffic_allocation"})
+FROZEN_WHEN_STARTED = frozenset({"target", "variants"})
 
 # Where each move may come from.
 _TRANSITIONS: dict[str, set[str]] = {
@@ -66,6 +67,11 @@ def experiment_update(*, experiment: Experiment, data: dict[str, Any]) -> Experi
     experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
     if experiment.status != ExperimentStatus.DRAFT:
         frozen = [f for f in FROZEN_WHEN_STARTED if f in data and data[f] != getattr(experiment, f)]
+        # The allocation may grow (everyone in stays on their variant), never shrink.
+        if data.get("traffic_allocation", experiment.traffic_allocation) < (
+            experiment.traffic_allocation
+        ):
+            frozen.append("traffic_allocation")
         if frozen:
             raise ExperimentFrozen(fields={field: ["Frozen once started."] for field in frozen})
     model_update(instance=experiment, fields=EDITABLE_FIELDS, data=data)
@@ -121,21 +127,38 @@ def experiments_monitor(*, now: datetime | None = None) -> list[str]:
     now = now or timezone.now()
     done = []
     for experiment in Experiment.objects.filter(status=ExperimentStatus.RUNNING):
-        results = selectors.experiment_results(experiment=experiment)
-        ends_at = experiment.ends_at
-        if results["guardrail_breached"]:
-            breached = ", ".join(results["guardrails_breached"])
-            status, reason = ExperimentStatus.STOPPED, f"guardrail breached: {breached}"
-        elif ends_at is not None and now >= ends_at:
-            status, reason = ExperimentStatus.COMPLETED, "reached its end date"
-        elif results["significant"] and results["min_sample_size_reached"]:
-            status, reason = ExperimentStatus.COMPLETED, "significant early"
-        else:
+        try:
+            decision = _monitor_decision(experiment, now)
+            if decision is None:
+                continue
+            status, reason = decision
+            experiment_end(experiment=experiment, status=status, reason=reason)
+        except Exception:  # one experiment (stopped meanwhile, a bad row) holds up no other
+            logger.exception("experiment not monitored", extra={"experiment": experiment.key})
             continue
-        experiment_end(experiment=experiment, status=status, reason=reason)
         logger.info("experiment ended", extra={"experiment": experiment.key, "reason": reason})
         done.append(f"{experiment.key}: {status} ({reason})")
     return done
+
+
+def _monitor_decision(experiment: Experiment, now: datetime) -> tuple[str, str] | None:
+    """Stop on a guardrail, complete at the end date or when significant; with a sample
+    ratio mismatch the results are not trusted: it only ends at its date (and says why)."""
+    results = selectors.experiment_results(experiment=experiment)
+    ends_at = experiment.ends_at
+    trusted = not results["sample_ratio_mismatch"]["flagged"]
+    enough = results["min_sample_size_reached"]
+    if trusted and enough and results["guardrail_breached"]:
+        breached = ", ".join(results["guardrails_breached"])
+        return ExperimentStatus.STOPPED, f"guardrail breached: {breached}"
+    if ends_at is not None and now >= ends_at:
+        reason = "reached its end date" + ("" if trusted else " (sample ratio mismatch)")
+        return ExperimentStatus.COMPLETED, reason
+    if trusted and enough and results["significant"]:
+        return ExperimentStatus.COMPLETED, "significant early"
+    if not trusted:
+        logger.warning("experiment has a sample ratio mismatch", extra={"key": experiment.key})
+    return None
 
 
 # --- exposures ---------------------------------------------------------------------------
@@ -165,7 +188,11 @@ def exposure_record(*, target: str, user: User) -> Exposure | None:
     except (DatabaseError, IntegrityError):
         logger.warning("exposure not recorded", extra={"experiment": running.key}, exc_info=True)
         return None
+    transaction.on_commit(partial(_remember, pair))  # not if the caller's transaction fails
+    return exposure
+
+
+def _remember(pair: tuple[int, int]) -> None:
     _seen[pair] = None
     if len(_seen) > SEEN_MAX:
         _seen.popitem(last=False)
-    return exposure

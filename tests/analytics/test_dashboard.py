@@ -159,3 +159,23 @@ def test_active_people_are_totalled_once_per_bucket_across_flushes() -> None:
     body = selectors.dashboard_get(timerange="1h", now=at)
     assert body["totals"]["active_users"] == 2
     assert body["series"]["active_users"][-1] == 2
+
+
+def test_a_failing_flush_fails_no_request_and_loses_no_count(client_for, monkeypatch) -> None:
+    """The database refusing the counters' write (here: the connection gone) is logged;
+    the request answers as usual and the counts are written by a later flush."""
+    from django.db import InterfaceError
+
+    def refused(*args, **kwargs):
+        raise InterfaceError("connection already closed")
+
+    monkeypatch.setattr(counters, "_upsert", refused)
+    counters.count("events", "startup_created", n=3)
+    assert counters.flush() == 0
+    response = client_for(UserFactory()).get("/api/v1/startups/")
+    assert response.status_code == 200
+
+    monkeypatch.undo()
+    assert counters.flush() > 0  # (by hand: the automatic one waits RETRY_AFTER)
+    rows = Rollup.objects.filter(metric="events", granularity=Granularity.MINUTE)
+    assert sum(row.count for row in rows) == 3

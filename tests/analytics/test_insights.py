@@ -45,7 +45,8 @@ def test_the_funnel_follows_each_step(staff) -> None:
     ActivityEventFactory(actor=complete[1], action_type="user_followed")
     ActivityEventFactory(actor=complete[1], action_type="application_created")
     UserFactory(headline="Old", skills=["go"], date_joined=NOW - timedelta(days=200))  # too old
-    assert bare.pk
+    # Applied without a profile: a sign-up, and nothing further down the funnel.
+    ActivityEventFactory(actor=bare, action_type="application_created")
 
     insights_refresh(now=NOW)
     steps = staff.get(INSIGHTS).json()["funnel"]["steps"]

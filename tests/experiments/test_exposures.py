@@ -97,3 +97,23 @@ def test_a_stopped_experiment_serves_the_default_at_once(client_for, settings) -
     assert client.get("/api/v1/feed/").json()["composition"]["personal"] == (
         settings.FEED_COMPOSITION
     )
+
+
+def test_an_exposure_rolled_back_with_its_callers_transaction_is_recorded_next_time() -> None:
+    from django.db import transaction
+
+    from experiments.services import exposure_record
+
+    experiment = running()
+    person = UserFactory()
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), transaction.atomic():
+        assert exposure_record(target="feed_composition", user=person) is not None
+        raise Abort
+    assert not Exposure.objects.exists()
+
+    assert exposure_record(target="feed_composition", user=person) is not None
+    assert Exposure.objects.get().experiment == experiment

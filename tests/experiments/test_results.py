@@ -101,7 +101,7 @@ def test_the_monitor_stops_an_experiment_that_breaches_a_guardrail_and_tells_sta
     committed,
 ) -> None:
     staff = UserFactory(is_staff=True)
-    experiment = running(guardrail_metrics=["message_rate"], min_sample_size=1000)
+    experiment = running(guardrail_metrics=["message_rate"], min_sample_size=40)
     expose(experiment, "control", 40, 30, action="message_sent")
     expose(experiment, "more_interest", 40, 5, action="message_sent")
 
@@ -155,3 +155,44 @@ def test_the_monitor_completes_early_only_when_significant_with_enough_people() 
     assert experiment.results["significant"] is True
     assert "beats control" in experiment.results["verdict"]
     assert quiet.status == ExperimentStatus.RUNNING
+
+
+def test_with_too_few_people_a_guardrail_does_not_stop_it_yet() -> None:
+    experiment = running(guardrail_metrics=["message_rate"], min_sample_size=100)
+    expose(experiment, "control", 40, 30, action="message_sent")
+    expose(experiment, "more_interest", 40, 5, action="message_sent")
+
+    assert services.experiments_monitor() == []
+    experiment.refresh_from_db()
+    assert experiment.status == ExperimentStatus.RUNNING
+
+
+def test_a_sample_ratio_mismatch_keeps_a_significant_experiment_from_completing_early() -> None:
+    experiment = running(min_sample_size=20)
+    expose(experiment, "control", 25, 2)
+    expose(experiment, "more_interest", 75, 50)
+
+    assert services.experiments_monitor() == []
+    experiment.refresh_from_db()
+    assert experiment.status == ExperimentStatus.RUNNING
+
+
+def test_with_three_variants_a_winner_is_named_only_if_it_beats_control_alone() -> None:
+    from experiments.selectors import experiment_results
+
+    experiment = running(
+        min_sample_size=10,
+        variants=[
+            {"key": "control", "weight": 34, "config": {"personal": 0.6, "interest": 0.4}},
+            {"key": "b", "weight": 33, "config": {"personal": 0.4, "interest": 0.6}},
+            {"key": "c", "weight": 33, "config": {"personal": 0.2, "interest": 0.8}},
+        ],
+    )
+    expose(experiment, "control", 40, 12)
+    expose(experiment, "b", 40, 17)  # a little better than control
+    expose(experiment, "c", 40, 2)  # much worse: the overall test is significant
+
+    results = experiment_results(experiment=experiment)
+
+    assert results["significant"] is True
+    assert results["verdict"].startswith("The variants differ")
