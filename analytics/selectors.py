@@ -108,6 +108,9 @@ def dashboard_get(*, timerange: str, now: datetime | None = None) -> dict[str, A
     totals["active_users"] = ActivePerson.objects.filter(last_active_at__gte=start).count()
     events_by_type = merged("events")
     totals["p95_ms"] = _p95(merged("api_latency_ms"))
+    totals["api_requests_per_minute"] = round(
+        totals["api_requests"] / (spec.span.total_seconds() / 60), 3
+    )
     totals["error_rate"] = (
         totals["api_errors"] / totals["api_requests"] if totals["api_requests"] else 0.0
     )

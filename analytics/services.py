@@ -240,3 +240,17 @@ def insights_refresh(*, now: datetime | None = None) -> dict[str, int]:
             name=name, defaults={"computed_at": now, "data": compute(now)}
         )
     return {"people": _engagement(now)}
+
+
+# What a bucket is kept for: minutes serve the 1h range, hours the 24h and 7d ranges and the
+# active hours; days stay (the 30d range, retention).
+KEEP = {Granularity.MINUTE: timedelta(days=2), Granularity.HOUR: timedelta(days=90)}
+
+
+def rollups_prune(*, now: datetime | None = None) -> int:
+    """Delete the buckets no range reads any more; returns how many rows went."""
+    now = now or datetime.now(UTC)
+    deleted = 0
+    for granularity, keep in KEEP.items():
+        deleted += Rollup.objects.filter(granularity=granularity, bucket__lt=now - keep).delete()[0]
+    return deleted

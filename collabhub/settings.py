@@ -261,6 +261,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.insights_refresh",
         "schedule": crontab(minute=5),
     },
+    # Minute buckets older than 2 days and hour buckets older than 90 days.
+    "analytics-prune": {
+        "task": "analytics.rollups_prune",
+        "schedule": crontab(hour=4, minute=15),
+    },
 }
 
 # --- Feed and real time ------------------------------------------------------------------

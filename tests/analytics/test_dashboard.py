@@ -179,3 +179,18 @@ def test_a_failing_flush_fails_no_request_and_loses_no_count(client_for, monkeyp
     assert counters.flush() > 0  # (by hand: the automatic one waits RETRY_AFTER)
     rows = Rollup.objects.filter(metric="events", granularity=Granularity.MINUTE)
     assert sum(row.count for row in rows) == 3
+
+
+def test_old_buckets_are_pruned_and_recent_ones_kept() -> None:
+    from analytics.services import rollups_prune
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    counters.count("events", "startup_created", at=now - timedelta(days=3))
+    counters.count("events", "startup_created", at=now - timedelta(hours=1))
+    counters.flush()
+
+    assert rollups_prune(now=now) == 1  # the 3-day-old minute
+    kept = set(Rollup.objects.values_list("granularity", "bucket"))
+    assert (Granularity.MINUTE, now - timedelta(hours=1)) in kept
+    assert (Granularity.HOUR, now - timedelta(days=3)) in kept
+    assert (Granularity.DAY, now - timedelta(days=3, hours=12)) in kept
