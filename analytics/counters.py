@@ -1,18 +1,22 @@
 """Counting what happens, cheaply: increments go to a per-process buffer, flushed into
-``Rollup`` rows (minute, hour and day) by additive upserts at most every ``FLUSH_EVERY``
-seconds, by whichever caller comes next outside a transaction, and by the dashboard before it
-reads. A process that dies loses at most its last few seconds of counts -- these are
-figures for a dashboard, not records (the events themselves are in the event store).
+``Rollup`` rows (minute, hour and day) by additive upserts every ``FLUSH_EVERY`` seconds by
+one background thread per process -- never by a request, so a slow or frozen database costs
+no request any time -- and by the dashboard before it reads. A process that dies loses at
+most its last few seconds of counts: these are figures for a dashboard, not records (the
+events themselves are in the event store). With ``ANALYTICS_BACKGROUND_FLUSH`` off (the
+tests), the next caller outside a transaction flushes instead.
 """
 
 import logging
+import os
 import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
 
 from analytics.models import ActivePerson, Granularity, Rollup
 
@@ -32,6 +36,38 @@ _buffer: Counter[tuple[str, str, datetime]] = Counter()
 _flushed_at = time.monotonic()
 _retry_at = 0.0  # monotonic time before which no flush is attempted
 _dropped = 0
+_flusher: threading.Thread | None = None
+_flusher_pid = 0
+
+
+def _flush_loop() -> None:
+    while True:
+        time.sleep(FLUSH_EVERY)
+        if time.monotonic() < _retry_at or not getattr(
+            settings, "ANALYTICS_BACKGROUND_FLUSH", True
+        ):
+            continue
+        close_old_connections()
+        try:
+            flush()
+        finally:
+            close_old_connections()
+
+
+def _flusher_started() -> bool:
+    """Whether this process has its flushing thread (started on first use, again in a
+    forked child); False when background flushing is off."""
+    global _flusher, _flusher_pid
+    if not getattr(settings, "ANALYTICS_BACKGROUND_FLUSH", True):
+        return False
+    if _flusher is not None and _flusher_pid == os.getpid():
+        return True
+    with _lock:
+        if _flusher is None or _flusher_pid != os.getpid():
+            _flusher = threading.Thread(target=_flush_loop, name="analytics-flush", daemon=True)
+            _flusher.start()
+            _flusher_pid = os.getpid()
+    return True
 
 
 def _minute(at: datetime | None) -> datetime:
@@ -51,6 +87,8 @@ def count(metric: str, dimension: str = "", n: int = 1, at: datetime | None = No
             return
         _buffer[key] += n
         due = now >= _retry_at and (now - _flushed_at > FLUSH_EVERY or len(_buffer) > FLUSH_AT)
+    if _flusher_started():
+        return
     if due and not connection.in_atomic_block:
         flush()
 

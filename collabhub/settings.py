@@ -576,4 +576,7 @@ PUBLIC_DEMO_PASSWORD = "collabhub-demo-2026"  # noqa: S105 (published in the REA
 # Generated demo users are <role><n>.s<seed>@DEMO_EMAIL_DOMAIN (seed_demo; the recommendations'
 # evaluation finds its dataset's people by it).
 DEMO_EMAIL_DOMAIN = "demo.collabhub.dev"
+
+# analytics.counters: a thread per process writes the counts every 2 s (off in the tests).
+ANALYTICS_BACKGROUND_FLUSH = env.bool("ANALYTICS_BACKGROUND_FLUSH", default=True)
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default=PUBLIC_DEMO_PASSWORD)

@@ -26,6 +26,10 @@ if REDIS_AVAILABLE:
 # the test database cannot be dropped at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# Analytics counts are flushed by the caller (tests/analytics checks the background thread
+# on its own): a thread writing outside each test's transaction would leak rows between tests.
+ANALYTICS_BACKGROUND_FLUSH = False
+
 # Tests run tasks in-process; the broker itself is exercised by the service-backed checks.
 CELERY_TASK_ALWAYS_EAGER = True
 

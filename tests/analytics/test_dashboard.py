@@ -1,6 +1,8 @@
 """The staff dashboard: figures kept as things happen (rollups), read without scanning the
 event table, staff only."""
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -194,3 +196,17 @@ def test_old_buckets_are_pruned_and_recent_ones_kept() -> None:
     assert (Granularity.MINUTE, now - timedelta(hours=1)) in kept
     assert (Granularity.HOUR, now - timedelta(days=3)) in kept
     assert (Granularity.DAY, now - timedelta(days=3, hours=12)) in kept
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_production_a_thread_writes_the_counts_not_the_request(settings) -> None:
+    settings.ANALYTICS_BACKGROUND_FLUSH = True
+    counters.count("events", "startup_created", n=2)  # starts this process's flusher
+
+    waited = 0.0
+    while not Rollup.objects.filter(metric="events").exists() and waited < 10:
+        time.sleep(0.2)
+        waited += 0.2
+
+    assert sum(r.count for r in Rollup.objects.filter(metric="events", granularity="m")) == 2
+    assert any(t.name == "analytics-flush" for t in threading.enumerate())
