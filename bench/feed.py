@@ -19,16 +19,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-from common import machine_line, percentile, production_env  # noqa: E402
+from common import machine_line, percentile  # noqa: E402
 
 INDUSTRIES = ["ai", "fintech", "health", "climate", "edtech", "devtools", "security", "gaming"]
 
@@ -194,29 +192,11 @@ def main() -> None:
     if args.child:
         child(args)
         return
-    from run import services
+    from run import child_on_postgres
 
     print(machine_line())
-    env = production_env()
-    command = [sys.executable, __file__, "--child", "--users", str(args.users)]
-    command += ["--events", str(args.events), "--startups", str(args.startups)]
-    with services() as running:
-        out = subprocess.run(  # noqa: S603 - our own script
-            command,
-            env={
-                **env,
-                "DATABASE_URL": running.urls["DATABASE_URL"],
-                # loading a million rows is a batch job: the worker's deadline, not 3 s
-                "DB_STATEMENT_TIMEOUT_MS": "600000",
-            },
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    if out.returncode != 0:
-        raise SystemExit(f"feed benchmark failed:\n{out.stderr[-4000:]}")
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    child_args = ["--users", str(args.users), "--events", str(args.events)]
+    result = child_on_postgres(__file__, [*child_args, "--startups", str(args.startups)], "feed")
     print(f"PostgreSQL: {result['users']:,} users, {result['follows']:,} follows, "
           f"{result['events']:,} events, loaded in {result['load_seconds']} s")  # fmt: skip
     for label, key in (("first page", "first"), ("page 10", "tenth"), ("unread", "unread")):

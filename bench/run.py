@@ -165,6 +165,32 @@ def services() -> Iterator[Services]:
 ProcTable = dict[int, tuple[int, int, float]]  # pid -> (parent pid, process group, CPU seconds)
 
 
+def child_on_postgres(script: str, args: Sequence[str], what: str) -> dict[str, Any]:
+    """Run ``script --child args`` (a benchmark's measuring half) against a throwaway
+    PostgreSQL, as a production process (``production_env``) with the worker's statement
+    deadline -- loading a million rows is a batch job, not a 3 s request -- and return the
+    JSON object it prints last."""
+    from common import production_env
+
+    with services() as running:
+        out = subprocess.run(  # noqa: S603 - our own script
+            [sys.executable, script, "--child", *args],
+            env={
+                **production_env(),
+                "DATABASE_URL": running.urls["DATABASE_URL"],
+                "DB_STATEMENT_TIMEOUT_MS": "600000",
+            },
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if out.returncode != 0:
+        raise SystemExit(f"{what} benchmark failed:\n{out.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def proc_table() -> ProcTable | None:
     """Every process's CPU time so far, from /proc (Linux; None elsewhere)."""
     proc = Path("/proc")
