@@ -27,3 +27,17 @@ class AnalyticsConfig(AppConfig):
             receivers.recommendations_served, dispatch_uid="analytics-recommendations"
         )
         request_measured.connect(receivers.request_measured, dispatch_uid="analytics-requests")
+
+        # Staff's sockets get the live dashboard's figures while any is open.
+        from django.conf import settings
+
+        from analytics.live import live_publish
+        from realtime.live import live_group_register
+        from realtime.messages import ANALYTICS_GROUP
+
+        live_group_register(
+            name=ANALYTICS_GROUP,
+            admits=lambda user: bool(user.is_staff),
+            publish=live_publish,
+            every=settings.ANALYTICS_LIVE_INTERVAL,
+        )

@@ -55,59 +55,28 @@ def _p95(histogram: dict[str, int]) -> float | None:
     return float(LATENCY_BOUNDS_MS[-1])
 
 
-def dashboard_get(*, timerange: str, now: datetime | None = None) -> dict[str, Any]:
-    counters.flush()  # what this process counted so far is in the figures
-    spec = RANGES[timerange]
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    end = _floor(now, spec.granularity)
-    start = end - spec.span + spec.step
-    points = []
-    moment = start
-    while moment <= end:
-        points.append(moment)
-        moment += spec.step
-    rows = Rollup.objects.filter(granularity=spec.granularity, bucket__gte=start, bucket__lte=end)
+# metric -> dimension -> count, for one bucket or a whole range
+Cells = dict[str, dict[str, int]]
+# Only the per-bucket figures (the index is granularity, metric, bucket): never the rows of
+# each active person or startup.
+WANTED = [*SERIES, "active_users", "api_latency_ms"]
 
-    # metric -> bucket -> dimension -> count
-    table: dict[str, dict[datetime, dict[str, int]]] = {}
-    # Only the per-bucket figures (the index is granularity, metric, bucket): never the rows
-    # of each active person or startup.
-    wanted = [*SERIES, "active_users", "api_latency_ms"]
-    for metric, dimension, bucket, n in rows.filter(metric__in=wanted).values_list(
-        "metric", "dimension", "bucket", "count"
-    ):
-        cell = table.setdefault(metric, {}).setdefault(bucket.astimezone(UTC), {})
-        cell[dimension] = cell.get(dimension, 0) + n
 
-    def series(metric: str, dimensions: list[str] | None = None) -> list[int]:
-        by_bucket = table.get(metric, {})
-        return [
-            sum(
-                n
-                for d, n in by_bucket.get(point, {}).items()
-                if dimensions is None or d in dimensions
-            )
-            for point in points
-        ]
-
-    def merged(metric: str) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for cell in table.get(metric, {}).values():
-            for dimension, n in cell.items():
-                out[dimension] = out.get(dimension, 0) + n
-        return out
-
-    figures: dict[str, list[int]] = {metric: series(metric) for metric in SERIES}
+def _figures(cells: Cells) -> dict[str, Any]:
+    """The dashboard's figures of a bucket, or (summed) of a range."""
+    figures: dict[str, Any] = {metric: sum(cells.get(metric, {}).values()) for metric in SERIES}
     for name, action in DERIVED_EVENTS.items():
-        figures[name] = series("events", [action])
-    figures["api_errors"] = series("api_requests", ["5xx"])
-    figures["active_users"] = series("active_users")
-    latency = [_p95(table.get("api_latency_ms", {}).get(p, {})) for p in points]
-    totals: dict[str, Any] = {name: sum(values) for name, values in figures.items()}
+        figures[name] = cells.get("events", {}).get(action, 0)
+    figures["api_errors"] = cells.get("api_requests", {}).get("5xx", 0)
+    figures["active_users"] = sum(cells.get("active_users", {}).values())
+    figures["p95_ms"] = _p95(cells.get("api_latency_ms", {}))
+    return figures
+
+
+def _totals(cells: Cells, spec: Range, start: datetime) -> dict[str, Any]:
+    totals = _figures(cells)
     # People active since the range began: one indexed count (not the buckets' sum).
     totals["active_users"] = ActivePerson.objects.filter(last_active_at__gte=start).count()
-    events_by_type = merged("events")
-    totals["p95_ms"] = _p95(merged("api_latency_ms"))
     totals["api_requests_per_minute"] = round(
         totals["api_requests"] / (spec.span.total_seconds() / 60), 3
     )
@@ -119,6 +88,76 @@ def dashboard_get(*, timerange: str, now: datetime | None = None) -> dict[str, A
         if totals["recommendation_lists"]
         else 0.0
     )
+    return totals
+
+
+def _bounds(spec: Range, now: datetime | None) -> tuple[datetime, datetime]:
+    """The first and the last (current) bucket of the range."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    end = _floor(now, spec.granularity)
+    return end - spec.span + spec.step, end
+
+
+def _summed(granularity: str, start: datetime, end: datetime | None = None) -> Cells:
+    """The range's cells summed over its buckets: one grouped query."""
+    rows = Rollup.objects.filter(granularity=granularity, bucket__gte=start, metric__in=WANTED)
+    if end is not None:
+        rows = rows.filter(bucket__lte=end)
+    cells: Cells = {}
+    for metric, dimension, n in (
+        rows.values_list("metric", "dimension").annotate(n=Sum("count")).order_by()
+    ):
+        cells.setdefault(metric, {})[dimension] = n
+    return cells
+
+
+def range_totals(*, timerange: str, now: datetime | None = None) -> dict[str, Any]:
+    """The totals of ``dashboard_get`` alone."""
+    spec = RANGES[timerange]
+    start, end = _bounds(spec, now)
+    return _totals(_summed(spec.granularity, start, end), spec, start)
+
+
+def recent_figures(*, since: datetime) -> dict[str, Any]:
+    """The figures of the minutes since ``since`` together (p95 of all their requests)."""
+    return _figures(_summed(Granularity.MINUTE, since))
+
+
+def bucket_figures(*, granularity: str, since: datetime) -> dict[str, dict[str, Any]]:
+    """The figures of each bucket of ``granularity`` from ``since`` on, by bucket (ISO)."""
+    by_bucket: dict[datetime, Cells] = {}
+    rows = Rollup.objects.filter(granularity=granularity, bucket__gte=since, metric__in=WANTED)
+    for metric, dimension, bucket, n in rows.values_list("metric", "dimension", "bucket", "count"):
+        cells = by_bucket.setdefault(bucket.astimezone(UTC), {})
+        cells.setdefault(metric, {})[dimension] = n
+    return {bucket.isoformat(): _figures(cells) for bucket, cells in sorted(by_bucket.items())}
+
+
+def dashboard_get(*, timerange: str, now: datetime | None = None) -> dict[str, Any]:
+    counters.flush()  # what this process counted so far is in the figures
+    spec = RANGES[timerange]
+    start, end = _bounds(spec, now)
+    points = []
+    moment = start
+    while moment <= end:
+        points.append(moment)
+        moment += spec.step
+    rows = Rollup.objects.filter(granularity=spec.granularity, bucket__gte=start, bucket__lte=end)
+
+    by_bucket: dict[datetime, Cells] = {}
+    merged: Cells = {}
+    for metric, dimension, bucket, n in rows.filter(metric__in=WANTED).values_list(
+        "metric", "dimension", "bucket", "count"
+    ):
+        cell = by_bucket.setdefault(bucket.astimezone(UTC), {}).setdefault(metric, {})
+        cell[dimension] = cell.get(dimension, 0) + n
+        merged.setdefault(metric, {})
+        merged[metric][dimension] = merged[metric].get(dimension, 0) + n
+
+    per_point = [_figures(by_bucket.get(point, {})) for point in points]
+    figures = {name: [point[name] for point in per_point] for name in per_point[0]}
+    totals = _totals(merged, spec, start)
+    events_by_type = merged.get("events", {})
     # Per day beyond a day's range: a few rows per startup, not one per hour.
     engagement_granularity = Granularity.DAY if spec.span > timedelta(days=1) else spec.granularity
     top = list(
@@ -152,7 +191,6 @@ def dashboard_get(*, timerange: str, now: datetime | None = None) -> dict[str, A
         "series": {
             "t": [point.isoformat() for point in points],
             **figures,
-            "p95_ms": latency,
         },
         "top_startups": [
             {

@@ -421,6 +421,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Browser libraries vendored from the npm registry at pinned versions (scripts/vendor.py).
+STATICFILES_DIRS = [BASE_DIR / "collabhub" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -577,6 +579,15 @@ PUBLIC_DEMO_PASSWORD = "collabhub-demo-2026"  # noqa: S105 (published in the REA
 # evaluation finds its dataset's people by it).
 DEMO_EMAIL_DOMAIN = "demo.collabhub.dev"
 
+DEMO_PASSWORD = env.str("DEMO_PASSWORD", default=PUBLIC_DEMO_PASSWORD)
+
+# --- Analytics --------------------------------------------------------------------------
 # analytics.counters: a thread per process writes the counts every 2 s (off in the tests).
 ANALYTICS_BACKGROUND_FLUSH = env.bool("ANALYTICS_BACKGROUND_FLUSH", default=True)
-DEMO_PASSWORD = env.str("DEMO_PASSWORD", default=PUBLIC_DEMO_PASSWORD)
+# The live dashboard (/staff/analytics/): seconds between metric_update pushes while staff
+# watch, and the system_alert thresholds over the last five minutes of API requests (none
+# below ANALYTICS_ALERT_MIN_REQUESTS requests); /health/ not healthy is an alert too.
+ANALYTICS_LIVE_INTERVAL = env.float("ANALYTICS_LIVE_INTERVAL", default=2.0)
+ANALYTICS_ALERT_ERROR_RATE = env.float("ANALYTICS_ALERT_ERROR_RATE", default=0.05)
+ANALYTICS_ALERT_P95_MS = env.float("ANALYTICS_ALERT_P95_MS", default=1000.0)
+ANALYTICS_ALERT_MIN_REQUESTS = env.int("ANALYTICS_ALERT_MIN_REQUESTS", default=20)

@@ -7,7 +7,14 @@ os.environ.setdefault("SECRET_KEY", "collabhub-test-secret-key-not-for-productio
 os.environ.setdefault("METRICS_TOKEN", "collabhub-test-metrics-token")
 
 from collabhub.settings import *  # noqa: F403
-from collabhub.settings import CACHES, DATABASES, REDIS_AVAILABLE, REDIS_URL, STORAGES
+from collabhub.settings import (
+    CACHES,
+    CHANNEL_LAYERS,
+    DATABASES,
+    REDIS_AVAILABLE,
+    REDIS_URL,
+    STORAGES,
+)
 
 # The test client speaks plain HTTP: no redirect to HTTPS (tests of it override this).
 SECURE_SSL_REDIRECT = False
@@ -21,6 +28,8 @@ if REDIS_AVAILABLE:
     _redis_db = 1 + int(_worker) % 15
     _base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
     CACHES["default"]["LOCATION"] = f"{_base}/{_redis_db}"
+    # ... and its own channel layer: a group (everyone, analytics) reaches one worker's sockets.
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-test-{_worker}"  # type: ignore[index]
 
 # Connections opened by ASGI worker threads (WebSocket tests) must not outlive their use, or
 # the test database cannot be dropped at the end of the run.
@@ -35,6 +44,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 
 # No collectstatic in tests: WhiteNoise looks files up per request instead of at start-up.
 WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True  # a server started by a test serves the apps' files too
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # seed_demo refuses the public demo password when DEBUG is off (as it is in tests).

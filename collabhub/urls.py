@@ -24,6 +24,7 @@ urlpatterns = [
     path("health/", probes.health, name="health"),
     path("metrics/", probes.metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    path("staff/analytics/", include("analytics.page_urls")),
     path("api/v1/", include(api_v1)),
     # Staff only when DEBUG is off, unless PUBLIC_API_DOCS (core/api/permissions.py).
     path("api/schema/", SchemaView.as_view(), name="schema"),

@@ -99,11 +99,15 @@ class ExperimentStopApi(_StaffApi):
 class ExperimentResultsApi(_StaffApi):
     """Per variant: exposures, converted people, conversion rate, lift vs control with its
     95 % interval and p-value; the overall test, the sample-ratio check, the guardrails and a
-    verdict. Live while running; as they were at the end afterwards."""
+    verdict; ``summary``: the row of the live dashboard's experiments table (the leading
+    variant's lift). Live while running; as they were at the end afterwards."""
 
     def get(self, request: Request, key: str) -> Response:
         experiment = _experiment(key)
         ended = experiment.status in (ExperimentStatus.STOPPED, ExperimentStatus.COMPLETED)
         if ended and experiment.results:
-            return Response(experiment.results)
-        return Response(selectors.experiment_results(experiment=experiment))
+            results = experiment.results
+        else:
+            results = selectors.experiment_results(experiment=experiment)
+        summary = selectors.experiment_summary(experiment=experiment, results=results)
+        return Response({**results, "summary": summary})

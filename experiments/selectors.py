@@ -245,3 +245,28 @@ def experiment_results(*, experiment: Experiment) -> dict[str, Any]:
     }
     results["verdict"] = _verdict(experiment, primary, results)
     return results
+
+
+def experiment_summary(*, experiment: Experiment, results: dict[str, Any]) -> dict[str, Any]:
+    """One row of the live dashboard's experiments table (an ``experiment_update``): its
+    status, and the primary metric's best lift against control, p-value and verdict."""
+    others = [row for row in results["variants"] if not row["is_control"]]
+    best = max(others, key=lambda row: row["absolute_lift"] or 0.0) if others else None
+    return {
+        "key": experiment.key,
+        "name": experiment.name,
+        "target": experiment.target,
+        "status": experiment.status,
+        "started_at": experiment.started_at.isoformat() if experiment.started_at else None,
+        "ended_at": experiment.ended_at.isoformat() if experiment.ended_at else None,
+        "end_reason": experiment.end_reason,
+        "primary_metric": experiment.primary_metric,
+        "exposures": results["exposures"],
+        "leader": best["key"] if best else None,
+        "relative_lift": best["relative_lift"] if best else None,
+        "p_value": results["p_value"],
+        "significant": results["significant"],
+        "guardrail_breached": results["guardrail_breached"],
+        "sample_ratio_mismatch": results["sample_ratio_mismatch"]["flagged"],
+        "verdict": results["verdict"],
+    }

@@ -1,11 +1,13 @@
 """Writes of experiments: define, start, stop, complete; record exposures; the monitor."""
 
+import contextlib
 import logging
 from collections import OrderedDict
 from datetime import datetime
 from functools import partial
 from typing import Any
 
+from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,6 +22,8 @@ from experiments.exceptions import (
     TargetBusy,
 )
 from experiments.models import Experiment, ExperimentStatus, Exposure
+from realtime.messages import ANALYTICS_GROUP, socket_message
+from realtime.services import socket_group_push
 
 logger = logging.getLogger("collabhub.experiments")
 
@@ -59,6 +63,7 @@ def experiment_create(*, by: User, data: dict[str, Any]) -> Experiment:
             experiment.save()
     except IntegrityError as exc:  # the same key, created at the same moment
         raise ExperimentExists() from exc
+    _shown(experiment)
     return experiment
 
 
@@ -75,6 +80,7 @@ def experiment_update(*, experiment: Experiment, data: dict[str, Any]) -> Experi
         if frozen:
             raise ExperimentFrozen(fields={field: ["Frozen once started."] for field in frozen})
     model_update(instance=experiment, fields=EDITABLE_FIELDS, data=data)
+    _shown(experiment)
     return experiment
 
 
@@ -82,7 +88,9 @@ def experiment_update(*, experiment: Experiment, data: dict[str, Any]) -> Experi
 def experiment_delete(*, experiment: Experiment) -> None:
     if experiment.status == ExperimentStatus.RUNNING:
         raise ExperimentRunning()
+    key = experiment.key
     experiment.delete()
+    _push({"key": key, "status": "deleted"})
 
 
 def _move(experiment: Experiment, to: str) -> Experiment:
@@ -102,6 +110,7 @@ def experiment_start(*, experiment: Experiment) -> Experiment:
             experiment.save(update_fields=["status", "started_at", "updated_at"])
     except IntegrityError as exc:  # the database keeps one running experiment per target
         raise TargetBusy() from exc
+    _shown(experiment)
     return experiment
 
 
@@ -117,6 +126,7 @@ def experiment_end(
     experiment.results = selectors.experiment_results(experiment=experiment)
     experiment.save(update_fields=["status", "ended_at", "end_reason", "results", "updated_at"])
     events.experiment_completed_record(experiment=experiment, by=by)
+    _shown(experiment, experiment.results)
     return experiment
 
 
@@ -128,8 +138,10 @@ def experiments_monitor(*, now: datetime | None = None) -> list[str]:
     done = []
     for experiment in Experiment.objects.filter(status=ExperimentStatus.RUNNING):
         try:
-            decision = _monitor_decision(experiment, now)
+            results = selectors.experiment_results(experiment=experiment)
+            decision = _monitor_decision(experiment, now, results)
             if decision is None:
+                _shown(experiment, results, only_if_moved=True)
                 continue
             status, reason = decision
             experiment_end(experiment=experiment, status=status, reason=reason)
@@ -141,10 +153,11 @@ def experiments_monitor(*, now: datetime | None = None) -> list[str]:
     return done
 
 
-def _monitor_decision(experiment: Experiment, now: datetime) -> tuple[str, str] | None:
+def _monitor_decision(
+    experiment: Experiment, now: datetime, results: dict[str, Any]
+) -> tuple[str, str] | None:
     """Stop on a guardrail, complete at the end date or when significant; with a sample
     ratio mismatch the results are not trusted: it only ends at its date (and says why)."""
-    results = selectors.experiment_results(experiment=experiment)
     ends_at = experiment.ends_at
     trusted = not results["sample_ratio_mismatch"]["flagged"]
     enough = results["min_sample_size_reached"]
@@ -159,6 +172,38 @@ def _monitor_decision(experiment: Experiment, now: datetime) -> tuple[str, str] 
     if not trusted:
         logger.warning("experiment has a sample ratio mismatch", extra={"key": experiment.key})
     return None
+
+
+# --- the live dashboard -------------------------------------------------------------------
+SHOWN_KEY = "experiments:shown:{key}"  # the summary staff were last shown
+
+
+def _push(summary: dict[str, Any]) -> None:
+    """Staff watching the live dashboard get the row once the change commits."""
+
+    def pushed() -> None:
+        with contextlib.suppress(Exception):  # without the cache, it is said again next time
+            cache.set(SHOWN_KEY.format(key=summary["key"]), summary, timeout=7 * 24 * 3600)
+        message = socket_message(type="experiment_update", id=None, data=summary)
+        socket_group_push(group=ANALYTICS_GROUP, message=message)
+
+    transaction.on_commit(pushed, robust=True)
+
+
+def _shown(
+    experiment: Experiment, results: dict[str, Any] | None = None, *, only_if_moved: bool = False
+) -> None:
+    """Push the experiment's summary (with ``only_if_moved``: only if it differs from the last
+    one pushed -- the monitor looks every 10 minutes, and says something only when the
+    results moved)."""
+    if results is None:
+        results = selectors.experiment_results(experiment=experiment)
+    summary = selectors.experiment_summary(experiment=experiment, results=results)
+    if only_if_moved:
+        with contextlib.suppress(Exception):  # without the cache, say it anyway
+            if cache.get(SHOWN_KEY.format(key=experiment.key)) == summary:
+                return
+    _push(summary)
 
 
 # --- exposures ---------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from django.conf import settings
 
 from core.api.parsers import has_lone_surrogate
 from observability.metrics import WEBSOCKETS
+from realtime import live
 from realtime.messages import EVERYONE, socket_message, user_group
 from realtime.resume import REFETCH, ResumeSource, resume_sources
 from realtime.services import ticket_redeem
@@ -130,6 +131,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     connection_id: str = ""
     user_id: int | None = None
     session: str | None = None  # the sign-in session of the ticket that opened the socket
+    live_groups: tuple[str, ...] = ()  # the live groups it joined (staff: analytics)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -173,6 +175,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.scope["user"] = user
         self.user_id = user.pk
         self.group = user_group(user.pk)
+        self.live_groups = tuple(live.live_groups_for(user))
         try:
             await self._join_groups()
         except Exception as exc:  # the socket still works: resume, and live pushes once back
@@ -180,6 +183,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.keeper = asyncio.ensure_future(self._keep_joined())
         await self.accept()
         WEBSOCKETS.inc()
+        live.socket_opened()
+        for name in self.live_groups:
+            live.watch(name)
         self._log("websocket connected", auth=via)
 
     async def _reply(self, type: str, data: Any = None) -> None:
@@ -205,7 +211,12 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(Exception):  # a layer that is down forgets on its own
                 await self.channel_layer.group_discard(self.group, self.channel_name)
                 await self.channel_layer.group_discard(EVERYONE, self.channel_name)
+                for name in self.live_groups:
+                    await self.channel_layer.group_discard(name, self.channel_name)
             WEBSOCKETS.dec()
+            live.socket_closed()
+            for name in self.live_groups:
+                live.unwatch(name)
             self._log("websocket disconnected", close_code=code)
 
     @classmethod
@@ -270,6 +281,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         assert self.group is not None  # noqa: S101 - only connected sockets receive
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.channel_layer.group_add(EVERYONE, self.channel_name)
+        for name in self.live_groups:
+            await self.channel_layer.group_add(name, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         message_type = content.get("type") if isinstance(content, dict) else None

@@ -3,6 +3,9 @@
 from typing import Any
 
 EVERYONE = "everyone"  # every open socket: platform-wide announcements
+# Staff's sockets (a live group, realtime.live): the live analytics dashboard's figures,
+# alerts and experiments.
+ANALYTICS_GROUP = "analytics"
 
 
 def socket_message(

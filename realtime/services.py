@@ -139,6 +139,11 @@ def sessions_close(*, user_id: int, session: str | None) -> None:
     _send([user_group(user_id)], {"session": session}, handler="session.ended")
 
 
+def socket_group_push(*, group: str, message: dict[str, Any]) -> None:
+    """Send one typed message to the sockets of a live group (``realtime.live``)."""
+    _send([group], message)
+
+
 def socket_broadcast(*, message: dict[str, Any]) -> None:
     """Send one typed message to every open socket (e.g. a maintenance notice)."""
     _send([EVERYONE], message)

@@ -1,12 +1,16 @@
+import asyncio
 import io
 import json
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -14,10 +18,13 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import user_tokens_issue
 from analytics import counters as analytics_counters
+from analytics import live as analytics_live
 from core.api import ratelimit
 from experiments import selectors as experiment_selectors
 from experiments import services as experiment_services
+from realtime import live as realtime_live
 from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactory
+from tests.browser import page  # noqa: F401 - the fixture, for the browser tests
 from tests.startups.factories import OpportunityFactory, StartupFactory
 
 
@@ -50,6 +57,8 @@ def _clear_cache() -> Iterator[None]:
         experiment_selectors.running_cache_clear()
         experiment_services.exposures_seen_clear()
         analytics_counters.buffer_clear()
+        analytics_live.live_state_clear()
+        realtime_live.live_state_clear()
 
     clear()
     yield
@@ -136,3 +145,33 @@ def committed(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
     """``with committed(): ...`` runs what would run after commit (the fan-out, pushes), as a
     real commit would; the test itself stays inside its rolled-back transaction."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def group_inbox() -> Callable[[str], Callable[..., list[dict[str, Any]]]]:
+    """``inbox = group_inbox("analytics")`` joins a channel of the real channel layer to the
+    group; ``inbox()`` returns the typed messages pushed to it since (waiting ``timeout``
+    seconds for each next one)."""
+    layer = get_channel_layer()
+
+    def join(group: str) -> Callable[..., list[dict[str, Any]]]:
+        # Not a process-specific name ("!"): channels-redis reads those through a buffer bound
+        # to one event loop, and each ``inbox()`` runs in its own.
+        channel = f"test-inbox.{uuid.uuid4().hex}"
+        async_to_sync(layer.group_add)(group, channel)
+
+        async def drain(timeout: float) -> list[dict[str, Any]]:
+            messages = []
+            while True:
+                try:
+                    event = await asyncio.wait_for(layer.receive(channel), timeout)
+                except TimeoutError:
+                    return messages
+                messages.append(event["message"])
+
+        def inbox(timeout: float = 0.3) -> list[dict[str, Any]]:
+            return async_to_sync(drain)(timeout)
+
+        return inbox
+
+    return join

@@ -5,54 +5,17 @@ no violation of the policy on the way.
 Skipped only on a developer's machine without chromium; in CI (CI=true, or REQUIRE_BROWSER=1)
 a missing browser fails the test."""
 
-import os
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from accounts.models import User
 from tests.accounts.factories import UserFactory
+from tests.browser import require_chromium, violations
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-BROWSER_REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"
-
-if CHROMIUM is None and not BROWSER_REQUIRED:
-    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 PASSWORD = "browser-test-passphrase-2026"
-
-# Recorded in the page before any of its own scripts run; Playwright's init script is not
-# subject to the page's policy.
-RECORD_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI}`);
-});
-"""
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    assert CHROMIUM is not None, "chromium is required in CI (apt-get install chromium)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            context = browser.new_context()
-            context.add_init_script(RECORD_VIOLATIONS)
-            page = context.new_page()
-            page.set_default_timeout(20_000)
-            yield page
-        finally:
-            browser.close()
-
-
-def violations(page: Any, console: list[str]) -> list[str]:
-    reported = [line for line in console if "Content Security Policy" in line]
-    return reported + list(page.evaluate("window.__cspViolations"))
 
 
 @pytest.fixture
@@ -68,8 +31,6 @@ def staff(transactional_db: None) -> User:
 def test_admin_and_swagger_ui_work_under_the_csp_with_no_violation(
     staff: User, live_server: Any, page: Any
 ) -> None:
-    console: list[str] = []
-    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     csp_headers: list[str] = []
     page.on(
         "response",
@@ -85,7 +46,7 @@ def test_admin_and_swagger_ui_work_under_the_csp_with_no_violation(
     page.wait_for_url(f"{live_server.url}/admin/")
     assert page.locator("#site-name").is_visible()
     assert page.locator("#user-tools").inner_text().upper().startswith("WELCOME")
-    assert violations(page, console) == []
+    assert violations(page) == []
 
     # The Swagger UI (staff only with DEBUG off) renders the list of operations.
     page.goto(f"{live_server.url}/api/docs/")
@@ -94,4 +55,4 @@ def test_admin_and_swagger_ui_work_under_the_csp_with_no_violation(
     assert "/api/v1/startups/" in page.locator(".opblock-summary-path").all_inner_texts()
     page.locator(".opblock-summary").first.click()  # an operation opens
     page.wait_for_selector(".opblock-body", state="visible")
-    assert violations(page, console) == []
+    assert violations(page) == []
