@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench bench-search bench-feed bench-analytics bench-recommendations bench-ws venv clean
+.PHONY: run test lint bench bench-search bench-feed bench-analytics bench-analytics-live bench-recommendations bench-ws venv clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ bench-feed: venv
 
 bench-analytics: venv
 	$(BIN)/python bench/analytics.py
+
+bench-analytics-live: venv
+	$(BIN)/python bench/analytics_live.py
 
 bench-recommendations: venv
 	$(BIN)/python bench/recommendations.py

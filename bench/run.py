@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -158,6 +159,45 @@ def services() -> Iterator[Services]:
             check=False,
         )
         shutil.rmtree(services_dir, ignore_errors=True)
+
+
+def wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+@contextlib.contextmanager
+def daphne_servers(env: dict[str, str], count: int) -> Iterator[list[int]]:
+    """``count`` Daphne processes serving the ASGI application with ``env``; yields their
+    ports once each answers ``/live/`` (stderr to ``$WS_BENCH_LOG``, if set)."""
+    ports = [free_port() for _ in range(count)]
+    log = open(os.environ.get("WS_BENCH_LOG", os.devnull), "w")  # noqa: SIM115 - closed below
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p"]
+    servers = [
+        subprocess.Popen(  # noqa: S603 - fixed argument list
+            [*command, str(port), "collabhub.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        for port in ports
+    ]
+    try:
+        for port in ports:
+            wait_until_up(f"http://127.0.0.1:{port}/live/")
+        yield ports
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+        log.close()
 
 
 # --- Other processes' CPU use: is the machine quiet? ----------------------------------------

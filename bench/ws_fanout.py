@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 from common import machine_line, percentile, production_env  # noqa: E402
-
-
-def wait_until_up(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up")
 
 
 async def measure(args: argparse.Namespace, ports: list[int]) -> dict[str, Any]:
@@ -127,46 +115,18 @@ def main() -> None:
     if args.child:
         child(args)
         return
-    from run import free_port, services
+    from run import daphne_servers, services
 
     print(machine_line())
     with services() as running:
         env = production_env(DB_CONN_MAX_AGE="0", **running.urls)
-        ports = [free_port() for _ in range(args.servers)]
-        log = open(os.environ.get("WS_BENCH_LOG", os.devnull), "w")  # noqa: SIM115 - closed below
-        servers = [
-            subprocess.Popen(  # noqa: S603 - fixed argument list
-                [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "collabhub.asgi:application",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
-            for port in ports
-        ]
-        try:
-            for port in ports:
-                wait_until_up(f"http://127.0.0.1:{port}/live/")
+        with daphne_servers(env, args.servers) as ports:
             command = [sys.executable, __file__, "--child", "--ports", ",".join(map(str, ports))]
             command += ["--clients", str(args.clients), "--broadcasts", str(args.broadcasts)]
             command += ["--singles", str(args.singles)]
             out = subprocess.run(  # noqa: S603 - our own script
                 command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
             )
-        finally:
-            for server in servers:
-                server.terminate()
-                server.wait(timeout=30)
-            log.close()
     if out.returncode != 0:
         raise SystemExit(f"ws benchmark failed:\n{out.stderr[-4000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])

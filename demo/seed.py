@@ -530,6 +530,9 @@ class DemoDataBuilder:
             return 0  # another experiment holds the target: this one stays a draft
         experiment = experiment_start(experiment=experiment)
         now = timezone.now()
+        # Started before the simulated traffic it has (three days of it).
+        experiment.started_at = now - timedelta(days=3, hours=1)
+        experiment.save(update_fields=["started_at"])
         people = list(
             User.objects.filter(
                 email__endswith=f".s{self.seed}@{settings.DEMO_EMAIL_DOMAIN}",
@@ -566,6 +569,7 @@ class DemoDataBuilder:
                         action_type=RECOMMENDATION_VIEWED,
                         target_type=startup_type,
                         target_id=startup_id,
+                        startup_id=startup_id,
                         snapshot={"type": "startup", "name": name},
                         is_public=False,
                         created_at=viewed_at,

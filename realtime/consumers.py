@@ -1,4 +1,6 @@
-"""The real-time socket: one per signed-in client, joined to the user's own group.
+"""The real-time socket: one per signed-in client, joined to the user's own group, to
+``everyone``, and to the live groups that admit the user (staff: ``analytics``; see
+``realtime.live``).
 
 Authentication: a single-use ticket (``/ws/?ticket=...``, see ``realtime.services``), which needs
 no ``Origin``, or a browser's session cookie, which is refused from a page of another origin
@@ -43,6 +45,7 @@ CLOSE_UNKNOWN_PATH = 4404
 RESUME_LIMIT = 500  # messages of each kind sent on one resume; the client resumes again for more
 LAYER_RETRY_FIRST, LAYER_RETRY_MAX = 0.5, 5.0  # seconds between tries while the layer fails
 REJOIN_EVERY = 600.0  # seconds between idempotent re-joins of the socket's groups
+LIVE_RECHECK = 30.0  # seconds a live group's admission of the user is trusted
 
 logger = logging.getLogger("collabhub.websocket")
 
@@ -122,6 +125,15 @@ def _user_for_ticket(ticket: str) -> tuple[Any, str | None]:
 
 
 @database_sync_to_async
+def _live_groups_now(user_id: int) -> tuple[str, ...]:
+    """The live groups the user is admitted to now (none once deactivated or deleted)."""
+    from accounts.models import User
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    return tuple(live.live_groups_for(user)) if user is not None else ()
+
+
+@database_sync_to_async
 def _replay(source: ResumeSource, user_id: int, after: int) -> list[dict[str, Any]]:
     return source.fetch(user_id=user_id, after=after, limit=RESUME_LIMIT)
 
@@ -138,6 +150,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.resumed: dict[str, set[int]] = {}  # per kind, the ids the last resume sent
         self.layer_failed_since: float | None = None  # the channel layer failing, since
         self.keeper: asyncio.Future[None] | None = None  # re-joins the groups now and then
+        self.live_checked_at = time.monotonic()  # when the live groups were last checked
 
     def _log(self, message: str, **extra: Any) -> None:
         extra = {"request_id": self.connection_id, "user_id": self.user_id, **extra}
@@ -339,6 +352,22 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self._log("websocket closed: session ended")
         await self._reply("session_ended")
         await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def live_push(self, event: dict[str, Any]) -> None:
+        """A live group's message: sent if the user is still admitted -- re-checked every
+        ``LIVE_RECHECK`` seconds, so withdrawn staff rights stop the pushes within that."""
+        if time.monotonic() - self.live_checked_at > LIVE_RECHECK:
+            assert self.user_id is not None  # noqa: S101 - only connected sockets receive
+            self.live_checked_at = time.monotonic()
+            admitted = await _live_groups_now(self.user_id)
+            for name in set(self.live_groups) - set(admitted):
+                self._log("websocket left a live group", group=name)
+                with contextlib.suppress(Exception):
+                    await self.channel_layer.group_discard(name, self.channel_name)
+                live.unwatch(name)
+            self.live_groups = tuple(name for name in self.live_groups if name in admitted)
+        if event.get("group") in self.live_groups:
+            await self.send_json(event["message"])
 
     async def push(self, event: dict[str, Any]) -> None:
         """Group messages of type ``push`` carry a typed message for the client."""

@@ -7,9 +7,9 @@ per period (a lease in the cache); one that cannot reach the cache publishes any
 copy of a figure does no harm). Anything else may be sent to the group at any time
 (``realtime.services.socket_group_push``).
 
-Each process also reports how many sockets it holds (``sockets_open_count``): every
-``PRESENCE_EVERY`` seconds into the cache, for ``PRESENCE_TTL`` -- a process that dies drops
-out of the sum on its own.
+Each process also reports how many sockets it holds (``sockets_open_count`` adds them up): to
+the cache when the count changes and every ``PRESENCE_EVERY`` seconds, kept ``PRESENCE_TTL``
+seconds -- a process that dies drops out of the sum on its own.
 """
 
 import asyncio

@@ -93,7 +93,7 @@ async def _group_send(layer: Any, group: str, event: dict[str, Any]) -> None:
     await asyncio.wait_for(layer.group_send(group, event), PUSH_TIMEOUT)
 
 
-def _send(groups: list[str], message: dict[str, Any], handler: str = "push") -> None:
+def _send(groups: list[str], message: dict[str, Any], handler: str = "push", **fields: Any) -> None:
     """Send to each group; a channel layer that is down or frozen costs one ``PUSH_TIMEOUT``
     per breaker cooldown, and loses only the fast path (logged): every notification is in
     the database, and clients resume from there."""
@@ -101,7 +101,7 @@ def _send(groups: list[str], message: dict[str, Any], handler: str = "push") -> 
     if layer is None:
         return
     guard = breaker("channel_layer")
-    event = {"type": handler, "message": message}
+    event = {"type": handler, "message": message, **fields}
     skipped = 0
     for group in groups:
         if not guard.allow():
@@ -140,8 +140,9 @@ def sessions_close(*, user_id: int, session: str | None) -> None:
 
 
 def socket_group_push(*, group: str, message: dict[str, Any]) -> None:
-    """Send one typed message to the sockets of a live group (``realtime.live``)."""
-    _send([group], message)
+    """Send one typed message to the sockets of a live group (``realtime.live``); each socket
+    checks now and then that its user is still admitted (staff rights withdrawn)."""
+    _send([group], message, handler="live.push", group=group)
 
 
 def socket_broadcast(*, message: dict[str, Any]) -> None:

@@ -359,5 +359,10 @@ def test_the_demo_experiment_runs_with_simulated_traffic_and_has_results(client_
     assert results["exposures"] == Exposure.objects.count() > 50
     assert {v["key"] for v in results["variants"] if v["exposures"]} == {"control", "hybrid"}
     assert sum(v["converted"] for v in results["variants"]) > 0
+    # The simulation is consistent: exposed after the start, engagement counted per startup.
+    first = Exposure.objects.order_by("exposed_at").first()
+    assert first is not None and experiment.started_at <= first.exposed_at
+    views = ActivityEvent.objects.filter(action_type="recommendation_viewed")
+    assert views.exists() and not views.filter(startup_id__isnull=True).exists()
     seed(users=150)  # again: nothing added
     assert Exposure.objects.count() == results["exposures"]

@@ -133,3 +133,29 @@ def test_the_count_is_unknown_without_the_cache(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(cache, "get", down)
     assert live.sockets_open_count() is None
+
+
+@pytest.mark.usefixtures("quiet_analytics")
+async def test_a_socket_whose_user_lost_staff_rights_stops_getting_the_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from realtime import consumers
+
+    staff = await make_user(is_staff=True)
+    socket = await open_socket(staff)
+    message = socket_message(type="metric_update", id=None, data={"n": 1})
+    push = database_sync_to_async(socket_group_push)
+
+    staff.is_staff = False
+    await database_sync_to_async(staff.save)()
+    await push(group=ANALYTICS_GROUP, message=message)
+    assert await socket.receive_json_from(timeout=2) == message  # admission trusted a while
+
+    monkeypatch.setattr(consumers, "LIVE_RECHECK", 0.0)  # the while is over
+    await push(group=ANALYTICS_GROUP, message=message)
+    assert await socket.receive_nothing(timeout=0.3)
+    await push(group=ANALYTICS_GROUP, message=message)  # and it left the group
+    assert await socket.receive_nothing(timeout=0.3)
+    await socket.send_json_to({"type": "ping"})
+    assert (await socket.receive_json_from(timeout=2))["type"] == "pong"  # the socket lives on
+    await socket.disconnect()
