@@ -1,6 +1,5 @@
 """Writes of experiments: define, start, stop, complete; record exposures; the monitor."""
 
-import contextlib
 import logging
 from collections import OrderedDict
 from datetime import datetime
@@ -79,8 +78,8 @@ def experiment_update(*, experiment: Experiment, data: dict[str, Any]) -> Experi
             frozen.append("traffic_allocation")
         if frozen:
             raise ExperimentFrozen(fields={field: ["Frozen once started."] for field in frozen})
-    model_update(instance=experiment, fields=EDITABLE_FIELDS, data=data)
-    _shown(experiment)
+    if model_update(instance=experiment, fields=EDITABLE_FIELDS, data=data):
+        _shown(experiment)
     return experiment
 
 
@@ -90,7 +89,7 @@ def experiment_delete(*, experiment: Experiment) -> None:
         raise ExperimentRunning()
     key = experiment.key
     experiment.delete()
-    _push({"key": key, "status": "deleted"})
+    transaction.on_commit(partial(_send, {"key": key, "status": "deleted"}), robust=True)
 
 
 def _move(experiment: Experiment, to: str) -> Experiment:
@@ -178,32 +177,31 @@ def _monitor_decision(
 SHOWN_KEY = "experiments:shown:{key}"  # the summary staff were last shown
 
 
-def _push(summary: dict[str, Any]) -> None:
-    """Staff watching the live dashboard get the row once the change commits."""
-
-    def pushed() -> None:
-        with contextlib.suppress(Exception):  # without the cache, it is said again next time
-            cache.set(SHOWN_KEY.format(key=summary["key"]), summary, timeout=7 * 24 * 3600)
-        message = socket_message(type="experiment_update", id=None, data=summary)
-        socket_group_push(group=ANALYTICS_GROUP, message=message)
-
-    transaction.on_commit(pushed, robust=True)
+def _send(summary: dict[str, Any]) -> None:
+    message = socket_message(type="experiment_update", id=None, data=summary)
+    socket_group_push(group=ANALYTICS_GROUP, message=message)
 
 
 def _shown(
     experiment: Experiment, results: dict[str, Any] | None = None, *, only_if_moved: bool = False
 ) -> None:
-    """Push the experiment's summary (with ``only_if_moved``: only if it differs from the last
-    one pushed -- the monitor looks every 10 minutes, and says something only when the
-    results moved)."""
-    if results is None:
-        results = selectors.experiment_results(experiment=experiment)
-    summary = selectors.experiment_summary(experiment=experiment, results=results)
-    if only_if_moved:
-        with contextlib.suppress(Exception):  # without the cache, say it anyway
-            if cache.get(SHOWN_KEY.format(key=experiment.key)) == summary:
-                return
-    _push(summary)
+    """Staff watching the live dashboard get the experiment's row once the change commits
+    (computed then: outside the write's transaction and its row lock). With
+    ``only_if_moved``, only if it differs from the last row pushed: the monitor looks every
+    10 minutes, and says something only when the results moved."""
+
+    def pushed() -> None:
+        summary = selectors.experiment_summary(
+            experiment=experiment,
+            results=results or selectors.experiment_results(experiment=experiment),
+        )
+        key = SHOWN_KEY.format(key=experiment.key)
+        if only_if_moved and cache.get(key) == summary:
+            return
+        cache.set(key, summary, timeout=7 * 24 * 3600)
+        _send(summary)
+
+    transaction.on_commit(pushed, robust=True)
 
 
 # --- exposures ---------------------------------------------------------------------------

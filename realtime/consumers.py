@@ -1,6 +1,6 @@
-"""The real-time socket: one per signed-in client, joined to the user's own group, to
-``everyone``, and to the live groups that admit the user (staff: ``analytics``; see
-``realtime.live``).
+"""The real-time socket: one per signed-in client, joined to the user's own group and to
+``everyone``; on request (``{"type": "subscribe", "group": ...}``), to a live group that admits
+the user (staff: ``analytics``; see ``realtime.live``).
 
 Authentication: a single-use ticket (``/ws/?ticket=...``, see ``realtime.services``), which needs
 no ``Origin``, or a browser's session cookie, which is refused from a page of another origin
@@ -188,7 +188,6 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.scope["user"] = user
         self.user_id = user.pk
         self.group = user_group(user.pk)
-        self.live_groups = tuple(live.live_groups_for(user))
         try:
             await self._join_groups()
         except Exception as exc:  # the socket still works: resume, and live pushes once back
@@ -197,8 +196,6 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         WEBSOCKETS.inc()
         live.socket_opened()
-        for name in self.live_groups:
-            live.watch(name)
         self._log("websocket connected", auth=via)
 
     async def _reply(self, type: str, data: Any = None) -> None:
@@ -304,6 +301,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self._reply("pong")
         elif message_type == "resume":
             await self._resume(content)
+        elif message_type == "subscribe":
+            await self._subscribe(content.get("group"))
+        elif message_type == "unsubscribe":
+            await self._unsubscribe(content.get("group"))
         elif content is None:
             await self._reply("error", {"code": "invalid_json"})
         else:
@@ -353,19 +354,59 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         await self._reply("session_ended")
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
+    async def _subscribe(self, name: Any) -> None:
+        """Join a live group the user is admitted to (``realtime.live``): staff's dashboard
+        subscribes to ``analytics``. Anyone else is told ``forbidden_group``."""
+        if not isinstance(name, str) or name not in live.live_groups:
+            await self._reply("error", {"code": "unknown_group"})
+            return
+        assert self.user_id is not None  # noqa: S101 - only connected sockets receive
+        try:
+            admitted = await _live_groups_now(self.user_id)
+        except Exception:
+            self._log_warning("live group not joined: database unavailable", group=name)
+            await self._reply("error", {"code": "unavailable"})
+            return
+        if name not in admitted:
+            self._log("websocket refused a live group", group=name)
+            await self._reply("error", {"code": "forbidden_group"})
+            return
+        if name not in self.live_groups:
+            self.live_groups = (*self.live_groups, name)
+            self.live_checked_at = time.monotonic()
+            try:
+                await self.channel_layer.group_add(name, self.channel_name)
+            except Exception as exc:  # joined again once the layer is back
+                self._layer_failed(exc)
+            live.watch(name)
+        await self._reply("subscribed", {"group": name})
+
+    async def _unsubscribe(self, name: Any) -> None:
+        if name in self.live_groups:
+            await self._leave_live_group(name)
+        await self._reply("unsubscribed", {"group": name if isinstance(name, str) else None})
+
+    async def _leave_live_group(self, name: str) -> None:
+        self.live_groups = tuple(group for group in self.live_groups if group != name)
+        with contextlib.suppress(Exception):  # a layer that is down forgets on its own
+            await self.channel_layer.group_discard(name, self.channel_name)
+        live.unwatch(name)
+
     async def live_push(self, event: dict[str, Any]) -> None:
         """A live group's message: sent if the user is still admitted -- re-checked every
-        ``LIVE_RECHECK`` seconds, so withdrawn staff rights stop the pushes within that."""
+        ``LIVE_RECHECK`` seconds, so withdrawn staff rights stop the pushes within that. A
+        database that cannot say drops this message and asks again at the next."""
         if time.monotonic() - self.live_checked_at > LIVE_RECHECK:
             assert self.user_id is not None  # noqa: S101 - only connected sockets receive
+            try:
+                admitted = await _live_groups_now(self.user_id)
+            except Exception:
+                self._log_debug("live group admission not checked: database unavailable")
+                return
             self.live_checked_at = time.monotonic()
-            admitted = await _live_groups_now(self.user_id)
             for name in set(self.live_groups) - set(admitted):
                 self._log("websocket left a live group", group=name)
-                with contextlib.suppress(Exception):
-                    await self.channel_layer.group_discard(name, self.channel_name)
-                live.unwatch(name)
-            self.live_groups = tuple(name for name in self.live_groups if name in admitted)
+                await self._leave_live_group(name)
         if event.get("group") in self.live_groups:
             await self.send_json(event["message"])
 

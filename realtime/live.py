@@ -1,10 +1,14 @@
-"""Live groups: some sockets (staff's) also join a named group, fed while anyone watches.
+"""Live groups: a socket may subscribe to a named group its user is admitted to (staff, to
+``analytics``: ``{"type": "subscribe", "group": "analytics"}``), fed while anyone watches.
 
-An app registers a group in ``AppConfig.ready``: who joins it (``admits(user)``) and, if the
-group is fed by a periodic figure, ``publish()``, run every ``every`` seconds while at least
-one socket of this process is in the group. Of several processes with watchers, one publishes
-per period (a lease in the cache); one that cannot reach the cache publishes anyway (a second
-copy of a figure does no harm). Anything else may be sent to the group at any time
+An app registers a group in ``AppConfig.ready``: who may subscribe (``admits(user)``) and, if
+the group is fed by a periodic figure, ``publish()``, run every ``every`` seconds while at
+least one socket of this process is subscribed -- in a worker thread, never the thread the
+sockets' own database calls share. Of several processes with subscribers, the one holding the
+group's lease in the cache publishes, and renews it each period, so one process keeps
+publishing (and keeps its state, e.g. the alerts it raised); another takes over when it stops
+for ``LEASE_PERIODS`` periods. When the cache cannot be reached every process publishes (a
+second copy of a figure does no harm). Anything else may be sent to the group at any time
 (``realtime.services.socket_group_push``).
 
 Each process also reports how many sockets it holds (``sockets_open_count`` adds them up): to
@@ -23,8 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from django.core.cache import cache
+from django.db import close_old_connections
+
+from observability.breaker import breaker
 
 logger = logging.getLogger("collabhub.realtime")
 
@@ -33,6 +39,7 @@ PRESENCE_TTL = 20  # seconds a report counts for
 PRESENCE_BATCH = 0.1  # seconds of changes reported together
 PROCESSES_KEY = "realtime:processes"
 PROCESS_KEY = f"realtime:sockets:{socket.gethostname()}:{os.getpid()}"
+LEASE_PERIODS = 3  # periods without renewal before another process takes over publishing
 
 
 @dataclass(frozen=True)
@@ -90,19 +97,34 @@ def unwatch(group_name: str) -> None:
         task.cancel()
 
 
+def cache_unreachable() -> bool:
+    """Whether the cache is failing: ours never raises (a miss, a write not made) but its
+    circuit breaker opens; the in-memory cache never fails."""
+    return breaker("redis").is_open
+
+
 def _lease(group: LiveGroup) -> bool:
-    """Whether this process publishes this period: the first to ask."""
-    try:
-        return bool(cache.add(f"realtime:live:{group.name}", PROCESS_KEY, timeout=group.every))
-    except Exception:
+    """Whether this process publishes this period: it holds the group's lease (the first to
+    ask takes it, the holder renews it), or nobody can tell."""
+    key = f"realtime:live:{group.name}"
+    ttl = group.every * LEASE_PERIODS
+    if cache.add(key, PROCESS_KEY, timeout=ttl):
         return True
+    holder = cache.get(key)
+    if holder == PROCESS_KEY:
+        cache.touch(key, ttl)
+        return True
+    return holder is None and cache_unreachable()
 
 
-@database_sync_to_async
 def _publish_once(group: LiveGroup) -> None:
-    if _lease(group):
-        assert group.publish is not None  # noqa: S101 - only groups that publish get here
-        group.publish()
+    close_old_connections()
+    try:
+        if _lease(group):
+            assert group.publish is not None  # noqa: S101 - only groups that publish get here
+            group.publish()
+    finally:
+        close_old_connections()
 
 
 async def _publishing(group: LiveGroup) -> None:
@@ -110,7 +132,7 @@ async def _publishing(group: LiveGroup) -> None:
     while True:
         await asyncio.sleep(group.every)
         try:
-            await _publish_once(group)
+            await sync_to_async(_publish_once, thread_sensitive=False)(group)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -183,8 +205,6 @@ def live_state_clear() -> None:
 def sockets_open_count() -> int | None:
     """Sockets open now over every process (as of their last report); None when the cache
     cannot say."""
-    try:
-        processes = cache.get(PROCESSES_KEY) or []
-        return sum(int(n) for n in cache.get_many(processes).values())
-    except Exception:
-        return None
+    processes = cache.get(PROCESSES_KEY) or []
+    count = sum(int(n) for n in cache.get_many(processes).values())
+    return None if cache_unreachable() else count

@@ -74,7 +74,8 @@ def test_the_last_five_minutes_give_the_request_rate_error_rate_and_p95() -> Non
     recent = live.live_snapshot(now=NOW)["recent"]
 
     assert recent["api_requests"] == 100
-    assert recent["api_requests_per_minute"] == 20.0
+    # Over four whole minutes and the 15 s of the current one.
+    assert recent["api_requests_per_minute"] == pytest.approx(100 / 4.25, abs=0.001)
     assert recent["error_rate"] == pytest.approx(0.1)
     assert recent["p95_ms"] == 1600.0  # the bucket holding the 95th of 100 requests
 
@@ -96,11 +97,14 @@ def test_alerts_fire_at_their_thresholds(settings) -> None:
     settings.ANALYTICS_ALERT_P95_MS = 800
     settings.ANALYTICS_ALERT_MIN_REQUESTS = 20
 
-    assert live.alerts_evaluate(snapshot=snapshot_with(100, 0.049, 400), health="healthy") == {}
-    raised = live.alerts_evaluate(snapshot=snapshot_with(100, 0.05, 800), health="healthy")
+    # A p95 in the (400, 800] ms bucket is not certainly over 800 ms.
+    assert live.alerts_evaluate(snapshot=snapshot_with(100, 0.049, 800), health="healthy") == {}
+    # In the (800, 1600] ms bucket it is.
+    raised = live.alerts_evaluate(snapshot=snapshot_with(100, 0.05, 1600), health="healthy")
     assert set(raised) == {"error_rate", "p95"}
     assert raised["error_rate"]["value"] == 0.05 and raised["p95"]["value"] == 800
     assert "5.0%" in raised["error_rate"]["message"]
+    assert raised["p95"]["message"] == "API p95 latency was over 800 ms in the last 5 minutes."
     # Too few requests to judge: a single failed call is not an outage.
     assert live.alerts_evaluate(snapshot=snapshot_with(19, 1.0, 3200), health="healthy") == {}
     degraded = live.alerts_evaluate(snapshot=snapshot_with(0, 0.0, None), health="degraded")
@@ -136,6 +140,25 @@ def test_each_alert_is_pushed_when_raised_and_when_resolved_and_every_update_lis
     resolved, update = inbox()
     assert resolved["data"] == {**alert["data"], "status": "resolved"}
     assert update["data"]["alerts"] == []
+
+
+def test_without_the_cache_this_process_remembers_the_alerts_it_raised(
+    group_inbox, monkeypatch
+) -> None:
+    from observability.breaker import breaker
+
+    inbox = group_inbox(ANALYTICS_GROUP)
+    monkeypatch.setattr(live, "_health_status", lambda: "degraded")
+    monkeypatch.setattr(live.cache, "get", lambda *args, **kwargs: None)  # a miss, as when down
+    monkeypatch.setattr(live.cache, "set", lambda *args, **kwargs: None)  # a write not made
+    breaker("redis").failure(ConnectionError("redis down"))
+    try:
+        live.live_publish()
+        live.live_publish()
+    finally:
+        breaker("redis").reset()
+    alerts = [m for m in inbox() if m["type"] == "system_alert"]
+    assert [a["data"]["status"] for a in alerts] == ["raised"]  # once, not every period
 
 
 def test_a_sign_up_shows_in_the_next_update(client_for, committed, group_inbox) -> None:

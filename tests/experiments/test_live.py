@@ -37,6 +37,10 @@ def test_each_change_of_an_experiment_is_pushed_after_it_commits(
     assert created["exposures"] == 0 and created["verdict"]
 
     with committed():
+        staff.patch(f"{BASE}feed-mix/", {"name": definition()["name"]}, format="json")
+    assert updates(inbox) == []  # nothing changed: nothing to say
+
+    with committed():
         staff.post(f"{BASE}feed-mix/start/")
     (started,) = updates(inbox)
     assert started["status"] == "running" and started["started_at"]

@@ -15,7 +15,14 @@
     reloading: null,
   };
   // For tests and the curious: what the page has received.
-  window.collabhubDashboard = { updates: 0, lastDeliveryMs: null, alerts: state.alerts };
+  window.collabhubDashboard = {
+    updates: 0,
+    loads: 0,
+    lastDeliveryMs: null,
+    totalsFrom: null, // "load" or "update": what last set the counters
+    alerts: state.alerts,
+  };
+  let loadSequence = 0;
 
   const $ = (selector) => document.querySelector(selector);
 
@@ -157,11 +164,16 @@
 
   async function load(range) {
     state.range = range;
+    const sequence = ++loadSequence;
     for (const button of document.querySelectorAll("[data-range]")) {
       button.setAttribute("aria-pressed", String(button.dataset.range === range));
     }
     try {
-      state.dashboard = await api(`${API}/dashboard/?timerange=${encodeURIComponent(range)}`);
+      const dashboard = await api(`${API}/dashboard/?timerange=${encodeURIComponent(range)}`);
+      if (sequence !== loadSequence) return; // another range was asked for since
+      state.dashboard = dashboard;
+      window.collabhubDashboard.loads += 1;
+      window.collabhubDashboard.totalsFrom = "load";
       render();
       showError(null);
     } catch (error) {
@@ -189,7 +201,8 @@
     $("#sockets").textContent = format(data.sockets);
     renderAlerts(data.alerts || []);
     if (!dashboard) return;
-    Object.assign(dashboard.totals, data.totals[state.range] || {});
+    Object.assign(dashboard.totals, data.totals[dashboard.timerange] || {});
+    window.collabhubDashboard.totalsFrom = "update";
     const buckets = (data.buckets || {})[dashboard.granularity] || {};
     const times = dashboard.series.t;
     for (const [bucket, figures] of Object.entries(buckets)) {
@@ -304,7 +317,8 @@
     const socket = new WebSocket(`${scheme}//${location.host}/ws/`);
     state.socket = socket;
     socket.addEventListener("open", () => {
-      setStatus("live", "live");
+      socket.send(JSON.stringify({ type: "subscribe", group: "analytics" }));
+      setStatus("connecting", "subscribing…");
       if (state.retry > 500) {
         // Back after a gap: what was pushed meanwhile is read again.
         load(state.range);
@@ -322,7 +336,10 @@
       if (message.type === "metric_update") applyMetricUpdate(message.data);
       else if (message.type === "experiment_update") applyExperimentUpdate(message.data);
       else if (message.type === "system_alert") applyAlert(message.data);
-      else if (message.type === "resync") {
+      else if (message.type === "subscribed") setStatus("live", "live");
+      else if (message.type === "error" && message.data && message.data.code === "forbidden_group") {
+        setStatus("offline", "not allowed: staff only");
+      } else if (message.type === "resync") {
         load(state.range);
         loadExperiments();
       }
