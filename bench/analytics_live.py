@@ -6,7 +6,7 @@ staff's sockets, on Daphne + channels-redis + PostgreSQL, with ordinary sockets 
 
 Starts a throwaway PostgreSQL 15 + Redis (``scripts/services.sh``) and one Daphne process
 publishing every 0.5 s (``ANALYTICS_LIVE_INTERVAL``), creates the users and opens their
-sockets (single-use tickets). For ``--seconds`` it then reads every ``metric_update`` on the
+sockets (single-use tickets); the staff's subscribe to ``analytics`` as the dashboard does. For ``--seconds`` it then reads every ``metric_update`` on the
 staff's sockets: delivery = the moment a socket has it - the ``published_at`` the publisher
 stamped just before sending (one clock: one machine). The goal: p99 <= 100 ms.
 
@@ -64,6 +64,10 @@ async def measure(args: argparse.Namespace, port: int) -> dict[str, Any]:
         ticket = await sync_to_async(ticket_issue)(user_id=user.pk)
         sockets.append(await connect(f"ws://127.0.0.1:{port}/ws/?ticket={ticket}", origin=origin))
     staff = sockets[-args.staff :]
+    for socket in staff:  # as the dashboard does
+        await socket.send(json.dumps({"type": "subscribe", "group": ANALYTICS_GROUP}))
+        while json.loads(await socket.recv())["type"] != "subscribed":
+            pass
 
     # Metric updates as they come, for --seconds.
     delivery_ms: list[float] = []
