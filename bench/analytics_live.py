@@ -6,9 +6,10 @@ staff's sockets, on Daphne + channels-redis + PostgreSQL, with ordinary sockets 
 
 Starts a throwaway PostgreSQL 15 + Redis (``scripts/services.sh``) and one Daphne process
 publishing every 0.5 s (``ANALYTICS_LIVE_INTERVAL``), creates the users and opens their
-sockets (single-use tickets); the staff's subscribe to ``analytics`` as the dashboard does. For ``--seconds`` it then reads every ``metric_update`` on the
-staff's sockets: delivery = the moment a socket has it - the ``published_at`` the publisher
-stamped just before sending (one clock: one machine). The goal: p99 <= 100 ms.
+sockets (single-use tickets); the staff's subscribe to ``analytics`` as the dashboard does.
+For ``--seconds`` it then reads every ``metric_update`` on the staff's sockets: delivery =
+the moment a socket has it - the ``published_at`` the publisher stamped just before sending
+(one clock: one machine). The goal: p99 <= 100 ms.
 
 Baseline, same run: a bare push of a tiny message to the same group from this process
 (``realtime.services.socket_group_push``), timed from just before the send to its arrival on
