@@ -22,9 +22,11 @@ run: venv
 	DEBUG=1 $(BIN)/python manage.py analytics_rebuild
 	@echo ""
 	@echo "  CollabHub is starting on http://127.0.0.1:$(PORT)"
+	@echo "    Web app:             http://127.0.0.1:$(PORT)/   (demo accounts on the landing page)"
 	@echo "    API docs (Swagger):  http://127.0.0.1:$(PORT)/api/docs/"
 	@echo "    OpenAPI schema:      http://127.0.0.1:$(PORT)/api/schema/"
 	@echo "    Admin:               http://127.0.0.1:$(PORT)/admin/"
+	@echo "    Live analytics:      http://127.0.0.1:$(PORT)/staff/analytics/  (staff)"
 	@echo "    WebSocket:           ws://127.0.0.1:$(PORT)/ws/"
 	@echo ""
 	DEBUG=1 $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(PORT)

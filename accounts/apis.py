@@ -1,9 +1,12 @@
 from typing import Any
 
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.db.models import QuerySet
+from django.middleware.csrf import get_token
 from drf_spectacular.contrib.rest_framework_simplejwt import TokenObtainPairSerializerExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +26,8 @@ from accounts.serializers import (
     RefreshInputSerializer,
     RegisterInputSerializer,
     RegisterOutputSerializer,
+    SessionInputSerializer,
+    SessionStateSerializer,
     TokenPairSerializer,
     UserSerializer,
 )
@@ -134,6 +139,64 @@ class LogoutApi(APIView):
 
 
 @extend_schema(tags=["auth"])
+class SessionApi(AuthThrottleMixin, APIView):
+    """A browser's sign-in (the web app): a session cookie instead of tokens, with the same
+    lockout and rate limit as ``auth/login/``. The CSRF token is checked before sign-in too (a
+    foreign page must not sign a visitor into another account); the socket and every API call
+    then accept the cookie. ``DELETE`` signs this browser out."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = [SessionAuthentication]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method not in permissions.SAFE_METHODS:
+            SessionAuthentication().enforce_csrf(request)  # signed in or not
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'Session realm="web"'  # wrong credentials are a 401
+
+    @extend_schema(
+        responses=SessionStateSerializer, summary="Who this browser is signed in as; a CSRF token"
+    )
+    def get(self, request: Request) -> Response:
+        return self._state(request, request.user if request.user.is_authenticated else None)
+
+    @staticmethod
+    def _state(request: Request, user: Any) -> Response:
+        return Response(
+            {
+                "user": UserSerializer(user, context={"viewer": user}).data if user else None,
+                "csrf_token": get_token(request._request),  # and the cookie it goes with
+            }
+        )
+
+    @extend_schema(
+        request=SessionInputSerializer,
+        responses=SessionStateSerializer,
+        summary="Sign in (a session)",
+    )
+    def post(self, request: Request) -> Response:
+        data = validate_input(SessionInputSerializer, request.data)
+        # The DRF request, as simplejwt passes it: django-axes marks a lockout on it, and the
+        # view answers (JSON), not axes' middleware (the admin's HTML page).
+        user = authenticate(request, email=data["email"], password=data["password"])
+        if user is None:
+            if getattr(request, "axes_locked_out", False):
+                raise lockout.sign_in_locked(request, data)
+            raise AuthenticationFailed(
+                "No active account found with the given credentials", code="no_active_account"
+            )
+        login(request._request, user)  # user_logged_in forgives the account's failures
+        return self._state(request, user)  # with the new CSRF token: signing in rotates it
+
+    @extend_schema(request=None, responses={204: None}, summary="Sign out (this session)")
+    def delete(self, request: Request) -> Response:
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
 class MeApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
@@ -165,6 +228,9 @@ class PasswordChangeApi(AuthThrottleMixin, APIView):
     def post(self, request: Request) -> Response:
         data = validate_input(PasswordChangeInputSerializer, request.data)
         user = services.user_password_change(user=request_user(request), **data)
+        if isinstance(request.successful_authenticator, SessionAuthentication):
+            # This browser stays signed in; every other session of the person ends.
+            update_session_auth_hash(request._request, user)
         return Response(services.user_tokens_issue(user=user))
 
 

@@ -105,6 +105,16 @@ class ProfileUpdateInputSerializer(serializers.Serializer):
         return list(dict.fromkeys(value))
 
 
+class SessionInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class SessionStateSerializer(serializers.Serializer):
+    user = UserSerializer(allow_null=True)
+    csrf_token = serializers.CharField()
+
+
 class PasswordChangeInputSerializer(serializers.Serializer):
     old_password = serializers.CharField(max_length=128, trim_whitespace=False)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)

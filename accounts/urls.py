@@ -11,6 +11,7 @@ urlpatterns = [
     path("auth/login/", apis.LoginApi.as_view(), name="auth-login"),
     path("auth/refresh/", apis.RefreshApi.as_view(), name="auth-refresh"),
     path("auth/logout/", apis.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/session/", apis.SessionApi.as_view(), name="auth-session"),
     path("auth/me/", apis.MeApi.as_view(), name="auth-me"),
     path("auth/password/", apis.PasswordChangeApi.as_view(), name="auth-password"),
     *router.urls,

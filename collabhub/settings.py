@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "recommendations",
     "experiments",  # A/B tests on the feed and recommendations (subscribes; nobody imports it)
     "analytics",  # live figures from rollups (subscribes; nobody imports it)
+    "web",  # the pages people use in a browser (renders; acts through the API; nobody imports it)
     "demo",  # manage.py seed_demo
 ]
 
@@ -103,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.context.nav",
             ],
         },
     },
@@ -160,6 +163,9 @@ DATABASE_VENDOR = "postgresql" if "postgresql" in DATABASES["default"]["ENGINE"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# The web app's sign-in page (pages that need a person send others there).
+LOGIN_URL = "web-sign-in"
+
 AUTHENTICATION_BACKENDS = [
     "accounts.lockout.LockoutBackend",  # django-axes: refuses locked accounts and addresses
     "django.contrib.auth.backends.ModelBackend",

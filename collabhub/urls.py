@@ -29,6 +29,8 @@ urlpatterns = [
     # Staff only when DEBUG is off, unless PUBLIC_API_DOCS (core/api/permissions.py).
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The web app: every other path (pages, and the fragments they refresh).
+    path("", include("web.urls")),
 ]
 
 handler400 = "core.api.views.bad_request"

@@ -9,11 +9,17 @@ forbids: wait with ``wait_until`` instead.
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
+
+from tests.support import ROOT, free_port, process_env, wait_until_up
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BROWSER_REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"
@@ -43,13 +49,24 @@ def page() -> Iterator[Any]:
         try:
             context = browser.new_context()
             context.add_init_script(RECORD_VIOLATIONS)
-            page = context.new_page()
-            page.set_default_timeout(20_000)
-            page.console_lines = []  # type: ignore[attr-defined]
-            page.on("console", lambda m: page.console_lines.append(f"{m.type}: {m.text}"))
-            yield page
+            yield _recording(context.new_page())
         finally:
             browser.close()
+
+
+def _recording(page: Any) -> Any:
+    page.set_default_timeout(20_000)
+    page.console_lines = []
+    page.on("console", lambda m: page.console_lines.append(f"{m.type}: {m.text}"))
+    return page
+
+
+def another_person(page: Any) -> Any:
+    """A second person's page: a browser context of its own (cookies, storage) in the same
+    Chromium as ``page``."""
+    context = page.context.browser.new_context()
+    context.add_init_script(RECORD_VIOLATIONS)
+    return _recording(context.new_page())
 
 
 def violations(page: Any) -> list[str]:
@@ -66,3 +83,40 @@ def wait_until(page: Any, condition: Callable[[], Any], timeout: float = 20) -> 
         if value or time.monotonic() > deadline:
             return value
         page.wait_for_timeout(100)
+
+
+@pytest.fixture
+def asgi_server(transactional_db: None) -> Iterator[str]:
+    """Daphne serving the whole site (pages, API, ``/ws/``) on this test's PostgreSQL
+    database and Redis, as deployed behind one origin; its base URL. Tasks run eagerly in it
+    (the test settings), so a write's pushes leave from the process that served the write.
+    Service-backed runs only: another process cannot share an in-memory SQLite database."""
+    db = settings.DATABASES["default"]
+    env = process_env(
+        DJANGO_SETTINGS_MODULE="collabhub.settings_test",  # this worker's Redis databases
+        SECRET_KEY=settings.SECRET_KEY,
+        DATABASE_URL=(
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+        REDIS_URL=settings.REDIS_URL,
+        SESSION_COOKIE_SECURE="0",  # plain HTTP on loopback
+        CSRF_COOKIE_SECURE="0",
+        ANALYTICS_LIVE_INTERVAL="0.5",
+        LOG_LEVEL="WARNING",
+    )
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "collabhub.asgi:application"],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/live/")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)

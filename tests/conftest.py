@@ -24,7 +24,7 @@ from experiments import selectors as experiment_selectors
 from experiments import services as experiment_services
 from realtime import live as realtime_live
 from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactory
-from tests.browser import page  # noqa: F401 - the fixture, for the browser tests
+from tests.browser import asgi_server, page  # noqa: F401 - fixtures of the browser tests
 from tests.startups.factories import OpportunityFactory, StartupFactory
 
 

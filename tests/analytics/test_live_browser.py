@@ -7,12 +7,7 @@ It needs Redis (and PostgreSQL: the server is another process, sharing the test 
 so it runs in the service-backed run, where REQUIRE_SERVICES=1 makes them mandatory."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +16,6 @@ from django.conf import settings
 from accounts.models import User
 from tests.accounts.factories import UserFactory
 from tests.browser import require_chromium, violations, wait_until
-from tests.support import ROOT, free_port, process_env, wait_until_up
 
 require_chromium()
 
@@ -38,39 +32,6 @@ CHARTS = """() => [...document.querySelectorAll("canvas")].map((canvas) => {
   const chart = window.Chart && window.Chart.getChart(canvas);
   return chart ? [chart.data.labels.length, chart.data.datasets.length, canvas.width > 0] : null;
 })"""
-
-
-@pytest.fixture
-def server() -> Iterator[str]:
-    db = settings.DATABASES["default"]
-    env = process_env(
-        DJANGO_SETTINGS_MODULE="collabhub.settings_test",  # this worker's Redis databases
-        SECRET_KEY=settings.SECRET_KEY,
-        DATABASE_URL=(
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        ),
-        REDIS_URL=settings.REDIS_URL,
-        SESSION_COOKIE_SECURE="0",  # plain HTTP on loopback
-        CSRF_COOKIE_SECURE="0",
-        ANALYTICS_LIVE_INTERVAL="0.5",
-        LOG_LEVEL="WARNING",
-    )
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-         "collabhub.asgi:application"],
-        cwd=ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/live/")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -98,8 +59,9 @@ def counter(page: Any, name: str) -> str:
 
 
 def test_staff_see_the_charts_and_a_sign_up_arrive_without_a_reload(
-    staff: User, server: str, page: Any
+    staff: User, asgi_server: str, page: Any
 ) -> None:
+    server = asgi_server
     # Signed out, the page sends staff to the admin's sign-in, then back.
     page.goto(f"{server}/staff/analytics/")
     page.fill("input[name=username]", staff.email)

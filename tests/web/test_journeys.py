@@ -1,0 +1,110 @@
+"""The web app in a real browser (headless Chromium), as deployed: Daphne serving the pages,
+the API and ``/ws/`` on PostgreSQL and Redis. People do what they came for, through the pages
+only; what one does reaches the other's open page without a reload; no Content-Security-Policy
+violation on the way.
+
+Service-backed runs only (the server is another process sharing the test database)."""
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from accounts.models import User
+from startups.models import Opportunity
+from tests.accounts.factories import FounderFactory
+from tests.browser import another_person, require_chromium, violations, wait_until
+from tests.startups.factories import OpportunityFactory, StartupFactory
+
+require_chromium()
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not settings.REDIS_AVAILABLE, reason="needs Redis: runs in the service-backed run"
+    ),
+]
+
+PASSWORD = "journey-passphrase-2026"
+
+
+@pytest.fixture
+def founder_with_a_role(transactional_db: None) -> tuple[User, Opportunity]:
+    """Made before the browsers start (Playwright's event loop forbids database calls)."""
+    founder = FounderFactory(email="founder@journey.dev", name="Fay Founder")
+    founder.set_password(PASSWORD)
+    founder.save()
+    startup = StartupFactory(
+        owner=founder, name="Ledgerly", tagline="Bookkeeping for bakeries", industry="fintech"
+    )
+    opportunity = OpportunityFactory(startup=startup, title="Growth marketer")
+    return founder, opportunity
+
+
+def test_a_talent_signs_up_finds_a_startup_by_a_typo_applies_and_sees_the_answer_live(
+    founder_with_a_role: tuple[User, Opportunity], asgi_server: str, page: Any
+) -> None:
+    founder, opportunity = founder_with_a_role
+    base = asgi_server
+
+    # Sign up (role, then profile).
+    page.goto(f"{base}/")
+    page.click("text=Create an account")
+    page.check("input[name=role][value=talent]")
+    page.fill("#name", "Tess Talent")
+    page.fill("#email", "tess@journey.dev")
+    page.fill("#password", "a long enough passphrase 7")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/me/edit/?welcome=1")
+    page.fill("#headline", "Growth marketer for B2B")
+    page.fill("#skills", "seo, copywriting")
+    page.check("input[name=interests][value=fintech]")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+    # Search with a typo, from the top bar; then narrow it as you type.
+    page.fill("#top-search", "ledgerli")
+    page.press("#top-search", "Enter")
+    page.wait_for_url(f"{base}/discover/?search=ledgerli")
+    assert page.locator(".startup-card h2").all_inner_texts() == ["Ledgerly"]
+    assert page.locator(".startup-card mark").count() >= 1
+    page.fill("#discover-search", "bakeris")
+    assert wait_until(page, lambda: "bakeris" in page.locator("#result-count").inner_text())
+    assert page.url == f"{base}/discover/?search=bakeris"
+
+    # Follow the startup, apply to its role.
+    page.click("text=Ledgerly")
+    page.click("button[data-toggle=follow]")
+    assert wait_until(page, lambda: page.locator("#followers-count").inner_text() == "1")
+    page.click(f"text={opportunity.title}")
+    page.fill("#cover_letter", "I grew two bakeries' books to a thousand customers.")
+    page.click("#apply button[type=submit]")
+    assert wait_until(page, lambda: page.locator("#application-status").count() == 1)
+    assert page.locator("#application-status").inner_text() == "Pending"
+
+    # The talent waits on the home page.
+    page.goto(f"{base}/")
+    assert page.locator("#bell-count").get_attribute("data-count") == "0"
+    page.evaluate("window.notReloaded = true")
+
+    # The founder accepts from the applications board, in another browser.
+    return_path = f"/opportunities/{opportunity.pk}/applications/"
+    founder_page = another_person(page)
+    founder_page.goto(f"{base}/sign-in/?next={return_path}")
+    founder_page.fill("#email", founder.email)
+    founder_page.fill("#password", PASSWORD)
+    founder_page.click("button[type=submit]")
+    founder_page.wait_for_url(f"{base}{return_path}")
+    card = founder_page.locator(".application", has_text="Tess Talent")
+    assert "bakeries" in card.inner_text()
+    card.locator("text=Accept").click()
+    assert wait_until(founder_page, lambda: "Accepted" in card.inner_text())
+
+    # The talent's bell and feed change without a reload.
+    assert wait_until(page, lambda: page.locator("#bell-count").get_attribute("data-count") == "1")
+    assert wait_until(
+        page,
+        lambda: "accepted an application to Growth marketer" in page.locator("#feed").inner_text(),
+    )
+    assert page.evaluate("window.notReloaded") is True
+    assert violations(page) == [] and violations(founder_page) == []

@@ -1,0 +1,167 @@
+"""The web app's pages: who may open what, what the first paint shows (the API's own shapes,
+filters and search), the error pages in the site's look -- and JSON still under ``/api/``."""
+
+import re
+
+import pytest
+from django.test import Client, RequestFactory
+
+from core.api.views import server_error
+from feed.services import follow_create
+from startups import events
+from startups import services as startup_services
+from tests.accounts.factories import UserFactory
+from tests.startups.factories import OpportunityFactory, StartupFactory
+
+pytestmark = pytest.mark.django_db
+
+HTML = {"HTTP_ACCEPT": "text/html,application/xhtml+xml"}
+
+
+def browser(user=None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def test_signed_out_the_home_is_the_landing_page_with_demo_accounts_only_in_debug(
+    settings,
+) -> None:
+    page = browser().get("/")
+    assert page.status_code == 200
+    assert b"Where talent, founders and investors meet" in page.content
+    assert b"demo-accounts" not in page.content  # DEBUG is off
+
+    settings.DEBUG = True
+    page = browser().get("/")
+    assert b"founder@collabhub.dev" in page.content
+    assert settings.DEMO_PASSWORD.encode() in page.content
+
+
+def test_signed_in_the_home_is_the_feed(startup) -> None:
+    fan = UserFactory(name="Fan")
+    follow_create(follower=fan, target=startup, record=False)
+    opportunity = OpportunityFactory(startup=startup, title="Rust engineer")
+    events.opportunity_event_record(
+        action=events.OPPORTUNITY_POSTED, opportunity=opportunity, by=startup.owner
+    )
+
+    page = browser(fan).get("/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="feed"' in html and "Rust engineer" in html
+    assert f'data-user-id="{fan.pk}"' in html
+
+
+@pytest.mark.parametrize("path", ["/notifications/", "/me/edit/", "/me/applications/", "/_/feed/"])
+def test_pages_of_a_person_send_the_signed_out_to_sign_in(path: str) -> None:
+    response = browser().get(path)
+    assert response.status_code == 302
+    assert response["Location"] == f"/sign-in/?next={path}"
+
+
+def test_an_applications_board_is_its_founders_only(opportunity, founder) -> None:
+    path = f"/opportunities/{opportunity.pk}/applications/"
+    applicant = UserFactory(name="Ada Applicant")
+    startup_services.application_create(
+        opportunity=opportunity, applicant=applicant, cover_letter="I build things."
+    )
+
+    assert browser(UserFactory()).get(path, **HTML).status_code == 404
+    board = browser(founder).get(path)
+    assert board.status_code == 200
+    assert b"Ada Applicant" in board.content and b"I build things." in board.content
+    assert b"/accept/" in board.content
+
+
+def test_an_opportunity_page_shows_your_application_or_the_form(opportunity) -> None:
+    talent = UserFactory()
+    path = f"/opportunities/{opportunity.pk}/"
+
+    assert b"Send application" in browser(talent).get(path).content
+    assert b"Sign in</a> to apply" in browser().get(path).content
+    startup_services.application_create(opportunity=opportunity, applicant=talent, cover_letter="")
+    page = browser(talent).get(path).content.decode()
+    assert "Send application" not in page
+    assert re.search(r'id="application-status">\s*Pending', page)
+
+
+def test_discover_uses_the_apis_filters_and_search_with_snippets() -> None:
+    StartupFactory(name="Ledgerly", tagline="Bookkeeping for bakeries", industry="fintech")
+    StartupFactory(name="Cropwise", tagline="Soil sensors", industry="food")
+
+    everything = browser().get("/discover/").content.decode()
+    typo = browser().get("/discover/", {"search": "ledgerli"}).content.decode()
+    filtered = browser().get("/discover/", {"industry": "food", "stage": ""}).content.decode()
+    bad = browser().get("/discover/", {"industry": "nonsense"})
+
+    assert "Ledgerly" in everything and "Cropwise" in everything
+    assert "Ledgerly" in typo and "Cropwise" not in typo and "<mark>" in typo
+    assert "Cropwise" in filtered and "Ledgerly" not in filtered  # an empty filter is none
+    assert bad.status_code == 200 and b"Select a valid choice" in bad.content
+
+
+def test_the_results_fragment_puts_the_pages_address_in_the_bar() -> None:
+    StartupFactory(name="Ledgerly")
+    response = browser().get("/_/discover/", {"search": "ledg", "stage": ""})
+    assert response.status_code == 200
+    assert response["HX-Replace-Url"] == "/discover/?search=ledg"
+    assert b"<html" not in response.content  # the results alone
+
+
+def test_a_startup_page_and_its_follow_state(startup, founder) -> None:
+    fan = UserFactory()
+    client = browser(fan)
+    page = client.get(f"/startups/{startup.pk}/").content.decode()
+    assert startup.name in page and 'aria-pressed="false"' in page
+    follow_create(follower=fan, target=startup, record=False)
+    assert 'data-toggle="follow"' in client.get(f"/startups/{startup.pk}/").content.decode()
+    assert ">Following<" in client.get(f"/startups/{startup.pk}/").content.decode()
+
+
+def test_pages_have_no_inline_script_and_the_strict_csp() -> None:
+    for path in ["/", "/sign-in/", "/sign-up/", "/discover/"]:
+        response = browser().get(path)
+        html = response.content.decode()
+        assert re.findall(r"<script(?![^>]*\bsrc=)", html) == [], path
+        assert not re.search(r"\son[a-z]+=", html), path
+        assert "unsafe-inline" not in response["Content-Security-Policy"].split("style-src")[0]
+
+
+def test_a_browser_gets_the_sites_404_page_and_the_api_stays_json() -> None:
+    page = browser().get("/no-such-page/", **HTML)
+    api = browser().get("/api/v1/no-such-thing/", **HTML)
+    machine = browser().get("/no-such-page/", HTTP_ACCEPT="application/json")
+    startup = browser().get("/startups/999999/", **HTML)
+
+    assert page.status_code == 404 and b"Page not found" in page.content
+    assert page["Content-Type"].startswith("text/html")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+    assert machine.status_code == 404 and machine.json()["error"]["code"] == "not_found"
+    assert startup.status_code == 404 and b"Page not found" in startup.content
+
+
+def test_a_browser_gets_the_sites_500_page_and_the_api_stays_json() -> None:
+    factory = RequestFactory()
+    page = server_error(factory.get("/discover/", **HTML))
+    api = server_error(factory.get("/api/v1/startups/", **HTML))
+
+    assert page.status_code == 500 and b"Something went wrong" in page.content
+    assert api.status_code == 500 and b'"server_error"' in api.content
+
+
+def test_signed_in_people_are_sent_home_from_sign_in_and_sign_up() -> None:
+    client = browser(UserFactory())
+    assert client.get("/sign-in/")["Location"] == "/"
+    assert client.get("/sign-up/")["Location"] == "/"
+
+
+def test_the_bell_shows_unread_notifications_and_staff_get_their_links() -> None:
+    staff = UserFactory(is_staff=True)
+    page = browser(staff).get("/discover/").content.decode()
+    assert 'id="bell-count" data-count="0"' in page
+    assert 'href="/admin/"' in page and 'href="/staff/analytics/"' in page
+    member_page = browser(UserFactory()).get("/discover/").content.decode()
+    assert 'href="/staff/analytics/"' not in member_page

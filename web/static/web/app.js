@@ -1,0 +1,205 @@
+// The web app's behaviour: every action is a call to the REST API (session cookie + CSRF
+// token), errors are the API's own messages; live updates come over /ws/. No inline script.
+"use strict";
+
+(function () {
+  const $ = (selector, root = document) => root.querySelector(selector);
+  let csrfToken = $('meta[name="csrf-token"]')?.content || "";
+
+  // --- the API ----------------------------------------------------------------------------
+  class ApiError extends Error {
+    constructor(status, body) {
+      const error = (body && body.error) || {};
+      super(error.message || `The request failed (${status}).`);
+      this.status = status;
+      this.fields = error.fields || {};
+    }
+  }
+
+  async function api(method, path, body) {
+    const headers = { Accept: "application/json", "X-CSRFToken": csrfToken };
+    const options = { method, headers, credentials: "same-origin" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, options);
+    } catch {
+      throw new ApiError(0, { error: { message: "You seem to be offline: try again." } });
+    }
+    const data = response.status === 204 ? null : await response.json().catch(() => null);
+    if (!response.ok) throw new ApiError(response.status, data);
+    if (data && data.csrf_token) csrfToken = data.csrf_token; // signing in rotates it
+    return data;
+  }
+
+  function flash(message, ok = false) {
+    const element = $("#flash");
+    element.textContent = message;
+    element.classList.toggle("ok", ok);
+    element.hidden = !message;
+    if (message && !ok) element.scrollIntoView({ block: "nearest" });
+  }
+
+  function showError(error, form) {
+    const fields = Object.entries(error.fields || {}).map(
+      ([name, messages]) => `${name}: ${[].concat(messages).join(" ")}`,
+    );
+    flash([error.message, ...fields].join(" "));
+    if (form) {
+      for (const name of Object.keys(error.fields || {})) {
+        const input = form.elements.namedItem(name);
+        if (input && input.setAttribute) input.setAttribute("aria-invalid", "true");
+      }
+    }
+  }
+
+  // The form's fields as the API takes them: ``data-kind="list"`` is comma-separated
+  // (skills), ``data-kind="array"`` collects every checked box of that name (interests).
+  function formData(form) {
+    const data = {};
+    for (const element of form.elements) {
+      if (!element.name || element.disabled) continue;
+      const kind = element.dataset.kind;
+      if (kind === "array") {
+        data[element.name] = data[element.name] || [];
+        if (element.checked) data[element.name].push(element.value);
+      } else if (element.type === "radio" || element.type === "checkbox") {
+        if (element.checked) data[element.name] = element.value;
+      } else if (kind === "list") {
+        data[element.name] = element.value.split(",").map((v) => v.trim()).filter(Boolean);
+      } else {
+        data[element.name] = element.value;
+      }
+    }
+    return data;
+  }
+
+  function then(instruction) {
+    if (instruction === "reload") location.reload();
+    else if (instruction && instruction.startsWith("go:")) location.assign(instruction.slice(3));
+  }
+
+  // --- forms ------------------------------------------------------------------------------
+  const FORMS = {
+    "sign-in": async (form) => {
+      await api("POST", "/api/v1/auth/session/", formData(form));
+      location.assign(form.dataset.next || "/");
+    },
+    "sign-up": async (form) => {
+      const data = formData(form);
+      await api("POST", "/api/v1/auth/register/", data);
+      await api("POST", "/api/v1/auth/session/", { email: data.email, password: data.password });
+      location.assign("/me/edit/?welcome=1");
+    },
+    api: async (form) => {
+      await api(form.dataset.method || "POST", form.dataset.url, formData(form));
+      then(form.dataset.then);
+    },
+  };
+
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    const action = FORMS[form.dataset.form];
+    if (!action) return;
+    event.preventDefault();
+    const button = form.querySelector('[type="submit"]');
+    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    button.disabled = true;
+    try {
+      await action(form);
+    } catch (error) {
+      showError(error, form);
+      button.disabled = false;
+    }
+  });
+
+  // --- buttons ----------------------------------------------------------------------------
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-toggle], button[data-action]");
+    if (!button) return;
+    button.disabled = true;
+    try {
+      if (button.dataset.toggle) {
+        const on = button.getAttribute("aria-pressed") === "true";
+        const result = await api(on ? "DELETE" : "POST", button.dataset.url);
+        button.setAttribute("aria-pressed", String(!on));
+        button.textContent = on ? button.dataset.off : button.dataset.on;
+        const followers = $("#followers-count");
+        if (button.dataset.toggle === "follow" && followers && result) {
+          followers.textContent = result.followers_count;
+        } else if (button.dataset.toggle === "follow" && followers && on) {
+          followers.textContent = Math.max(0, Number(followers.textContent) - 1);
+        }
+      } else if (button.dataset.action === "sign-out") {
+        await api("DELETE", "/api/v1/auth/session/");
+        location.assign("/");
+      } else if (button.dataset.action === "read-all") {
+        await api("POST", "/api/v1/notifications/read-all/");
+        location.reload();
+      } else if (button.dataset.action === "api") {
+        await api(button.dataset.method || "POST", button.dataset.url);
+        then(button.dataset.then);
+      }
+      flash("");
+    } catch (error) {
+      showError(error);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  // --- live: the bell and the feed --------------------------------------------------------
+  function setBell(count) {
+    const badge = $("#bell-count");
+    if (!badge) return;
+    badge.dataset.count = String(count);
+    badge.textContent = count > 99 ? "99+" : String(count);
+    badge.hidden = count <= 0;
+    badge.closest("a").setAttribute("aria-label", `Notifications, ${count} unread`);
+  }
+
+  let lastNotification = null;
+  let lastFeedItem = null;
+  let retry = 500;
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(`${scheme}//${location.host}/ws/`);
+    socket.addEventListener("open", () => {
+      retry = 500;
+      const resume = {};
+      if (lastNotification !== null) resume.after = lastNotification;
+      if (lastFeedItem !== null) resume.feed_after = lastFeedItem;
+      if (Object.keys(resume).length) socket.send(JSON.stringify({ type: "resume", ...resume }));
+    });
+    socket.addEventListener("message", (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (message.type === "notification") {
+        lastNotification = Math.max(lastNotification || 0, message.id);
+        setBell(Number($("#bell-count")?.dataset.count || 0) + 1);
+      } else if (message.type === "feed.event") {
+        lastFeedItem = Math.max(lastFeedItem || 0, message.id);
+        document.body.dispatchEvent(new CustomEvent("feed-changed"));
+      } else if (message.type === "resync") {
+        document.body.dispatchEvent(new CustomEvent("feed-changed"));
+      }
+    });
+    socket.addEventListener("close", (event) => {
+      if (event.code === 4401 || event.code === 4403) return; // signed out
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 15000);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    if (document.body.dataset.userId) connect();
+  });
+})();

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from web import views
+
+urlpatterns = [
+    path("", views.home, name="web-home"),
+    path("sign-in/", views.sign_in, name="web-sign-in"),
+    path("sign-up/", views.sign_up, name="web-sign-up"),
+    path("discover/", views.discover, name="web-discover"),
+    path("startups/<int:startup_id>/", views.startup_detail, name="web-startup"),
+    path("opportunities/<int:opportunity_id>/", views.opportunity_detail, name="web-opportunity"),
+    path(
+        "opportunities/<int:opportunity_id>/applications/",
+        views.applications_board,
+        name="web-applications-board",
+    ),
+    path("me/applications/", views.my_applications, name="web-my-applications"),
+    path("me/edit/", views.profile_edit, name="web-profile-edit"),
+    path("notifications/", views.notifications, name="web-notifications"),
+    # Fragments the pages ask for (htmx): the same templates as the first paint.
+    path("_/feed/", views.feed_fragment, name="web-feed-fragment"),
+    path("_/discover/", views.discover_fragment, name="web-discover-fragment"),
+]

@@ -1,0 +1,227 @@
+"""Pages and the fragments they refresh. Each view reads through the apps' selectors (and the
+API's own serializers and filters, so a page shows what the API would) and renders; none
+writes. Writes are the browser's calls to the REST API (``static/web/app.js``)."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from accounts.models import Availability, Industry, Role, Skill, User
+from feed import selectors as feed_selectors
+from feed import signals as feed_signals
+from feed.serializers import EventSerializer, NotificationSerializer
+from search import engine
+from startups import selectors as startup_selectors
+from startups.filters import StartupFilter
+from startups.models import OpportunityStatus
+from startups.search import STARTUPS
+
+PAGE_SIZE = 12
+DEMO_ACCOUNTS = [
+    ("founder@collabhub.dev", "Founder", "runs a startup, posts roles, accepts applications"),
+    ("talent@collabhub.dev", "Talent", "finds startups and roles, applies"),
+    ("investor@collabhub.dev", "Investor", "follows startups by traction"),
+    ("admin@collabhub.dev", "Staff", "the admin and the analytics dashboard"),
+]
+
+
+def _me(request: HttpRequest) -> User:
+    """The person signed in (the view requires one)."""
+    assert isinstance(request.user, User)  # noqa: S101 - login_required ran
+    return request.user
+
+
+def _demo_accounts() -> list[dict[str, str]]:
+    """Shown on the landing page under ``make run`` (DEBUG) only."""
+    if not settings.DEBUG:
+        return []
+    return [
+        {"email": email, "role": role, "what": what, "password": settings.DEMO_PASSWORD}
+        for email, role, what in DEMO_ACCOUNTS
+    ]
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Signed out: what CollabHub is. Signed in: the live feed."""
+    if not request.user.is_authenticated:
+        return render(request, "web/landing.html", {"demo_accounts": _demo_accounts()})
+    return render(request, "web/home.html", _feed(request, served=True))
+
+
+@require_GET
+@login_required
+def feed_fragment(request: HttpRequest) -> HttpResponse:
+    """The feed's first page again (a push said something new arrived)."""
+    return render(request, "web/_feed.html", _feed(request, served=False))
+
+
+def _feed(request: HttpRequest, *, served: bool) -> dict[str, Any]:
+    user = _me(request)
+    share = feed_selectors.feed_share_get(user=user)
+    page = feed_selectors.feed_page_get(user=user, size=20, cursor=None, personal_share=share)
+    if served:  # a page served counts (analytics, experiments' exposures), a refresh not
+        feed_signals.feed_served.send(sender=None, user=user, personal_share=share)
+    return {"events": EventSerializer(page.events, many=True).data}
+
+
+@require_GET
+def sign_in(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("web-home")
+    return render(request, "web/sign_in.html", {"next": _safe_next(request)})
+
+
+@require_GET
+def sign_up(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("web-home")
+    roles = [(value, label) for value, label in Role.choices if value != "admin"]
+    return render(request, "web/sign_up.html", {"roles": roles})
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """Where to go after signing in: a path on this site only."""
+    target = request.GET.get("next", "/")
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@require_GET
+def discover(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/discover.html", _startups(request))
+
+
+@require_GET
+def discover_fragment(request: HttpRequest) -> HttpResponse:
+    """The results alone, as the search box and filters change (search-as-you-type); the
+    address bar shows the page's URL for them (back, reload and sharing work)."""
+    context = _startups(request)
+    response = render(request, "web/_startups.html", context)
+    response["HX-Replace-Url"] = reverse("web-discover") + (
+        f"?{context['params']}" if context["params"] else ""
+    )
+    return response
+
+
+def _startups(request: HttpRequest) -> dict[str, Any]:
+    """The API's filters (``StartupFilter``) and search, on the API's queryset."""
+    params = request.GET.copy()
+    for name in {"page", *(name for name, value in params.items() if not value)}:
+        params.pop(name, None)  # an "Any" filter is no filter
+    queryset = startup_selectors.startup_list(viewer=request.user)
+    filters = StartupFilter(params, queryset=queryset)
+    rows: Any = filters.qs if filters.is_valid() else queryset.none()
+    query = params.get("search", "").strip()
+    if query and filters.is_valid():
+        rows = engine.search(STARTUPS, rows, query)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "page": page,
+        "filters": filters,
+        "query": query,
+        "params": params.urlencode(),
+        "errors": filters.errors,
+    }
+
+
+@require_GET
+def startup_detail(request: HttpRequest, startup_id: int) -> HttpResponse:
+    startup = startup_selectors.startup_list(viewer=request.user).filter(pk=startup_id).first()
+    if startup is None:
+        raise Http404("No such startup.")
+    opportunities = startup_selectors.opportunity_list(viewer=request.user).filter(
+        startup=startup, status=OpportunityStatus.OPEN
+    )
+    return render(request, "web/startup.html", {"startup": startup, "opportunities": opportunities})
+
+
+@require_GET
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    rows = feed_selectors.notification_list(user=_me(request))
+    page = Paginator(rows, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/notifications.html",
+        {"page": page, "items": NotificationSerializer(page.object_list, many=True).data},
+    )
+
+
+@require_GET
+def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpResponse:
+    """The role; signed in: your application (its status, withdraw) or the form to apply."""
+    opportunity = (
+        startup_selectors.opportunity_list(viewer=request.user).filter(pk=opportunity_id).first()
+    )
+    if opportunity is None:
+        raise Http404("No such opportunity.")
+    application = None
+    if request.user.is_authenticated:
+        application = (
+            startup_selectors.application_list(viewer=_me(request))
+            .filter(opportunity=opportunity, applicant_id=request.user.pk)
+            .first()
+        )
+    return render(
+        request,
+        "web/opportunity.html",
+        {
+            "opportunity": opportunity,
+            "application": application,
+            "is_owner": opportunity.startup.owner_id == request.user.pk,
+        },
+    )
+
+
+@require_GET
+@login_required
+def applications_board(request: HttpRequest, opportunity_id: int) -> HttpResponse:
+    """The founder's applications to one of their roles, to accept or reject."""
+    opportunity = (
+        startup_selectors.opportunity_list(viewer=request.user)
+        .filter(pk=opportunity_id, startup__owner_id=request.user.pk)
+        .first()
+    )
+    if opportunity is None:
+        raise Http404("No such opportunity of yours.")
+    applications = startup_selectors.application_list(viewer=_me(request)).filter(
+        opportunity=opportunity
+    )
+    return render(
+        request,
+        "web/applications_board.html",
+        {"opportunity": opportunity, "applications": applications},
+    )
+
+
+@require_GET
+@login_required
+def my_applications(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    applications = startup_selectors.application_list(viewer=me).filter(applicant=me)
+    return render(request, "web/my_applications.html", {"applications": applications})
+
+
+@require_GET
+@login_required
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    """Edit my profile (``PATCH /api/v1/auth/me/``); after sign-up, to complete it."""
+    user = _me(request)
+    return render(
+        request,
+        "web/profile_edit.html",
+        {
+            "me": user,
+            "skills": ", ".join(skill.name for skill in user.skills.all()),
+            "skill_suggestions": Skill.objects.values_list("name", flat=True)[:500],
+            "industries": Industry.choices,
+            "availabilities": Availability.choices,
+            "welcome": request.GET.get("welcome") == "1",
+        },
+    )
