@@ -20,4 +20,5 @@ urlpatterns = [
     # Fragments the pages ask for (htmx): the same templates as the first paint.
     path("_/feed/", views.feed_fragment, name="web-feed-fragment"),
     path("_/discover/", views.discover_fragment, name="web-discover-fragment"),
+    path("_/recommendations/", views.recommendations_fragment, name="web-recommendations-fragment"),
 ]

@@ -16,6 +16,8 @@ from accounts.models import Availability, Industry, Role, Skill, User
 from feed import selectors as feed_selectors
 from feed import signals as feed_signals
 from feed.serializers import EventSerializer, NotificationSerializer
+from recommendations import selectors as recommendation_selectors
+from recommendations import signals as recommendation_signals
 from search import engine
 from startups import selectors as startup_selectors
 from startups.filters import StartupFilter
@@ -69,6 +71,34 @@ def _feed(request: HttpRequest, *, served: bool) -> dict[str, Any]:
     if served:  # a page served counts (analytics, experiments' exposures), a refresh not
         feed_signals.feed_served.send(sender=None, user=user, personal_share=share)
     return {"events": EventSerializer(page.events, many=True).data}
+
+
+# What each role is recommended on the home page (the API's ``type``).
+RECOMMENDED = {
+    "talent": ["startups", "opportunities"],
+    "investor": ["startups"],
+    "founder": ["talent"],
+}
+
+
+@require_GET
+@login_required
+def recommendations_fragment(request: HttpRequest) -> HttpResponse:
+    """The home page's recommendations with their reasons (loaded after the first paint: a
+    cold computation must not hold the page)."""
+    user = _me(request)
+    lists = []
+    for kind in RECOMMENDED.get(user.role, ["startups"]):
+        result = recommendation_selectors.recommendation_list(user=user, type=kind, limit=5)
+        recommendation_signals.recommendations_served.send(
+            sender=None,
+            user=user,
+            type=result["type"],
+            algorithm=result["algorithm"],
+            count=len(result["recommendations"]),
+        )
+        lists.append(result)
+    return render(request, "web/_recommendations.html", {"lists": lists})
 
 
 @require_GET

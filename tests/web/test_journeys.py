@@ -12,7 +12,7 @@ from django.conf import settings
 
 from accounts.models import User
 from startups.models import Opportunity
-from tests.accounts.factories import FounderFactory
+from tests.accounts.factories import FounderFactory, UserFactory
 from tests.browser import another_person, require_chromium, violations, wait_until
 from tests.startups.factories import OpportunityFactory, StartupFactory
 
@@ -108,3 +108,38 @@ def test_a_talent_signs_up_finds_a_startup_by_a_typo_applies_and_sees_the_answer
     )
     assert page.evaluate("window.notReloaded") is True
     assert violations(page) == [] and violations(founder_page) == []
+
+
+@pytest.fixture
+def talent_and_startups(transactional_db: None) -> User:
+    talent = UserFactory(email="rita@journey.dev", role="talent", skills=["python", "django"])
+    talent.set_password(PASSWORD)
+    talent.save()
+    for n, skills in enumerate([["python"], ["django", "python"], ["go"], ["python", "react"]]):
+        StartupFactory(name=f"Startup {n}", skills=skills)
+    return talent
+
+
+def test_a_dismissed_recommendation_goes_and_does_not_come_back(
+    talent_and_startups: User, asgi_server: str, page: Any
+) -> None:
+    base = asgi_server
+    page.goto(f"{base}/sign-in/")
+    page.fill("#email", talent_and_startups.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+    startups = page.locator("#recommended-startups + ul > li[data-recommended]")
+    assert wait_until(page, lambda: startups.count() >= 2)
+    first = startups.first
+    dismissed = first.get_attribute("data-recommended")
+    assert first.locator(".reasons li").count() >= 1  # every recommendation says why
+    first.locator("button[data-action=dismiss]").click()
+
+    gone = f'[data-recommended="{dismissed}"]'
+    assert wait_until(page, lambda: page.locator(gone).count() == 0)
+    page.reload()
+    assert wait_until(page, lambda: startups.count() >= 1)
+    assert page.locator(gone).count() == 0
+    assert violations(page) == []

@@ -165,3 +165,20 @@ def test_the_bell_shows_unread_notifications_and_staff_get_their_links() -> None
     assert 'href="/admin/"' in page and 'href="/staff/analytics/"' in page
     member_page = browser(UserFactory()).get("/discover/").content.decode()
     assert 'href="/staff/analytics/"' not in member_page
+
+
+def test_the_home_pages_recommendations_say_why_and_can_be_dismissed() -> None:
+    talent = UserFactory(role="talent", skills=["python"])
+    StartupFactory(name="Snakepit", skills=["python"])
+
+    assert browser().get("/_/recommendations/")["Location"].startswith("/sign-in/")
+    fragment = browser(talent).get("/_/recommendations/").content.decode()
+
+    assert "Snakepit" in fragment and 'class="reasons"' in fragment
+    assert 'data-action="dismiss" data-item-type="startup"' in fragment
+    assert "?from=recommendation" in fragment
+
+
+def test_a_recommended_item_page_names_its_item_for_the_view_it_records(startup) -> None:
+    page = browser(UserFactory()).get(f"/startups/{startup.pk}/?from=recommendation")
+    assert f'data-item="startup:{startup.pk}"' in page.content.decode()

@@ -139,6 +139,14 @@
       } else if (button.dataset.action === "read-all") {
         await api("POST", "/api/v1/notifications/read-all/");
         location.reload();
+      } else if (button.dataset.action === "dismiss") {
+        await api("POST", "/api/v1/interactions/", {
+          kind: "dismiss",
+          item_type: button.dataset.itemType,
+          item_id: Number(button.dataset.itemId),
+        });
+        button.closest("li").remove();
+        document.body.dispatchEvent(new CustomEvent("recommendations-changed"));
       } else if (button.dataset.action === "api") {
         await api(button.dataset.method || "POST", button.dataset.url);
         then(button.dataset.then);
@@ -199,7 +207,25 @@
     });
   }
 
+  // A recommended item opened from the list counts as a view from a recommendation (the
+  // click-through the experiments and the dashboard measure).
+  function recordRecommendedView() {
+    const params = new URLSearchParams(location.search);
+    const item = document.body.dataset.item;
+    if (params.get("from") !== "recommendation" || !item || !document.body.dataset.userId) return;
+    const [itemType, itemId] = item.split(":");
+    api("POST", "/api/v1/interactions/", {
+      kind: "view",
+      item_type: itemType,
+      item_id: Number(itemId),
+      from_recommendation: true,
+    }).catch(() => {}); // a lost view is not worth an error message
+    params.delete("from");
+    history.replaceState(null, "", location.pathname + (params.toString() ? `?${params}` : ""));
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     if (document.body.dataset.userId) connect();
+    recordRecommendedView();
   });
 })();
