@@ -28,6 +28,15 @@ pytestmark = [
 PASSWORD = "journey-passphrase-2026"
 
 
+def sign_in(page: Any, base: str, email: str, then: str = "/") -> None:
+    """Through the sign-in page, to ``then``."""
+    page.goto(f"{base}/sign-in/?next={then}")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{then}")
+
+
 @pytest.fixture
 def founder_with_a_role(transactional_db: None) -> tuple[User, Opportunity]:
     """Made before the browsers start (Playwright's event loop forbids database calls)."""
@@ -90,11 +99,7 @@ def test_a_talent_signs_up_finds_a_startup_by_a_typo_applies_and_sees_the_answer
     # The founder accepts from the applications board, in another browser.
     return_path = f"/opportunities/{opportunity.pk}/applications/"
     founder_page = another_person(page)
-    founder_page.goto(f"{base}/sign-in/?next={return_path}")
-    founder_page.fill("#email", founder.email)
-    founder_page.fill("#password", PASSWORD)
-    founder_page.click("button[type=submit]")
-    founder_page.wait_for_url(f"{base}{return_path}")
+    sign_in(founder_page, base, founder.email, then=return_path)
     card = founder_page.locator(".application", has_text="Tess Talent")
     assert "bakeries" in card.inner_text()
     card.locator("text=Accept").click()
@@ -124,11 +129,7 @@ def test_a_dismissed_recommendation_goes_and_does_not_come_back(
     talent_and_startups: User, asgi_server: str, page: Any
 ) -> None:
     base = asgi_server
-    page.goto(f"{base}/sign-in/")
-    page.fill("#email", talent_and_startups.email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, talent_and_startups.email)
 
     startups = page.locator("#recommended-startups + ul > li[data-recommended]")
     assert wait_until(page, lambda: startups.count() >= 2)
