@@ -8,6 +8,17 @@ urlpatterns = [
     path("sign-up/", views.sign_up, name="web-sign-up"),
     path("discover/", views.discover, name="web-discover"),
     path("startups/<int:startup_id>/", views.startup_detail, name="web-startup"),
+    path("startups/new/", views.startup_form, name="web-startup-new"),
+    path("startups/<int:startup_id>/edit/", views.startup_form, name="web-startup-edit"),
+    path(
+        "startups/<int:startup_id>/roles/new/", views.opportunity_form, name="web-opportunity-new"
+    ),
+    path(
+        "opportunities/<int:opportunity_id>/edit/",
+        views.opportunity_form,
+        name="web-opportunity-edit",
+    ),
+    path("me/startups/", views.my_startups, name="web-my-startups"),
     path("opportunities/<int:opportunity_id>/", views.opportunity_detail, name="web-opportunity"),
     path(
         "opportunities/<int:opportunity_id>/applications/",

@@ -21,7 +21,7 @@ from recommendations import signals as recommendation_signals
 from search import engine
 from startups import selectors as startup_selectors
 from startups.filters import StartupFilter
-from startups.models import OpportunityStatus
+from startups.models import OpportunityKind, OpportunityStatus, Stage
 from startups.search import STARTUPS
 
 PAGE_SIZE = 12
@@ -213,13 +213,7 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
 @login_required
 def applications_board(request: HttpRequest, opportunity_id: int) -> HttpResponse:
     """The founder's applications to one of their roles, to accept or reject."""
-    opportunity = (
-        startup_selectors.opportunity_list(viewer=request.user)
-        .filter(pk=opportunity_id, startup__owner_id=request.user.pk)
-        .first()
-    )
-    if opportunity is None:
-        raise Http404("No such opportunity of yours.")
+    opportunity = _owned_opportunity(request, opportunity_id)
     applications = startup_selectors.application_list(viewer=_me(request)).filter(
         opportunity=opportunity
     )
@@ -253,5 +247,84 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             "industries": Industry.choices,
             "availabilities": Availability.choices,
             "welcome": request.GET.get("welcome") == "1",
+        },
+    )
+
+
+def _owned_opportunity(request: HttpRequest, opportunity_id: int) -> Any:
+    """A role of the signed-in founder's startups; 404 for anyone else's."""
+    opportunity = (
+        startup_selectors.opportunity_list(viewer=request.user)
+        .filter(pk=opportunity_id, startup__owner_id=request.user.pk)
+        .first()
+    )
+    if opportunity is None:
+        raise Http404("No such opportunity of yours.")
+    return opportunity
+
+
+def _owned_startup(request: HttpRequest, startup_id: int) -> Any:
+    startup = (
+        startup_selectors.startup_list(viewer=request.user)
+        .filter(pk=startup_id, owner_id=request.user.pk)
+        .first()
+    )
+    if startup is None:
+        raise Http404("No such startup of yours.")
+    return startup
+
+
+@require_GET
+@login_required
+def my_startups(request: HttpRequest) -> HttpResponse:
+    """A founder's startups, each with its roles (open and closed) and links to act on them."""
+    startups = startup_selectors.startup_list(viewer=request.user).filter(owner_id=request.user.pk)
+    roles = startup_selectors.opportunity_list(viewer=request.user).filter(
+        startup__owner_id=request.user.pk
+    )
+    by_startup: dict[int, list[Any]] = {}
+    for role in roles:
+        by_startup.setdefault(role.startup_id, []).append(role)
+    rows = [(startup, by_startup.get(startup.pk, [])) for startup in startups]
+    return render(request, "web/my_startups.html", {"rows": rows})
+
+
+@require_GET
+@login_required
+def startup_form(request: HttpRequest, startup_id: int | None = None) -> HttpResponse:
+    """Create a startup (``POST /api/v1/startups/``) or edit yours (``PATCH``)."""
+    startup = _owned_startup(request, startup_id) if startup_id else None
+    return render(
+        request,
+        "web/startup_form.html",
+        {
+            "startup": startup,
+            "skills": ", ".join(s.name for s in startup.skills.all()) if startup else "",
+            "industries": Industry.choices,
+            "stages": Stage.choices,
+        },
+    )
+
+
+@require_GET
+@login_required
+def opportunity_form(
+    request: HttpRequest, startup_id: int | None = None, opportunity_id: int | None = None
+) -> HttpResponse:
+    """Post a role at your startup (``POST /api/v1/opportunities/``) or edit one (``PATCH``)."""
+    opportunity = None
+    if opportunity_id:
+        opportunity = _owned_opportunity(request, opportunity_id)
+        startup = opportunity.startup
+    else:
+        startup = _owned_startup(request, startup_id or 0)
+    return render(
+        request,
+        "web/opportunity_form.html",
+        {
+            "startup": startup,
+            "opportunity": opportunity,
+            "skills": ", ".join(s.name for s in opportunity.skills.all()) if opportunity else "",
+            "kinds": OpportunityKind.choices,
         },
     )

@@ -28,6 +28,12 @@ pytestmark = [
 PASSWORD = "journey-passphrase-2026"
 
 
+def with_password(user: User) -> User:
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
 def sign_in(page: Any, base: str, email: str, then: str = "/") -> None:
     """Through the sign-in page, to ``then``."""
     page.goto(f"{base}/sign-in/?next={then}")
@@ -40,9 +46,7 @@ def sign_in(page: Any, base: str, email: str, then: str = "/") -> None:
 @pytest.fixture
 def founder_with_a_role(transactional_db: None) -> tuple[User, Opportunity]:
     """Made before the browsers start (Playwright's event loop forbids database calls)."""
-    founder = FounderFactory(email="founder@journey.dev", name="Fay Founder")
-    founder.set_password(PASSWORD)
-    founder.save()
+    founder = with_password(FounderFactory(email="founder@journey.dev", name="Fay Founder"))
     startup = StartupFactory(
         owner=founder, name="Ledgerly", tagline="Bookkeeping for bakeries", industry="fintech"
     )
@@ -117,9 +121,9 @@ def test_a_talent_signs_up_finds_a_startup_by_a_typo_applies_and_sees_the_answer
 
 @pytest.fixture
 def talent_and_startups(transactional_db: None) -> User:
-    talent = UserFactory(email="rita@journey.dev", role="talent", skills=["python", "django"])
-    talent.set_password(PASSWORD)
-    talent.save()
+    talent = with_password(
+        UserFactory(email="rita@journey.dev", role="talent", skills=["python", "django"])
+    )
     for n, skills in enumerate([["python"], ["django", "python"], ["go"], ["python", "react"]]):
         StartupFactory(name=f"Startup {n}", skills=skills)
     return talent
@@ -143,4 +147,40 @@ def test_a_dismissed_recommendation_goes_and_does_not_come_back(
     page.reload()
     assert wait_until(page, lambda: startups.count() >= 1)
     assert page.locator(gone).count() == 0
+    assert violations(page) == []
+
+
+@pytest.fixture
+def founder_and_a_candidate(transactional_db: None) -> User:
+    UserFactory(name="Cara Candidate", role="talent", skills=["python", "pytorch"])
+    return with_password(FounderFactory(email="nora@journey.dev"))
+
+
+def test_a_founder_presents_a_startup_posts_a_role_and_meets_a_candidate(
+    founder_and_a_candidate: User, asgi_server: str, page: Any
+) -> None:
+    base = asgi_server
+    sign_in(page, base, founder_and_a_candidate.email)
+
+    page.goto(f"{base}/startups/new/")
+    page.fill("#name", "Quillo")
+    page.select_option("#industry", "ai")
+    page.fill("#skills", "python, machine learning")
+    page.check("input[name=remote_friendly]")
+    page.click("button[type=submit]")
+    assert wait_until(page, lambda: page.locator("h1").inner_text() == "Quillo")
+
+    page.click("text=Post a role")
+    page.fill("#title", "ML engineer")
+    page.fill("#skills", "python, pytorch")
+    page.fill("#compensation_min", "90000")
+    page.click("button[type=submit]")
+    assert wait_until(page, lambda: page.locator("h1").inner_text() == "ML engineer")
+    assert "Full-time" in page.locator("article").inner_text()
+
+    page.goto(f"{base}/")
+    candidates = page.locator("#recommended-talent + ul > li[data-recommended]")
+    assert wait_until(page, lambda: candidates.count() >= 1)
+    assert "Cara Candidate" in candidates.first.inner_text()
+    assert candidates.first.locator(".reasons li").count() >= 1
     assert violations(page) == []

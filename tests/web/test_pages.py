@@ -182,3 +182,42 @@ def test_the_home_pages_recommendations_say_why_and_can_be_dismissed() -> None:
 def test_a_recommended_item_page_names_its_item_for_the_view_it_records(startup) -> None:
     page = browser(UserFactory()).get(f"/startups/{startup.pk}/?from=recommendation")
     assert f'data-item="startup:{startup.pk}"' in page.content.decode()
+
+
+def test_founders_forms_post_and_patch_their_own_startups_and_roles_only(
+    startup, opportunity, founder
+) -> None:
+    mine = browser(founder)
+    new_startup = mine.get("/startups/new/").content.decode()
+    edit_startup = mine.get(f"/startups/{startup.pk}/edit/").content.decode()
+    new_role = mine.get(f"/startups/{startup.pk}/roles/new/").content.decode()
+    edit_role = mine.get(f"/opportunities/{opportunity.pk}/edit/").content.decode()
+
+    assert 'data-method="POST" data-url="/api/v1/startups/"' in new_startup
+    assert f'data-method="PATCH" data-url="/api/v1/startups/{startup.pk}/"' in edit_startup
+    assert f'value="{startup.name}"' in edit_startup
+    assert 'data-url="/api/v1/opportunities/"' in new_role
+    assert f'name="startup" data-kind="number" value="{startup.pk}"' in new_role
+    assert f'data-url="/api/v1/opportunities/{opportunity.pk}/"' in edit_role
+    for path in [
+        f"/startups/{startup.pk}/edit/",
+        f"/startups/{startup.pk}/roles/new/",
+        f"/opportunities/{opportunity.pk}/edit/",
+    ]:
+        assert browser(UserFactory()).get(path, **HTML).status_code == 404, path
+
+
+def test_my_startups_lists_each_with_its_roles(startup, opportunity, founder) -> None:
+    page = browser(founder).get("/me/startups/").content.decode()
+    assert startup.name in page and opportunity.title in page
+    assert f"/opportunities/{opportunity.pk}/applications/" in page
+    assert browser(UserFactory()).get("/me/startups/").content.decode().count("<section") == 0
+
+
+def test_the_owner_can_close_a_role_from_its_page(opportunity, founder) -> None:
+    page = browser(founder).get(f"/opportunities/{opportunity.pk}/").content.decode()
+    assert """data-body='{"status": "closed"}'""" in page
+    assert (
+        "Close the role"
+        not in browser(UserFactory()).get(f"/opportunities/{opportunity.pk}/").content.decode()
+    )

@@ -63,7 +63,11 @@
     for (const element of form.elements) {
       if (!element.name || element.disabled) continue;
       const kind = element.dataset.kind;
-      if (kind === "array") {
+      if (kind === "bool") {
+        data[element.name] = element.checked;
+      } else if (kind === "number") {
+        data[element.name] = element.value === "" ? null : Number(element.value);
+      } else if (kind === "array") {
         data[element.name] = data[element.name] || [];
         if (element.checked) data[element.name].push(element.value);
       } else if (element.type === "radio" || element.type === "checkbox") {
@@ -77,9 +81,13 @@
     return data;
   }
 
-  function then(instruction) {
+  // What to do after the API said yes: "reload", or "go:/path/{id}/" ({id}: the id the
+  // API answered, e.g. of what was just created).
+  function then(instruction, result) {
     if (instruction === "reload") location.reload();
-    else if (instruction && instruction.startsWith("go:")) location.assign(instruction.slice(3));
+    else if (instruction && instruction.startsWith("go:")) {
+      location.assign(instruction.slice(3).replace("{id}", result && result.id));
+    }
   }
 
   // --- forms ------------------------------------------------------------------------------
@@ -95,8 +103,8 @@
       location.assign("/me/edit/?welcome=1");
     },
     api: async (form) => {
-      await api(form.dataset.method || "POST", form.dataset.url, formData(form));
-      then(form.dataset.then);
+      const result = await api(form.dataset.method || "POST", form.dataset.url, formData(form));
+      then(form.dataset.then, result);
     },
   };
 
@@ -148,8 +156,9 @@
         button.closest("li").remove();
         document.body.dispatchEvent(new CustomEvent("recommendations-changed"));
       } else if (button.dataset.action === "api") {
-        await api(button.dataset.method || "POST", button.dataset.url);
-        then(button.dataset.then);
+        const body = button.dataset.body ? JSON.parse(button.dataset.body) : undefined;
+        const result = await api(button.dataset.method || "POST", button.dataset.url, body);
+        then(button.dataset.then, result);
       }
       flash("");
     } catch (error) {
