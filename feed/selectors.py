@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -246,6 +246,12 @@ def user_event_list(*, user: User, viewer: Any) -> QuerySet[ActivityEvent]:
     if getattr(viewer, "pk", None) != user.pk:
         events = events.filter(is_public=True)
     return events.order_by("-created_at", "-id")
+
+
+def notification_last_id(*, user: User) -> int:
+    """The id of the person's newest notification (0 without any): where a page's socket
+    resumes from."""
+    return Notification.objects.filter(recipient=user).aggregate(last=Max("pk"))["last"] or 0
 
 
 def follow_state_get(*, target: User, viewer: Any) -> dict[str, Any]:

@@ -32,6 +32,28 @@ def connection_is_accepted(*, a: User, b: User) -> bool:
     ).exists()
 
 
+def message_unread_count(*, user: User) -> int:
+    """Messages to the person not read yet (a badge)."""
+    return Message.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def message_last_id(*, user: User) -> int:
+    """The id of the newest message to or from the person (0 without any)."""
+    return (
+        Message.objects.filter(Q(sender=user) | Q(recipient=user)).aggregate(last=Max("pk"))["last"]
+        or 0
+    )
+
+
+def connection_between(*, a: User, b: User) -> Connection | None:
+    """Their connection or request, either way round; None if neither asked."""
+    return (
+        Connection.objects.filter(Q(requester=a, addressee=b) | Q(requester=b, addressee=a))
+        .select_related("requester", "addressee")
+        .first()
+    )
+
+
 def conversation_message_list(*, user: User, other: User) -> QuerySet[Message]:
     """The messages between two people (only ever asked for by one of them)."""
     return Message.objects.filter(

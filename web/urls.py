@@ -28,6 +28,11 @@ urlpatterns = [
     path("me/applications/", views.my_applications, name="web-my-applications"),
     path("me/edit/", views.profile_edit, name="web-profile-edit"),
     path("notifications/", views.notifications, name="web-notifications"),
+    path("people/", views.people, name="web-people"),
+    path("people/<int:user_id>/", views.person, name="web-person"),
+    path("network/", views.network, name="web-network"),
+    path("messages/", views.conversations, name="web-conversations"),
+    path("messages/<int:user_id>/", views.chat, name="web-chat"),
     # Fragments the pages ask for (htmx): the same templates as the first paint.
     path("_/feed/", views.feed_fragment, name="web-feed-fragment"),
     path("_/discover/", views.discover_fragment, name="web-discover-fragment"),

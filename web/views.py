@@ -12,10 +12,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from accounts.filters import UserFilter
 from accounts.models import Availability, Industry, Role, Skill, User
+from accounts.search import PEOPLE
+from accounts.selectors import user_list
 from feed import selectors as feed_selectors
 from feed import signals as feed_signals
 from feed.serializers import EventSerializer, NotificationSerializer
+from messaging import selectors as messaging_selectors
+from messaging.models import ConnectionStatus
 from recommendations import selectors as recommendation_selectors
 from recommendations import signals as recommendation_signals
 from search import engine
@@ -326,5 +331,112 @@ def opportunity_form(
             "opportunity": opportunity,
             "skills": ", ".join(s.name for s in opportunity.skills.all()) if opportunity else "",
             "kinds": OpportunityKind.choices,
+        },
+    )
+
+
+# --- people, the network, messages -----------------------------------------------------------
+@require_GET
+def people(request: HttpRequest) -> HttpResponse:
+    """The directory: the API's people filters (role, skills) and search."""
+    params = request.GET.copy()
+    for name in {"page", *(name for name, value in params.items() if not value)}:
+        params.pop(name, None)
+    filters = UserFilter(params, queryset=user_list())
+    rows: Any = filters.qs if filters.is_valid() else user_list().none()
+    query = params.get("search", "").strip()
+    if query and filters.is_valid():
+        rows = engine.search(PEOPLE, rows, query)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/people.html",
+        {
+            "page": page,
+            "query": query,
+            "roles": Role.choices,
+            "role": params.get("role", ""),
+            "params": params.urlencode(),
+            "errors": filters.errors,
+        },
+    )
+
+
+@require_GET
+def person(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A profile: follow, connect, message (once connected); your own: edit."""
+    someone = user_list().filter(pk=user_id).first()
+    if someone is None:
+        raise Http404("No such person.")
+    connection = None
+    if request.user.is_authenticated and request.user.pk != someone.pk:
+        connection = messaging_selectors.connection_between(a=_me(request), b=someone)
+    return render(
+        request,
+        "web/person.html",
+        {
+            "person": someone,
+            "follow": feed_selectors.follow_state_get(target=someone, viewer=request.user),
+            "connection": connection,
+            "connected": connection is not None and connection.status == ConnectionStatus.ACCEPTED,
+        },
+    )
+
+
+@require_GET
+@login_required
+def network(request: HttpRequest) -> HttpResponse:
+    """Requests to answer, requests waiting, and the people I am connected with."""
+    me = _me(request)
+    pending = messaging_selectors.connection_list(user=me, status=ConnectionStatus.PENDING)
+    return render(
+        request,
+        "web/network.html",
+        {
+            "incoming": [c for c in pending if c.addressee_id == me.pk],
+            "outgoing": [c for c in pending if c.requester_id == me.pk],
+            "connected": [
+                c.addressee if c.requester_id == me.pk else c.requester
+                for c in messaging_selectors.connection_list(
+                    user=me, status=ConnectionStatus.ACCEPTED
+                )
+            ],
+        },
+    )
+
+
+@require_GET
+@login_required
+def conversations(request: HttpRequest) -> HttpResponse:
+    rows = messaging_selectors.conversation_list(user=_me(request))
+    return render(request, "web/conversations.html", {"rows": rows})
+
+
+CHAT_HISTORY = 50  # messages a chat page opens with
+
+
+@require_GET
+@login_required
+def chat(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A conversation, live: new messages arrive over the socket; after the connection drops
+    (a laptop asleep) the page resumes from the last message it has."""
+    me = _me(request)
+    other = user_list().filter(pk=user_id).exclude(pk=me.pk).first()
+    if other is None:
+        raise Http404("No such person.")
+    history = list(
+        messaging_selectors.conversation_message_list(user=me, other=other).order_by("-pk")[
+            :CHAT_HISTORY
+        ]
+    )
+    history.reverse()
+    return render(
+        request,
+        "web/chat.html",
+        {
+            "other": other,
+            "history": history,
+            "connected": messaging_selectors.connection_is_accepted(a=me, b=other),
+            "last_message": messaging_selectors.message_last_id(user=me),
         },
     )

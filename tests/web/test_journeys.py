@@ -184,3 +184,54 @@ def test_a_founder_presents_a_startup_posts_a_role_and_meets_a_candidate(
     assert "Cara Candidate" in candidates.first.inner_text()
     assert candidates.first.locator(".reasons li").count() >= 1
     assert violations(page) == []
+
+
+@pytest.fixture
+def two_connected_people(transactional_db: None) -> tuple[User, User]:
+    from tests.messaging.factories import ConnectionFactory
+
+    ines = with_password(UserFactory(email="ines@journey.dev", name="Ines"))
+    omar = with_password(UserFactory(email="omar@journey.dev", name="Omar"))
+    ConnectionFactory(requester=ines, addressee=omar)
+    return ines, omar
+
+
+def test_two_people_chat_live_and_what_was_sent_while_one_was_away_arrives_once(
+    two_connected_people: tuple[User, User], asgi_server: str, page: Any
+) -> None:
+    ines, omar = two_connected_people
+    base = asgi_server
+    sign_in(page, base, ines.email, then=f"/messages/{omar.pk}/")
+    omars = another_person(page)
+    sign_in(omars, base, omar.email, then=f"/messages/{ines.pk}/")
+    for someone in (page, omars):
+        assert wait_until(someone, lambda p=someone: p.evaluate("window.collabhub.state") == "live")
+
+    def messages(who: Any) -> list[str]:
+        return list(who.locator("#messages .body").all_inner_texts())
+
+    # Live, both ways, from the keyboard (Enter sends).
+    omars.fill("#body", "Hi Ines!")
+    omars.press("#body", "Enter")
+    assert wait_until(page, lambda: messages(page) == ["Hi Ines!"])
+    page.fill("#body", "Hi Omar")
+    page.press("#body", "Enter")
+    assert wait_until(omars, lambda: messages(omars) == ["Hi Ines!", "Hi Omar"])
+
+    # Ines's laptop sleeps: no network, the socket gone.
+    page.context.set_offline(True)
+    page.evaluate("window.collabhub.socket.close()")
+    assert wait_until(page, lambda: page.evaluate("window.collabhub.state") == "offline")
+    for text in ("Are you there?", "Call me tomorrow"):
+        omars.fill("#body", text)
+        omars.press("#body", "Enter")
+        assert wait_until(omars, lambda t=text: messages(omars)[-1] == t)
+    assert messages(page) == ["Hi Ines!", "Hi Omar"]
+
+    # It wakes up: reconnects, resumes, and has each message once, in order.
+    page.context.set_offline(False)
+    expected = ["Hi Ines!", "Hi Omar", "Are you there?", "Call me tomorrow"]
+    assert wait_until(page, lambda: messages(page) == expected, timeout=40)
+    page.wait_for_timeout(1000)  # nothing arrives twice afterwards
+    assert messages(page) == expected
+    assert violations(page) == [] and violations(omars) == []

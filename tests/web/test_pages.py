@@ -221,3 +221,79 @@ def test_the_owner_can_close_a_role_from_its_page(opportunity, founder) -> None:
         "Close the role"
         not in browser(UserFactory()).get(f"/opportunities/{opportunity.pk}/").content.decode()
     )
+
+
+# --- people, the network, messages ------------------------------------------------------------
+def test_the_directory_searches_people_by_the_apis_rules() -> None:
+    UserFactory(name="Grace Hopper", role="talent", headline="Compiler engineer")
+    UserFactory(name="Ada Lovelace", role="founder")
+
+    found = browser().get("/people/", {"search": "hoper"}).content.decode()
+    founders = browser().get("/people/", {"role": "founder"}).content.decode()
+
+    assert "Grace Hopper" in found and "Ada Lovelace" not in found
+    assert "Ada Lovelace" in founders and "Grace Hopper" not in founders
+
+
+def test_a_profile_offers_what_fits_the_connection() -> None:
+    from tests.messaging.factories import ConnectionFactory
+
+    me, stranger, friend, asker = UserFactory(), UserFactory(), UserFactory(), UserFactory()
+    ConnectionFactory(requester=me, addressee=friend)
+    ConnectionFactory(requester=asker, addressee=me, pending=True)
+    client = browser(me)
+
+    assert "/api/v1/connections/" in client.get(f"/people/{stranger.pk}/").content.decode()
+    assert f'href="/messages/{friend.pk}/"' in client.get(f"/people/{friend.pk}/").content.decode()
+    assert "Accept their request" in client.get(f"/people/{asker.pk}/").content.decode()
+    assert "Edit my profile" in client.get(f"/people/{me.pk}/").content.decode()
+    assert browser().get(f"/people/{me.pk}/").status_code == 200  # profiles are public
+
+
+@pytest.mark.parametrize("path", ["/network/", "/messages/", "/messages/1/"])
+def test_the_network_and_messages_need_a_person(path: str) -> None:
+    assert browser().get(path)["Location"] == f"/sign-in/?next={path}"
+
+
+def test_the_network_lists_requests_to_answer_and_connections() -> None:
+    from tests.messaging.factories import ConnectionFactory
+
+    me, friend, asker = UserFactory(), UserFactory(name="Fran Friend"), UserFactory(name="Ash")
+    ConnectionFactory(requester=friend, addressee=me)
+    request = ConnectionFactory(requester=asker, addressee=me, pending=True)
+
+    page = browser(me).get("/network/").content.decode()
+
+    assert f"/api/v1/connections/{request.pk}/accept/" in page
+    assert f"/api/v1/connections/{request.pk}/decline/" in page
+    assert "Fran Friend" in page and f'href="/messages/{friend.pk}/"' in page
+
+
+def test_a_chat_shows_the_history_and_writes_only_to_connections() -> None:
+    from tests.messaging.factories import ConnectionFactory, MessageFactory
+
+    me, friend, stranger = UserFactory(), UserFactory(), UserFactory()
+    ConnectionFactory(requester=me, addressee=friend)
+    first = MessageFactory(sender=friend, recipient=me, body="Hi <b>there</b>")
+    MessageFactory(sender=me, recipient=friend, body="Hello!")
+    client = browser(me)
+
+    chat = client.get(f"/messages/{friend.pk}/").content.decode()
+    assert chat.index("Hi &lt;b&gt;there&lt;/b&gt;") < chat.index("Hello!")  # oldest first
+    assert f'data-message-id="{first.pk}"' in chat
+    assert f'data-url="/api/v1/conversations/{friend.pk}/messages/"' in chat
+    assert 'data-form="chat"' not in client.get(f"/messages/{stranger.pk}/").content.decode()
+    assert client.get(f"/messages/{me.pk}/", **HTML).status_code == 404
+    conversations = client.get("/messages/").content.decode()
+    assert f'href="/messages/{friend.pk}/"' in conversations and "1 new" in conversations
+
+
+def test_the_top_bar_counts_unread_messages_and_knows_the_last_notification() -> None:
+    from tests.messaging.factories import MessageFactory
+
+    me = UserFactory()
+    MessageFactory(recipient=me)
+    MessageFactory(recipient=me)
+    page = browser(me).get("/discover/").content.decode()
+    assert 'id="messages-count" data-count="2"' in page
+    assert 'data-last-notification="0"' in page

@@ -102,6 +102,14 @@
       await api("POST", "/api/v1/auth/session/", { email: data.email, password: data.password });
       location.assign("/me/edit/?welcome=1");
     },
+    chat: async (form) => {
+      const field = form.elements.namedItem("body");
+      if (!field.value.trim()) return;
+      const message = await api("POST", form.dataset.url, { body: field.value });
+      field.value = "";
+      field.focus();
+      showMessage(message); // the push of it will find it there
+    },
     api: async (form) => {
       const result = await api(form.dataset.method || "POST", form.dataset.url, formData(form));
       then(form.dataset.then, result);
@@ -168,29 +176,83 @@
     }
   });
 
-  // --- live: the bell and the feed --------------------------------------------------------
-  function setBell(count) {
-    const badge = $("#bell-count");
+  // --- live: the bell, the messages link, the feed, the chat -----------------------------
+  function setBadge(id, count, label) {
+    const badge = $(id);
     if (!badge) return;
     badge.dataset.count = String(count);
     badge.textContent = count > 99 ? "99+" : String(count);
     badge.hidden = count <= 0;
-    badge.closest("a").setAttribute("aria-label", `Notifications, ${count} unread`);
+    badge.closest("a").setAttribute("aria-label", `${label}, ${count} unread`);
+  }
+  const badgeCount = (id) => Number($(id)?.dataset.count || 0);
+
+  // The chat open on this page, if any.
+  const chat = () => $("#chat");
+
+  function showMessage(message) {
+    const list = $("#messages");
+    if (!list || list.querySelector(`[data-message-id="${message.id}"]`)) return false;
+    $("#no-messages")?.remove();
+    const item = document.createElement("li");
+    item.className = "message" + (message.sender.id === Number(chat().dataset.me) ? " mine" : "");
+    item.dataset.messageId = message.id;
+    const body = document.createElement("p");
+    body.className = "body";
+    body.textContent = message.body; // text, never markup
+    const when = document.createElement("p");
+    when.className = "muted";
+    when.textContent = "just now";
+    item.append(body, when);
+    // In id order: a resumed or late message goes where it belongs.
+    const later = [...list.querySelectorAll("[data-message-id]")].find(
+      (other) => Number(other.dataset.messageId) > message.id,
+    );
+    list.insertBefore(item, later || null);
+    item.scrollIntoView({ block: "nearest" });
+    return true;
   }
 
-  let lastNotification = null;
+  function onMessage(message) {
+    lastMessage = Math.max(lastMessage, message.id);
+    const open = chat();
+    const other = open && Number(open.dataset.other);
+    const me = Number(document.body.dataset.userId);
+    if (open && (message.data.sender.id === other || message.data.recipient.id === other)) {
+      showMessage(message.data);
+      if (message.data.recipient.id === me) {
+        api("POST", `/api/v1/conversations/${other}/read/`).catch(() => {});
+      }
+    } else if (message.data.recipient.id === me) {
+      setBadge("#messages-count", badgeCount("#messages-count") + 1, "Messages");
+    }
+  }
+
+  let lastNotification = Number(document.body.dataset.lastNotification || 0);
+  let lastMessage = Number(chat()?.dataset.lastMessage || 0);
   let lastFeedItem = null;
   let retry = 500;
+  const live = { socket: null, state: "connecting" }; // for tests and the curious
+  window.collabhub = live;
+
+  function setLive(state) {
+    live.state = state;
+    const element = $("#chat-state");
+    if (element) element.textContent = state === "live" ? "" : "Reconnecting…";
+  }
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const socket = new WebSocket(`${scheme}//${location.host}/ws/`);
+    live.socket = socket;
     socket.addEventListener("open", () => {
       retry = 500;
-      const resume = {};
-      if (lastNotification !== null) resume.after = lastNotification;
+      setLive("live");
+      // What arrived since the page was rendered, or while the connection was down.
+      const resume = { type: "resume", after: lastNotification };
+      if (lastMessage) resume.messages_after = lastMessage;
       if (lastFeedItem !== null) resume.feed_after = lastFeedItem;
-      if (Object.keys(resume).length) socket.send(JSON.stringify({ type: "resume", ...resume }));
+      socket.send(JSON.stringify(resume));
     });
     socket.addEventListener("message", (event) => {
       let message;
@@ -200,21 +262,35 @@
         return;
       }
       if (message.type === "notification") {
-        lastNotification = Math.max(lastNotification || 0, message.id);
-        setBell(Number($("#bell-count")?.dataset.count || 0) + 1);
+        if (message.id <= lastNotification) return;
+        lastNotification = message.id;
+        setBadge("#bell-count", badgeCount("#bell-count") + 1, "Notifications");
+      } else if (message.type === "message") {
+        onMessage(message);
       } else if (message.type === "feed.event") {
         lastFeedItem = Math.max(lastFeedItem || 0, message.id);
         document.body.dispatchEvent(new CustomEvent("feed-changed"));
       } else if (message.type === "resync") {
+        socket.send(JSON.stringify({ type: "resume", after: lastNotification, messages_after: lastMessage }));
         document.body.dispatchEvent(new CustomEvent("feed-changed"));
       }
     });
     socket.addEventListener("close", (event) => {
+      setLive("offline");
       if (event.code === 4401 || event.code === 4403) return; // signed out
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 15000);
     });
   }
+
+  // Enter sends a chat message; Shift+Enter is a new line.
+  document.addEventListener("keydown", (event) => {
+    const field = event.target;
+    if (event.key !== "Enter" || event.shiftKey || field.name !== "body" || !field.form) return;
+    if (field.form.dataset.form !== "chat") return;
+    event.preventDefault();
+    field.form.requestSubmit();
+  });
 
   // A recommended item opened from the list counts as a view from a recommendation (the
   // click-through the experiments and the dashboard measure).
@@ -236,5 +312,11 @@
   document.addEventListener("DOMContentLoaded", () => {
     if (document.body.dataset.userId) connect();
     recordRecommendedView();
+    const open = chat();
+    if (open) {
+      // Opening the conversation reads it.
+      api("POST", `/api/v1/conversations/${open.dataset.other}/read/`).catch(() => {});
+      $("#messages li:last-child")?.scrollIntoView({ block: "nearest" });
+    }
   });
 })();
