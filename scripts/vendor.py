@@ -6,7 +6,9 @@ against the registry's integrity hash, copied into ``collabhub/static/vendor/`` 
     python scripts/vendor.py --check  # the committed files are the ones recorded (tests do it)
 
 ``vendor.json`` names, per package, its version, the registry's ``integrity`` and the files
-taken from the package (path in the tarball -> path under vendor/) with their SHA-256.
+taken from the package (path in the tarball -> path under vendor/, or under ``root`` -- a
+directory of the repository, e.g. ``tests/vendor`` for what only the tests use) with their
+SHA-256.
 """
 
 import argparse
@@ -19,7 +21,8 @@ import tarfile
 import urllib.request
 from pathlib import Path
 
-VENDOR = Path(__file__).resolve().parent.parent / "collabhub" / "static" / "vendor"
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR = ROOT / "collabhub" / "static" / "vendor"
 MANIFEST = VENDOR / "vendor.json"
 REGISTRY = "https://registry.npmjs.org"
 
@@ -38,14 +41,15 @@ def fetch(manifest: dict) -> None:
         digest = base64.b64encode(hashlib.new(algorithm, tarball).digest()).decode()
         if digest != expected:
             sys.exit(f"{name}@{version}: integrity mismatch")
+        base = ROOT / package["root"] if "root" in package else VENDOR
         with tarfile.open(fileobj=io.BytesIO(tarball)) as archive:
             for source, target in package["files"].items():
                 member = archive.extractfile(f"package/{source}")
                 if member is None:
                     sys.exit(f"{name}@{version}: no {source}")
                 data = member.read()
-                (VENDOR / target["path"]).parent.mkdir(parents=True, exist_ok=True)
-                (VENDOR / target["path"]).write_bytes(data)
+                (base / target["path"]).parent.mkdir(parents=True, exist_ok=True)
+                (base / target["path"]).write_bytes(data)
                 target["sha256"] = _sha256(data)
         print(f"{name}@{version}: {len(package['files'])} files")
     MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
@@ -55,8 +59,9 @@ def check(manifest: dict) -> list[str]:
     """The vendored files that differ from what the manifest recorded."""
     wrong = []
     for package in manifest.values():
+        base = ROOT / package["root"] if "root" in package else VENDOR
         for target in package["files"].values():
-            path = VENDOR / target["path"]
+            path = base / target["path"]
             if not path.exists() or _sha256(path.read_bytes()) != target["sha256"]:
                 wrong.append(target["path"])
     return wrong
