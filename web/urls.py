@@ -19,6 +19,8 @@ urlpatterns = [
         name="web-opportunity-edit",
     ),
     path("me/startups/", views.my_startups, name="web-my-startups"),
+    path("me/saved/", views.saved, name="web-saved"),
+    path("traction/", views.traction, name="web-traction"),
     path("opportunities/<int:opportunity_id>/", views.opportunity_detail, name="web-opportunity"),
     path(
         "opportunities/<int:opportunity_id>/applications/",

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -440,3 +441,33 @@ def chat(request: HttpRequest, user_id: int) -> HttpResponse:
             "last_message": messaging_selectors.message_last_id(user=me),
         },
     )
+
+
+@require_GET
+@login_required
+def saved(request: HttpRequest) -> HttpResponse:
+    """What I saved, startups and roles, newest first (unsave from here)."""
+    rows = startup_selectors.save_list(user=_me(request)).order_by("-created_at", "-id")
+    return render(request, "web/saved.html", {"saves": rows})
+
+
+TRACTION_PAGE = 30
+
+
+@require_GET
+def traction(request: HttpRequest) -> HttpResponse:
+    """Startups by traction (month-over-month growth, then active users), with their
+    figures; an investor also sees why each recommended one is recommended to them."""
+    startups = startup_selectors.startup_list(viewer=request.user).order_by(
+        F("growth_rate").desc(nulls_last=True),
+        F("monthly_active_users").desc(nulls_last=True),
+        "-id",
+    )[:TRACTION_PAGE]
+    reasons: dict[int, list[str]] = {}
+    if request.user.is_authenticated and request.user.role == "investor":  # type: ignore[union-attr]
+        result = recommendation_selectors.recommendation_list(
+            user=_me(request), type="startups", limit=50
+        )
+        reasons = {item["id"]: item["reasons"] for item in result["recommendations"]}
+    rows = [(startup, reasons.get(startup.pk, [])) for startup in startups]
+    return render(request, "web/traction.html", {"rows": rows})

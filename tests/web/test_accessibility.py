@@ -90,12 +90,12 @@ def test_every_page_has_no_serious_or_critical_accessibility_violation(
         None: [
             "/", "/sign-in/", "/sign-up/", "/discover/", "/discover/?search=ledger",
             f"/startups/{startup.pk}/", f"/opportunities/{opportunity.pk}/", "/people/",
-            f"/people/{founder.pk}/", "/no-such-page/",
+            f"/people/{founder.pk}/", "/traction/", "/no-such-page/",
         ],
         "talent": [
             "/", "/me/edit/", "/me/applications/", "/notifications/", "/network/",
             "/messages/", f"/messages/{founder.pk}/", f"/opportunities/{opportunity.pk}/",
-            f"/opportunities/{world['other_role'].pk}/",
+            f"/opportunities/{world['other_role'].pk}/", "/me/saved/",
         ],
         "founder": [
             "/me/startups/", "/startups/new/", f"/startups/{startup.pk}/edit/",

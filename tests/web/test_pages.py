@@ -297,3 +297,29 @@ def test_the_top_bar_counts_unread_messages_and_knows_the_last_notification() ->
     page = browser(me).get("/discover/").content.decode()
     assert 'id="messages-count" data-count="2"' in page
     assert 'data-last-notification="0"' in page
+
+
+def test_saved_lists_what_i_saved_with_an_unsave_button(startup, opportunity) -> None:
+    me = UserFactory()
+    startup_services.save_create(user=me, startup=startup)
+    startup_services.save_create(user=me, opportunity=opportunity)
+
+    page = browser(me).get("/me/saved/").content.decode()
+
+    assert startup.name in page and opportunity.title in page
+    assert f'data-url="/api/v1/startups/{startup.pk}/save/" aria-pressed="true"' in page
+    assert f'data-url="/api/v1/opportunities/{opportunity.pk}/save/"' in page
+    assert browser().get("/me/saved/")["Location"] == "/sign-in/?next=/me/saved/"
+
+
+def test_traction_orders_by_growth_and_tells_investors_why() -> None:
+    StartupFactory(name="Slowco", growth_rate=2, monthly_active_users=900)
+    StartupFactory(name="Rocket", growth_rate=40, monthly_active_users=100)
+    StartupFactory(name="Quiet", growth_rate=None, monthly_active_users=5000)
+
+    page = browser().get("/traction/").content.decode()
+    investor = browser(UserFactory(role="investor")).get("/traction/").content.decode()
+
+    assert page.index("Rocket") < page.index("Slowco") < page.index("Quiet")
+    assert "40.0 %" in page
+    assert 'class="reasons"' in investor and 'class="reasons"' not in page
