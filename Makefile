@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench bench-search bench-feed bench-analytics bench-analytics-live bench-recommendations bench-ws venv clean
+.PHONY: run test lint bench bench-search bench-feed bench-analytics bench-analytics-live bench-web bench-recommendations bench-ws venv clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,9 @@ bench-analytics: venv
 
 bench-analytics-live: venv
 	$(BIN)/python bench/analytics_live.py
+
+bench-web: venv
+	$(BIN)/python bench/web.py
 
 bench-recommendations: venv
 	$(BIN)/python bench/recommendations.py

@@ -426,7 +426,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 # Browser libraries vendored from the npm registry at pinned versions (scripts/vendor.py).
 STATICFILES_DIRS = [BASE_DIR / "collabhub" / "static"]
 STORAGES = {
