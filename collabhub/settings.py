@@ -163,8 +163,11 @@ DATABASE_VENDOR = "postgresql" if "postgresql" in DATABASES["default"]["ENGINE"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-# The web app's sign-in page (pages that need a person send others there).
+# The web app's sign-in page (pages that need a person send others there), and how long a
+# browser's sign-in lasts (seconds from signing in; not renewed per request, which would write
+# the session on every page).
 LOGIN_URL = "web-sign-in"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 
 AUTHENTICATION_BACKENDS = [
     "accounts.lockout.LockoutBackend",  # django-axes: refuses locked accounts and addresses

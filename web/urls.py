@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("me/applications/", views.my_applications, name="web-my-applications"),
     path("me/edit/", views.profile_edit, name="web-profile-edit"),
+    path("me/password/", views.password_change, name="web-password-change"),
     path("notifications/", views.notifications, name="web-notifications"),
     path("people/", views.people, name="web-people"),
     path("people/<int:user_id>/", views.person, name="web-person"),

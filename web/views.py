@@ -27,7 +27,7 @@ from recommendations import signals as recommendation_signals
 from search import engine
 from startups import selectors as startup_selectors
 from startups.filters import StartupFilter
-from startups.models import OpportunityKind, OpportunityStatus, Stage
+from startups.models import ApplicationStatus, OpportunityKind, OpportunityStatus, Stage
 from startups.search import STARTUPS
 
 PAGE_SIZE = 12
@@ -60,7 +60,15 @@ def home(request: HttpRequest) -> HttpResponse:
     """Signed out: what CollabHub is. Signed in: the live feed."""
     if not request.user.is_authenticated:
         return render(request, "web/landing.html", {"demo_accounts": _demo_accounts()})
-    return render(request, "web/home.html", _feed(request, served=True))
+    me = _me(request)
+    context = _feed(request, served=True)
+    if me.role == Role.FOUNDER:  # the applications waiting for them
+        context["pending_applications"] = (
+            startup_selectors.application_list(viewer=me)
+            .filter(opportunity__startup__owner=me, status=ApplicationStatus.PENDING)
+            .count()
+        )
+    return render(request, "web/home.html", context)
 
 
 @require_GET
@@ -228,6 +236,14 @@ def applications_board(request: HttpRequest, opportunity_id: int) -> HttpRespons
         "web/applications_board.html",
         {"opportunity": opportunity, "applications": applications},
     )
+
+
+@require_GET
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    """``POST /api/v1/auth/password/``: this browser stays signed in, every other session of
+    the person ends."""
+    return render(request, "web/password_change.html")
 
 
 @require_GET

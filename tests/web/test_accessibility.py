@@ -95,7 +95,7 @@ def test_every_page_has_no_serious_or_critical_accessibility_violation(
         "talent": [
             "/", "/me/edit/", "/me/applications/", "/notifications/", "/network/",
             "/messages/", f"/messages/{founder.pk}/", f"/opportunities/{opportunity.pk}/",
-            f"/opportunities/{world['other_role'].pk}/", "/me/saved/",
+            f"/opportunities/{world['other_role'].pk}/", "/me/saved/", "/me/password/",
         ],
         "founder": [
             "/me/startups/", "/startups/new/", f"/startups/{startup.pk}/edit/",
@@ -153,3 +153,20 @@ def test_signing_in_and_applying_work_from_the_keyboard_alone(
     page.keyboard.press("Enter")
     page.wait_for_selector("#application-status")
     assert page.locator("#application-status").inner_text() == "Pending"
+
+
+def test_the_main_pages_fit_a_phones_width(
+    world: dict[str, Any], live_server: Any, page: Any
+) -> None:
+    base = live_server.url
+    page.set_viewport_size({"width": 375, "height": 760})
+    signed_in(page, base, world["sessions"]["talent"])
+    wide = {}
+    for path in ["/", "/discover/", f"/startups/{world['startup'].pk}/", "/traction/",
+                 f"/messages/{world['founder'].pk}/", "/people/"]:  # fmt: skip
+        page.goto(f"{base}{path}")
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 375:
+            wide[path] = width
+    assert wide == {}  # nothing to scroll sideways

@@ -323,3 +323,21 @@ def test_traction_orders_by_growth_and_tells_investors_why() -> None:
     assert page.index("Rocket") < page.index("Slowco") < page.index("Quiet")
     assert "40.0 %" in page
     assert 'class="reasons"' in investor and 'class="reasons"' not in page
+
+
+def test_a_founders_home_counts_the_applications_waiting(opportunity, founder) -> None:
+    for _ in range(2):
+        startup_services.application_create(
+            opportunity=opportunity, applicant=UserFactory(), cover_letter=""
+        )
+    page = browser(founder).get("/").content.decode()
+    assert re.search(r"<strong>2</strong> applications to your roles are waiting", page)
+    assert 'id="pending-applications"' not in browser(UserFactory()).get("/").content.decode()
+
+
+def test_the_password_page_posts_to_the_api_and_the_admin_leads_to_the_site() -> None:
+    me = UserFactory(is_staff=True, is_superuser=True)
+    page = browser(me).get("/me/password/").content.decode()
+    assert 'data-url="/api/v1/auth/password/"' in page
+    assert browser().get("/me/password/")["Location"] == "/sign-in/?next=/me/password/"
+    assert '<a href="/">View site</a>' in browser(me).get("/admin/").content.decode()
