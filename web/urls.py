@@ -7,6 +7,7 @@ urlpatterns = [
     path("sign-in/", views.sign_in, name="web-sign-in"),
     path("sign-up/", views.sign_up, name="web-sign-up"),
     path("discover/", views.discover, name="web-discover"),
+    path("roles/", views.roles, name="web-roles"),
     path("startups/<int:startup_id>/", views.startup_detail, name="web-startup"),
     path("startups/new/", views.startup_form, name="web-startup-new"),
     path("startups/<int:startup_id>/edit/", views.startup_form, name="web-startup-edit"),
@@ -39,5 +40,6 @@ urlpatterns = [
     # Fragments the pages ask for (htmx): the same templates as the first paint.
     path("_/feed/", views.feed_fragment, name="web-feed-fragment"),
     path("_/discover/", views.discover_fragment, name="web-discover-fragment"),
+    path("_/roles/", views.roles_fragment, name="web-roles-fragment"),
     path("_/recommendations/", views.recommendations_fragment, name="web-recommendations-fragment"),
 ]

@@ -19,6 +19,7 @@ from accounts.search import PEOPLE
 from accounts.selectors import user_list
 from feed import selectors as feed_selectors
 from feed import signals as feed_signals
+from feed.exceptions import InvalidCursor
 from feed.serializers import EventSerializer, NotificationSerializer
 from messaging import selectors as messaging_selectors
 from messaging.models import ConnectionStatus
@@ -26,9 +27,9 @@ from recommendations import selectors as recommendation_selectors
 from recommendations import signals as recommendation_signals
 from search import engine
 from startups import selectors as startup_selectors
-from startups.filters import StartupFilter
+from startups.filters import OpportunityFilter, StartupFilter
 from startups.models import ApplicationStatus, OpportunityKind, OpportunityStatus, Stage
-from startups.search import STARTUPS
+from startups.search import OPPORTUNITIES, STARTUPS
 
 PAGE_SIZE = 12
 DEMO_ACCOUNTS = [
@@ -79,12 +80,23 @@ def feed_fragment(request: HttpRequest) -> HttpResponse:
 
 
 def _feed(request: HttpRequest, *, served: bool) -> dict[str, Any]:
+    """A page of the feed: the first, or the one ``?cursor=`` (the API's) names; a cursor that
+    is not one of ours is the first page."""
     user = _me(request)
     share = feed_selectors.feed_share_get(user=user)
-    page = feed_selectors.feed_page_get(user=user, size=20, cursor=None, personal_share=share)
+    cursor = request.GET.get("cursor") or None
+    try:
+        page = feed_selectors.feed_page_get(user=user, size=20, cursor=cursor, personal_share=share)
+    except InvalidCursor:
+        cursor = None
+        page = feed_selectors.feed_page_get(user=user, size=20, cursor=None, personal_share=share)
     if served:  # a page served counts (analytics, experiments' exposures), a refresh not
         feed_signals.feed_served.send(sender=None, user=user, personal_share=share)
-    return {"events": EventSerializer(page.events, many=True).data}
+    return {
+        "events": EventSerializer(page.events, many=True).data,
+        "older": page.next_cursor,
+        "first_page": cursor is None,
+    }
 
 
 # What each role is recommended on the home page (the API's ``type``).
@@ -143,27 +155,20 @@ def discover(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def discover_fragment(request: HttpRequest) -> HttpResponse:
-    """The results alone, as the search box and filters change (search-as-you-type); the
-    address bar shows the page's URL for them (back, reload and sharing work)."""
-    context = _startups(request)
-    response = render(request, "web/_startups.html", context)
-    response["HX-Replace-Url"] = reverse("web-discover") + (
-        f"?{context['params']}" if context["params"] else ""
-    )
-    return response
+    return _fragment(request, "web/_startups.html", _startups(request), "web-discover")
 
 
-def _startups(request: HttpRequest) -> dict[str, Any]:
-    """The API's filters (``StartupFilter``) and search, on the API's queryset."""
+def _listing(request: HttpRequest, *, filterset: Any, queryset: Any, index: Any) -> dict[str, Any]:
+    """A list page the API's way: its FilterSet on its queryset, then its search (ranked, with
+    snippets); an empty filter ("Any") is no filter."""
     params = request.GET.copy()
     for name in {"page", *(name for name, value in params.items() if not value)}:
-        params.pop(name, None)  # an "Any" filter is no filter
-    queryset = startup_selectors.startup_list(viewer=request.user)
-    filters = StartupFilter(params, queryset=queryset)
+        params.pop(name, None)
+    filters = filterset(params, queryset=queryset)
     rows: Any = filters.qs if filters.is_valid() else queryset.none()
     query = params.get("search", "").strip()
     if query and filters.is_valid():
-        rows = engine.search(STARTUPS, rows, query)
+        rows = engine.search(index, rows, query)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return {
         "page": page,
@@ -172,6 +177,44 @@ def _startups(request: HttpRequest) -> dict[str, Any]:
         "params": params.urlencode(),
         "errors": filters.errors,
     }
+
+
+def _startups(request: HttpRequest) -> dict[str, Any]:
+    return _listing(
+        request,
+        filterset=StartupFilter,
+        queryset=startup_selectors.startup_list(viewer=request.user),
+        index=STARTUPS,
+    )
+
+
+def _roles(request: HttpRequest) -> dict[str, Any]:
+    return _listing(
+        request,
+        filterset=OpportunityFilter,
+        queryset=startup_selectors.opportunity_list(viewer=request.user),
+        index=OPPORTUNITIES,
+    )
+
+
+def _fragment(request: HttpRequest, template: str, context: dict[str, Any], page: str) -> Any:
+    """The results alone (search-as-you-type); the address bar shows the page's URL for them
+    (back, reload and sharing work)."""
+    response = render(request, template, context)
+    response["HX-Replace-Url"] = reverse(page) + (
+        f"?{context['params']}" if context["params"] else ""
+    )
+    return response
+
+
+@require_GET
+def roles(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/roles.html", {**_roles(request), "kinds": OpportunityKind.choices})
+
+
+@require_GET
+def roles_fragment(request: HttpRequest) -> HttpResponse:
+    return _fragment(request, "web/_roles.html", _roles(request), "web-roles")
 
 
 @require_GET
@@ -356,27 +399,9 @@ def opportunity_form(
 @require_GET
 def people(request: HttpRequest) -> HttpResponse:
     """The directory: the API's people filters (role, skills) and search."""
-    params = request.GET.copy()
-    for name in {"page", *(name for name, value in params.items() if not value)}:
-        params.pop(name, None)
-    filters = UserFilter(params, queryset=user_list())
-    rows: Any = filters.qs if filters.is_valid() else user_list().none()
-    query = params.get("search", "").strip()
-    if query and filters.is_valid():
-        rows = engine.search(PEOPLE, rows, query)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "web/people.html",
-        {
-            "page": page,
-            "query": query,
-            "roles": Role.choices,
-            "role": params.get("role", ""),
-            "params": params.urlencode(),
-            "errors": filters.errors,
-        },
-    )
+    context = _listing(request, filterset=UserFilter, queryset=user_list(), index=PEOPLE)
+    role = request.GET.get("role", "")
+    return render(request, "web/people.html", {**context, "roles": Role.choices, "role": role})
 
 
 @require_GET

@@ -90,7 +90,8 @@ def test_every_page_has_no_serious_or_critical_accessibility_violation(
         None: [
             "/", "/sign-in/", "/sign-up/", "/discover/", "/discover/?search=ledger",
             f"/startups/{startup.pk}/", f"/opportunities/{opportunity.pk}/", "/people/",
-            f"/people/{founder.pk}/", "/traction/", "/no-such-page/",
+            f"/people/{founder.pk}/", "/traction/", "/roles/", "/roles/?search=backend",
+            "/no-such-page/",
         ],
         "talent": [
             "/", "/me/edit/", "/me/applications/", "/notifications/", "/network/",

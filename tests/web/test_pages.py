@@ -341,3 +341,47 @@ def test_the_password_page_posts_to_the_api_and_the_admin_leads_to_the_site() ->
     assert 'data-url="/api/v1/auth/password/"' in page
     assert browser().get("/me/password/")["Location"] == "/sign-in/?next=/me/password/"
     assert '<a href="/">View site</a>' in browser(me).get("/admin/").content.decode()
+
+
+def test_roles_use_the_apis_filters_and_search(startup) -> None:
+    OpportunityFactory(startup=startup, title="Rust engineer", kind="contract", remote=True)
+    OpportunityFactory(startup=startup, title="Office manager", kind="full-time")
+    OpportunityFactory(startup=startup, title="Rust lead", status="closed")
+
+    everything = browser().get("/roles/").content.decode()
+    typo = browser().get("/roles/", {"search": "rust enginer"}).content.decode()
+    remote = browser().get("/roles/", {"remote": "true", "kind": ""}).content.decode()
+    fragment = browser().get("/_/roles/", {"kind": "full-time", "search": ""})
+
+    assert "Rust engineer" in everything and "Office manager" in everything
+    assert "Rust lead" not in everything  # open roles only, as the API
+    assert "Rust engineer" in typo and "Office manager" not in typo
+    assert "Rust engineer" in remote and "Office manager" not in remote
+    assert fragment["HX-Replace-Url"] == "/roles/?kind=full-time"
+
+
+def test_the_feed_pages_back_and_a_foreign_cursor_is_the_first_page(startup) -> None:
+    fan = UserFactory()
+    follow_create(follower=fan, target=startup, record=False)
+    for n in range(22):
+        opportunity = OpportunityFactory(startup=startup, title=f"Role {n}")
+        events.opportunity_event_record(
+            action=events.OPPORTUNITY_POSTED, opportunity=opportunity, by=startup.owner
+        )
+    client = browser(fan)
+
+    first = client.get("/").content.decode()
+    older = re.search(r'href="/\?cursor=([^"]+)"', first)
+    assert older is not None and "Role 21" in first and "Role 0<" not in first
+    second = client.get(f"/?cursor={older.group(1)}").content.decode()
+    assert "Role 0" in second and 'hx-trigger="feed-changed' not in second
+    assert client.get("/?cursor=not-ours").status_code == 200
+
+
+def test_an_unread_notification_can_be_marked_read() -> None:
+    from tests.feed.factories import NotificationFactory
+
+    me = UserFactory()
+    notification = NotificationFactory(recipient=me)
+    page = browser(me).get("/notifications/").content.decode()
+    assert f'data-url="/api/v1/notifications/{notification.pk}/read/"' in page
