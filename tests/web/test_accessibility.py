@@ -171,3 +171,26 @@ def test_the_main_pages_fit_a_phones_width(
         if width > 375:
             wide[path] = width
     assert wide == {}  # nothing to scroll sideways
+
+
+def test_skills_are_chips_added_and_removed_from_the_keyboard(
+    world: dict[str, Any], live_server: Any, page: Any
+) -> None:
+    base = live_server.url
+    signed_in(page, base, world["sessions"]["talent"])
+    page.goto(f"{base}/me/edit/")
+    chips = page.locator("ul.chips.editable li")
+    assert [text.rstrip("\u00d7").strip() for text in chips.all_inner_texts()] == ["python"]
+
+    page.focus("#skills")
+    page.keyboard.type("rust")
+    page.keyboard.press("Enter")
+    page.keyboard.type("go,sql,")
+    page.keyboard.press("Backspace")  # the box is empty: the last chip goes
+    page.get_by_role("button", name="Remove python").click()
+    page.keyboard.type("Kotlin")  # still typed when the form is sent: it counts
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+    me = page.evaluate("fetch('/api/v1/auth/me/').then((r) => r.json())")
+    assert sorted(me["skills"]) == ["go", "kotlin", "rust"]

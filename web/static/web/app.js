@@ -292,6 +292,76 @@
     field.form.requestSubmit();
   });
 
+  // --- skills as chips ---------------------------------------------------------------------
+  // An <input data-kind="list" data-chips> (comma-separated, what the API takes) shown as
+  // chips: type a skill and Enter or a comma adds it (suggestions from its datalist),
+  // each chip's button removes it, Backspace in the empty box removes the last one. The
+  // original input stays the value the form sends (hidden).
+  function chips(field) {
+    const entry = document.createElement("input");
+    entry.id = field.id;
+    field.id = `${field.id}-value`;
+    entry.setAttribute("autocomplete", "off");
+    if (field.getAttribute("list")) entry.setAttribute("list", field.getAttribute("list"));
+    if (field.getAttribute("aria-describedby")) {
+      entry.setAttribute("aria-describedby", field.getAttribute("aria-describedby"));
+    }
+    entry.placeholder = "Add a skill, then Enter";
+    const list = document.createElement("ul");
+    list.className = "chips editable";
+    list.setAttribute("aria-label", "Chosen");
+    field.type = "hidden";
+    field.after(list, entry);
+
+    const values = () => field.value.split(",").map((v) => v.trim()).filter(Boolean);
+    function render() {
+      list.replaceChildren(
+        ...values().map((value) => {
+          const item = document.createElement("li");
+          item.textContent = value;
+          const remove = document.createElement("button");
+          remove.type = "button";
+          remove.textContent = "×";
+          remove.setAttribute("aria-label", `Remove ${value}`);
+          remove.addEventListener("click", () => {
+            field.value = values().filter((v) => v !== value).join(", ");
+            render();
+            entry.focus();
+          });
+          item.append(remove);
+          return item;
+        }),
+      );
+    }
+    function add(text) {
+      const value = text.trim().toLowerCase();
+      if (value && !values().includes(value)) field.value = [...values(), value].join(", ");
+      render();
+    }
+    entry.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === ",") {
+        event.preventDefault();
+        add(entry.value);
+        entry.value = "";
+      } else if (event.key === "Backspace" && !entry.value && values().length) {
+        field.value = values().slice(0, -1).join(", ");
+        render();
+      }
+    });
+    entry.addEventListener("input", () => {
+      if (!entry.value.includes(",")) return;
+      const parts = entry.value.split(",");
+      entry.value = parts.pop();
+      parts.forEach(add);
+    });
+    // What is still typed counts when the form is sent.
+    field.form.addEventListener("submit", () => {
+      add(entry.value);
+      entry.value = "";
+    }, true);
+    render();
+  }
+
   // A recommended item opened from the list counts as a view from a recommendation (the
   // click-through the experiments and the dashboard measure).
   function recordRecommendedView() {
@@ -310,6 +380,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("input[data-chips]").forEach(chips);
     if (document.body.dataset.userId) connect();
     recordRecommendedView();
     const open = chat();
