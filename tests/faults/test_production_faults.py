@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Max, Q
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
@@ -104,7 +105,7 @@ def followed_startup(followers: int) -> tuple[User, Startup, list[User]]:
     return founder, startup, fans
 
 
-def wait_until_dispatched(expected: int, timeout: float) -> None:
+def wait_until_dispatched(expected: int, timeout: float, stack: Stack | None = None) -> None:
     events = ActivityEvent.objects.filter(action_type="opportunity_posted")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -112,7 +113,17 @@ def wait_until_dispatched(expected: int, timeout: float) -> None:
             return
         time.sleep(0.5)
     done = events.filter(dispatched_at__isnull=False).count()
-    raise AssertionError(f"{done} of {expected} fan-outs done after {timeout:.0f}s")
+    state = events.aggregate(
+        queued=Count("pk", filter=Q(queued_at__isnull=False, dispatched_at__isnull=True)),
+        attempts=Max("dispatch_attempts"),
+    )
+    # What the beat and the worker said last: a failure here must be diagnosable from CI's log.
+    logs = "".join(
+        f"\n--- {name}.log (last lines) ---\n" + "\n".join(stack.log(name).splitlines()[-40:])
+        for name in ("beat", "worker")
+        if stack is not None
+    )
+    raise AssertionError(f"{done} of {expected} fan-outs done after {timeout:.0f}s {state}{logs}")
 
 
 def p95(seconds: list[float]) -> float:
@@ -122,7 +133,7 @@ def p95(seconds: list[float]) -> float:
 def test_broker_down_while_1000_events_are_written(stack: Stack) -> None:
     founder, startup, (fan,) = followed_startup(1)
     baseline = post_jobs(stack, founder, startup, 60)  # broker up: published after commit
-    wait_until_dispatched(60, timeout=30)
+    wait_until_dispatched(60, timeout=30, stack=stack)
     events = ActivityEvent.objects.filter(action_type="opportunity_posted")
     accepted = set(events.filter(dispatch_attempts=0).values_list("pk", flat=True))
 
@@ -137,7 +148,7 @@ def test_broker_down_while_1000_events_are_written(stack: Stack) -> None:
 
     stack.broker.start()  # same port: beat's sweep queues them, the worker fans them out
     back = time.monotonic()
-    wait_until_dispatched(1060, timeout=120)
+    wait_until_dispatched(1060, timeout=120, stack=stack)
     print(f"{60 - len(accepted)} of the 60 first publishes failed and went through the outbox")
     print(f"broker down: 1000 writes, p95 {p95(down) * 1000:.0f} ms (broker up: "
           f"{p95(up) * 1000:.0f} ms), max {max(down) * 1000:.0f} ms; all fanned out "
@@ -167,7 +178,7 @@ def test_a_worker_killed_mid_fan_out_loses_and_duplicates_nothing(stack: Stack) 
     stack.worker_kill()
     killed_at = events.filter(dispatched_at__isnull=False).count()
     stack.worker_start()  # a new worker; the broker gives it the unacknowledged tasks
-    wait_until_dispatched(40, timeout=120)
+    wait_until_dispatched(40, timeout=120, stack=stack)
 
     assert killed_at < 40, "everything finished before the kill: nothing was tested"
     print(f"worker SIGKILLed after {killed_at} of 40 fan-outs (300 recipients each)")
@@ -224,7 +235,7 @@ def test_the_worker_outlives_a_broker_restart_in_the_middle_of_fan_outs(stack: S
     stopped_at = events.filter(dispatched_at__isnull=False).count()
     time.sleep(3)
     stack.broker.start()  # empty: the queue and the unacknowledged tasks are gone
-    wait_until_dispatched(40, timeout=120)
+    wait_until_dispatched(40, timeout=120, stack=stack)
 
     print(f"broker restarted empty after {stopped_at} of 40 fan-outs")
     assert stopped_at < 40, "everything finished before the restart: nothing was tested"
