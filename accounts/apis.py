@@ -147,6 +147,7 @@ class SessionApi(AuthThrottleMixin, APIView):
 
     permission_classes = [permissions.AllowAny]
     authentication_classes = [SessionAuthentication]
+    throttle_scope = {"POST": "auth"}  # type: ignore[assignment]  # signing out is not limited
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -192,7 +193,10 @@ class SessionApi(AuthThrottleMixin, APIView):
 
     @extend_schema(request=None, responses={204: None}, summary="Sign out (this session)")
     def delete(self, request: Request) -> Response:
+        user_id, session_key = request.user.pk, request.session.session_key
         logout(request._request)
+        if user_id is not None:  # its sockets (every tab of this browser) close
+            services.browser_session_end(user_id=user_id, session_key=session_key)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

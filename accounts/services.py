@@ -118,6 +118,22 @@ def session_revoke(*, refresh: SessionRefreshToken) -> RevokedSession:
     return revoked
 
 
+BROWSER_SESSION_PREFIX = "browser:"  # apart from the JWT sessions' ids
+
+
+def browser_session_sid(*, session_key: str) -> str:
+    """The name a browser's (cookie) session goes by where sign-in sessions are named: a
+    socket opened with the cookie, ``sessions_ended``."""
+    return f"{BROWSER_SESSION_PREFIX}{session_key}"
+
+
+def browser_session_end(*, user_id: int, session_key: str | None) -> None:
+    """A browser signed out: the sockets it opened with its cookie close (other tabs too)."""
+    if session_key:
+        sid = browser_session_sid(session_key=session_key)
+        sessions_ended.send(sender=User, user_id=user_id, sid=sid)
+
+
 def user_refresh_tokens_revoke(*, user: User) -> int:
     """Blacklist every outstanding refresh token of the user; returns how many were revoked."""
     outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)

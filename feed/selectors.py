@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -248,10 +248,13 @@ def user_event_list(*, user: User, viewer: Any) -> QuerySet[ActivityEvent]:
     return events.order_by("-created_at", "-id")
 
 
-def notification_last_id(*, user: User) -> int:
-    """The id of the person's newest notification (0 without any): where a page's socket
-    resumes from."""
-    return Notification.objects.filter(recipient=user).aggregate(last=Max("pk"))["last"] or 0
+def notification_badge_get(*, user: User) -> tuple[int, int]:
+    """(unread notifications, the newest one's id or 0), read together: a page shows the one
+    and its socket resumes after the other, so nothing is counted twice or missed."""
+    row = Notification.objects.filter(recipient=user).aggregate(
+        unread=Count("pk", filter=Q(read_at__isnull=True)), last=Max("pk")
+    )
+    return row["unread"], row["last"] or 0
 
 
 def follow_state_get(*, target: User, viewer: Any) -> dict[str, Any]:

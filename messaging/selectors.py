@@ -32,17 +32,13 @@ def connection_is_accepted(*, a: User, b: User) -> bool:
     ).exists()
 
 
-def message_unread_count(*, user: User) -> int:
-    """Messages to the person not read yet (a badge)."""
-    return Message.objects.filter(recipient=user, read_at__isnull=True).count()
-
-
-def message_last_id(*, user: User) -> int:
-    """The id of the newest message to or from the person (0 without any)."""
-    return (
-        Message.objects.filter(Q(sender=user) | Q(recipient=user)).aggregate(last=Max("pk"))["last"]
-        or 0
+def message_badge_get(*, user: User) -> tuple[int, int]:
+    """(messages to the person not read yet, the newest message's id to or from them or 0),
+    read together: a page shows the one and its socket resumes after the other."""
+    row = Message.objects.filter(Q(sender=user) | Q(recipient=user)).aggregate(
+        unread=Count("pk", filter=Q(recipient=user, read_at__isnull=True)), last=Max("pk")
     )
+    return row["unread"], row["last"] or 0
 
 
 def connection_between(*, a: User, b: User) -> Connection | None:

@@ -32,6 +32,7 @@ from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
 
+from accounts.services import browser_session_sid
 from core.api.parsers import has_lone_surrogate
 from observability.metrics import WEBSOCKETS
 from realtime import live
@@ -185,6 +186,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             if origin is not None and not origin_allowed(origin, self.scope):
                 await self._refuse(CLOSE_FORBIDDEN_ORIGIN, "foreign_origin", origin=origin)
                 return
+            # Signing this browser out closes the sockets it opened with its cookie.
+            session_key = getattr(self.scope.get("session"), "session_key", None)
+            if session_key:
+                self.session = browser_session_sid(session_key=session_key)
         self.scope["user"] = user
         self.user_id = user.pk
         self.group = user_group(user.pk)

@@ -4,20 +4,23 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from feed.selectors import notification_last_id, notification_unread_count
-from messaging.selectors import message_unread_count
+from feed.selectors import notification_badge_get
+from messaging.selectors import message_badge_get
 
 
 def nav(request: HttpRequest) -> dict[str, Any]:
-    """The bell's and the messages link's counts, and the notification the page's socket
-    resumes after."""
+    """The bell's and the messages link's counts, and the notification and the message the
+    page's socket resumes after."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
+    if user is None or not user.is_authenticated or request.path.startswith("/_/"):
+        return {}  # a fragment has no top bar
+    unread_notifications, last_notification = notification_badge_get(user=user)
+    unread_messages, last_message = message_badge_get(user=user)
     return {
         "nav": {
-            "unread_notifications": notification_unread_count(user=user),
-            "unread_messages": message_unread_count(user=user),
-            "last_notification": notification_last_id(user=user),
+            "unread_notifications": unread_notifications,
+            "last_notification": last_notification,
+            "unread_messages": unread_messages,
+            "last_message": last_message,
         }
     }

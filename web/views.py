@@ -11,6 +11,7 @@ from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
 from accounts.filters import UserFilter
@@ -143,9 +144,13 @@ def sign_up(request: HttpRequest) -> HttpResponse:
 
 
 def _safe_next(request: HttpRequest) -> str:
-    """Where to go after signing in: a path on this site only."""
+    """Where to go after signing in: a path on this site only (not ``//evil``, ``/\\evil``,
+    ``/<tab>/evil`` or any other way of naming another host)."""
     target = request.GET.get("next", "/")
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed and target.startswith("/") else "/"
 
 
 @require_GET
@@ -466,6 +471,9 @@ def chat(request: HttpRequest, user_id: int) -> HttpResponse:
     other = user_list().filter(pk=user_id).exclude(pk=me.pk).first()
     if other is None:
         raise Http404("No such person.")
+    # Where the socket resumes, read before the history: a message committed in between is
+    # then replayed rather than lost.
+    _, resume_after = messaging_selectors.message_badge_get(user=me)
     history = list(
         messaging_selectors.conversation_message_list(user=me, other=other).order_by("-pk")[
             :CHAT_HISTORY
@@ -479,7 +487,7 @@ def chat(request: HttpRequest, user_id: int) -> HttpResponse:
             "other": other,
             "history": history,
             "connected": messaging_selectors.connection_is_accepted(a=me, b=other),
-            "last_message": messaging_selectors.message_last_id(user=me),
+            "resume_message": resume_after,
         },
     )
 
@@ -508,6 +516,13 @@ def traction(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.role == "investor":  # type: ignore[union-attr]
         result = recommendation_selectors.recommendation_list(
             user=_me(request), type="startups", limit=50
+        )
+        recommendation_signals.recommendations_served.send(
+            sender=None,
+            user=request.user,
+            type=result["type"],
+            algorithm=result["algorithm"],
+            count=len(result["recommendations"]),
         )
         reasons = {item["id"]: item["reasons"] for item in result["recommendations"]}
     rows = [(startup, reasons.get(startup.pk, [])) for startup in startups]

@@ -3,7 +3,8 @@
 Each request counts against the limit for who makes it: ``anon`` (100 a minute per address) or
 ``user`` (200 a minute per signed-in person). A write to an endpoint where abuse is likely also
 counts against that endpoint's scope, which the view names the way DRF does --
-``throttle_scope = "auth"`` on the class, or ``@action(throttle_scope="apply")`` -- per person,
+``throttle_scope = "auth"`` on the class (``{"POST": "auth"}``: only that method's), or
+``@action(throttle_scope="apply")`` -- per person,
 or per address when nobody is signed in (``auth``, sign-in and sign-up: always per address).
 ``RATE_LIMITS`` in the settings maps scopes to rates; ``RATE_LIMIT_ENABLED=0`` switches it all
 off (load tests).
@@ -120,6 +121,8 @@ def view_scope(view: Callable[..., Any], method: str) -> str | None:
     scope = initkwargs.get("throttle_scope") or getattr(
         getattr(view, "cls", None), "throttle_scope", None
     )
+    if isinstance(scope, dict):  # {"POST": "auth"}: only those methods' writes
+        scope = scope.get(method)
     return scope if isinstance(scope, str) else None
 
 

@@ -204,3 +204,37 @@ async def test_each_connection_has_an_id_on_every_log_line(
         "websocket disconnected",
     ]
     assert {r.user_id for r in records} == {user_id}
+
+
+async def test_signing_a_browser_out_closes_the_sockets_its_cookie_opened() -> None:
+    """Every tab of a shared computer stops getting private pushes at sign-out; a socket of
+    the same person opened elsewhere (a ticket: another device) stays."""
+    from realtime.services import ticket_issue
+
+    def browser_signed_in() -> tuple[Client, list[tuple[bytes, bytes]], int]:
+        user = UserFactory()
+        client = Client(enforce_csrf_checks=True)
+        token = client.get("/api/v1/auth/session/").json()["csrf_token"]
+        client.force_login(user)
+        cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+        client.csrf = token  # type: ignore[attr-defined]
+        return client, [*HEADERS, (b"cookie", cookie)], user.pk
+
+    client, headers, user_id = await database_sync_to_async(browser_signed_in)()
+    tab = WebsocketCommunicator(application, "/ws/", headers=headers)
+    assert (await tab.connect())[0]
+    ticket = await database_sync_to_async(ticket_issue)(user_id=user_id)
+    phone = WebsocketCommunicator(application, f"/ws/?ticket={ticket}", headers=HEADERS)
+    assert (await phone.connect())[0]
+
+    def sign_out() -> int:
+        token = client.get("/api/v1/auth/session/").json()["csrf_token"]
+        return client.delete("/api/v1/auth/session/", HTTP_X_CSRFTOKEN=token).status_code
+
+    assert await database_sync_to_async(sign_out)() == 204
+
+    assert reply_of(await tab.receive_json_from(timeout=2)) == {"type": "session_ended"}
+    assert (await tab.receive_output(timeout=2))["code"] == CLOSE_UNAUTHENTICATED
+    await phone.send_json_to({"type": "ping"})
+    assert reply_of(await phone.receive_json_from(timeout=2)) == {"type": "pong"}
+    await phone.disconnect()

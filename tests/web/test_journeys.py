@@ -218,6 +218,11 @@ def test_two_people_chat_live_and_what_was_sent_while_one_was_away_arrives_once(
     page.fill("#body", "Hi Omar")
     page.press("#body", "Enter")
     assert wait_until(omars, lambda: messages(omars) == ["Hi Ines!", "Hi Omar"])
+    # And with the button, twice: it is ready again after each message.
+    for text in ("How are you?", "Lunch?"):
+        page.fill("#body", text)
+        page.click("#chat button[type=submit]")
+        assert wait_until(omars, lambda t=text: messages(omars)[-1] == t)
 
     # Ines's laptop sleeps: no network, the socket gone.
     page.context.set_offline(True)
@@ -227,11 +232,12 @@ def test_two_people_chat_live_and_what_was_sent_while_one_was_away_arrives_once(
         omars.fill("#body", text)
         omars.press("#body", "Enter")
         assert wait_until(omars, lambda t=text: messages(omars)[-1] == t)
-    assert messages(page) == ["Hi Ines!", "Hi Omar"]
+    before = ["Hi Ines!", "Hi Omar", "How are you?", "Lunch?"]
+    assert messages(page) == before
 
     # It wakes up: reconnects, resumes, and has each message once, in order.
     page.context.set_offline(False)
-    expected = ["Hi Ines!", "Hi Omar", "Are you there?", "Call me tomorrow"]
+    expected = [*before, "Are you there?", "Call me tomorrow"]
     assert wait_until(page, lambda: messages(page) == expected, timeout=40)
     page.wait_for_timeout(1000)  # nothing arrives twice afterwards
     assert messages(page) == expected

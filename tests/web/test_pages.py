@@ -121,9 +121,22 @@ def test_a_startup_page_and_its_follow_state(startup, founder) -> None:
     assert ">Following<" in client.get(f"/startups/{startup.pk}/").content.decode()
 
 
-def test_pages_have_no_inline_script_and_the_strict_csp() -> None:
-    for path in ["/", "/sign-in/", "/sign-up/", "/discover/"]:
-        response = browser().get(path)
+def test_pages_have_no_inline_script_and_the_strict_csp(startup, opportunity, founder) -> None:
+    from tests.messaging.factories import ConnectionFactory
+
+    talent = UserFactory()
+    ConnectionFactory(requester=talent, addressee=founder)
+    public = ["/", "/sign-in/", "/sign-up/", "/discover/", "/roles/", "/people/", "/traction/",
+              f"/startups/{startup.pk}/", f"/opportunities/{opportunity.pk}/"]  # fmt: skip
+    mine = ["/", "/me/edit/", "/me/password/", "/me/applications/", "/me/saved/",
+            "/notifications/", "/network/", "/messages/", f"/messages/{founder.pk}/",
+            f"/people/{founder.pk}/"]  # fmt: skip
+    founders = ["/me/startups/", "/startups/new/", f"/startups/{startup.pk}/edit/",
+                f"/opportunities/{opportunity.pk}/applications/"]  # fmt: skip
+    pages = [(None, p) for p in public] + [(talent, p) for p in mine]
+    for user, path in pages + [(founder, p) for p in founders]:
+        response = browser(user).get(path)
+        assert response.status_code == 200, path
         html = response.content.decode()
         assert re.findall(r"<script(?![^>]*\bsrc=)", html) == [], path
         assert not re.search(r"\son[a-z]+=", html), path
@@ -372,7 +385,7 @@ def test_the_feed_pages_back_and_a_foreign_cursor_is_the_first_page(startup) -> 
 
     first = client.get("/").content.decode()
     older = re.search(r'href="/\?cursor=([^"]+)"', first)
-    assert older is not None and "Role 21" in first and "Role 0<" not in first
+    assert older is not None and "Role 21 at" in first and "Role 0 at" not in first
     second = client.get(f"/?cursor={older.group(1)}").content.decode()
     assert "Role 0" in second and 'hx-trigger="feed-changed' not in second
     assert client.get("/?cursor=not-ours").status_code == 200
@@ -385,3 +398,35 @@ def test_an_unread_notification_can_be_marked_read() -> None:
     notification = NotificationFactory(recipient=me)
     page = browser(me).get("/notifications/").content.decode()
     assert f'data-url="/api/v1/notifications/{notification.pk}/read/"' in page
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example/x",
+     "javascript:alert(1)"],
+)  # fmt: skip
+def test_sign_in_never_sends_anyone_to_another_site(target: str) -> None:
+    page = browser().get("/sign-in/", {"next": target}).content.decode()
+    assert 'data-next="/"' in page
+
+
+def test_sign_in_goes_back_to_the_page_that_asked() -> None:
+    page = browser().get("/sign-in/", {"next": "/opportunities/7/?tab=apply"}).content.decode()
+    assert 'data-next="/opportunities/7/?tab=apply"' in page
+
+
+def test_signing_out_is_not_limited_like_signing_in(settings) -> None:
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "auth": "1/min"}
+    user = UserFactory()
+    from tests.accounts.factories import PASSWORD
+
+    client = Client(enforce_csrf_checks=True)
+    token = client.get("/api/v1/auth/session/").json()["csrf_token"]
+    signed_in = client.post(
+        "/api/v1/auth/session/",
+        {"email": user.email, "password": PASSWORD},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    token = signed_in.json()["csrf_token"]
+    assert client.delete("/api/v1/auth/session/", HTTP_X_CSRFTOKEN=token).status_code == 204

@@ -109,6 +109,7 @@
       field.value = "";
       field.focus();
       showMessage(message); // the push of it will find it there
+      return "stay"; // the page goes on: the form stays usable
     },
     api: async (form) => {
       const result = await api(form.dataset.method || "POST", form.dataset.url, formData(form));
@@ -121,14 +122,22 @@
     const action = FORMS[form.dataset.form];
     if (!action) return;
     event.preventDefault();
+    if (form.dataset.sending) return; // one at a time (a second Enter while the first goes)
     const button = form.querySelector('[type="submit"]');
     for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    form.dataset.sending = "1";
     button.disabled = true;
+    let outcome;
     try {
-      await action(form);
+      outcome = await action(form);
     } catch (error) {
       showError(error, form);
-      button.disabled = false;
+      outcome = "stay";
+    } finally {
+      if (outcome === "stay") {
+        delete form.dataset.sending;
+        button.disabled = false;
+      }
     }
   });
 
@@ -229,8 +238,7 @@
   }
 
   let lastNotification = Number(document.body.dataset.lastNotification || 0);
-  let lastMessage = Number(chat()?.dataset.lastMessage || 0);
-  let lastFeedItem = null;
+  let lastMessage = Number(document.body.dataset.lastMessage || 0);
   let retry = 500;
   const live = { socket: null, state: "connecting" }; // for tests and the curious
   window.collabhub = live;
@@ -241,6 +249,15 @@
     if (element) element.textContent = state === "live" ? "" : "Reconnecting…";
   }
 
+  // What arrived since the page was rendered, or while the connection was down: the
+  // notifications and messages after the last ones the page has. (The feed is read again.)
+  function resume(socket) {
+    socket.send(
+      JSON.stringify({ type: "resume", after: lastNotification, messages_after: lastMessage }),
+    );
+  }
+  let reconnecting = false;
+
   function connect() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const socket = new WebSocket(`${scheme}//${location.host}/ws/`);
@@ -248,11 +265,9 @@
     socket.addEventListener("open", () => {
       retry = 500;
       setLive("live");
-      // What arrived since the page was rendered, or while the connection was down.
-      const resume = { type: "resume", after: lastNotification };
-      if (lastMessage) resume.messages_after = lastMessage;
-      if (lastFeedItem !== null) resume.feed_after = lastFeedItem;
-      socket.send(JSON.stringify(resume));
+      resume(socket);
+      if (reconnecting) document.body.dispatchEvent(new CustomEvent("feed-changed"));
+      reconnecting = true;
     });
     socket.addEventListener("message", (event) => {
       let message;
@@ -268,10 +283,9 @@
       } else if (message.type === "message") {
         onMessage(message);
       } else if (message.type === "feed.event") {
-        lastFeedItem = Math.max(lastFeedItem || 0, message.id);
         document.body.dispatchEvent(new CustomEvent("feed-changed"));
       } else if (message.type === "resync") {
-        socket.send(JSON.stringify({ type: "resume", after: lastNotification, messages_after: lastMessage }));
+        resume(socket);
         document.body.dispatchEvent(new CustomEvent("feed-changed"));
       }
     });
@@ -386,7 +400,12 @@
     const open = chat();
     if (open) {
       // Opening the conversation reads it.
-      api("POST", `/api/v1/conversations/${open.dataset.other}/read/`).catch(() => {});
+      api("POST", `/api/v1/conversations/${open.dataset.other}/read/`)
+        .then((result) => {
+          const count = badgeCount("#messages-count") - ((result && result.marked_read) || 0);
+          setBadge("#messages-count", Math.max(0, count), "Messages");
+        })
+        .catch(() => {});
       $("#messages li:last-child")?.scrollIntoView({ block: "nearest" });
     }
   });
