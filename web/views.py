@@ -405,8 +405,12 @@ def opportunity_form(
 def people(request: HttpRequest) -> HttpResponse:
     """The directory: the API's people filters (role, skills) and search."""
     context = _listing(request, filterset=UserFilter, queryset=user_list(), index=PEOPLE)
-    role = request.GET.get("role", "")
-    return render(request, "web/people.html", {**context, "roles": Role.choices, "role": role})
+    role, skills = request.GET.get("role", ""), request.GET.get("skills", "")
+    return render(
+        request,
+        "web/people.html",
+        {**context, "roles": Role.choices, "role": role, "skills": skills},
+    )
 
 
 @require_GET

@@ -430,3 +430,16 @@ def test_signing_out_is_not_limited_like_signing_in(settings) -> None:
     )
     token = signed_in.json()["csrf_token"]
     assert client.delete("/api/v1/auth/session/", HTTP_X_CSRFTOKEN=token).status_code == 204
+
+
+def test_discover_and_people_filter_by_skills_as_the_api_does() -> None:
+    StartupFactory(name="Pyshop", skills=["python", "django"])
+    StartupFactory(name="Goshop", skills=["go"])
+    UserFactory(name="Pia Python", skills=["python"])
+    UserFactory(name="Gus Go", skills=["go"])
+
+    startups = browser().get("/discover/", {"skills": "python,django"}).content.decode()
+    people = browser().get("/people/", {"skills": "go"}).content.decode()
+
+    assert "Pyshop" in startups and "Goshop" not in startups
+    assert "Gus Go" in people and "Pia Python" not in people
