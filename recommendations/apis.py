@@ -22,6 +22,8 @@ from recommendations.serializers import (
     RecommendationRefreshInputSerializer,
     RuleSerializer,
 )
+from startups import selectors as startup_selectors
+from startups.models import OpportunityStatus
 
 
 @extend_schema(tags=["recommendations"])
@@ -74,10 +76,17 @@ class RecommendationListApi(APIView):
 
     def get(self, request: Request) -> Response:
         query = validate_input(RecommendationQuerySerializer, request.query_params)
+        opportunity_id = query.get("opportunity")
+        mine = startup_selectors.opportunity_list(viewer=request.user).filter(
+            startup__owner=request_user(request), status=OpportunityStatus.OPEN
+        )
+        if opportunity_id is not None and not mine.filter(pk=opportunity_id).exists():
+            raise NotFound("No open opportunity of yours with this id.", code="not_found")
         result = selectors.recommendation_list(
             user=request_user(request),
             type=query.get("type"),
             limit=query["limit"],
+            opportunity_id=opportunity_id,
         )
         signals.recommendations_served.send(
             sender=None,

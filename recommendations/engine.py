@@ -119,6 +119,8 @@ class Context:
     type: str
     algorithm: str
     now: datetime = field(default_factory=timezone.now)
+    # Talent for one of the founder's open roles only (None: for all of them).
+    opportunity_id: int | None = None
     _acted_on: dict[tuple[str, frozenset[str]], frozenset[int]] = field(
         default_factory=dict, repr=False
     )
@@ -619,13 +621,16 @@ class TalentMatch(Strategy):
         if cached is not None:
             return cached
         skills: dict[int, set[int]] = defaultdict(set)
+        roles = Opportunity.objects.filter(startup__owner=ctx.user, status=OpportunityStatus.OPEN)
+        if ctx.opportunity_id is not None:
+            roles = roles.filter(pk=ctx.opportunity_id)
         for opportunity_id, skill_id in Opportunity.skills.through.objects.filter(
-            opportunity__startup__owner=ctx.user, opportunity__status=OpportunityStatus.OPEN
+            opportunity__in=roles
         ).values_list("opportunity_id", "skill_id"):
             skills[opportunity_id].add(skill_id)
-        rows = Opportunity.objects.filter(
-            startup__owner=ctx.user, status=OpportunityStatus.OPEN
-        ).values_list("pk", "title", "startup__name", "startup__industry", "location", "remote")
+        rows = roles.values_list(
+            "pk", "title", "startup__name", "startup__industry", "location", "remote"
+        )
         requirements = [
             Requirement(title, startup, industry, _city(location), remote, frozenset(skills[pk]))
             for pk, title, startup, industry, location, remote in rows.order_by(
@@ -650,6 +655,9 @@ class TalentMatch(Strategy):
             return cached
         startups = dict(Startup.objects.filter(owner=ctx.user).values_list("pk", "name"))
         roles = dict(Opportunity.objects.filter(startup_id__in=startups).values_list("pk", "title"))
+        if ctx.opportunity_id is not None:  # for one role: who engaged with that role
+            startups = {}
+            roles = {pk: title for pk, title in roles.items() if pk == ctx.opportunity_id}
         kinds = [k for k in features.KIND_WEIGHTS if k != InteractionKind.APPLY]
         rows = (
             Interaction.objects.filter(

@@ -51,10 +51,13 @@ def _version(user_id: int) -> int:
     return int(cache.get(VERSION_KEY.format(user_id=user_id)) or 0)
 
 
-def recommendations_compute(*, user: User, type: str, algorithm: str) -> dict[str, Any]:
-    """One uncached run: {"type", "algorithm" (what ran), "recommendations" (up to 50)}."""
+def recommendations_compute(
+    *, user: User, type: str, algorithm: str, opportunity_id: int | None = None
+) -> dict[str, Any]:
+    """One uncached run: {"type", "algorithm" (what ran), "recommendations" (up to 50)};
+    with ``opportunity_id`` (talent), for that one of the founder's roles."""
     strategy = engine.strategy_for(user, type)
-    ctx = Context(user=user, type=type, algorithm=algorithm)
+    ctx = Context(user=user, type=type, algorithm=algorithm, opportunity_id=opportunity_id)
     if algorithm in ("hybrid", "content"):
         history = strategy.has_history(ctx)
         if not strategy.has_profile(ctx) and not history:
@@ -77,18 +80,24 @@ def recommendation_list(
     limit: int = 10,
     algorithm: str | None = None,
     use_cache: bool = True,
+    opportunity_id: int | None = None,
 ) -> dict[str, Any]:
+    """What to recommend to ``user``; for a founder's ``talent``, ``opportunity_id`` narrows it
+    to the candidates for that one of their open roles (cached apart from the whole list)."""
     type = type or default_type_get(user=user)
     algorithm = algorithm or algorithm_choose(user=user, type=type)
+    scope = f"{type}@{opportunity_id}" if opportunity_id is not None else type
     key = RESULT_KEY.format(
-        user_id=user.pk, type=type, algorithm=algorithm, version=_version(user.pk)
+        user_id=user.pk, type=scope, algorithm=algorithm, version=_version(user.pk)
     )
     result = cache.get(key) if use_cache else None
     if result is not None and _stale(result):
         result = None
     if result is None:
         started = time.time()  # a change committed during the run is newer than this
-        result = recommendations_compute(user=user, type=type, algorithm=algorithm)
+        result = recommendations_compute(
+            user=user, type=type, algorithm=algorithm, opportunity_id=opportunity_id
+        )
         result["built_at"] = started
         if use_cache:
             cache.set(key, result, settings.RECOMMENDATIONS_CACHE_TTL)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from recommendations.models import Interaction, InteractionKind, ItemType
@@ -29,6 +31,17 @@ class RecommendationQuerySerializer(serializers.Serializer):  # type: ignore[typ
         help_text="Defaults from your role: talent and investors get startups, founders talent.",
     )
     limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
+    opportunity = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        help_text="With `type=talent`: the candidates for this one of your open roles.",
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if "opportunity" in data and data.get("type") != "talent":
+            raise serializers.ValidationError({"opportunity": ["Only with type=talent."]})
+        return data
 
 
 class RecommendationSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -41,5 +41,10 @@ urlpatterns = [
     path("_/feed/", views.feed_fragment, name="web-feed-fragment"),
     path("_/discover/", views.discover_fragment, name="web-discover-fragment"),
     path("_/roles/", views.roles_fragment, name="web-roles-fragment"),
+    path(
+        "_/opportunities/<int:opportunity_id>/candidates/",
+        views.candidates_fragment,
+        name="web-candidates-fragment",
+    ),
     path("_/recommendations/", views.recommendations_fragment, name="web-recommendations-fragment"),
 ]

@@ -100,6 +100,22 @@ def _feed(request: HttpRequest, *, served: bool) -> dict[str, Any]:
     }
 
 
+def _recommended(user: User, type: str, limit: int, **scope: Any) -> dict[str, Any]:
+    """The API's recommendations, served as the API serves them (the signal counts a list
+    served: analytics, experiments' exposures)."""
+    result = recommendation_selectors.recommendation_list(
+        user=user, type=type, limit=limit, **scope
+    )
+    recommendation_signals.recommendations_served.send(
+        sender=None,
+        user=user,
+        type=result["type"],
+        algorithm=result["algorithm"],
+        count=len(result["recommendations"]),
+    )
+    return result
+
+
 # What each role is recommended on the home page (the API's ``type``).
 RECOMMENDED = {
     "talent": ["startups", "opportunities"],
@@ -116,15 +132,7 @@ def recommendations_fragment(request: HttpRequest) -> HttpResponse:
     user = _me(request)
     lists = []
     for kind in RECOMMENDED.get(user.role, ["startups"]):
-        result = recommendation_selectors.recommendation_list(user=user, type=kind, limit=5)
-        recommendation_signals.recommendations_served.send(
-            sender=None,
-            user=user,
-            type=result["type"],
-            algorithm=result["algorithm"],
-            count=len(result["recommendations"]),
-        )
-        lists.append(result)
+        lists.append(_recommended(user, kind, 5))
     return render(request, "web/_recommendations.html", {"lists": lists})
 
 
@@ -292,6 +300,16 @@ def password_change(request: HttpRequest) -> HttpResponse:
     """``POST /api/v1/auth/password/``: this browser stays signed in, every other session of
     the person ends."""
     return render(request, "web/password_change.html")
+
+
+@require_GET
+@login_required
+def candidates_fragment(request: HttpRequest, opportunity_id: int) -> HttpResponse:
+    """The candidates recommended for one of the founder's open roles, with the reasons (the
+    API's ``GET /api/v1/recommendations/?type=talent&opportunity=<id>``)."""
+    opportunity = _owned_opportunity(request, opportunity_id)
+    result = _recommended(_me(request), "talent", 5, opportunity_id=opportunity.pk)
+    return render(request, "web/_candidates.html", {"result": result, "opportunity": opportunity})
 
 
 @require_GET
@@ -518,16 +536,7 @@ def traction(request: HttpRequest) -> HttpResponse:
     )[:TRACTION_PAGE]
     reasons: dict[int, list[str]] = {}
     if request.user.is_authenticated and request.user.role == "investor":  # type: ignore[union-attr]
-        result = recommendation_selectors.recommendation_list(
-            user=_me(request), type="startups", limit=50
-        )
-        recommendation_signals.recommendations_served.send(
-            sender=None,
-            user=request.user,
-            type=result["type"],
-            algorithm=result["algorithm"],
-            count=len(result["recommendations"]),
-        )
+        result = _recommended(_me(request), "startups", 50)
         reasons = {item["id"]: item["reasons"] for item in result["recommendations"]}
     rows = [(startup, reasons.get(startup.pk, [])) for startup in startups]
     return render(request, "web/traction.html", {"rows": rows})

@@ -443,3 +443,16 @@ def test_discover_and_people_filter_by_skills_as_the_api_does() -> None:
 
     assert "Pyshop" in startups and "Goshop" not in startups
     assert "Gus Go" in people and "Pia Python" not in people
+
+
+def test_an_applications_board_shows_the_candidates_for_its_role(founder, startup) -> None:
+    role = OpportunityFactory(startup=startup, title="Data engineer", skills=["spark"])
+    UserFactory(name="Sam Spark", role="talent", skills=["spark"])
+
+    board = browser(founder).get(f"/opportunities/{role.pk}/applications/").content.decode()
+    fragment = browser(founder).get(f"/_/opportunities/{role.pk}/candidates/").content.decode()
+
+    assert f'hx-get="/_/opportunities/{role.pk}/candidates/"' in board
+    assert "Sam Spark" in fragment and "your Data engineer role needs" in fragment
+    other = browser(UserFactory()).get(f"/_/opportunities/{role.pk}/candidates/", **HTML)
+    assert other.status_code == 404
