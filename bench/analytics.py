@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-from common import machine_line, percentile  # noqa: E402
+from common import arguments_or_child, machine_line, percentile  # noqa: E402
 
 ACTIONS = [
     "startup_created", "startup_updated", "startup_followed", "startup_saved",
@@ -162,10 +162,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--startups", type=int, default=2_000)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args)
+    args = arguments_or_child(parser, child)
+    if args is None:
         return
     from run import child_on_postgres
 

@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-from common import machine_line, percentile, production_env  # noqa: E402
+from common import arguments_or_child, machine_line, percentile, production_env  # noqa: E402
 
 INTERVAL = 0.5  # seconds between metric updates in the server
 
@@ -139,10 +139,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--probes", type=int, default=40, help="bare pushes (40)")
     parser.add_argument("--port", default="", help=argparse.SUPPRESS)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args)
+    args = arguments_or_child(parser, child)
+    if args is None:
         return
     from run import daphne_servers, run_checked, services
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import time
+from collections.abc import Callable
 
 
 def machine_line() -> str:
@@ -28,3 +30,17 @@ def production_env(**overrides: str) -> dict[str, str]:
                METRICS_TOKEN="bench-" + "m" * 32, SECURE_SSL_REDIRECT="0")  # fmt: skip
     env.update(overrides)
     return env
+
+
+def arguments_or_child(
+    parser: argparse.ArgumentParser, child: Callable[[argparse.Namespace], None]
+) -> argparse.Namespace | None:
+    """Each benchmark runs itself again as ``--child`` to measure (in the environment its
+    first half prepared): that half runs ``child`` here and gets None; the first half gets
+    its arguments."""
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return None
+    return args

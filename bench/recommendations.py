@@ -56,7 +56,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-from common import machine_line, percentile, production_env  # noqa: E402
+from common import arguments_or_child, machine_line, percentile, production_env  # noqa: E402
 
 UNCACHED_GOAL_MS = 150.0
 CACHED_GOAL_MS = 10.0
@@ -458,10 +458,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=50, help="people per case")
     parser.add_argument("--repeat", type=int, default=3, help="calls per figure (median)")
     parser.add_argument("--profile", action="store_true", help="profile even when goals pass")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args)
+    args = arguments_or_child(parser, child)
+    if args is None:
         return
     from run import services
 

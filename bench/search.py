@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-from common import machine_line, percentile, production_env  # noqa: E402
+from common import arguments_or_child, machine_line, percentile, production_env  # noqa: E402
 
 QUERIES = [
     # exact names and name words
@@ -245,10 +245,8 @@ def main() -> None:
     parser.add_argument("--startups", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--naive-queries", type=int, default=5)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args)
+    args = arguments_or_child(parser, child)
+    if args is None:
         return
     print(machine_line())
     names = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]

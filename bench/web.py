@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-from common import machine_line, percentile, production_env  # noqa: E402
+from common import arguments_or_child, machine_line, percentile, production_env  # noqa: E402
 
 GOAL_MS, GOAL_KB = 50.0, 150.0
 
@@ -93,10 +93,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--startups", type=int, help="seed_demo --startups (its default)")
     parser.add_argument("--users", type=int, help="seed_demo --users (its default)")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args)
+    args = arguments_or_child(parser, child)
+    if args is None:
         return
     from run import run_checked
 

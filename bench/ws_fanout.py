@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-from common import machine_line, percentile, production_env  # noqa: E402
+from common import arguments_or_child, machine_line, percentile, production_env  # noqa: E402
 
 
 async def measure(args: argparse.Namespace, ports: list[int]) -> dict[str, Any]:
@@ -110,10 +110,8 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=100)
     parser.add_argument("--servers", type=int, default=2, help="Daphne processes (2).")
     parser.add_argument("--ports", default="", help=argparse.SUPPRESS)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args)
+    args = arguments_or_child(parser, child)
+    if args is None:
         return
     from run import daphne_servers, services
 
