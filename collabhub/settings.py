@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "recommendations",
     "experiments",  # A/B tests on the feed and recommendations (subscribes; nobody imports it)
     "analytics",  # live figures from rollups (subscribes; nobody imports it)
+    "webhooks",  # events delivered, signed, to external URLs (subscribes; nobody imports it)
     "web",  # the pages people use in a browser (renders; acts through the API; nobody imports it)
     "demo",  # manage.py seed_demo
 ]
@@ -270,6 +271,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.insights_refresh",
         "schedule": crontab(minute=5),
     },
+    # Webhook deliveries whose task was never queued (a broker outage) or is lost.
+    "webhooks-deliveries-redispatch": {
+        "task": "webhooks.deliveries_redispatch",
+        "schedule": env.float("WEBHOOKS_REDISPATCH_INTERVAL", default=30.0),
+    },
     # Minute buckets older than 2 days and hour buckets older than 90 days.
     "analytics-prune": {
         "task": "analytics.rollups_prune",
@@ -290,6 +296,24 @@ FEED_COMPOSITION = env.float("FEED_COMPOSITION", default=0.6)
 FEED_COMPOSITION_HOOK = env.str(
     "FEED_COMPOSITION_HOOK", default="experiments.hooks.feed_composition"
 )
+
+# --- Webhooks (webhooks/: staff register endpoints at /api/v1/webhooks/) ------------------
+# A built-in subscription to every event (public ones; private too with
+# EXTERNAL_WEBHOOK_PRIVATE), signed with EXTERNAL_WEBHOOK_SECRET (required with the URL).
+EXTERNAL_WEBHOOK_URL = env.str("EXTERNAL_WEBHOOK_URL", default="")
+EXTERNAL_WEBHOOK_SECRET = env.str("EXTERNAL_WEBHOOK_SECRET", default="")
+EXTERNAL_WEBHOOK_PRIVATE = env.bool("EXTERNAL_WEBHOOK_PRIVATE", default=False)
+# Deliveries go to public addresses only; loopback and private networks when this is on
+# (tests, development: on with DEBUG).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOKS_TIMEOUT = min(env.float("WEBHOOKS_TIMEOUT", default=5.0), 5.0)  # seconds, in all
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=8)  # first try included
+WEBHOOKS_RETRY_BASE = env.float("WEBHOOKS_RETRY_BASE", default=30.0)  # doubled per attempt
+WEBHOOKS_RETRY_MAX_DELAY = env.float("WEBHOOKS_RETRY_MAX_DELAY", default=3600.0)
+WEBHOOKS_DISABLE_AFTER = env.int("WEBHOOKS_DISABLE_AFTER", default=20)  # failures in a row
+# With no broker (tasks run in-process), deliveries are sent by a background thread, not by
+# the request that caused them.
+WEBHOOKS_BACKGROUND = env.bool("WEBHOOKS_BACKGROUND", default=True)
 
 # --- Recommendations ---------------------------------------------------------------------
 # hybrid | content | popularity | random; a dotted path to callable(user=, type=) returning

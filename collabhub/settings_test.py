@@ -39,6 +39,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 # on its own): a thread writing outside each test's transaction would leak rows between tests.
 ANALYTICS_BACKGROUND_FLUSH = False
 
+# Webhook deliveries in tests go to receivers on 127.0.0.1, and are sent by the caller (the
+# background thread of the embedded defaults is checked on its own in tests/webhooks).
+WEBHOOKS_ALLOW_PRIVATE = True
+WEBHOOKS_BACKGROUND = False
+
 # Tests run tasks in-process; the broker itself is exercised by the service-backed checks.
 CELERY_TASK_ALWAYS_EAGER = True
 

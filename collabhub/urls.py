@@ -15,6 +15,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("experiments.urls")),
     path("", include("analytics.urls")),
     path("", include("search.urls")),
+    path("", include("webhooks.urls")),
     path("ratelimits/", RateLimitListApi.as_view(), name="ratelimit-list"),
 ]
 

@@ -25,7 +25,7 @@ from feed import outbox, registry
 from feed.exceptions import FollowSelf, NotFollowable
 from feed.models import ActivityEvent, EventAudience, FeedMarker, Follow, Notification
 from feed.selectors import feed_audience_list
-from feed.signals import event_recorded
+from feed.signals import event_dispatched, event_recorded
 from observability.breaker import breaker
 from observability.context import request_id_get
 from realtime import services as realtime
@@ -153,6 +153,7 @@ def event_fanout_run(*, event_id: int) -> int:
         )
         event.dispatched_at = timezone.now()
         event.save(update_fields=["dispatched_at"])
+        event_dispatched.send(sender=ActivityEvent, event=event)
         transaction.on_commit(partial(_push_notifications, event.pk))
     return len(recipients)
 

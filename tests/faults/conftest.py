@@ -1,10 +1,13 @@
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from observability.breaker import breakers_reset
+from tests.faults.stack import Stack
 from tests.support import RedisServer
 
 
@@ -43,3 +46,18 @@ def redis_cache(settings, redis_server: RedisServer) -> RedisServer:
     }
     settings.CIRCUIT_BREAKER_COOLDOWN = 0.5
     return redis_server
+
+
+@pytest.fixture
+def stack(transactional_db: None, redis_server: RedisServer) -> Iterator[Stack]:
+    """The production shape (stack.py) on the test's database and Redis, with a broker of its
+    own (to stop)."""
+    broker = RedisServer()
+    broker.start()
+    running = Stack(Path(tempfile.mkdtemp(prefix="collabhub-faults-")), redis_server, broker)
+    try:
+        yield running.start()
+    finally:
+        running.stop()
+        broker.stop()
+        shutil.rmtree(running.directory, ignore_errors=True)

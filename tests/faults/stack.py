@@ -3,14 +3,23 @@ for ``/ws/``, a Celery worker and Celery beat, each its own process, on the test
 (PostgreSQL) and on Redis servers the test owns -- one for the cache and channel layer, one
 for the broker -- so a test can stop, freeze or kill any of them."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.models import User
+from startups.models import Startup
 from tests.support import (
     PRODUCTION_ON_LOOPBACK,
     ROOT,
@@ -49,6 +58,10 @@ class Stack:
             FEED_REDISPATCH_INTERVAL="2",
             FEED_REDISPATCH_AFTER="3",
             CIRCUIT_BREAKER_COOLDOWN="1",
+            # Webhooks to receivers on loopback; their sweep every 2 s, retries after ~1 s.
+            WEBHOOKS_ALLOW_PRIVATE="1",
+            WEBHOOKS_REDISPATCH_INTERVAL="2",
+            WEBHOOKS_RETRY_BASE="1",
             # Rate limits count (in Redis, per process while it is away) but never refuse.
             **{
                 f"RATE_LIMIT_{scope}": "100000/min"
@@ -113,3 +126,41 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
         self.processes.clear()
+
+
+def post(base: str, token: str, path: str, body: dict[str, Any]) -> tuple[int, float]:
+    request = urllib.request.Request(
+        f"{base}/api/v1{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    return status, time.perf_counter() - started
+
+
+def post_jobs(stack: Stack, founder: User, startup: Startup, count: int) -> list[tuple[int, float]]:
+    """``count`` opportunities posted from 4 client threads; (status, seconds) of each."""
+    token = str(RefreshToken.for_user(founder).access_token)
+    results: list[tuple[int, float]] = []
+    lock = threading.Lock()
+
+    def client(share: int) -> None:
+        for index in range(share):
+            body = {"startup": startup.pk, "title": f"Role {index}", "kind": "contract"}
+            outcome = post(stack.web, token, "/opportunities/", body)
+            with lock:
+                results.append(outcome)
+
+    shares = [count // 4 + (1 if i < count % 4 else 0) for i in range(4)]
+    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

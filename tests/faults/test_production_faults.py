@@ -7,31 +7,26 @@ Runs in the service-backed run (CI's PostgreSQL + Redis pass); figures in docs/r
 """
 
 import json
-import shutil
 import statistics
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Max, Q
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
 from feed.models import ActivityEvent, Follow, Notification
 from startups.models import Startup
 from tests.accounts.factories import FounderFactory, UserFactory
-from tests.faults.stack import Stack
+from tests.faults.stack import Stack, post_jobs
 from tests.faults.writers import writers_run
 from tests.startups.factories import StartupFactory
-from tests.support import METRICS_TOKEN, RedisServer
+from tests.support import METRICS_TOKEN
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -41,57 +36,6 @@ pytestmark = [
         reason="production shape on PostgreSQL: runs in the service-backed run",
     ),
 ]
-
-
-@pytest.fixture
-def stack(transactional_db: None, redis_server: RedisServer) -> Iterator[Stack]:
-    broker = RedisServer()
-    broker.start()
-    running = Stack(Path(tempfile.mkdtemp(prefix="collabhub-faults-")), redis_server, broker)
-    try:
-        yield running.start()
-    finally:
-        running.stop()
-        broker.stop()
-        shutil.rmtree(running.directory, ignore_errors=True)
-
-
-def post(base: str, token: str, path: str, body: dict[str, Any]) -> tuple[int, float]:
-    request = urllib.request.Request(
-        f"{base}/api/v1{path}",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-    return status, time.perf_counter() - started
-
-
-def post_jobs(stack: Stack, founder: User, startup: Startup, count: int) -> list[tuple[int, float]]:
-    """``count`` opportunities posted from 4 client threads; (status, seconds) of each."""
-    token = str(RefreshToken.for_user(founder).access_token)
-    results: list[tuple[int, float]] = []
-    lock = threading.Lock()
-
-    def client(share: int) -> None:
-        for index in range(share):
-            body = {"startup": startup.pk, "title": f"Role {index}", "kind": "contract"}
-            outcome = post(stack.web, token, "/opportunities/", body)
-            with lock:
-                results.append(outcome)
-
-    shares = [count // 4 + (1 if i < count % 4 else 0) for i in range(4)]
-    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def followed_startup(followers: int) -> tuple[User, Startup, list[User]]:

@@ -1,0 +1,31 @@
+"""The event of webhooks: an endpoint was disabled after failing again and again; private to
+staff, who are notified (and see it in their feed)."""
+
+from accounts.models import User
+from core.events import EventType
+from feed.services import event_record
+from webhooks.models import WebhookEndpoint
+
+WEBHOOK_DISABLED = "webhook_disabled"
+
+EVENT_TYPES = [
+    EventType(WEBHOOK_DISABLED, "The webhook to {name} was disabled: {reason}"),
+]
+
+
+def webhook_disabled_record(*, endpoint: WebhookEndpoint) -> None:
+    staff = list(User.objects.filter(is_staff=True, is_active=True))
+    event_record(
+        action_type=WEBHOOK_DISABLED,
+        actor=None,
+        target=endpoint,
+        snapshot={
+            "type": "webhook",
+            "name": endpoint.url,
+            "reason": endpoint.disabled_reason,
+            "consecutive_failures": endpoint.consecutive_failures,
+        },
+        is_public=False,
+        audience=staff,
+        recipients=[user.pk for user in staff],
+    )
