@@ -9,6 +9,7 @@ import re
 import shlex
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -465,3 +466,219 @@ def test_the_metrics_token_comes_from_the_environment_or_a_secret() -> None:
                             ["collabhub-scrape.yml"])  # fmt: skip
     (web,) = [job for job in scrape["scrape_configs"] if job["metrics_path"] == "/metrics/"]
     assert web["authorization"]["credentials_file"]
+
+
+# --- docker-compose.yml: the "monitoring" profile (deploy/monitoring/, README "Monitoring") ---
+# Images cannot be pulled here: each is pinned to an exact release of the repository named.
+MONITORING_IMAGES = {
+    "prometheus": "prom/prometheus",
+    "grafana": "grafana/grafana",
+    "flower": "mher/flower",
+    "redis-exporter": "oliver006/redis_exporter",
+    "postgres-exporter": "quay.io/prometheuscommunity/postgres-exporter",
+    "node-exporter": "prom/node-exporter",
+}
+MONITORING_DIR = ROOT / "deploy" / "monitoring"
+PROMETHEUS_YML = MONITORING_DIR / "prometheus.yml"
+
+
+def _depends_on(service: dict[str, Any]) -> set[str]:
+    return set(service.get("depends_on") or [])  # the list form or the mapping's keys
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, str]:
+    """Short-syntax volumes, target -> source."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        source, target, *_ = volume.split(":")
+        mounts[target] = source
+    return mounts
+
+
+def _scrape_jobs() -> dict[str, dict[str, Any]]:
+    config = yaml.safe_load(PROMETHEUS_YML.read_text())
+    return {job["job_name"]: job for job in config["scrape_configs"]}
+
+
+def _targets(job: str) -> list[str]:
+    return [t for static in _scrape_jobs()[job]["static_configs"] for t in static["targets"]]
+
+
+def _flag(argv: list[str], name: str) -> str:
+    (value,) = [arg.split("=", 1)[1] for arg in argv if arg.startswith(f"{name}=")]
+    return value
+
+
+def test_the_default_stack_is_unchanged_by_the_monitoring_profile() -> None:
+    services = _compose()["services"]
+    assert {name for name, service in services.items() if not service.get("profiles")} == SERVICES
+    profiled = {
+        name: service["profiles"] for name, service in services.items() if name not in SERVICES
+    }
+    assert profiled == {name: ["monitoring"] for name in MONITORING_IMAGES}
+    for name in SERVICES:
+        assert not _depends_on(services[name]) & set(MONITORING_IMAGES), name
+
+
+def test_monitoring_services_require_no_variable() -> None:
+    """Compose interpolates the whole file before it applies profiles: a ${VAR:?} in a profile's
+    service would stop a plain `docker compose up` where VAR is unset."""
+    for name in MONITORING_IMAGES:
+        assert not re.search(r"\$\{\w+:?\?", yaml.safe_dump(_service(name))), name
+
+
+@pytest.mark.parametrize("name", sorted(MONITORING_IMAGES))
+def test_monitoring_images_are_pinned_releases_run_as_built(name: str) -> None:
+    service = _service(name)
+    repository, _, tag = service["image"].rpartition(":")
+    assert repository == MONITORING_IMAGES[name]
+    assert re.fullmatch(r"v?\d+\.\d+\.\d+", tag), f"{service['image']}: pin an exact release"
+    assert "build" not in service and "entrypoint" not in service
+    argv = _argv(service.get("command", []))
+    if name == "flower":  # the image's own CMD is `celery flower`
+        assert argv[0] == "celery" and "flower" in argv
+    else:  # arguments to the image's entry point (the exporter or server binary)
+        assert all(arg.startswith("--") for arg in argv), argv
+
+
+def test_every_image_names_a_tag() -> None:
+    for name, service in _compose()["services"].items():
+        if "build" not in service:
+            repository, _, tag = service["image"].rpartition(":")
+            assert repository and tag and tag != "latest", name
+
+
+def test_every_mount_and_secret_is_in_the_repository_or_declared() -> None:
+    compose = _compose()
+    named = set(compose.get("volumes") or {})
+    secrets = compose.get("secrets") or {}
+    for name, service in compose["services"].items():
+        for source in _mounts(service).values():
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name}: {source} is not in the repository"
+            elif source.startswith("/"):  # only node-exporter reads the host, read-only
+                assert (name, source) == ("node-exporter", "/"), f"{name}: host path {source}"
+                assert ":ro" in service["volumes"][0]
+            else:
+                assert source in named, f"{name}: volume {source} is not declared"
+        for secret in service.get("secrets", []):
+            assert (secret if isinstance(secret, str) else secret["source"]) in secrets, name
+    for name, secret in secrets.items():
+        if "file" in secret:
+            assert (ROOT / secret["file"]).is_file(), name
+        else:  # never a value written in the repository
+            assert set(secret) == {"environment"}, name
+
+
+def test_prometheus_loads_the_repositorys_config_and_rules() -> None:
+    service = _service("prometheus")
+    argv, mounts = _argv(service["command"]), _mounts(service)
+    config = _flag(argv, "--config.file")
+    assert mounts[config] == "./deploy/monitoring/prometheus.yml"
+    # Rule files are relative to the config file: the same layout in the container as here.
+    for pattern in yaml.safe_load(PROMETHEUS_YML.read_text())["rule_files"]:
+        directory = pattern.split("/")[0]
+        assert (
+            mounts[f"{config.rsplit('/', 1)[0]}/{directory}"] == f"./deploy/monitoring/{directory}"
+        )
+        assert list(MONITORING_DIR.glob(pattern)), pattern
+    assert mounts[_flag(argv, "--storage.tsdb.path")] in _compose()["volumes"]
+
+
+def test_prometheus_sends_the_apps_metrics_token() -> None:
+    compose = _compose()
+    app_token = _environment(compose["x-app"])["METRICS_TOKEN"]
+    assert compose["secrets"]["metrics_token"] == {"environment": "METRICS_TOKEN"}
+    assert "${METRICS_TOKEN" in app_token  # the very variable the app's token comes from
+    assert "metrics_token" in _service("prometheus")["secrets"]  # /run/secrets/metrics_token
+    jobs = _scrape_jobs()
+    for job in ("web", "realtime"):
+        assert jobs[job]["authorization"]["credentials_file"] == "/run/secrets/metrics_token"
+
+
+def test_every_scrape_target_is_a_port_its_service_exposes() -> None:
+    services = _compose()["services"]
+    for name in _scrape_jobs():
+        for target in _targets(name):
+            host, port = target.rsplit(":", 1)
+            if host == "localhost":
+                assert name == "prometheus", target
+                continue
+            exposed = [str(p) for p in services[host].get("expose", [])]
+            assert port in exposed, f"job {name}: {host} exposes {exposed}, not {port}"
+
+
+def test_django_answers_the_scrapes_of_web_and_realtime() -> None:
+    from django.urls import resolve
+
+    from observability import probes
+
+    allowed = _environment(_compose()["x-app"])["ALLOWED_HOSTS"].split(",")
+    for job in ("web", "realtime"):
+        (target,) = _targets(job)
+        assert target.split(":")[0] in allowed, f"Django would refuse Host {target}"
+        assert resolve(_scrape_jobs()[job]["metrics_path"]).func is probes.metrics
+    assert _targets("web") == ["web:8000"] and _targets("realtime") == ["realtime:8001"]
+
+
+def test_the_compose_worker_serves_its_metrics_where_prometheus_scrapes() -> None:
+    env = _environment(_service("worker"))
+    assert _targets("worker") == [f"worker:{env['CELERY_METRICS_PORT']}"]
+    assert _scrape_jobs()["worker"]["metrics_path"] == "/metrics"
+    assert env["PROMETHEUS_MULTIPROC_DIR"], "a prefork pool needs multiprocess mode"
+
+
+def test_grafana_is_provisioned_from_the_repository_with_a_password_from_the_environment() -> None:
+    service = _service("grafana")
+    mounts = _mounts(service)
+    provisioning = MONITORING_DIR / "grafana" / "provisioning"
+    assert mounts["/etc/grafana/provisioning"] == "./deploy/monitoring/grafana/provisioning"
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "collabhub.yml").read_text())[
+        "providers"
+    ]
+    assert mounts[provider["options"]["path"]] == "./deploy/monitoring/grafana/dashboards"
+    (datasource,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert datasource["url"] == "http://prometheus:9090" and "prometheus" in _compose()["services"]
+    env = _environment(service)
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in env, "no password in the repository"
+    assert env["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/run/secrets/grafana_admin_password"
+    assert "grafana_admin_password" in service["secrets"]
+    assert _compose()["secrets"]["grafana_admin_password"] == {
+        "environment": "GRAFANA_ADMIN_PASSWORD"
+    }
+
+
+def test_monitoring_uis_are_published_on_loopback_only() -> None:
+    published = {}
+    for name in MONITORING_IMAGES:
+        for port in _service(name).get("ports", []):
+            host, outside, _ = str(port).split(":")
+            assert host == "127.0.0.1", f"{name}: Prometheus and Flower have no sign-in"
+            published[name] = outside
+    assert published == {"prometheus": "9090", "grafana": "3000", "flower": "5555"}
+
+
+def test_flower_and_the_exporters_watch_the_stacks_own_services() -> None:
+    app_env = _environment(_compose()["x-app"])
+    assert _flag(_argv(_service("flower")["command"]), "--broker") == app_env["REDIS_URL"]
+    redis_addr = _environment(_service("redis-exporter"))["REDIS_ADDR"]
+    assert urlsplit(redis_addr).netloc == urlsplit(app_env["REDIS_URL"]).netloc
+    dsn = urlsplit(_environment(_service("postgres-exporter"))["DATA_SOURCE_NAME"])
+    app_db = urlsplit(app_env["DATABASE_URL"])
+    assert (dsn.username, dsn.password, dsn.hostname, dsn.port, dsn.path) == (
+        app_db.username,
+        app_db.password,
+        app_db.hostname,
+        app_db.port,
+        app_db.path,
+    )
+    for name, dependency in (
+        ("flower", "redis"),
+        ("redis-exporter", "redis"),
+        ("postgres-exporter", "postgres"),
+    ):
+        assert _service(name)["depends_on"][dependency]["condition"] == "service_healthy", name
+    node = _service("node-exporter")
+    assert _mounts(node)[_flag(_argv(node["command"]), "--path.rootfs")] == "/"
