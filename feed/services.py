@@ -336,16 +336,21 @@ def feed_composition_update(*, personal: float, interest: float, by: User) -> Fe
         raise StaffOnly()
     personal = round(float(personal), 4)
     interest = round(1 - personal, 4)
-    row = FeedComposition.objects.select_for_update().filter(pk=FeedComposition.SINGLETON).first()
-    if row is not None:
-        before: dict[str, Any] = {"personal": row.personal, "interest": row.interest}
+    # The first write of two at once: the second waits on the row's unique key, then takes
+    # the committed row (get_or_create re-reads it, locked) and changes that.
+    row, created = FeedComposition.objects.select_for_update().get_or_create(
+        pk=FeedComposition.SINGLETON,
+        defaults={"personal": personal, "interest": interest, "updated_by": by},
+    )
+    before: dict[str, Any]
+    if created:
+        before = {**feed_composition_setting_get(), "from": "setting"}
+    else:
+        before = {"personal": row.personal, "interest": row.interest}
         if (row.personal, row.interest) == (personal, interest):
             return row
         row.personal, row.interest, row.updated_by = personal, interest, by
         row.save()
-    else:
-        before = {**feed_composition_setting_get(), "from": "setting"}
-        row = FeedComposition.objects.create(personal=personal, interest=interest, updated_by=by)
     feed_composition_changed_record(composition=row, before=before, by=by)
     transaction.on_commit(_composition_cache_drop)
     return row

@@ -1,11 +1,12 @@
 """The feed's mix: who sees which, staff set the default (persisted, audited, cached and
 dropped on write, read from the database when the cache is down), experiments still win."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from experiments.models import ExperimentStatus
@@ -277,3 +278,38 @@ def test_people_outside_the_experiments_allocation_get_the_new_default(client_fo
     body = client_for(UserFactory()).get(COMPOSITION).json()
 
     assert body == {"personal": 0.9, "interest": 0.1, "source": "default", "experiment": None}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_writes_at_once_both_land_one_after_the_other() -> None:
+    """No row yet, two staff members set the mix at the same moment: neither fails (the
+    second takes the row the first created), and each change is recorded."""
+    first, second = UserFactory(is_staff=True), UserFactory(is_staff=True)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def write(by, personal: float) -> None:
+        try:
+            start.wait()
+            feed_services.feed_composition_update(personal=personal, interest=1 - personal, by=by)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=write, args=(first, 0.2)),
+        threading.Thread(target=write, args=(second, 0.7)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    row = FeedComposition.objects.get()
+    assert row.personal in (0.2, 0.7)
+    changes = ActivityEvent.objects.filter(action_type=FEED_COMPOSITION_CHANGED).order_by("pk")
+    assert len(changes) == 2
+    assert changes[0].snapshot["before"]["from"] == "setting"
+    assert changes[1].snapshot["before"] == changes[0].snapshot["after"]
