@@ -34,6 +34,7 @@ from accounts.serializers import (
 from accounts.tokens import SessionRefreshToken
 from core.api.schema import conflict_response
 from core.api.validation import validate_input
+from core.signals import object_viewed
 from search.apis import SearchListMixin
 
 
@@ -248,3 +249,8 @@ class UserViewSet(SearchListMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[User]:
         return selectors.user_list()
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        person = self.get_object()
+        object_viewed.send(sender=User, instance=person, viewer=request.user)
+        return Response(self.get_serializer(person).data)

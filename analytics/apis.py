@@ -1,16 +1,27 @@
-"""Staff only: the live figures of the platform."""
+"""The live figures of the platform (staff only), and what is trending (everyone)."""
+
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_get
-from analytics import selectors
+from accounts.serializers import UserSerializer
+from analytics import selectors, trending
+from core.api.schema import ErrorSerializer
 from core.api.validation import validate_input
 from core.exceptions import NotFound
+from startups.serializers import OpportunitySerializer, StartupSerializer
 
 
 class DashboardQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -66,3 +77,97 @@ class UserInsightApi(APIView):
         if user is None:
             raise NotFound(f"No user with id {user_id}.", code="user_not_found")
         return Response(selectors.user_insight_get(user=user))
+
+
+# --- trending ---------------------------------------------------------------------------------
+ITEM_SERIALIZERS: dict[str, type[serializers.Serializer]] = {  # type: ignore[type-arg]
+    trending.STARTUPS: StartupSerializer,
+    trending.OPPORTUNITIES: OpportunitySerializer,
+    trending.PEOPLE: UserSerializer,
+}
+
+
+class TrendingQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    window = serializers.ChoiceField(choices=list(trending.WINDOWS), default="24h")
+    type = serializers.ChoiceField(choices=list(trending.KINDS), default=trending.STARTUPS)
+    limit = serializers.IntegerField(min_value=1, max_value=selectors.TRENDING_MAX, default=20)
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="TrendingSubject",
+        serializers=[StartupSerializer, OpportunitySerializer, UserSerializer],
+        resource_type_field_name=None,
+    )
+)
+class TrendingSubjectField(serializers.DictField):  # type: ignore[type-arg]
+    """The item as its list shows it (``type``'s serializer)."""
+
+
+class TrendingItemSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    rank = serializers.IntegerField()
+    score = serializers.FloatField(
+        help_text="Distinct people engaging, each weighted by how recent their latest "
+        "engagement is (halved every quarter of the window)."
+    )
+    people = serializers.IntegerField(help_text="Distinct people who engaged in the window.")
+    followers_gained = serializers.IntegerField()
+    saves = serializers.IntegerField()
+    applications = serializers.IntegerField()
+    views = serializers.IntegerField()
+    reason = serializers.CharField()
+    item = TrendingSubjectField()
+
+
+class TrendingSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    window = serializers.ChoiceField(choices=list(trending.WINDOWS))
+    type = serializers.ChoiceField(choices=list(trending.KINDS))
+    computed_at = serializers.DateTimeField(help_text="Rankings are cached for a minute.")
+    results = TrendingItemSerializer(many=True)
+
+
+@extend_schema(
+    tags=["analytics"],
+    summary="What is trending",
+    parameters=[
+        OpenApiParameter("window", OpenApiTypes.STR, enum=list(trending.WINDOWS), default="24h"),
+        OpenApiParameter(
+            "type", OpenApiTypes.STR, enum=list(trending.KINDS), default=trending.STARTUPS
+        ),
+        OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 50 (20)."),
+    ],
+    responses={
+        200: TrendingSerializer,
+        400: OpenApiResponse(ErrorSerializer, description="An unknown window or type."),
+    },
+)
+class TrendingApi(APIView):
+    """Startups, open opportunities or people ranked by the distinct people who engaged with
+    them in the window -- startups: followed, saved, applied to one of their roles;
+    opportunities: saved, applied to; people: followed -- recent engagement weighing more.
+    Each with its counts in the window (`views`: detail views by others; not ranked on) and
+    why. Anyone may read it; only public items, and no one's identity."""
+
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    def get(self, request: Request) -> Response:
+        query = validate_input(TrendingQuerySerializer, request.query_params)
+        ranking, ranked = selectors.trending_list(
+            window=query["window"], type=query["type"], viewer=request.user, limit=query["limit"]
+        )
+        shown = ITEM_SERIALIZERS[query["type"]]
+        context = {"request": request}
+        results: list[dict[str, Any]] = [
+            {**row, "rank": rank, "item": shown(item, context=context).data}
+            for rank, (row, item) in enumerate(ranked, start=1)
+        ]
+        return Response(
+            TrendingSerializer(
+                {
+                    "window": ranking["window"],
+                    "type": ranking["type"],
+                    "computed_at": ranking["computed_at"],
+                    "results": results,
+                }
+            ).data
+        )

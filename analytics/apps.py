@@ -2,9 +2,9 @@ from django.apps import AppConfig
 
 
 class AnalyticsConfig(AppConfig):
-    """Live figures for staff, from counters kept as things happen (rollups): it subscribes
-    to recorded events, sign-ups, served feeds and recommendations, and API requests. Nobody
-    imports this app."""
+    """Live figures for staff and what is trending, from counters kept as things happen
+    (rollups): it subscribes to recorded events, sign-ups, served feeds and recommendations,
+    API requests and detail views. Nobody imports this app."""
 
     name = "analytics"
 
@@ -16,6 +16,7 @@ class AnalyticsConfig(AppConfig):
             receivers,
             tasks,  # noqa: F401 - registers the Celery task
         )
+        from core.signals import object_viewed
         from feed.signals import event_recorded, feed_served
         from observability.signals import request_measured
         from recommendations.signals import recommendations_served
@@ -27,6 +28,7 @@ class AnalyticsConfig(AppConfig):
             receivers.recommendations_served, dispatch_uid="analytics-recommendations"
         )
         request_measured.connect(receivers.request_measured, dispatch_uid="analytics-requests")
+        object_viewed.connect(receivers.object_viewed, dispatch_uid="analytics-views")
 
         # Staff's sockets get the live dashboard's figures while any is open.
         from django.conf import settings

@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
-from analytics.models import ActivePerson, Granularity, Rollup
+from analytics.models import ActivePerson, EngagedPerson, Granularity, Rollup
 
 logger = logging.getLogger("collabhub.analytics")
 
@@ -27,6 +27,10 @@ FLUSH_AT = 5_000  # buffered keys: flush sooner than that
 # Counted once per bucket, however often (an active person) -> the metric that totals them
 # per bucket.
 DISTINCT = {"active_user": "active_users"}
+# Not bucketed: each (kind, item, person)'s latest minute, kept in ``EngagedPerson``
+# (dimension ``<kind>:<item>:<person>``; see analytics/trending.py).
+ENGAGED = "engaged"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 RETRY_AFTER = 30.0  # seconds without flush attempts after one failed (the database is down)
 BUFFER_MAX = 50_000  # keys; beyond it, while the database is down, new counts are dropped
@@ -115,7 +119,13 @@ def flush(*, raise_errors: bool = False) -> int:
     additive: Counter[tuple[str, str, str, datetime]] = Counter()
     distinct: set[tuple[str, str, str, datetime]] = set()
     last_seen: dict[str, datetime] = {}
+    engaged: dict[tuple[str, int, int], int] = {}
     for (metric, dimension, minute), n in pending.items():
+        if metric == ENGAGED:
+            kind, item, person = dimension.split(":")
+            key, at = (kind, int(item), int(person)), epoch_minute(minute)
+            engaged[key] = max(engaged.get(key, at), at)
+            continue
         for granularity, bucket in buckets(minute).items():
             if metric in DISTINCT:
                 distinct.add((metric, granularity, dimension, bucket))
@@ -129,6 +139,7 @@ def flush(*, raise_errors: bool = False) -> int:
                 additive[(DISTINCT[metric], granularity, "", bucket)] += new
             _upsert(additive)
             _last_active(last_seen)
+            _engaged(engaged)
     except Exception:
         logger.warning("analytics counts not written; kept for the next flush", exc_info=True)
         with _lock:
@@ -141,7 +152,7 @@ def flush(*, raise_errors: bool = False) -> int:
         _retry_at, dropped, _dropped = 0.0, _dropped, 0
     if dropped:
         logger.warning("analytics counts dropped while the buffer was full", extra={"n": dropped})
-    return len(additive) + len(distinct)
+    return len(additive) + len(distinct) + len(engaged)
 
 
 def _values(count: int, width: int) -> str:
@@ -215,6 +226,29 @@ def _last_active(people: dict[str, datetime]) -> None:
             f"VALUES {_values(len(chunk), 2)} ON CONFLICT (person_id) DO UPDATE SET "
             f"last_active_at = CASE WHEN excluded.last_active_at > {table}.last_active_at "
             f"THEN excluded.last_active_at ELSE {table}.last_active_at END"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def epoch_minute(moment: datetime) -> int:
+    return int((moment - EPOCH).total_seconds() // 60)
+
+
+def _engaged(rows: dict[tuple[str, int, int], int]) -> None:
+    """Each person's latest engagement per item, kept forward only (as ``_last_active``)."""
+    table = EngagedPerson._meta.db_table
+    items = sorted(rows.items())
+    for start in range(0, len(items), 300):
+        chunk = items[start : start + 300]
+        params: list[Any] = []
+        for (kind, item, person), minute in chunk:
+            params += [kind, item, person, minute]
+        sql = (
+            f"INSERT INTO {table} (kind, item_id, person_id, minute) "  # noqa: S608
+            f"VALUES {_values(len(chunk), 4)} ON CONFLICT (kind, item_id, person_id) DO UPDATE "
+            f"SET minute = CASE WHEN excluded.minute > {table}.minute "
+            f"THEN excluded.minute ELSE {table}.minute END"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

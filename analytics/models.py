@@ -78,3 +78,32 @@ class UserEngagement(models.Model):
 
     def __str__(self) -> str:
         return f"engagement of user {self.user_id}"
+
+
+class EngagedPerson(models.Model):
+    """Someone engaged with an item (followed, saved, applied to it) -- and the minute they
+    last did, kept forward only by the counters' flush. The trending list's distinct people
+    over any window are then the rows whose minute is in it: one indexed range read, each
+    person once per item, weighted by how recent their latest engagement is. (Per-bucket
+    distinct counts, as for active people, cannot be summed into a window: someone coming
+    back in three hours would count three times.) ``kind``: ``s`` a startup, ``o`` an
+    opportunity, ``p`` a person; ``minute``: minutes since the Unix epoch, UTC, so the decay
+    is plain arithmetic in SQL on both databases. Pruned after 8 days (the longest window is
+    7). Not foreign keys: figures, not relations."""
+
+    kind = models.CharField(max_length=1)
+    item_id = models.BigIntegerField()
+    person_id = models.BigIntegerField()
+    minute = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "item_id", "person_id"], name="engaged_person_unique"
+            )
+        ]
+        # Covering: the window's rows are read from the index alone (PostgreSQL).
+        indexes = [models.Index(fields=["kind", "minute", "item_id"], name="engaged_person_recent")]
+
+    def __str__(self) -> str:
+        return f"person {self.person_id} engaged with {self.kind}{self.item_id} at {self.minute}"

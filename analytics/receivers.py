@@ -26,6 +26,7 @@ def latency_bucket(seconds: float) -> str:
 def event_recorded(sender: Any, event: Any, **kwargs: Any) -> None:
     """Counted once the event commits (a rolled-back write happened not)."""
     from analytics import counters
+    from analytics.trending import event_engagements
 
     action, actor_id, startup_id, at = (
         event.action_type,
@@ -33,6 +34,7 @@ def event_recorded(sender: Any, event: Any, **kwargs: Any) -> None:
         event.startup_id,
         event.created_at,
     )
+    engaged = event_engagements(event)
 
     def counted() -> None:
         counters.count("events", action, at=at)
@@ -40,6 +42,11 @@ def event_recorded(sender: Any, event: Any, **kwargs: Any) -> None:
             counters.count("active_user", str(actor_id), at=at)
         if startup_id and action in ENGAGEMENT:
             counters.count("startup_engagement", str(startup_id), at=at)
+        # Trending: the counts an item shows, and who engaged (each person once per item).
+        for kind, item, name in engaged:
+            counters.count("trend", f"{kind}:{item}:{name}", at=at)
+            if actor_id is not None:
+                counters.count(counters.ENGAGED, f"{kind}:{item}:{actor_id}", at=at)
 
     transaction.on_commit(counted, robust=True)
 
@@ -77,3 +84,24 @@ def request_measured(
     counters.count("api_latency_ms", latency_bucket(seconds))
     if user_id is not None:
         counters.count("active_user", str(user_id))
+
+
+def object_viewed(sender: Any, instance: Any, viewer: Any, **kwargs: Any) -> None:
+    """A detail view of a startup, an opportunity or a person, for trending's ``views``; an
+    owner looking at their own (a founder at their startup or role, anyone at their profile)
+    is not counted."""
+    from accounts.models import User
+    from analytics import counters
+    from startups.models import Opportunity, Startup
+
+    viewer_id = viewer.pk if getattr(viewer, "is_authenticated", False) else None
+    if sender is Startup:
+        kind, owner_id = "s", instance.owner_id
+    elif sender is Opportunity:
+        kind, owner_id = "o", instance.startup.owner_id
+    elif sender is User:
+        kind, owner_id = "p", instance.pk
+    else:
+        return
+    if viewer_id is None or viewer_id != owner_id:
+        counters.count("trend_views", f"{kind}:{instance.pk}")

@@ -5,13 +5,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Sum
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db.models import Count, Exists, F, FloatField, OuterRef, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Power
 
 from accounts.models import User
-from analytics import counters
-from analytics.models import ActivePerson, Granularity, Insight, Rollup, UserEngagement
+from accounts.selectors import user_list
+from analytics import counters, trending
+from analytics.models import (
+    ActivePerson,
+    EngagedPerson,
+    Granularity,
+    Insight,
+    Rollup,
+    UserEngagement,
+)
 from analytics.receivers import LATENCY_BOUNDS_MS
-from startups.models import Startup
+from startups import selectors as startup_selectors
+from startups.models import Opportunity, OpportunityStatus, Startup
 
 
 @dataclass(frozen=True)
@@ -229,3 +241,122 @@ def user_insight_get(*, user: User) -> dict[str, Any]:
         "computed_at": row.computed_at.isoformat(),
         **{f: v.isoformat() if isinstance(v, datetime) else v for f, v in values.items()},
     }
+
+
+# --- trending ---------------------------------------------------------------------------------
+TRENDING_MAX = 50  # ranked and cached per window and type; a request shows up to ``limit``
+TRENDING_CACHE_SECONDS = 60
+TRENDING_CACHE_KEY = "analytics:trending:{type}:{window}"
+STEP: dict[str, timedelta] = {
+    Granularity.MINUTE: timedelta(minutes=1),
+    Granularity.HOUR: timedelta(hours=1),
+}
+
+
+def _trending_visible(type: str) -> QuerySet[Any]:
+    """The items of a type anyone may see: startups, open opportunities, active people."""
+    if type == trending.STARTUPS:
+        return Startup.objects.all()
+    if type == trending.OPPORTUNITIES:
+        return Opportunity.objects.filter(status=OpportunityStatus.OPEN)
+    return User.objects.filter(is_active=True)
+
+
+def trending_ranking_get(*, window: str, type: str, now: datetime | None = None) -> dict[str, Any]:
+    """The ranking of ``type`` over ``window``, cached for a minute (the same for everyone: ids
+    and figures, nothing per viewer). With the cache down it is computed on each call."""
+    key = TRENDING_CACHE_KEY.format(type=type, window=window)
+    ranking: dict[str, Any] | None = cache.get(key) if now is None else None
+    if ranking is None:
+        ranking = trending_ranking_compute(window=window, type=type, now=now)
+        if now is None:
+            cache.set(key, ranking, TRENDING_CACHE_SECONDS)
+    return ranking
+
+
+def trending_ranking_compute(
+    *, window: str, type: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """Two queries, whatever the number of items or events. The top ``TRENDING_MAX`` visible
+    items by distinct people engaging in the window, each weighted by how recent their latest
+    engagement is (``EngagedPerson``: the sum and the order are computed by the database);
+    then their counts in the window from the ``trend`` and ``trend_views`` rollups."""
+    spec, kind = trending.WINDOWS[window], trending.KINDS[type]
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    end = _floor(now, spec.granularity)
+    start = end - spec.span + STEP[spec.granularity]
+    first, last = counters.epoch_minute(start), counters.epoch_minute(now)
+    half_life = spec.half_life_minutes
+    # 2 ** ((minute - first) / half_life): relative to the window's start, so it never
+    # overflows; scaled to "now" below (one factor for all: the order is the same).
+    weight = Power(Value(2.0), Cast(F("minute") - first, FloatField()) / Value(half_life))
+    ranked = list(
+        EngagedPerson.objects.filter(kind=kind, minute__gte=first, minute__lte=last)
+        .filter(Exists(_trending_visible(type).filter(pk=OuterRef("item_id"))))
+        .values("item_id")
+        .annotate(people=Count("pk"), weight=Sum(weight))
+        .order_by("-weight", "item_id")[:TRENDING_MAX]
+    )
+    ids = [row["item_id"] for row in ranked]
+    wanted = [f"{kind}:{pk}:{action}" for pk in ids for action in trending.ACTIONS]
+    wanted += [f"{kind}:{pk}" for pk in ids]
+    counts: dict[int, dict[str, int]] = {
+        pk: {"followers_gained": 0, "saves": 0, "applications": 0, "views": 0} for pk in ids
+    }
+    if ids:
+        for metric, dimension, n in (
+            Rollup.objects.filter(
+                granularity=spec.granularity,
+                metric__in=["trend", "trend_views"],
+                bucket__gte=start,
+                bucket__lte=end,
+                dimension__in=wanted,
+            )
+            .values_list("metric", "dimension")
+            .annotate(n=Sum("count"))
+            .order_by()
+        ):
+            parts = dimension.split(":")
+            name = "views" if metric == "trend_views" else trending.COUNT_NAMES[parts[2]]
+            counts[int(parts[1])][name] += n
+    scale = 2 ** (-(last - first) / half_life)
+    return {
+        "window": spec.name,
+        "type": type,
+        "from": start.isoformat(),
+        "computed_at": now.isoformat(),
+        "results": [
+            {
+                "id": row["item_id"],
+                "score": round(row["weight"] * scale, 4),
+                "people": row["people"],
+                **counts[row["item_id"]],
+                "reason": trending.reason(
+                    window=spec, people=row["people"], counts=counts[row["item_id"]]
+                ),
+            }
+            for row in ranked
+        ],
+    }
+
+
+def trending_list(
+    *, window: str, type: str, viewer: User | AnonymousUser, limit: int
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], Any]]]:
+    """The ranking (``trending_ranking_get``) and its first ``limit`` items as their lists
+    show them to ``viewer`` (one query, and one for skills): an item deleted, closed or
+    deactivated since the ranking was computed is left out."""
+    ranking = trending_ranking_get(window=window, type=type)
+    rows = ranking["results"][:limit]
+    ids = [row["id"] for row in rows]
+    items: QuerySet[Any]
+    if type == trending.STARTUPS:
+        items = startup_selectors.startup_list(viewer=viewer)
+    elif type == trending.OPPORTUNITIES:
+        items = startup_selectors.opportunity_list(viewer=viewer).filter(
+            status=OpportunityStatus.OPEN
+        )
+    else:
+        items = user_list()
+    found = {item.pk: item for item in items.filter(pk__in=ids)} if ids else {}
+    return ranking, [(row, found[row["id"]]) for row in rows if row["id"] in found]

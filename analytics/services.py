@@ -8,13 +8,13 @@ from django.db.models import Count, Exists, Max, Min, OuterRef
 from django.db.models.functions import TruncMinute
 
 from accounts.models import User
-from analytics import counters
-from analytics.models import Granularity, Insight, Rollup, UserEngagement
+from analytics import counters, trending
+from analytics.models import EngagedPerson, Granularity, Insight, Rollup, UserEngagement
 from analytics.receivers import ENGAGEMENT
 from feed.models import ActivityEvent
 
-# What the stored rows can tell again; request counts and served pages cannot be re-derived.
-DERIVABLE = ("events", "signups", "startup_engagement")
+# What the stored rows can tell again; request counts, served pages and views cannot be.
+DERIVABLE = ("events", "signups", "startup_engagement", "trend")
 
 
 @transaction.atomic
@@ -59,6 +59,22 @@ def rollups_rebuild(*, days: int | None = None) -> int:
         users.annotate(m=TruncMinute("date_joined")).values("m").annotate(n=Count("pk"))
     ).values_list("m", "n"):
         counters.count("signups", n=n, at=at)
+    # Trending: the engagement counts, and each person's latest engagement per item (kept
+    # forward only, so counting again changes nothing; gone with their events, rows stay).
+    for at, action, actor_id, startup_id, target_id, opportunity_id in (
+        events.filter(action_type__in=trending.ENGAGING_EVENTS)
+        .annotate(m=minute)
+        .values_list(
+            "m", "action_type", "actor_id", "startup_id", "target_id", "snapshot__opportunity_id"
+        )
+        .iterator(chunk_size=2000)
+    ):
+        for kind, item, name in trending.engagements(
+            action=action, startup_id=startup_id, target_id=target_id, opportunity_id=opportunity_id
+        ):
+            counters.count("trend", f"{kind}:{item}:{name}", at=at)
+            if actor_id is not None:
+                counters.count(counters.ENGAGED, f"{kind}:{item}:{actor_id}", at=at)
     written = counters.flush(raise_errors=True)
     # The per-bucket totals of active people, counted again from their rows.
     totals = Rollup.objects.filter(metric="active_users")
@@ -253,4 +269,7 @@ def rollups_prune(*, now: datetime | None = None) -> int:
     deleted = 0
     for granularity, keep in KEEP.items():
         deleted += Rollup.objects.filter(granularity=granularity, bucket__lt=now - keep).delete()[0]
+    # Engagement older than the longest trending window (and a day) ranks nothing any more.
+    oldest = counters.epoch_minute(now - trending.LONGEST - timedelta(days=1))
+    deleted += EngagedPerson.objects.filter(minute__lt=oldest).delete()[0]
     return deleted

@@ -8,9 +8,16 @@ from typing import Any
 from experiments import selectors, targets
 
 
-def feed_composition(*, user: Any) -> float | None:
+def feed_composition(*, user: Any) -> dict[str, Any] | None:
+    """The variant's personal share and which experiment and variant it comes from."""
     assigned = selectors.variant_get(target=targets.FEED_COMPOSITION, user=user)
-    return float(assigned[1]["config"]["personal"]) if assigned is not None else None
+    if assigned is None:
+        return None
+    running, variant = assigned
+    return {
+        "personal": float(variant["config"]["personal"]),
+        "experiment": {"id": running.id, "key": running.key, "variant": variant["key"]},
+    }
 
 
 def recommendations_algorithm(*, user: Any, type: str) -> str | None:

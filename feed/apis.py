@@ -15,10 +15,13 @@ from accounts.authentication import request_user
 from accounts.models import User
 from accounts.selectors import user_list
 from core.api.pagination import CursorPagination
+from core.api.validation import validate_input
 from feed import selectors, services, signals
 from feed.models import ActivityEvent, Notification
 from feed.serializers import (
     EventSerializer,
+    FeedCompositionInputSerializer,
+    FeedCompositionSerializer,
     FeedSerializer,
     FollowStateSerializer,
     NotificationSerializer,
@@ -81,6 +84,45 @@ class FeedApi(APIView):
                 "results": EventSerializer(page.events, many=True).data,
             }
         )
+
+
+def _composition(composition: selectors.Composition) -> Response:
+    return Response(
+        FeedCompositionSerializer(
+            {
+                "personal": composition.personal,
+                "interest": composition.interest,
+                "source": composition.source,
+                "experiment": composition.experiment,
+            }
+        ).data
+    )
+
+
+@extend_schema(tags=["feed"])
+class FeedCompositionApi(APIView):
+    """The personal/interest mix of feed pages."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(summary="The mix of my feed", responses=FeedCompositionSerializer)
+    def get(self, request: Request) -> Response:
+        """The mix that applies to me: an experiment's variant if I am in one, else the
+        default (set by staff, else the `FEED_COMPOSITION` setting)."""
+        return _composition(selectors.feed_composition_get(user=request_user(request)))
+
+    @extend_schema(
+        summary="Set the default mix (staff)",
+        request=FeedCompositionInputSerializer,
+        responses=FeedCompositionSerializer,
+    )
+    def put(self, request: Request) -> Response:
+        """Both shares, each from 0 to 1, summing to 1 (within 0.001). Applies at once to
+        every feed page of people in no experiment; recorded as `feed_composition_changed`
+        (private to staff)."""
+        data = validate_input(FeedCompositionInputSerializer, request.data)
+        row = services.feed_composition_update(by=request_user(request), **data)
+        return _composition(selectors.Composition(row.personal, row.interest, "default"))
 
 
 @extend_schema(

@@ -1,4 +1,4 @@
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, PermissionDenied
 
 
 class FollowSelf(ApplicationError):
@@ -14,3 +14,8 @@ class InvalidCursor(ApplicationError):
 class NotFollowable(ApplicationError):
     code = "not_followable"
     message = "This cannot be followed."
+
+
+class StaffOnly(PermissionDenied):
+    code = "staff_only"
+    message = "Only staff may change this."

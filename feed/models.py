@@ -172,3 +172,38 @@ class FeedMarker(models.Model):
 
     def __str__(self) -> str:
         return f"user {self.user_id} saw their feed at {self.seen_at}"
+
+
+class FeedComposition(models.Model):
+    """The default mix of a feed page, set by staff (``PUT /api/v1/feed/composition/``): one
+    row (``pk`` 1) or none, when ``settings.FEED_COMPOSITION`` applies. An experiment's
+    variant still wins for the people in it."""
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON, editable=False)
+    personal = models.FloatField()
+    interest = models.FloatField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(id=1)
+                & Q(personal__gte=0)
+                & Q(personal__lte=1)
+                & Q(interest__gte=0)
+                & Q(interest__lte=1),
+                name="feed_composition_one_row_of_shares",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"feed mix {self.personal:.2f} personal / {self.interest:.2f} interest"

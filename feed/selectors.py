@@ -14,12 +14,14 @@ queries (the user's skills, one per source), whatever its size.
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -28,7 +30,14 @@ from accounts.models import User
 from accounts.selectors import user_list
 from feed import registry
 from feed.exceptions import InvalidCursor
-from feed.models import ActivityEvent, EventAudience, FeedMarker, Follow, Notification
+from feed.models import (
+    ActivityEvent,
+    EventAudience,
+    FeedComposition,
+    FeedMarker,
+    Follow,
+    Notification,
+)
 
 UNREAD_CAP = 99  # "99+" is enough for a badge, and bounds the count's cost
 
@@ -74,16 +83,65 @@ def feed_audience_list(*, event: ActivityEvent) -> list[int]:
     return sorted(followers)
 
 
-def feed_share_get(*, user: User) -> float:
-    """The personal share of the user's feed pages: ``FEED_COMPOSITION`` (0.6), unless the
-    callable named by ``FEED_COMPOSITION_HOOK`` (an A/B experiment), called as
-    ``hook(user=)``, returns another."""
+COMPOSITION_CACHE_KEY = "feed:composition:default"
+COMPOSITION_CACHE_SECONDS = 60  # a bound on staleness should an invalidation be lost
+
+
+@dataclass(frozen=True)
+class Composition:
+    """The mix of one person's feed pages and where it comes from."""
+
+    personal: float
+    interest: float
+    source: str  # "default" (staff's row, else the setting) or "experiment"
+    experiment: dict[str, Any] | None = None
+
+
+def feed_composition_default_get() -> dict[str, float]:
+    """The default mix: the row staff set (``FeedComposition``), else
+    ``settings.FEED_COMPOSITION``. Cached for a minute in the shared cache and dropped when
+    staff change it (``feed_composition_update``), so every process serves a change at once;
+    with the cache down every call reads the row (one primary-key query)."""
+    stored = cache.get(COMPOSITION_CACHE_KEY)
+    if stored is None:
+        row = FeedComposition.objects.filter(pk=FeedComposition.SINGLETON).values(
+            "personal", "interest"
+        )
+        stored = row.first() or {}  # {}: no row, the setting applies (cached as such too)
+        cache.set(COMPOSITION_CACHE_KEY, stored, COMPOSITION_CACHE_SECONDS)
+    if stored:
+        return {"personal": float(stored["personal"]), "interest": float(stored["interest"])}
+    return feed_composition_setting_get()
+
+
+def feed_composition_setting_get() -> dict[str, float]:
+    """The mix of ``settings.FEED_COMPOSITION``: the default while staff set none."""
+    personal = min(1.0, max(0.0, float(settings.FEED_COMPOSITION)))
+    return {"personal": personal, "interest": round(1 - personal, 4)}
+
+
+def feed_composition_get(*, user: User) -> Composition:
+    """The mix of the user's feed pages: the variant of the experiment they are in (the
+    callable named by ``FEED_COMPOSITION_HOOK``, called as ``hook(user=)``, returns the personal
+    share, or a mapping of it as ``personal`` and of the experiment as ``experiment``; None
+    outside any), else the default (``feed_composition_default_get``)."""
     hook = getattr(settings, "FEED_COMPOSITION_HOOK", "")
     if hook:
         value = import_string(hook)(user=user)
         if value is not None:
-            return min(1.0, max(0.0, float(value)))
-    return float(settings.FEED_COMPOSITION)
+            experiment = None
+            if isinstance(value, Mapping):
+                experiment = value.get("experiment")
+                value = value["personal"]
+            personal = min(1.0, max(0.0, float(value)))
+            return Composition(personal, round(1 - personal, 4), "experiment", experiment)
+    default = feed_composition_default_get()
+    return Composition(default["personal"], default["interest"], "default")
+
+
+def feed_share_get(*, user: User) -> float:
+    """The personal share of the user's feed pages (``feed_composition_get``)."""
+    return feed_composition_get(user=user).personal
 
 
 def _followed(user: User, target_type: ContentType, as_of: datetime | None) -> QuerySet[Any]:

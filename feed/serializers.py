@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -83,3 +84,46 @@ def event_message(event: ActivityEvent) -> dict[str, Any]:
         data=EventSerializer(event).data,
         request_id=event.request_id,
     )
+
+
+COMPOSITION_TOLERANCE = 1e-3  # how far from 1 the two shares may sum (0.333 + 0.667 is fine)
+
+
+class FeedCompositionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    personal = serializers.FloatField(help_text="Share of a page from whom and what you follow.")
+    interest = serializers.FloatField(help_text="Share from public events matching your interests.")
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["default", "experiment"],
+        help_text="`experiment`: an experiment's variant applies to you; else the default mix.",
+    )
+    experiment = serializers.DictField(
+        allow_null=True, help_text="The experiment (`id`, `key`) and your `variant`; or null."
+    )
+
+
+class FeedCompositionInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The default mix: both shares, each from 0 to 1, summing to 1; nothing else."""
+
+    personal = serializers.FloatField(min_value=0, max_value=1)
+    interest = serializers.FloatField(min_value=0, max_value=1)
+
+    def to_internal_value(self, data: Any) -> Any:
+        errors: dict[str, Any] = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            errors.update(exc.detail)
+        if isinstance(data, Mapping):
+            errors.update({key: ["Unknown field."] for key in sorted(set(data) - set(self.fields))})
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        total = attrs["personal"] + attrs["interest"]
+        if abs(total - 1) > COMPOSITION_TOLERANCE:
+            message = f"personal and interest must sum to 1 (they sum to {total:g})."
+            raise serializers.ValidationError({"personal": [message], "interest": [message]})
+        return attrs

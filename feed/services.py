@@ -16,15 +16,27 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Skill, User
 from feed import outbox, registry
-from feed.exceptions import FollowSelf, NotFollowable
-from feed.models import ActivityEvent, EventAudience, FeedMarker, Follow, Notification
-from feed.selectors import feed_audience_list
+from feed.exceptions import FollowSelf, NotFollowable, StaffOnly
+from feed.models import (
+    ActivityEvent,
+    EventAudience,
+    FeedComposition,
+    FeedMarker,
+    Follow,
+    Notification,
+)
+from feed.selectors import (
+    COMPOSITION_CACHE_KEY,
+    feed_audience_list,
+    feed_composition_setting_get,
+)
 from feed.signals import event_dispatched, event_recorded
 from observability.breaker import breaker
 from observability.context import request_id_get
@@ -305,3 +317,41 @@ def notifications_read_all(*, user: User) -> int:
 def feed_marker_update(*, user: User) -> FeedMarker:
     marker, _ = FeedMarker.objects.update_or_create(user=user, defaults={"seen_at": timezone.now()})
     return marker
+
+
+# --- the default mix of feed pages -----------------------------------------------------------
+def _composition_cache_drop() -> None:
+    cache.delete(COMPOSITION_CACHE_KEY)
+
+
+@transaction.atomic
+def feed_composition_update(*, personal: float, interest: float, by: User) -> FeedComposition:
+    """Staff set the default mix (shares already checked: non-negative, summing to 1; stored
+    as ``personal`` and ``1 - personal``). Holds the row's lock while it compares and writes;
+    records ``feed_composition_changed`` (private to staff, the mix before and after) in this
+    transaction, and drops the cached default after commit -- every process then reads the
+    new row. Setting the mix it already has writes and records nothing."""
+    from feed.events import feed_composition_changed_record
+
+    if not by.is_staff:
+        raise StaffOnly()
+    personal = round(float(personal), 4)
+    interest = round(1 - personal, 4)
+    # The first write of two at once: the second waits on the row's unique key, then takes
+    # the committed row (get_or_create re-reads it, locked) and changes that.
+    row, created = FeedComposition.objects.select_for_update().get_or_create(
+        pk=FeedComposition.SINGLETON,
+        defaults={"personal": personal, "interest": interest, "updated_by": by},
+    )
+    before: dict[str, Any]
+    if created:
+        before = {**feed_composition_setting_get(), "from": "setting"}
+    else:
+        before = {"personal": row.personal, "interest": row.interest}
+        if (row.personal, row.interest) == (personal, interest):
+            return row
+        row.personal, row.interest, row.updated_by = personal, interest, by
+        row.save()
+    feed_composition_changed_record(composition=row, before=before, by=by)
+    transaction.on_commit(_composition_cache_drop)
+    return row

@@ -4,6 +4,7 @@ from feed import apis
 
 urlpatterns = [
     path("feed/", apis.FeedApi.as_view(), name="feed"),
+    path("feed/composition/", apis.FeedCompositionApi.as_view(), name="feed-composition"),
     path("feed/seen/", apis.FeedSeenApi.as_view(), name="feed-seen"),
     path("feed/unread/", apis.FeedUnreadApi.as_view(), name="feed-unread"),
     path("notifications/", apis.NotificationListApi.as_view(), name="notification-list"),

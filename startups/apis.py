@@ -15,6 +15,7 @@ from accounts.serializers import UserSummarySerializer
 from core.api.pagination import PageNumberPagination
 from core.api.schema import conflict_response
 from core.api.validation import validate_input
+from core.signals import object_viewed
 from feed.apis import follow_response
 from feed.serializers import FollowStateSerializer
 from search.apis import SearchListMixin
@@ -107,6 +108,11 @@ class StartupViewSet(SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, vie
         page = self.paginate_queryset(selectors.startup_follower_list(startup=startup))
         return self.get_paginated_response(UserSummarySerializer(page, many=True).data)
 
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        startup = self.get_object()
+        object_viewed.send(sender=Startup, instance=startup, viewer=request.user)
+        return Response(self.get_serializer(startup).data)
+
     def _output(self, startup: Startup, status_code: int = status.HTTP_200_OK) -> Response:
         startup = self.get_queryset().get(pk=startup.pk)
         return Response(self.get_serializer(startup).data, status=status_code)
@@ -151,6 +157,11 @@ class OpportunityViewSet(
 
     def get_queryset(self) -> QuerySet[Opportunity]:
         return selectors.opportunity_list(viewer=self.request.user)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        opportunity = self.get_object()
+        object_viewed.send(sender=Opportunity, instance=opportunity, viewer=request.user)
+        return Response(self.get_serializer(opportunity).data)
 
     def _output(self, opportunity: Opportunity, status_code: int = status.HTTP_200_OK) -> Response:
         opportunity = self.get_queryset().get(pk=opportunity.pk)

@@ -18,6 +18,7 @@ from accounts.filters import UserFilter
 from accounts.models import Availability, Industry, Role, Skill, User
 from accounts.search import PEOPLE
 from accounts.selectors import user_list
+from core.signals import object_viewed
 from feed import selectors as feed_selectors
 from feed import signals as feed_signals
 from feed.exceptions import InvalidCursor
@@ -29,7 +30,14 @@ from recommendations import signals as recommendation_signals
 from search import engine
 from startups import selectors as startup_selectors
 from startups.filters import OpportunityFilter, StartupFilter
-from startups.models import ApplicationStatus, OpportunityKind, OpportunityStatus, Stage
+from startups.models import (
+    ApplicationStatus,
+    Opportunity,
+    OpportunityKind,
+    OpportunityStatus,
+    Stage,
+    Startup,
+)
 from startups.search import OPPORTUNITIES, STARTUPS
 
 PAGE_SIZE = 12
@@ -235,6 +243,7 @@ def startup_detail(request: HttpRequest, startup_id: int) -> HttpResponse:
     startup = startup_selectors.startup_list(viewer=request.user).filter(pk=startup_id).first()
     if startup is None:
         raise Http404("No such startup.")
+    object_viewed.send(sender=Startup, instance=startup, viewer=request.user)
     opportunities = startup_selectors.opportunity_list(viewer=request.user).filter(
         startup=startup, status=OpportunityStatus.OPEN
     )
@@ -261,6 +270,7 @@ def opportunity_detail(request: HttpRequest, opportunity_id: int) -> HttpRespons
     )
     if opportunity is None:
         raise Http404("No such opportunity.")
+    object_viewed.send(sender=Opportunity, instance=opportunity, viewer=request.user)
     application = None
     if request.user.is_authenticated:
         application = (
@@ -437,6 +447,7 @@ def person(request: HttpRequest, user_id: int) -> HttpResponse:
     someone = user_list().filter(pk=user_id).first()
     if someone is None:
         raise Http404("No such person.")
+    object_viewed.send(sender=User, instance=someone, viewer=request.user)
     connection = None
     if request.user.is_authenticated and request.user.pk != someone.pk:
         connection = messaging_selectors.connection_between(a=_me(request), b=someone)

@@ -4,7 +4,6 @@ import importlib
 
 import pytest
 from django.db import transaction
-from django.utils.module_loading import module_has_submodule
 
 from core.events import EventType
 from feed import presentation, registry
@@ -41,6 +40,7 @@ def declared():
         ("messaging", {"message_sent", "connection_requested", "connection_made"}),
         ("recommendations", {"recommendation_viewed"}),
         ("experiments", {"experiment_completed"}),
+        ("feed", {"feed_composition_changed"}),
     ],
 )
 def test_every_app_declares_its_own_actions(app: str, expected: set[str]) -> None:
@@ -49,8 +49,13 @@ def test_every_app_declares_its_own_actions(app: str, expected: set[str]) -> Non
     assert declared <= {t.action for t in registry.event_type_list()}  # and feed found them
 
 
-def test_feed_declares_nothing_of_its_own() -> None:
-    assert not module_has_submodule(importlib.import_module("feed"), "events")
+def test_feed_declares_only_its_own_staff_event() -> None:
+    """Feed names no domain app's actions: its events.py holds the one change it makes
+    itself (staff setting the feed's default mix), private, followable by nobody."""
+    events = importlib.import_module("feed.events")
+    assert [t.action for t in events.EVENT_TYPES] == ["feed_composition_changed"]
+    assert not getattr(events, "FOLLOWABLES", [])
+    assert not any(t.interest for t in events.EVENT_TYPES)
     assert registry.interest_actions() == ["opportunity_posted", "startup_created"]
 
 
