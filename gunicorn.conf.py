@@ -34,6 +34,13 @@ def on_starting(server: Any) -> None:
         os.makedirs(_metrics_dir, exist_ok=True)
 
 
+def post_worker_init(worker: Any) -> None:
+    """Each of the worker's threads may hold a database connection: db_connections{state="max"}."""
+    from observability.connections import db_connection_threads_set
+
+    db_connection_threads_set(worker.cfg.threads)
+
+
 def child_exit(server: Any, worker: Any) -> None:
     if _metrics_dir:
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

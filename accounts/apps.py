@@ -24,9 +24,11 @@ class AccountsConfig(AppConfig):
         user_locked_out.connect(lockout.locked_out, dispatch_uid="accounts-locked-out")
         user_logged_in.connect(lockout.admin_signed_in, dispatch_uid="accounts-signed-in")
 
-        def active_users_24h() -> int:
+        def active_users() -> int:
             since = timezone.now() - timedelta(hours=24)
             return User.objects.filter(is_active=True, last_login__gte=since).count()
 
         business_metric_register("users", User.objects.count, "Registered users.")
-        business_metric_register("active_users_24h", active_users_24h, "Users seen in 24 h.")
+        business_metric_register(
+            "active_users", active_users, "Users seen (signed in) in the last 24 h.", prefixed=False
+        )

@@ -1,8 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 
 from feed.models import (
     ActivityEvent,
     EventAudience,
+    FeedComposition,
     FeedMarker,
     Follow,
     Notification,
@@ -56,3 +59,20 @@ class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class FeedMarkerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["user", "seen_at"]
     raw_id_fields = ["user"]
+
+
+@admin.register(FeedComposition)
+class FeedCompositionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read-only: the mix is set with ``PUT /api/v1/feed/composition/``, which validates it,
+    records the staff audit event and drops every process's cached copy."""
+
+    list_display = ["personal", "interest", "updated_by", "updated_at"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

@@ -9,13 +9,16 @@ class FeedConfig(AppConfig):
 
         from accounts.signals import profile_updated
         from feed import (
+            metrics,
             receivers,
             registry,
             selectors,
             tasks,  # noqa: F401 - registers the Celery tasks
         )
+        from observability.metrics import series_register
         from realtime.resume import resume_source_register
 
+        series_register(metrics.PAGE_DURATION)
         # What can be recorded and followed, as each app's events.py declares it.
         registry.discover()
         profile_updated.connect(

@@ -30,6 +30,7 @@ from accounts.models import User
 from accounts.selectors import user_list
 from feed import registry
 from feed.exceptions import InvalidCursor
+from feed.metrics import PAGE_DURATION
 from feed.models import (
     ActivityEvent,
     EventAudience,
@@ -263,6 +264,14 @@ def _after(queryset: QuerySet[ActivityEvent], position: Position) -> QuerySet[Ac
 
 
 def feed_page_get(*, user: User, size: int, cursor: str | None, personal_share: float) -> FeedPage:
+    """One page of the feed, timed (``feed_generation_duration_seconds``)."""
+    with PAGE_DURATION.time():
+        return _feed_page_build(user=user, size=size, cursor=cursor, personal_share=personal_share)
+
+
+def _feed_page_build(
+    *, user: User, size: int, cursor: str | None, personal_share: float
+) -> FeedPage:
     if cursor:
         as_of, positions = _decode(cursor)
     else:

@@ -2,7 +2,9 @@
 never fails a request.
 
 The settings name these instead of Django's and django-redis's own classes; they behave like
-them, and every ``get`` / ``get_many`` adds to ``collabhub_cache_requests_total``. When Redis is
+them, and every ``get`` / ``get_many`` adds to ``cache_hits_total`` or ``cache_misses_total``
+by cache name: the name an app registered for the key's prefix (``cache_name_register``, in
+its ``ready()``), ``default`` for any other key -- a small, bounded set. When Redis is
 down or frozen the Redis cache degrades to misses (reads return the default, writes do
 nothing) behind the ``redis`` circuit breaker, so a frozen Redis costs one socket timeout per
 cooldown and process, not one per call. Code that must know whether Redis answered (the
@@ -23,7 +25,7 @@ from django_redis import cache as django_redis_cache
 from django_redis.exceptions import ConnectionInterrupted
 
 from observability.breaker import CircuitBreaker, breaker
-from observability.metrics import CACHE_REQUESTS
+from observability.metrics import CACHE_HITS, CACHE_MISSES
 
 logger = logging.getLogger("collabhub.cache")
 
@@ -33,23 +35,38 @@ OUTAGE_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError
 _MISSING = object()
 
 
+DEFAULT_CACHE_NAME = "default"
+_cache_prefixes: dict[str, str] = {}
+_cache_names: list[tuple[str, str]] = []  # (key prefix, cache name), longest prefix first
+
+
+def cache_name_register(prefix: str, name: str) -> None:
+    """Reads of keys starting with ``prefix`` count as cache ``name`` in the hit and miss
+    counters (the longest registered prefix wins). Apps call it in ``ready()`` for the key
+    prefixes they use, e.g. ``("search:", "search")``: the label's values stay a fixed set."""
+    _cache_prefixes[prefix] = name
+    _cache_names[:] = sorted(_cache_prefixes.items(), key=lambda item: len(item[0]), reverse=True)
+
+
+def cache_name_for(key: Any) -> str:
+    if isinstance(key, str):
+        for prefix, name in _cache_names:
+            if key.startswith(prefix):
+                return name
+    return DEFAULT_CACHE_NAME
+
+
 class CacheMetricsMixin:
+    """Counts ``get`` (and so ``get_or_set``, and Django's own ``get_many``, which reads key
+    by key through ``get``)."""
+
     def get(self, key: Any, default: Any = None, version: Any = None, **kwargs: Any) -> Any:
         value = super().get(key, _MISSING, version=version, **kwargs)  # type: ignore[misc]
         if value is _MISSING:
-            CACHE_REQUESTS.labels(result="miss").inc()
+            CACHE_MISSES.labels(cache=cache_name_for(key)).inc()
             return default
-        CACHE_REQUESTS.labels(result="hit").inc()
+        CACHE_HITS.labels(cache=cache_name_for(key)).inc()
         return value
-
-    def get_many(self, keys: Any, *args: Any, **kwargs: Any) -> dict[Any, Any]:
-        keys = list(keys)
-        found = super().get_many(keys, *args, **kwargs)  # type: ignore[misc]
-        if found:
-            CACHE_REQUESTS.labels(result="hit").inc(len(found))
-        if len(keys) > len(found):
-            CACHE_REQUESTS.labels(result="miss").inc(len(keys) - len(found))
-        return found
 
 
 class LocMemCache(CacheMetricsMixin, locmem.LocMemCache):
@@ -130,6 +147,22 @@ class RedisCache(CacheMetricsMixin, django_redis_cache.RedisCache):
         self._ignore_exceptions = True  # a failed call is a miss / a write not made
         self._log_ignored_exceptions = False  # the breaker logs the outage once
         self._guarded: _GuardedClient | None = None
+
+    def get_many(self, keys: Any, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        """One MGET (not through ``get``): each key counted here, by its cache's name."""
+        keys = list(keys)
+        found = super().get_many(keys, *args, **kwargs)
+        hits: dict[str, int] = {}
+        misses: dict[str, int] = {}
+        for key in keys:
+            counts = hits if key in found else misses
+            name = cache_name_for(key)
+            counts[name] = counts.get(name, 0) + 1
+        for name, count in hits.items():
+            CACHE_HITS.labels(cache=name).inc(count)
+        for name, count in misses.items():
+            CACHE_MISSES.labels(cache=name).inc(count)
+        return found
 
     @property
     def client(self) -> Any:

@@ -1,8 +1,11 @@
-"""Metrics: Prometheus series for requests, WebSockets and health; JSON business metrics.
+"""Metrics: Prometheus series for requests, WebSockets, caches, database connections and
+health; JSON business metrics.
 
 With ``PROMETHEUS_MULTIPROC_DIR`` set (several gunicorn workers), prometheus-client's
 multiprocess mode aggregates every worker's series; otherwise the process's own registry is
-used. Domain apps add business gauges with ``business_metric_register`` in ``ready()``.
+used. Domain apps add their own series with ``series_register`` and business gauges with
+``business_metric_register``, both in ``ready()``; gauges read at scrape time from outside the
+process (``scrape_collector_register``: the Celery queues) are served by the web only.
 """
 
 import logging
@@ -41,8 +44,22 @@ EXCEPTIONS = Counter("collabhub_http_exceptions_total", "Unhandled exceptions.",
 WEBSOCKETS = Gauge(
     "collabhub_websocket_connections", "Open WebSocket connections.", multiprocess_mode="livesum"
 )
-CACHE_REQUESTS = Counter(
-    "collabhub_cache_requests_total", "Cache reads, by result (hit or miss).", ["result"]
+CACHE_HITS = Counter(
+    "cache_hits_total",
+    "Cache reads that found their key, by cache (named from the key's prefix: "
+    "observability.cache.cache_name_register).",
+    ["cache"],
+)
+CACHE_MISSES = Counter(
+    "cache_misses_total", "Cache reads that did not find their key, by cache.", ["cache"]
+)
+DB_CONNECTIONS = Gauge(
+    "db_connections",
+    "Database connections of this process: in_use = open now (every thread and alias); "
+    "max = the most it may open, one per alias for each thread that serves requests or "
+    "tasks (added up over the live workers in multiprocess mode).",
+    ["state"],
+    multiprocess_mode="livesum",
 )
 RATE_LIMITED = Counter(
     "collabhub_rate_limited_total",
@@ -81,13 +98,15 @@ CIRCUIT_OPEN = Counter(
 )
 
 
-SERIES = (
+SERIES: list[Collector] = [
     REQUESTS,
     LATENCY,
     IN_PROGRESS,
     EXCEPTIONS,
     WEBSOCKETS,
-    CACHE_REQUESTS,
+    CACHE_HITS,
+    CACHE_MISSES,
+    DB_CONNECTIONS,
     RATE_LIMITED,
     SIGN_IN_FAILURES,
     SIGN_IN_LOCKOUTS,
@@ -95,26 +114,53 @@ SERIES = (
     CELERY_TASK_DURATION,
     HEALTH,
     CIRCUIT_OPEN,
-)
+]
+
+
+def series_register(*series: Collector) -> None:
+    """An app's own series (counters, histograms of the work it does), served with these.
+    Idempotent. In multiprocess mode every series is read from the workers' files anyway."""
+    for each in series:
+        if each not in SERIES:
+            SERIES.append(each)
+
+
+_scrape_collectors: list[Collector] = []
+
+
+def scrape_collector_register(collector: Collector) -> None:
+    """A collector that reads a figure from outside the process when metrics are scraped
+    (e.g. the broker's queue lengths): served with the business gauges, by the web only. It
+    must be quick and yield nothing, never raise, when its source does not answer."""
+    if collector not in _scrape_collectors:
+        _scrape_collectors.append(collector)
+
+
+def scrape_collectors() -> list[Collector]:
+    return list(_scrape_collectors)
 
 
 def exception_record(exc: BaseException) -> None:
     EXCEPTIONS.labels(type=type(exc).__name__).inc()
 
 
-_business: dict[str, tuple[Callable[[], int], str]] = {}
+_business: dict[str, tuple[Callable[[], int], str, str]] = {}
 
 
-def business_metric_register(name: str, compute: Callable[[], int], description: str) -> None:
-    """A business figure (e.g. ``startups``), computed when metrics are read."""
-    _business[name] = (compute, description)
+def business_metric_register(
+    name: str, compute: Callable[[], int], description: str, *, prefixed: bool = True
+) -> None:
+    """A business figure (e.g. ``startups``), computed when metrics are read: the JSON key
+    ``name``, the gauge ``collabhub_<name>`` -- or exactly ``name`` when ``prefixed`` is
+    false (series whose names dashboards already use, e.g. ``active_users``)."""
+    _business[name] = (compute, description, f"collabhub_{name}" if prefixed else name)
 
 
 def business_metrics() -> dict[str, int]:
     """Every registered figure that can be computed now; one that fails is left out (and
     logged) so the other series, health included, still reach the scraper."""
     values = {}
-    for name, (compute, _) in sorted(_business.items()):
+    for name, (compute, _, _) in sorted(_business.items()):
         try:
             values[name] = int(compute())
         except Exception:
@@ -125,12 +171,14 @@ def business_metrics() -> dict[str, int]:
 class BusinessCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         for name, value in business_metrics().items():
-            yield GaugeMetricFamily(f"collabhub_{name}", _business[name][1], value=value)
+            _, description, exposed = _business[name]
+            yield GaugeMetricFamily(exposed, description, value=value)
 
 
 def registry(*, business: bool = True) -> CollectorRegistry:
     """Every series of this process (of all its workers in multiprocess mode), and the business
-    gauges unless ``business`` is false (a Celery worker's endpoint leaves them to the web)."""
+    gauges and scrape-time collectors unless ``business`` is false (a Celery worker's endpoint
+    leaves them to the web)."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
@@ -139,9 +187,26 @@ def registry(*, business: bool = True) -> CollectorRegistry:
             registry.register(collector)
     if business:
         registry.register(BusinessCollector())
+        for collector in _scrape_collectors:
+            registry.register(collector)
     return registry
+
+
+_before_scrape: list[Callable[[], None]] = []
+
+
+def before_scrape_register(refresh: Callable[[], None]) -> None:
+    """A quick, I/O-free refresh of this process's gauges (e.g. its open database
+    connections) run before each exposition; one that fails is logged and skipped."""
+    if refresh not in _before_scrape:
+        _before_scrape.append(refresh)
 
 
 def exposition() -> bytes:
     """The Prometheus text exposition of every series, business gauges included."""
+    for refresh in _before_scrape:
+        try:
+            refresh()
+        except Exception:
+            logger.warning("metrics refresh failed", exc_info=True)
     return generate_latest(registry())

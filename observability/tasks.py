@@ -3,11 +3,14 @@
 ``before_task_publish`` puts the current ID in the message headers; the worker sets it in the
 context variable for the task's run, so every log line of the task carries it. Each run adds to
 ``collabhub_celery_tasks_total`` by task name and outcome (success, failure, retry …) and to
-the duration histogram. A worker started with ``CELERY_METRICS_PORT`` serves those series on
-that port (with ``PROMETHEUS_MULTIPROC_DIR``, all its pool processes added up).
+the duration histogram, and refreshes ``db_connections``. A worker started with
+``CELERY_METRICS_PORT`` serves those series on that port (with ``PROMETHEUS_MULTIPROC_DIR``,
+all its pool processes added up; a pool process that exits is marked dead, so its live gauges
+stop counting).
 """
 
 import logging
+import os
 import time
 from typing import Any
 
@@ -16,12 +19,14 @@ from celery.signals import (
     setup_logging,
     task_postrun,
     task_prerun,
+    worker_process_shutdown,
     worker_ready,
 )
 from django.conf import settings
-from prometheus_client import start_http_server
+from prometheus_client import multiprocess, start_http_server
 
 from observability import metrics
+from observability.connections import db_connection_threads_set, db_connections_refresh
 from observability.context import request_id_get, request_id_var
 
 HEADER = "request_id"
@@ -56,8 +61,32 @@ def _task_finished(task_id: str, task: Any, state: str | None = None, **kwargs: 
     if started is not None:
         metrics.CELERY_TASK_DURATION.labels(task=task.name).observe(time.perf_counter() - started)
     metrics.CELERY_TASKS.labels(task=task.name, outcome=(state or "unknown").lower()).inc()
+    db_connections_refresh()
     if token is not None:
         request_id_var.reset(token)
+
+
+# Pools whose tasks run in threads (or greenlets) of one process, each able to hold a
+# database connection; prefork and solo run one task at a time per process.
+THREADED_POOLS = (
+    "celery.concurrency.thread",
+    "celery.concurrency.gevent",
+    "celery.concurrency.eventlet",
+)
+
+
+@worker_ready.connect
+def _db_capacity(sender: Any = None, **kwargs: Any) -> None:
+    controller = getattr(sender, "controller", None)
+    pool = getattr(controller, "pool_cls", None)
+    if getattr(pool, "__module__", "") in THREADED_POOLS:
+        db_connection_threads_set(int(controller.concurrency))  # type: ignore[union-attr]
+
+
+@worker_process_shutdown.connect
+def _pool_process_exited(pid: int | None = None, **kwargs: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR") and pid:
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 @worker_ready.connect

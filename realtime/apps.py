@@ -9,6 +9,9 @@ class RealtimeConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.signals import sessions_ended
+        from observability.cache import cache_name_register
         from realtime import receivers
+
+        cache_name_register("realtime:", "realtime")  # live groups' holders, sockets per process
 
         sessions_ended.connect(receivers.close_sockets, dispatch_uid="realtime-sessions-ended")

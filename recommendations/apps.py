@@ -15,9 +15,25 @@ class RecommendationsConfig(AppConfig):
         from accounts.signals import profile_updated
         from feed.models import Follow
         from feed.signals import event_recorded
-        from recommendations import receivers
+        from observability.cache import cache_name_register
+        from observability.metrics import business_metric_register, series_register
+        from recommendations import metrics, receivers
         from recommendations.models import Interaction
         from startups.models import Opportunity, Save, Startup
+
+        series_register(metrics.GENERATED, metrics.GENERATION_DURATION)
+        # Results are what the hit ratio is about; the trending lists are a cache of their
+        # own; versions, item stamps and IDF weights are bookkeeping (absent is normal).
+        cache_name_register("recs:result:", "recommendations")
+        cache_name_register("recs:features:trending:", "trending")
+        cache_name_register("recs:", "recommendations_meta")
+        business_metric_register(
+            "total_interactions",
+            Interaction.objects.count,
+            "Interactions recorded (views, likes, saves, shares, follows, applications, "
+            "dismissals): what recommendations learn from.",
+            prefixed=False,
+        )
 
         event_recorded.connect(
             receivers.event_recorded, dispatch_uid="recommendations-interactions"

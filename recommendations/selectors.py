@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 
 from accounts.models import User
-from recommendations import engine
+from recommendations import engine, metrics
 from recommendations.engine import ALGORITHMS, COLD_START, DEFAULT_TYPES, Context, Types
 from recommendations.models import Interaction, InteractionKind
 
@@ -55,7 +55,9 @@ def recommendations_compute(
     *, user: User, type: str, algorithm: str, opportunity_id: int | None = None
 ) -> dict[str, Any]:
     """One uncached run: {"type", "algorithm" (what ran), "recommendations" (up to 50)};
-    with ``opportunity_id`` (talent), for that one of the founder's roles."""
+    with ``opportunity_id`` (talent), for that one of the founder's roles. Counted and timed
+    (``recommendations_generated_total``, ``recommendation_generation_duration_seconds``)."""
+    started = time.perf_counter()
     strategy = engine.strategy_for(user, type)
     ctx = Context(user=user, type=type, algorithm=algorithm, opportunity_id=opportunity_id)
     if algorithm in ("hybrid", "content"):
@@ -66,11 +68,14 @@ def recommendations_compute(
             algorithm = "content"  # skills or interests, no behaviour yet
         ctx.algorithm = algorithm
     ranked = engine.run(ctx, strategy)
-    return {
+    result = {
         "type": type,
         "algorithm": algorithm,
         "recommendations": engine.present(strategy, ranked, engine.MAX_LIMIT),
     }
+    metrics.GENERATED.labels(type=type, algorithm=algorithm).inc()
+    metrics.GENERATION_DURATION.labels(type=type).observe(time.perf_counter() - started)
+    return result
 
 
 def recommendation_list(

@@ -11,6 +11,7 @@ from tests.messaging import factories as messaging
 from tests.realtime import factories as realtime
 from tests.recommendations import factories as recommendations
 from tests.startups import factories as startups
+from tests.webhooks import factories as webhooks
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +31,7 @@ FACTORIES: list[type[DjangoModelFactory]] = [
     feed.FollowFactory,
     feed.NotificationFactory,
     feed.FeedMarkerFactory,
+    feed.FeedCompositionFactory,
     messaging.ConnectionFactory,
     messaging.MessageFactory,
     realtime.TicketUseFactory,
@@ -37,6 +39,8 @@ FACTORIES: list[type[DjangoModelFactory]] = [
     recommendations.ItemFeaturesFactory,
     recommendations.ItemSimilarityFactory,
     recommendations.UserFeaturesFactory,
+    webhooks.WebhookEndpointFactory,
+    webhooks.WebhookDeliveryFactory,
 ]
 
 
@@ -49,7 +53,7 @@ def test_the_factory_saves_a_valid_row(factory: type[DjangoModelFactory]) -> Non
 
 
 def test_every_model_of_our_apps_has_a_factory() -> None:
-    ours = {"accounts", "startups", "feed", "realtime", "messaging", "recommendations"}
+    ours = {"accounts", "startups", "feed", "realtime", "messaging", "recommendations", "webhooks"}
     models = {m for m in apps.get_models() if m._meta.app_label in ours}
 
     assert models <= {f._meta.model for f in FACTORIES}

@@ -9,10 +9,13 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from feed.signals import event_dispatched
+        from observability.metrics import series_register
         from webhooks import (
             checks,  # noqa: F401 - registers the system check
+            metrics,
             receivers,
             tasks,  # noqa: F401 - registers the Celery tasks
         )
 
         event_dispatched.connect(receivers.event_dispatched, dispatch_uid="webhooks-deliveries")
+        series_register(metrics.DELIVERIES)

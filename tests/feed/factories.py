@@ -8,6 +8,7 @@ from factory.django import DjangoModelFactory
 from feed.models import (
     ActivityEvent,
     EventAudience,
+    FeedComposition,
     FeedMarker,
     Follow,
     Notification,
@@ -83,3 +84,16 @@ class FeedMarkerFactory(DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     seen_at = factory.LazyFunction(timezone.now)
+
+
+class FeedCompositionFactory(DjangoModelFactory):
+    """The staff-set default mix (one row). Only the row: not the audit event nor the cache
+    drop of ``feed.services``."""
+
+    class Meta:
+        model = FeedComposition
+        django_get_or_create = ("id",)
+
+    id = FeedComposition.SINGLETON
+    personal = 0.7
+    interest = 0.3

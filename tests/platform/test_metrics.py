@@ -52,7 +52,7 @@ def test_json_business_metrics_by_default(client: Client) -> None:
     assert body["applications"] == 2
     # Each application brings a founder (owner) and an applicant; plus one more user.
     assert body["users"] == 5
-    assert body["active_users_24h"] == 0
+    assert body["active_users"] == 0
 
 
 def test_request_counter_and_latency_move(client: Client) -> None:
@@ -151,7 +151,8 @@ def test_series_add_up_across_gunicorn_workers(tmp_path: Path) -> None:
 def test_cache_hits_and_misses_are_counted(client: Client) -> None:
     from django.core.cache import cache
 
-    hit, miss = (("collabhub_cache_requests_total", (("result", r),)) for r in ("hit", "miss"))
+    default = (("cache", "default"),)  # keys with no registered prefix
+    hit, miss = (("cache_hits_total", default), ("cache_misses_total", default))
     before = scrape(client)
     cache.get("metrics-test-absent")
     cache.set("metrics-test-present", 0)  # a falsy value is still a hit

@@ -183,6 +183,10 @@ def exported_metric_names() -> set[str]:
             )
         if kind == "TYPE" and rest == "counter" and not name.endswith("_total"):
             names.add(f"{name}_total")
+    # Read from outside the process at scrape time (the broker's queues): absent here when
+    # there is no broker, so named by what each collector describes.
+    for collector in metrics.scrape_collectors():
+        names |= {family.name for family in collector.describe()}  # type: ignore[attr-defined]
     return names
 
 

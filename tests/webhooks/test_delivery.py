@@ -508,3 +508,9 @@ def test_the_readme_receiver_snippet_verifies_a_real_delivery(staff, receiver, c
     old = str(int(stamp) - 301)
     forged = signing.signature(secret=endpoint["secret"], timestamp=int(old), body=request.body)
     assert not verify(endpoint["secret"], request.body, old, forged)  # a replay, though signed
+
+
+def test_the_deliveries_series_is_served_at_metrics() -> None:
+    from observability.metrics import exposition
+
+    assert b"# TYPE webhook_deliveries_total counter" in exposition()
