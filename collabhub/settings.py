@@ -276,6 +276,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.deliveries_redispatch",
         "schedule": env.float("WEBHOOKS_REDISPATCH_INTERVAL", default=30.0),
     },
+    # Finished webhook deliveries older than WEBHOOKS_KEEP_DAYS.
+    "webhooks-deliveries-prune": {
+        "task": "webhooks.deliveries_prune",
+        "schedule": crontab(hour=4, minute=30),
+    },
     # Minute buckets older than 2 days and hour buckets older than 90 days.
     "analytics-prune": {
         "task": "analytics.rollups_prune",
@@ -311,6 +316,7 @@ WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=8)  # first try
 WEBHOOKS_RETRY_BASE = env.float("WEBHOOKS_RETRY_BASE", default=30.0)  # doubled per attempt
 WEBHOOKS_RETRY_MAX_DELAY = env.float("WEBHOOKS_RETRY_MAX_DELAY", default=3600.0)
 WEBHOOKS_DISABLE_AFTER = env.int("WEBHOOKS_DISABLE_AFTER", default=20)  # failures in a row
+WEBHOOKS_KEEP_DAYS = env.int("WEBHOOKS_KEEP_DAYS", default=30)  # the deliveries' history
 # With no broker (tasks run in-process), deliveries are sent by a background thread, not by
 # the request that caused them.
 WEBHOOKS_BACKGROUND = env.bool("WEBHOOKS_BACKGROUND", default=True)

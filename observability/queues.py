@@ -66,12 +66,17 @@ def _keys(queue: str, options: dict[str, Any]) -> list[str]:
     return [f"{prefix}{queue}{sep}{step}" if step else f"{prefix}{queue}" for step in steps]
 
 
+QUEUES_BREAKER = "broker_queues"
+
+
 def celery_queue_lengths() -> dict[str, int] | None:
     """Each configured queue's backlog, or None: no Redis broker, or it did not answer."""
     url = settings.CELERY_BROKER_URL
     if settings.CELERY_TASK_ALWAYS_EAGER or not url or not url.startswith(REDIS_SCHEMES):
         return None
-    guard = breaker("broker")
+    # Its own breaker: a scrape that finds the broker slow must not make this process's
+    # publishers skip it too (their "broker" breaker).
+    guard = breaker(QUEUES_BREAKER)
     if not guard.allow():
         return None
     options = settings.CELERY_BROKER_TRANSPORT_OPTIONS or {}

@@ -12,6 +12,7 @@ stop counting).
 import logging
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from celery.signals import (
@@ -19,6 +20,7 @@ from celery.signals import (
     setup_logging,
     task_postrun,
     task_prerun,
+    worker_init,
     worker_process_shutdown,
     worker_ready,
 )
@@ -81,6 +83,16 @@ def _db_capacity(sender: Any = None, **kwargs: Any) -> None:
     pool = getattr(controller, "pool_cls", None)
     if getattr(pool, "__module__", "") in THREADED_POOLS:
         db_connection_threads_set(int(controller.concurrency))  # type: ignore[union-attr]
+
+
+@worker_init.connect
+def _metrics_files_cleared(**kwargs: Any) -> None:
+    """The series files of this worker's previous run (a restarted container keeps /tmp) must
+    not add to this one's; the directory is the worker's own (compose, k8s)."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        for path in Path(directory).glob("*.db"):
+            path.unlink(missing_ok=True)
 
 
 @worker_process_shutdown.connect

@@ -8,10 +8,12 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from rest_framework import serializers
 
 from core.exceptions import ApplicationError
 from webhooks import services, transport
 from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.serializers import WebhookEndpointInputSerializer
 
 
 class WebhookEndpointForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -20,6 +22,16 @@ class WebhookEndpointForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = WebhookEndpoint
         fields = ["url", "description", "event_types", "include_private", "is_active"]
+
+    def clean_event_types(self) -> list[str]:
+        """As the API checks them: a list of declared action types, or ["*"]."""
+        given = self.cleaned_data["event_types"]
+        if not isinstance(given, list) or not all(isinstance(t, str) for t in given) or not given:
+            raise forms.ValidationError('A list of event types, e.g. ["application_created"].')
+        try:
+            return WebhookEndpointInputSerializer().validate_event_types(given)
+        except serializers.ValidationError as exc:
+            raise forms.ValidationError(exc.detail) from exc  # type: ignore[arg-type]
 
     def clean_url(self) -> str:
         url = str(self.cleaned_data["url"])

@@ -116,7 +116,7 @@ class WebhookDeliveryListApi(generics.ListAPIView):  # type: ignore[type-arg]
         if wanted and wanted not in DeliveryStatus.values:
             wanted = "none"  # an unknown status matches nothing
         endpoint = _endpoint(self.kwargs["endpoint_id"])
-        return selectors.delivery_list(endpoint=endpoint, status=wanted).select_related("previous")
+        return selectors.delivery_list(endpoint=endpoint, status=wanted)
 
 
 @extend_schema(

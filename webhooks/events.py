@@ -1,6 +1,8 @@
 """The event of webhooks: an endpoint was disabled after failing again and again; private to
 staff, who are notified (and see it in their feed)."""
 
+from urllib.parse import urlsplit
+
 from accounts.models import User
 from core.events import EventType
 from feed.services import event_record
@@ -19,11 +21,12 @@ def webhook_disabled_record(*, endpoint: WebhookEndpoint) -> None:
         action_type=WEBHOOK_DISABLED,
         actor=None,
         target=endpoint,
+        # The host only: a URL may carry a token, and private events reach other endpoints.
         snapshot={
             "type": "webhook",
-            "name": endpoint.url,
-            "reason": endpoint.disabled_reason,
-            "consecutive_failures": endpoint.consecutive_failures,
+            "name": urlsplit(endpoint.url).hostname or "?",
+            "endpoint_id": endpoint.pk,
+            "reason": f"{endpoint.consecutive_failures} failed deliveries in a row",
         },
         is_public=False,
         audience=staff,

@@ -6,8 +6,9 @@ rows are also the outbox of the deliveries: one is written, ``pending``, in the 
 the event's fan-out; the task that sends it is queued after that commits, and a row a lost
 task left ``pending`` is queued again by ``webhooks.deliveries_redispatch`` (Celery beat). A
 retry is a new row (``trigger=retry``) scheduled after a backoff; a redelivery asked by staff
-is a new row too (``trigger=redelivery``). Every row of one event carries the same ``payload``
-(its ``id`` is the event's, for the receiver to recognise a repeat).
+is a new row too (``trigger=redelivery``); each names the attempt it follows. Every row of one
+event carries the same ``payload`` (its ``id`` is the event's, for the receiver to recognise a
+repeat).
 """
 
 import uuid
@@ -100,13 +101,11 @@ class WebhookDelivery(models.Model):
     trigger = models.CharField(
         max_length=12, choices=DeliveryTrigger.choices, default=DeliveryTrigger.EVENT
     )
-    previous = models.ForeignKey(
-        "self",
+    previous_delivery = models.UUIDField(
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="The attempt this one retries or redelivers.",
+        help_text="The delivery_id of the attempt this one retries or redelivers (a value, "
+        "not a key: an endpoint's deliveries are deleted, and pruned, in one statement).",
     )
     attempt = models.PositiveSmallIntegerField(
         default=1, help_text="1 for the first try; retries count up (a redelivery starts at 1)."

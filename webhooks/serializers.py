@@ -71,9 +71,10 @@ class WebhookEndpointInputSerializer(serializers.Serializer):  # type: ignore[ty
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     id = serializers.UUIDField(source="delivery_id", read_only=True)
-    previous: serializers.SlugRelatedField[WebhookDelivery] = serializers.SlugRelatedField(
-        slug_field="delivery_id",
+    previous = serializers.UUIDField(
+        source="previous_delivery",
         read_only=True,
+        allow_null=True,
         help_text="The id of the attempt this one retries or redelivers.",
     )
 

@@ -25,7 +25,7 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.db import close_old_connections, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -100,7 +100,6 @@ def builtin_endpoint_sync() -> None:
     """Make the built-in endpoint match ``EXTERNAL_WEBHOOK_URL`` (every event, signed with
     ``EXTERNAL_WEBHOOK_SECRET``); once per process and configuration. Unset: it is disabled.
     A URL without its secret is refused (a system check says so at start)."""
-    global _builtin_synced
     wanted = (
         settings.EXTERNAL_WEBHOOK_URL,
         settings.EXTERNAL_WEBHOOK_SECRET,
@@ -138,6 +137,11 @@ def builtin_endpoint_sync() -> None:
                 current.is_active, current.consecutive_failures = True, 0
                 current.disabled_at, current.disabled_reason = None, ""
             current.save()
+    transaction.on_commit(partial(_builtin_synced_set, wanted))
+
+
+def _builtin_synced_set(wanted: tuple[str, str, bool]) -> None:
+    global _builtin_synced
     _builtin_synced = wanted
 
 
@@ -225,6 +229,7 @@ def deliveries_queue(*, ids: Iterable[int], delay: float = 0) -> int:
                 timer.start()
             else:
                 _local_submit(delivery_id)
+        WebhookDelivery.objects.filter(pk__in=ids).update(queued_at=timezone.now())
         return len(ids)
     if delay > COUNTDOWN_MAX:
         return 0  # deliveries_redispatch queues it when it is due
@@ -314,14 +319,33 @@ def delivery_attempt(*, delivery_id: int, wait: bool = True) -> str | None:
         retry = _retryable(outcome)
     except transport.UnsafeURL as exc:  # where the URL points now is refused: no retry
         outcome, retry = transport.Outcome(None, 0, str(exc)[:300]), False
+    except Exception as exc:  # a bug of ours: recorded on the attempt, and retried
+        logger.exception("webhook send failed", extra={"delivery": str(delivery.delivery_id)})
+        outcome, retry = transport.Outcome(None, 0, f"internal error: {exc!r}"[:300]), True
     return delivery_finish(delivery=delivery, outcome=outcome, retry=retry)
 
 
-def delivery_finish(*, delivery: WebhookDelivery, outcome: transport.Outcome, retry: bool) -> str:
-    """Record an attempt's outcome; schedule the next attempt or disable the endpoint."""
+def _failure_said(outcome: transport.Outcome) -> str:
+    """An attempt's failure in a few words, for staff's feed (not the receiver's answer)."""
+    return f"HTTP {outcome.status}" if outcome.status is not None else "no answer"
+
+
+def delivery_finish(
+    *, delivery: WebhookDelivery, outcome: transport.Outcome, retry: bool
+) -> str | None:
+    """Record the outcome of an attempt that is still ``sending`` (the sweep may have
+    finished it already, or its endpoint been deleted: then nothing is done); schedule the
+    next attempt, or disable the endpoint."""
     succeeded = outcome.status is not None and 200 <= outcome.status < 300
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
+        endpoint = (
+            WebhookEndpoint.objects.select_for_update().filter(pk=delivery.endpoint_id).first()
+        )
+        still_sending = WebhookDelivery.objects.select_for_update().filter(
+            pk=delivery.pk, status=DeliveryStatus.SENDING
+        )
+        if endpoint is None or not still_sending.exists():
+            return None
         delivery.status = DeliveryStatus.SUCCEEDED if succeeded else DeliveryStatus.FAILED
         delivery.response_code = outcome.status
         delivery.duration_ms = outcome.duration_ms
@@ -332,17 +356,16 @@ def delivery_finish(*, delivery: WebhookDelivery, outcome: transport.Outcome, re
                 endpoint.consecutive_failures = 0
                 endpoint.save(update_fields=["consecutive_failures", "updated_at"])
         else:
-            endpoint.consecutive_failures = F("consecutive_failures") + 1
+            endpoint.consecutive_failures += 1
             endpoint.save(update_fields=["consecutive_failures", "updated_at"])
-            endpoint.refresh_from_db(fields=["consecutive_failures"])
             limit = settings.WEBHOOKS_DISABLE_AFTER
             if endpoint.is_active and endpoint.consecutive_failures >= limit:
                 endpoint.is_active = False
                 endpoint.disabled_at = timezone.now()
                 endpoint.disabled_reason = (
                     f"{endpoint.consecutive_failures} failed deliveries in a row "
-                    f"(last: {delivery.error})"
-                )[:200]
+                    f"(the last: {_failure_said(outcome)})"
+                )
                 endpoint.save(update_fields=["is_active", "disabled_at", "disabled_reason"])
                 events.webhook_disabled_record(endpoint=endpoint)
                 logger.warning("webhook endpoint disabled", extra={"endpoint": endpoint.pk})
@@ -370,7 +393,7 @@ def delivery_finish(*, delivery: WebhookDelivery, outcome: transport.Outcome, re
                 event_type=delivery.event_type,
                 payload=delivery.payload,
                 trigger=DeliveryTrigger.RETRY,
-                previous=delivery,
+                previous_delivery=delivery.delivery_id,
                 attempt=delivery.attempt + 1,
                 scheduled_at=timezone.now() + timedelta(seconds=delay),
             )
@@ -403,7 +426,7 @@ def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
         event_type=delivery.event_type,
         payload=delivery.payload,
         trigger=DeliveryTrigger.REDELIVERY,
-        previous=delivery,
+        previous_delivery=delivery.delivery_id,
     )
     from feed.outbox import publish_soon  # off the request path, as the feed publishes
 
@@ -411,28 +434,50 @@ def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     return again
 
 
+REDISPATCH_BATCHES = 20  # at most this many batches a run
+
+
 def deliveries_redispatch(*, now: datetime | None = None) -> int:
     """Celery beat: queue what is due and has no live task -- never queued (the broker was
     down, or the wait was too long for a countdown) or queued so long ago that the task is
-    lost -- and finish as failed (retried) a send whose worker died."""
+    lost -- and finish as failed (retried) a send whose worker died (a send cannot outlive
+    ``WEBHOOKS_TIMEOUT``). Batches run until none is left or the broker refuses."""
     now = now or timezone.now()
     stale_send = now - LOST_AFTER - timedelta(seconds=settings.WEBHOOKS_TIMEOUT)
+    interrupted = transport.Outcome(None, 0, "interrupted: the sending worker was lost")
     for delivery in WebhookDelivery.objects.filter(
         status=DeliveryStatus.SENDING, started_at__lt=stale_send
-    ).select_related("endpoint")[:REDISPATCH_BATCH]:
-        moved = WebhookDelivery.objects.filter(
-            pk=delivery.pk, status=DeliveryStatus.SENDING
-        ).update(status=DeliveryStatus.FAILED)
-        if moved:
-            outcome = transport.Outcome(None, 0, "interrupted: the sending worker was lost")
-            delivery_finish(delivery=delivery, outcome=outcome, retry=True)
+    )[:REDISPATCH_BATCH]:
+        delivery_finish(delivery=delivery, outcome=interrupted, retry=True)
     due = WebhookDelivery.objects.filter(
         Q(queued_at__isnull=True) | Q(queued_at__lt=now - LOST_AFTER),
         status=DeliveryStatus.PENDING,
         scheduled_at__lte=now,
     ).order_by("scheduled_at", "pk")
-    ids = list(due.values_list("pk", flat=True)[:REDISPATCH_BATCH])
-    queued = deliveries_queue(ids=ids) if ids else 0
-    if ids:
-        logger.info("webhook deliveries re-dispatched", extra={"due": len(ids), "queued": queued})
+    queued = 0
+    for _ in range(REDISPATCH_BATCHES):
+        ids = list(due.values_list("pk", flat=True)[:REDISPATCH_BATCH])
+        if not ids:
+            break
+        accepted = deliveries_queue(ids=ids)
+        queued += accepted
+        logger.info("webhook deliveries re-dispatched", extra={"due": len(ids), "queued": accepted})
+        if accepted < len(ids) or len(ids) < REDISPATCH_BATCH:
+            break  # the broker refuses, or none is left: the next run goes on
     return queued
+
+
+def deliveries_prune(*, now: datetime | None = None) -> int:
+    """Celery beat, daily: finished attempts older than ``WEBHOOKS_KEEP_DAYS``."""
+    before = (now or timezone.now()) - timedelta(days=settings.WEBHOOKS_KEEP_DAYS)
+    finished = [DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED]
+    deleted = 0
+    while True:
+        ids = list(
+            WebhookDelivery.objects.filter(status__in=finished, created_at__lt=before).values_list(
+                "pk", flat=True
+            )[:REDISPATCH_BATCH]
+        )
+        if not ids:
+            return deleted
+        deleted += WebhookDelivery.objects.filter(pk__in=ids).delete()[0]

@@ -20,3 +20,8 @@ def deliver(delivery_id: int) -> str | None:
 @shared_task(name="webhooks.deliveries_redispatch")
 def deliveries_redispatch() -> int:
     return services.deliveries_redispatch()
+
+
+@shared_task(name="webhooks.deliveries_prune")
+def deliveries_prune() -> int:
+    return services.deliveries_prune()

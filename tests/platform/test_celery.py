@@ -155,3 +155,20 @@ def test_a_real_worker_fans_out_an_event_end_to_end(worker: None) -> None:
     assert wait_for(lambda: Notification.objects.filter(event=event, recipient=fan).exists())
     event.refresh_from_db()
     assert event.dispatched_at is not None and event.request_id == "req-fanout-1"
+
+
+def test_a_worker_starting_clears_its_previous_runs_series_files(tmp_path, monkeypatch) -> None:
+    """A restarted worker container keeps /tmp: old multiprocess files would add to the new
+    run's series (db_connections in use, tasks counted twice)."""
+    from observability.tasks import _metrics_files_cleared
+
+    stale = tmp_path / "gauge_livesum_123.db"
+    stale.write_bytes(b"old")
+    other = tmp_path / "README"
+    other.write_text("not a series file")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+
+    _metrics_files_cleared()
+
+    assert not stale.exists()
+    assert other.exists()

@@ -431,3 +431,19 @@ def test_the_exporters_list_holds_only_names_in_use(exported: set[str]) -> None:
     used |= {name for rule in _alert_rules() for name in metric_names(rule["expr"])}
     assert EXPORTER_METRICS - used == set(), "remove names nothing uses"
     assert EXPORTER_METRICS & exported == set(), "ours: they need no entry here"
+
+
+def test_the_cache_alert_reads_the_caches_the_apps_name() -> None:
+    """The hit-ratio alert is about the result caches: each name it selects is one the apps
+    register (a renamed cache would silently leave the alert with nothing to read)."""
+    from observability.cache import cache_name_for
+
+    rules = (ROOT / "deploy/monitoring/rules/alerts.yml").read_text()
+    selected = set(re.findall(r'cache=~"([^"]+)"', rules))
+    assert len(selected) == 1
+    names = selected.pop().split("|")
+    assert set(names) == {"recommendations", "trending", "search"}
+    assert cache_name_for("recs:result:talent:1") == "recommendations"
+    assert cache_name_for("recs:features:trending:startups") == "trending"
+    assert cache_name_for("search:startups:abc") == "search"
+    assert cache_name_for("recs:stamp:startup:1") == "recommendations_meta"  # left out

@@ -62,5 +62,16 @@ def test_the_redeliver_action_queues_a_new_delivery(staff_client) -> None:
         {"action": "redeliver", "_selected_action": [delivery.pk]},
     )
     assert response.status_code == 302
-    again = WebhookDelivery.objects.get(previous=delivery)
+    again = WebhookDelivery.objects.get(previous_delivery=delivery.delivery_id)
     assert again.trigger == DeliveryTrigger.REDELIVERY and again.payload == delivery.payload
+
+
+@pytest.mark.parametrize(
+    "event_types", ['"application_created"', '["startup_exploded"]', "[]", "[1]", '{"a": 1}']
+)
+def test_the_admin_checks_event_types_as_the_api_does(staff_client, event_types: str) -> None:
+    response = staff_client.post(
+        reverse("admin:webhooks_webhookendpoint_add"), form(event_types=event_types)
+    )
+    assert response.status_code == 200  # the form again, with its error
+    assert not WebhookEndpoint.objects.exists()

@@ -115,6 +115,11 @@ def test_bad_input_is_a_400_naming_the_field(staff, body, field: str) -> None:
         "http://[fd00::1]/in",
         "http://224.0.0.1/in",
         "http://2130706433/in",  # 127.0.0.1, as one number
+        "http://0x7f.1/in",  # and in hex
+        "http://[::7f00:1]/in",  # IPv4-compatible IPv6
+        "http://[64:ff9b::a00:5]/in",  # NAT64 of 10.0.0.5
+        "http://[2002:7f00:1::]/in",  # 6to4 of 127.0.0.1
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/in",  # Teredo
     ],
 )
 def test_addresses_on_private_networks_are_refused(staff, url: str) -> None:

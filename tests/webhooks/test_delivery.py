@@ -166,7 +166,8 @@ def test_a_5xx_is_retried_with_backoff_until_it_succeeds(staff, receiver, commit
     assert [a.status for a in (first, second, third)] == ["failed", "failed", "succeeded"]
     assert first.response_code == 500 and first.error == "database on fire" and first.will_retry
     assert second.trigger == third.trigger == DeliveryTrigger.RETRY
-    assert second.previous == first and third.previous == second
+    assert second.previous_delivery == first.delivery_id
+    assert third.previous_delivery == second.delivery_id
     assert not third.will_retry
     # Exponential backoff with jitter: attempt n waits between half and all of base * 2^(n-1).
     for earlier, later in ((first, second), (second, third)):
@@ -191,6 +192,43 @@ def test_a_429_waits_as_long_as_retry_after_says(staff, receiver, committed) -> 
     assert first.response_code == 429 and first.will_retry
     wait = (second.scheduled_at - first.finished_at).total_seconds()
     assert 119 <= wait <= 121
+
+
+def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_deadline(staff, committed) -> None:
+    """The timeout is for the whole exchange, not each read."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100:
+            if stop.wait(0.2):
+                break
+            try:
+                conn.sendall(bytes([byte]))
+            except OSError:
+                break
+        conn.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    endpoint = register(staff, f"http://127.0.0.1:{port}/in")
+    try:
+        with override_settings(WEBHOOKS_TIMEOUT=1.0, WEBHOOKS_MAX_ATTEMPTS=1):
+            started = time.monotonic()
+            post_job(committed)
+            took = time.monotonic() - started
+    finally:
+        stop.set()
+        listener.close()
+    (only,) = attempts(endpoint["id"])
+    assert only.status == DeliveryStatus.FAILED and only.response_code is None
+    assert "timed out" in only.error
+    assert took < 2.5
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 410, 422])
@@ -266,7 +304,9 @@ def test_an_endpoint_failing_again_and_again_is_disabled_and_staff_told(
     assert "3 failed deliveries in a row" in disabled.disabled_reason
     assert len(receiver.received) == 3
     event = ActivityEvent.objects.get(action_type="webhook_disabled")
-    assert not event.is_public and event.snapshot["name"] == receiver.url
+    assert not event.is_public and event.snapshot["name"] == "127.0.0.1"  # the host only
+    assert "/hooks/" not in json.dumps(event.snapshot)  # a path or query may hold a token
+    assert disabled.disabled_reason.endswith("(the last: HTTP 500)")
     assert Notification.objects.filter(event=event, recipient=admin).exists()
 
     post_job(committed)  # nothing more goes to a disabled endpoint
@@ -386,7 +426,7 @@ def test_the_outbox_sweep_sends_what_was_never_queued_and_what_a_dead_worker_lef
     interrupted.refresh_from_db()
     assert interrupted.status == DeliveryStatus.FAILED and interrupted.will_retry
     assert "worker was lost" in interrupted.error
-    retry = WebhookDelivery.objects.get(previous=interrupted)
+    retry = WebhookDelivery.objects.get(previous_delivery=interrupted.delivery_id)
     assert retry.status == DeliveryStatus.PENDING and retry.attempt == 2
     not_due.refresh_from_db()
     assert not_due.status == DeliveryStatus.PENDING
@@ -514,3 +554,125 @@ def test_the_deliveries_series_is_served_at_metrics() -> None:
     from observability.metrics import exposition
 
     assert b"# TYPE webhook_deliveries_total counter" in exposition()
+
+
+def test_an_internationalised_host_is_sent_in_its_ascii_form(staff, receiver, committed) -> None:
+    """The Host header carries the IDN's punycode (here resolved to the local receiver)."""
+    from webhooks import transport
+
+    target = transport.target_parse("https://bücher.example:8443/in?x=1")
+    assert (target.host, target.authority, target.path) == (
+        "xn--bcher-kva.example",
+        "xn--bcher-kva.example:8443",
+        "/in?x=1",
+    )
+    with pytest.raises(transport.UnsafeURL):
+        transport.target_parse("http://" + "a" * 70 + ".example/in")  # a label IDNA refuses
+
+
+def test_a_webhook_bug_does_not_cost_the_event_its_notifications(
+    staff, receiver, committed, monkeypatch
+) -> None:
+    def broken(**kwargs):
+        raise ValueError("a bug in building the payload")
+
+    register(staff, receiver.url)
+    monkeypatch.setattr(services, "payload_build", lambda event: broken())
+    startup = StartupFactory()
+    fan = UserFactory()
+    feed_services.follow_create(follower=fan, target=startup)
+    event = post_job(committed, startup)
+
+    event.refresh_from_db()
+    assert event.dispatched_at is not None
+    assert Notification.objects.filter(event=event, recipient=fan).exists()
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_an_endpoint_deleted_while_its_delivery_was_sent_ends_quietly(staff, receiver) -> None:
+    endpoint = WebhookEndpoint.objects.get(pk=register(staff, receiver.url)["id"])
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event_id=1, event_type="opportunity_posted", payload={"id": 1}
+    )
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENDING)
+    endpoint.delete()
+
+    outcome = services.transport.Outcome(200, 5)
+    assert services.delivery_finish(delivery=delivery, outcome=outcome, retry=True) is None
+
+
+def test_an_attempt_the_sweep_finished_is_not_finished_again_by_a_late_worker(
+    staff, receiver
+) -> None:
+    """A worker slower than the sweep thought: its outcome is dropped (one retry chain)."""
+    endpoint = WebhookEndpoint.objects.get(pk=register(staff, receiver.url)["id"])
+    late = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event_id=1,
+        event_type="opportunity_posted",
+        payload={"id": 1},
+        status=DeliveryStatus.SENDING,
+        started_at=timezone.now() - timedelta(minutes=20),
+        queued_at=timezone.now(),
+    )
+    with override_settings(WEBHOOKS_BACKGROUND=True):  # the sweep's retry is not sent here
+        services.deliveries_redispatch()
+    assert (
+        services.delivery_finish(
+            delivery=late, outcome=services.transport.Outcome(500, 5), retry=True
+        )
+        is None
+    )
+    late.refresh_from_db()
+    assert late.status == DeliveryStatus.FAILED and "worker was lost" in late.error
+    assert WebhookDelivery.objects.filter(previous_delivery=late.delivery_id).count() == 1
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).consecutive_failures == 1
+
+
+def test_a_broker_down_when_the_fan_out_commits_leaves_deliveries_for_the_sweep(
+    staff, receiver, committed, settings
+) -> None:
+    """The deliveries' own outbox: their send cannot be queued, they stay pending, and the
+    sweep sends them once the broker is back."""
+    from collabhub.celery import app
+    from feed import outbox
+    from observability.breaker import breakers_reset
+    from tests.support import celery_pools_reset, free_port
+
+    endpoint = register(staff, receiver.url)
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    app.conf.task_always_eager = False
+    app.conf.broker_url = dead
+    celery_pools_reset()
+    breakers_reset()
+    try:
+        event = post_job(committed)  # its fan-out is not queued either ...
+        outbox.publisher_drain()
+        with committed():  # ... and runs here, as the re-dispatched task would, broker down
+            feed_services.event_fanout_run(event_id=event.pk)
+        (pending,) = attempts(endpoint["id"])
+        assert pending.status == DeliveryStatus.PENDING and pending.queued_at is None
+        assert receiver.received == []
+    finally:
+        app.conf.task_always_eager = True
+        app.conf.broker_url = settings.CELERY_BROKER_URL
+        celery_pools_reset()
+        breakers_reset()
+
+    assert services.deliveries_redispatch() == 1  # the broker is back (eager here)
+    receiver.wait_for(1)
+    pending.refresh_from_db()
+    assert pending.status == DeliveryStatus.SUCCEEDED
+
+
+def test_old_finished_deliveries_are_pruned_and_pending_ones_kept() -> None:
+    from tests.webhooks.factories import WebhookDeliveryFactory
+
+    old = timezone.now() - timedelta(days=31)
+    done = WebhookDeliveryFactory(status=DeliveryStatus.SUCCEEDED, created_at=old)
+    waiting = WebhookDeliveryFactory(status=DeliveryStatus.PENDING, created_at=old)
+    recent = WebhookDeliveryFactory(status=DeliveryStatus.FAILED)
+
+    assert services.deliveries_prune() == 1
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {waiting.pk, recent.pk}
+    assert not WebhookDelivery.objects.filter(pk=done.pk).exists()
