@@ -142,7 +142,7 @@ def main() -> None:
     args = arguments_or_child(parser, child)
     if args is None:
         return
-    from run import daphne_servers, run_checked, services
+    from run import asgi_servers, run_checked, services
 
     print(machine_line())
     with services() as running:
@@ -151,7 +151,7 @@ def main() -> None:
         )
         manage = [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"]
         run_checked(manage, {**env, "DB_STATEMENT_TIMEOUT_MS": "0"}, "migrate")
-        with daphne_servers(env, 1) as (port,):
+        with asgi_servers(env, 1) as (port,):
             command = [sys.executable, __file__, "--child", "--port", str(port)]
             for name in ("staff", "members", "seconds", "probes"):
                 command += [f"--{name}", str(getattr(args, name))]

@@ -173,19 +173,26 @@ def wait_until_up(url: str) -> None:
 
 
 @contextlib.contextmanager
-def daphne_servers(env: dict[str, str], count: int) -> Iterator[list[int]]:
-    """``count`` Daphne processes serving the ASGI application with ``env``; yields their
+def asgi_servers(
+    env: dict[str, str], count: int, app: str = "collabhub.asgi:application", server: str = "daphne"
+) -> Iterator[list[int]]:
+    """``count`` processes of ``server`` (Daphne, or uvicorn with uvloop, httptools and
+    websockets, as deployed for /ws/) serving the ASGI ``app`` with ``env``; yields their
     ports once each answers ``/live/`` (stderr to ``$WS_BENCH_LOG``, if set)."""
     ports = [free_port() for _ in range(count)]
     log = open(os.environ.get("WS_BENCH_LOG", os.devnull), "w")  # noqa: SIM115 - closed below
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p"]
+
+    def command(port: int) -> list[str]:
+        if server == "daphne":
+            return [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port), app]
+        return [sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", str(port),
+                "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio",
+                "--lifespan", "off", "--no-access-log", "--log-level", "warning",
+                "--timeout-graceful-shutdown", "5"]  # fmt: skip
+
     servers = [
         subprocess.Popen(  # noqa: S603 - fixed argument list
-            [*command, str(port), "collabhub.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
+            command(port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log
         )
         for port in ports
     ]
@@ -194,9 +201,14 @@ def daphne_servers(env: dict[str, str], count: int) -> Iterator[list[int]]:
             wait_until_up(f"http://127.0.0.1:{port}/live/")
         yield ports
     finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
+        for server_process in servers:
+            server_process.terminate()
+        for server_process in servers:
+            try:
+                server_process.wait(timeout=15)
+            except subprocess.TimeoutExpired:  # sockets a failed run left open
+                server_process.kill()
+                server_process.wait(timeout=15)
         log.close()
 
 

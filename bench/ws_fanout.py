@@ -1,18 +1,24 @@
-"""WebSocket fan-out benchmark: 1,000 sockets on the Redis channel layer.
+"""WebSocket fan-out benchmark: 1,000 sockets on the Redis channel layer, ours against a bare
+Channels consumer measured in the same run.
 
-    .venv/bin/python bench/ws_fanout.py                # or: make bench-ws  (about a minute)
-    .venv/bin/python bench/ws_fanout.py --clients 300
+    .venv/bin/python bench/ws_fanout.py                # or: make bench-ws  (about two minutes)
+    .venv/bin/python bench/ws_fanout.py --servers 2 --server daphne
 
-Starts a throwaway PostgreSQL 15 + Redis (``scripts/services.sh``) and ``--servers`` Daphne
-processes (2: one per core here, as the realtime Deployment runs 2 replicas) serving the ASGI
-application with the channels-redis layer, creates the users, and opens one authenticated
-socket per user, spread over the servers (single-use tickets, as real clients do) from this process.
+Starts a throwaway PostgreSQL 15 + Redis (``scripts/services.sh``). First the baseline:
+``--servers`` uvicorn processes (uvloop, httptools, websockets) serving ``bench/ws_bare.py``, a
+bare Channels consumer that joins the ``everyone`` group and the user's group and forwards what
+they receive; then the same number of ``--server`` processes (uvicorn, as deployed, or Daphne)
+serving the ASGI application. Each time it creates the users and opens one socket per user
+(ours with single-use tickets, as real clients do), spread over the servers, from this process.
 Then, sending through the channel layer as the fan-out task does:
 
 * 20 broadcasts to every socket (``realtime.services.socket_broadcast``): the time until
   *all* sockets have each one -- p50 / p99 over the 20;
 * 100 messages to one user while all sockets stay open (``realtime.services.socket_push``):
   the time until that socket has it -- p50 / p99.
+
+Goals (issue 18): broadcast p99 <= 1.2x the bare consumer's in the same run, one user p99 <=
+50 ms.
 """
 
 from __future__ import annotations
@@ -44,18 +50,27 @@ async def measure(args: argparse.Namespace, ports: list[int]) -> dict[str, Any]:
     from realtime import services as realtime
 
     await sync_to_async(call_command)("migrate", verbosity=0)
+    tag = "bare" if args.bare else "ours"
     users = await sync_to_async(
         lambda: User.objects.bulk_create(
-            User(email=f"ws{i}@bench.invalid", name=f"WS {i}", password=UNUSABLE_PASSWORD_PREFIX)
+            User(
+                email=f"ws{i}-{tag}@bench.invalid",
+                name=f"WS {i}",
+                password=UNUSABLE_PASSWORD_PREFIX,
+            )
             for i in range(args.clients)
         )
     )()
-    tickets = [await sync_to_async(realtime.ticket_issue)(user_id=u.pk) for u in users]
+    if args.bare:  # the bare consumer authenticates nobody: it is told the user
+        queries = [f"user={u.pk}" for u in users]
+    else:
+        tickets = [await sync_to_async(realtime.ticket_issue)(user_id=u.pk) for u in users]
+        queries = [f"ticket={ticket}" for ticket in tickets]
     sockets = []
     started = time.perf_counter()
-    for n, ticket in enumerate(tickets):  # one by one, spread over the servers
+    for n, query in enumerate(queries):  # one by one, spread over the servers
         port = ports[n % len(ports)]
-        url, origin = f"ws://127.0.0.1:{port}/ws/?ticket={ticket}", f"http://127.0.0.1:{port}"
+        url, origin = f"ws://127.0.0.1:{port}/ws/?{query}", f"http://127.0.0.1:{port}"
         sockets.append(await connect(url, origin=origin))
     connect_seconds = time.perf_counter() - started
     await asyncio.sleep(1)
@@ -103,38 +118,63 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(asyncio.run(measure(args, ports))))
 
 
+def run_child(args: argparse.Namespace, env: dict[str, str], ports: list[int], bare: bool) -> dict:
+    command = [sys.executable, __file__, "--child", "--ports", ",".join(map(str, ports))]
+    command += ["--clients", str(args.clients), "--broadcasts", str(args.broadcasts)]
+    command += ["--singles", str(args.singles)] + (["--bare"] if bare else [])
+    out = subprocess.run(  # noqa: S603 - our own script
+        command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"ws benchmark failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def report(name: str, result: dict) -> tuple[float, float]:
+    b, o = result["broadcast_ms"], result["one_ms"]
+    print(f"{name}: {result['clients']} sockets open "
+          f"(connected one by one in {result['connect_seconds']} s)")  # fmt: skip
+    print(f"  broadcast to all ({len(b)}x): p50 {statistics.median(b):.0f} ms, "
+          f"p99 {percentile(b, 99):.0f} ms, max {max(b):.0f} ms")  # fmt: skip
+    print(f"  one user        ({len(o)}x): p50 {statistics.median(o):.1f} ms, "
+          f"p99 {percentile(o, 99):.1f} ms, max {max(o):.1f} ms")  # fmt: skip
+    return percentile(b, 99), percentile(o, 99)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--broadcasts", type=int, default=20)
     parser.add_argument("--singles", type=int, default=100)
-    parser.add_argument("--servers", type=int, default=2, help="Daphne processes (2).")
+    parser.add_argument("--servers", type=int, default=1, help="server processes (1)")
+    parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
+    parser.add_argument("--no-baseline", action="store_true", help="ours only")
+    parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--ports", default="", help=argparse.SUPPRESS)
     args = arguments_or_child(parser, child)
     if args is None:
         return
-    from run import daphne_servers, services
+    from run import asgi_servers, services
 
     print(machine_line())
     with services() as running:
         env = production_env(DB_CONN_MAX_AGE="0", **running.urls)
-        with daphne_servers(env, args.servers) as ports:
-            command = [sys.executable, __file__, "--child", "--ports", ",".join(map(str, ports))]
-            command += ["--clients", str(args.clients), "--broadcasts", str(args.broadcasts)]
-            command += ["--singles", str(args.singles)]
-            out = subprocess.run(  # noqa: S603 - our own script
-                command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
-            )
-    if out.returncode != 0:
-        raise SystemExit(f"ws benchmark failed:\n{out.stderr[-4000:]}")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    b, o = result["broadcast_ms"], result["one_ms"]
-    print(f"Daphne ({args.servers} process(es)) + channels-redis: {result['clients']} sockets open "
-          f"(connected one by one in {result['connect_seconds']} s)")  # fmt: skip
-    print(f"  broadcast to all ({len(b)}x): p50 {statistics.median(b):.0f} ms, "
-          f"p99 {percentile(b, 99):.0f} ms, max {max(b):.0f} ms  (goal p99 <= 300 ms)")  # fmt: skip
-    print(f"  one user        ({len(o)}x): p50 {statistics.median(o):.1f} ms, "
-          f"p99 {percentile(o, 99):.1f} ms, max {max(o):.1f} ms  (goal p99 <= 50 ms)")  # fmt: skip
+        bare = None
+        if not args.no_baseline:
+            with asgi_servers(env, args.servers, "bench.ws_bare:application", "uvicorn") as ports:
+                bare = run_child(args, env, ports, bare=True)
+        with asgi_servers(env, args.servers, "collabhub.asgi:application", args.server) as ports:
+            ours = run_child(args, env, ports, bare=False)
+    processes = f"{args.servers} process{'es' if args.servers > 1 else ''}"
+    if bare is not None:
+        bare_p99, _ = report(f"bare Channels consumer, uvicorn ({processes})", bare)
+    ours_p99, one_p99 = report(f"CollabHub /ws/, {args.server} ({processes})", ours)
+    if bare is not None:
+        ratio = ours_p99 / bare_p99
+        verdict = "PASS" if ratio <= 1.2 else "FAIL"
+        print(f"broadcast p99 ours / bare: {ratio:.2f}x  (goal <= 1.20x: {verdict})")
+    verdict = "PASS" if one_p99 <= 50 else "FAIL"
+    print(f"one user p99: {one_p99:.1f} ms  (goal <= 50 ms: {verdict})")
 
 
 if __name__ == "__main__":

@@ -200,3 +200,18 @@ def reply_of(message: dict) -> dict:
     assert message["id"] is None
     assert str(message["request_id"]).startswith("ws-")
     return {"type": message["type"], **({"data": message["data"]} if message["data"] else {})}
+
+
+def realtime_command(port: int) -> list[str]:
+    """The realtime server exactly as docker-compose.yml runs it (uvicorn for /ws/), on
+    127.0.0.1:``port`` -- so the tests' processes serve sockets as production does."""
+    import shlex
+
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    argv = shlex.split(compose["services"]["realtime"]["command"])
+    assert argv[0] == "uvicorn", argv
+    argv[argv.index("--host") + 1] = "127.0.0.1"
+    argv[argv.index("--port") + 1] = str(port)
+    return [sys.executable, "-m", *argv]

@@ -26,6 +26,7 @@ from tests.support import (
     RedisServer,
     free_port,
     process_env,
+    realtime_command,
     wait_until_up,
 )
 
@@ -89,8 +90,7 @@ class Stack:
         self._start("web", [python, "-m", "gunicorn", "collabhub.wsgi:application",
                             "--bind", f"127.0.0.1:{self.web_port}", "--workers", "2",
                             "--no-control-socket"])  # fmt: skip
-        self._start("ws", [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.ws_port),
-                           "collabhub.asgi:application"])  # fmt: skip
+        self._start("ws", realtime_command(self.ws_port))  # uvicorn, as deployed
         self.worker_start()
         self._start("beat", [python, "-m", "celery", "-A", "collabhub", "beat",
                              "--loglevel", "INFO",

@@ -27,6 +27,7 @@ from tests.support import (
     ROOT,
     free_port,
     process_env,
+    realtime_command,
     reply_of,
     wait_until_up,
 )
@@ -59,8 +60,7 @@ def stack() -> Iterator[dict[str, Any]]:
     commands = [
         [sys.executable, "-m", "gunicorn", "collabhub.wsgi:application", "--bind",
          f"127.0.0.1:{web}", "--workers", "1", "--no-control-socket"],
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(ws),
-         "collabhub.asgi:application"],
+        realtime_command(ws),  # uvicorn, as deployed
         [sys.executable, "-m", "celery", "-A", "collabhub", "worker", "--pool", "solo",
          "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
     ]  # fmt: skip
