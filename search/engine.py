@@ -13,7 +13,10 @@ This module is how the apps search; the parts live beside it:
 Ranking, the same on both: rows matching every word (``strict``) first, then rows holding the
 words as one phrase, then the weighted relevance (``ts_rank_cd`` / ``bm25`` with the same
 weights) blended with trigram word similarity of the name, then the id. The index finds and
-ranks at most ``CANDIDATES`` rows, so a very common word costs a bounded amount of work.
+ranks at most ``CANDIDATES`` rows, so a very common word costs a bounded amount of work. A
+query that finds nothing is tried once more with its unknown words replaced by the nearest
+words of the index (``search.vocabulary``: "paymnets" finds payments), at no cost to the
+queries that find something.
 """
 
 import logging
@@ -24,7 +27,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection
 from django.db.models import QuerySet
 
-from search import cache
+from search import cache, vocabulary
 from search.backends import PLAIN, backend_for
 from search.backends.base import Hit, within
 from search.indexes import SearchIndex
@@ -55,6 +58,10 @@ def hits(index: SearchIndex, queryset: QuerySet[Any], query: str) -> list[Hit]:
     if found is not None:
         return found
     found, exact = _search(index, queryset, parsed)
+    if not found and exact:  # nothing at all: a misspelt word, read as the nearest known one
+        fixed, corrections = vocabulary.corrected(index, parsed)
+        if corrections:
+            found, exact = _search(index, queryset, fixed)
     if exact:  # a fallback after a failure is not kept: the next search tries again
         django_cache.set(key, found, cache.CACHE_SECONDS)
     return found

@@ -23,6 +23,7 @@ from core.api import ratelimit
 from experiments import selectors as experiment_selectors
 from experiments import services as experiment_services
 from realtime import live as realtime_live
+from search import vocabulary as search_vocabulary
 from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactory
 from tests.browser import asgi_server, page  # noqa: F401 - fixtures of the browser tests
 from tests.startups.factories import OpportunityFactory, StartupFactory
@@ -49,7 +50,7 @@ def _clear_cache() -> Iterator[None]:
     """Throttle counters and cached values never leak from one test into the next (nor do
     the rate limits' per-process counts kept while Redis was down, nor the experiments'
     per-process list of running ones and of recorded exposures, nor unflushed analytics
-    counts)."""
+    counts, nor the search vocabularies read from another test's rows)."""
 
     def clear() -> None:
         cache.clear()
@@ -59,6 +60,7 @@ def _clear_cache() -> Iterator[None]:
         analytics_counters.buffer_clear()
         analytics_live.live_state_clear()
         realtime_live.live_state_clear()
+        search_vocabulary.vocabulary_forget()
 
     clear()
     yield

@@ -83,6 +83,7 @@ class Backend:
     fts_available = True
     algorithms: tuple[str, ...] = ()
     skills_aggregate = ""  # SQL joining the skill names ``s.name`` with spaces
+    stemmer: str | None = None  # the snowball stemmer that stems as the index does, if any
 
     def info(self) -> dict[str, Any]:
         """``{"backend": ..., "fts_available": ..., "algorithms": [...]}`` (the API's shape)."""
@@ -122,6 +123,10 @@ class Backend:
             f"(SELECT {self.skills_aggregate} FROM {index.skills.through} t JOIN accounts_skill s "
             f"ON s.id = t.skill_id WHERE t.{index.skills.column} = {row})"
         )
+
+    def vocabulary(self, index: SearchIndex, sample: int) -> list[tuple[str, int]]:
+        """The index's words (stems) and how many rows hold each (``search.vocabulary``)."""
+        return []
 
     # --- searching -----------------------------------------------------------------------
     def savepoint(self) -> AbstractContextManager[Any]:

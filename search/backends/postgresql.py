@@ -63,8 +63,18 @@ class PostgreSQLBackend(Backend):
         "ts_rank_cd ranking",
         "pg_trgm word similarity on names (GIN trigram index)",
         "ts_headline snippets",
+        "typo correction of any word against the index's lexemes (ts_stat), when nothing matches",
     )
     skills_aggregate = "string_agg(s.name, ' ')"
+    stemmer = "english"  # the 'english' configuration's snowball stemmer
+
+    def vocabulary(self, index: SearchIndex, sample: int) -> list[tuple[str, int]]:
+        """The lexemes of the newest ``sample`` rows (ts_stat reads every vector it is given:
+        a bounded sample keeps it quick; the common words are all there)."""
+        rows = f"SELECT search_vector FROM {index.table} ORDER BY id DESC LIMIT {int(sample)}"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT word, ndoc FROM ts_stat(%s)", [rows])
+            return [(str(word), int(ndoc)) for word, ndoc in cursor.fetchall()]
 
     def _vector(self, index: SearchIndex) -> str:
         parts = []

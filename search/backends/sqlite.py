@@ -95,8 +95,11 @@ class SQLiteBackend(Backend):
         "bm25 ranking with the PostgreSQL column weights",
         "FTS5 trigram index on names for typo tolerance",
         "FTS5 snippet()",
+        "typo correction of any word against the index's vocabulary (fts5vocab), when nothing "
+        "matches",
     )
     skills_aggregate = "group_concat(s.name, ' ')"
+    stemmer = "porter"  # FTS5's porter tokenizer
 
     # --- the index structures ------------------------------------------------------------
     def _document(self, index: SearchIndex, where: str) -> tuple[str, str]:
@@ -169,6 +172,17 @@ class SQLiteBackend(Backend):
             "tokenize='porter unicode61 remove_diacritics 2', prefix='2 3')",
             f"CREATE VIRTUAL TABLE {index.trigram} USING fts5(trigram_name, tokenize='trigram')",
         ]
+
+    def vocabulary(self, index: SearchIndex, sample: int) -> list[tuple[str, int]]:
+        """FTS5's own vocabulary of the index (every row: it reads the index, not the rows)."""
+        vocab = f"{index.fts}_vocab"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{vocab} "
+                f"USING fts5vocab(main, {index.fts}, 'row')"
+            )
+            cursor.execute(f"SELECT term, doc FROM temp.{vocab}")
+            return [(str(term), int(doc)) for term, doc in cursor.fetchall()]
 
     def drop_sql(self, index: SearchIndex) -> list[str]:
         return [f"DROP TRIGGER IF EXISTS {name}" for name in self._trigger_names(index)] + [

@@ -30,7 +30,7 @@ call_command("migrate", verbosity=0)
 owner = User.objects.create_user(email="ada@example.com", password="x" * 12, name="Ada Quorvex",
                                  role="founder")
 Startup.objects.create(owner=owner, name="Zentrifuge", slug="zentrifuge", industry="ai",
-                       tagline="Centrifuges")
+                       tagline="Lab equipment")  # unlike its name (a typo fix would find it)
 
 plan = [(migrations.Migration("9999_schema_change", "startups"), False)]
 emit_pre_migrate_signal(0, False, "default", plan=plan)
