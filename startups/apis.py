@@ -1,5 +1,6 @@
 """Thin views: validate input, call a service or a selector, shape the output."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -13,6 +14,7 @@ from rest_framework.serializers import ValidationError
 from accounts.authentication import request_user
 from accounts.serializers import UserSummarySerializer
 from core.api.pagination import PageNumberPagination
+from core.api.rows import RowsViewMixin
 from core.api.schema import conflict_response
 from core.api.validation import validate_input
 from core.signals import object_viewed
@@ -31,6 +33,7 @@ from startups.serializers import (
     SaveSerializer,
     StartupInputSerializer,
     StartupSerializer,
+    startup_output,
 )
 
 WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
@@ -75,7 +78,9 @@ class SaveActionMixin:
     partial_update=extend_schema(request=StartupInputSerializer, responses=StartupSerializer),
 )
 @extend_schema(tags=["startups"])
-class StartupViewSet(SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet):
+class StartupViewSet(
+    RowsViewMixin, SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet
+):
     queryset = Startup.objects.none()
     serializer_class = StartupSerializer
     filterset_class = StartupFilter
@@ -86,6 +91,15 @@ class StartupViewSet(SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, vie
 
     def get_queryset(self) -> QuerySet[Startup]:
         return selectors.startup_list(viewer=self.request.user)
+
+    def row_ids(self) -> QuerySet[Startup]:
+        return selectors.startup_id_list()
+
+    def rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        return selectors.startup_rows(ids=ids, viewer=self.request.user)
+
+    def row_output(self, row: dict[str, Any]) -> dict[str, Any]:
+        return startup_output(row)
 
     @extend_schema(
         tags=["follows"],
@@ -109,9 +123,11 @@ class StartupViewSet(SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, vie
         return self.get_paginated_response(UserSummarySerializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        startup = self.get_object()
+        row = self.row_get()
+        startup = Startup(pk=row["id"], owner_id=row["owner_id"])  # its keys, for the checks
+        self.check_object_permissions(request, startup)
         object_viewed.send(sender=Startup, instance=startup, viewer=request.user)
-        return Response(self.get_serializer(startup).data)
+        return Response(startup_output(row))
 
     def _output(self, startup: Startup, status_code: int = status.HTTP_200_OK) -> Response:
         startup = self.get_queryset().get(pk=startup.pk)

@@ -1,5 +1,9 @@
 """Reads: each returns a QuerySet shaped for its API (no N+1) and filtered by visibility."""
 
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
@@ -7,7 +11,14 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from feed.models import Follow
-from startups.models import Application, Opportunity, OpportunityStatus, Save, Startup
+from startups.models import (
+    STARTUP_PROFILE_FIELDS,
+    Application,
+    Opportunity,
+    OpportunityStatus,
+    Save,
+    Startup,
+)
 
 
 def _viewer_id(viewer: User | AnonymousUser | None) -> int | None:
@@ -91,3 +102,87 @@ def startup_follower_list(*, startup: Startup) -> QuerySet[User]:
         target_type=ContentType.objects.get_for_model(Startup), target_id=startup.pk
     ).values("follower_id")
     return User.objects.filter(pk__in=follower_id_list, is_active=True).order_by("name", "id")
+
+
+# --- The API's hot paths: rows as dicts for a page of ids -----------------------------------
+# A page is found by id first (filters, ordering and pagination run on the bare table), then
+# its rows are read with ``.values()`` and each per-row figure with one grouped query over the
+# page's ids: no model instances, no correlated subquery per row. The serializers shape them.
+
+STARTUP_COLUMNS = (
+    "id",
+    "owner_id",
+    "owner__name",
+    "owner__role",
+    "owner__headline",
+    *(name for name in STARTUP_PROFILE_FIELDS if name != "skills"),
+    "created_at",
+    "updated_at",
+)
+
+
+def startup_id_list() -> QuerySet[Startup]:
+    """Every startup, newest first: what the list's filters and ordering narrow down."""
+    return Startup.objects.order_by("-created_at", "-id")
+
+
+def _in_order(rows: list[dict[str, Any]], ids: Sequence[int]) -> list[dict[str, Any]]:
+    by_id = {row["id"]: row for row in rows}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def _skill_names(through: Any, owner_field: str, ids: Sequence[int]) -> dict[int, list[str]]:
+    """Skill names per row of a many-to-many to ``Skill``, by name (its model's ordering)."""
+    names: dict[int, list[str]] = defaultdict(list)
+    pairs = (
+        through.objects.filter(**{f"{owner_field}__in": ids})
+        .order_by("skill__name")
+        .values_list(owner_field, "skill__name")
+    )
+    for owner_id, name in pairs:
+        names[owner_id].append(name)
+    return names
+
+
+def startup_rows(
+    *, ids: Sequence[int], viewer: User | AnonymousUser | None = None
+) -> list[dict[str, Any]]:
+    """The startups with these ids, in this order, as ``STARTUP_COLUMNS`` plus ``skills``,
+    ``open_opportunities_count``, ``followers_count``, ``is_saved`` and ``is_following``
+    (the values ``startup_list`` annotates), in six queries at most whatever the page size."""
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = _in_order(list(Startup.objects.filter(pk__in=ids).values(*STARTUP_COLUMNS)), ids)
+    skills = _skill_names(Startup.skills.through, "startup_id", ids)
+    open_counts = dict(
+        Opportunity.objects.filter(startup_id__in=ids, status=OpportunityStatus.OPEN)
+        .order_by()
+        .values("startup_id")
+        .annotate(count=Count("pk"))
+        .values_list("startup_id", "count")
+    )
+    follows = Follow.objects.filter(
+        target_type=ContentType.objects.get_for_model(Startup), target_id__in=ids
+    ).order_by()
+    followers = dict(
+        follows.values("target_id").annotate(count=Count("pk")).values_list("target_id", "count")
+    )
+    viewer_id = _viewer_id(viewer)
+    saved: set[int] = set()
+    following: set[int] = set()
+    if viewer_id:
+        saved = set(
+            Save.objects.filter(user_id=viewer_id, startup_id__in=ids).values_list(
+                "startup_id", flat=True
+            )
+        )
+        following = set(follows.filter(follower_id=viewer_id).values_list("target_id", flat=True))
+    for row in rows:
+        pk = row["id"]
+        row["skills"] = skills.get(pk, [])
+        row["open_opportunities_count"] = open_counts.get(pk, 0)
+        row["followers_count"] = followers.get(pk, 0)
+        row["is_saved"] = pk in saved
+        row["is_following"] = pk in following
+    return rows

@@ -1,10 +1,12 @@
 from decimal import Decimal
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Industry
 from accounts.serializers import UserSummarySerializer, skill_names_field, skill_names_read_field
+from core.api.output import column_formatters, columns_output
 from search.serializers import SEARCH_RESULT_FIELDS, SearchResultSerializer
 from startups.models import (
     OPPORTUNITY_DETAIL_FIELDS,
@@ -190,3 +192,36 @@ class SaveSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=["startup", "opportunity"]))
     def get_type(self, save: Save) -> str:
         return "startup" if save.startup_id else "opportunity"
+
+
+# --- Hot paths: rows from the selectors, shaped as the serializers above shape them ----------
+# (``tests/platform/test_output_identity.py`` holds them equal, field by field.)
+
+_SKILLS_AT = STARTUP_PROFILE_FIELDS.index("skills")
+_STARTUP_PROFILE = column_formatters(Startup, STARTUP_PROFILE_FIELDS[:_SKILLS_AT])
+_STARTUP_FIGURES = column_formatters(Startup, STARTUP_PROFILE_FIELDS[_SKILLS_AT + 1 :])
+_TIMES = ["created_at", "updated_at"]
+_STARTUP_TIMES = column_formatters(Startup, _TIMES)
+
+
+def startup_output(row: dict[str, Any]) -> dict[str, Any]:
+    """``StartupSerializer``'s output from a ``selectors.startup_rows`` row."""
+    return {
+        "id": row["id"],
+        "owner": {
+            "id": row["owner_id"],
+            "name": row["owner__name"],
+            "role": row["owner__role"],
+            "headline": row["owner__headline"],
+        },
+        **columns_output(row, _STARTUP_PROFILE),
+        "skills": row["skills"],
+        **columns_output(row, _STARTUP_FIGURES),
+        "open_opportunities_count": row["open_opportunities_count"],
+        "is_saved": row["is_saved"],
+        "followers_count": row["followers_count"],
+        "is_following": row["is_following"],
+        **columns_output(row, _STARTUP_TIMES),
+        "search_score": None,
+        "search_snippet": None,
+    }

@@ -526,7 +526,9 @@ def _saved(n: int, viewer: User) -> None:
     ("url", "make", "max_queries"),
     [
         # user and signed-out session (JWT) + count + page (+ skills prefetch)
-        (STARTUPS, _startups, 5),
+        # startups: + the page's ids, then its rows, skills, open-role counts, follower
+        # counts, the viewer's saves and follows: one grouped query each (selectors.startup_rows)
+        (STARTUPS, _startups, 10),
         (OPPORTUNITIES, _opportunities, 5),
         (APPLICATIONS, _applications, 4),
         (SAVED, _saved, 4),
