@@ -33,6 +33,8 @@ from startups.serializers import (
     SaveSerializer,
     StartupInputSerializer,
     StartupSerializer,
+    application_output,
+    opportunity_output,
     startup_output,
 )
 
@@ -160,7 +162,7 @@ class StartupViewSet(
 )
 @extend_schema(tags=["opportunities"])
 class OpportunityViewSet(
-    SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet
+    RowsViewMixin, SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet
 ):
     queryset = Opportunity.objects.none()
     serializer_class = OpportunitySerializer
@@ -174,10 +176,22 @@ class OpportunityViewSet(
     def get_queryset(self) -> QuerySet[Opportunity]:
         return selectors.opportunity_list(viewer=self.request.user)
 
+    def row_ids(self) -> QuerySet[Opportunity]:
+        return selectors.opportunity_id_list()
+
+    def rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        return selectors.opportunity_rows(ids=ids, viewer=self.request.user)
+
+    def row_output(self, row: dict[str, Any]) -> dict[str, Any]:
+        return opportunity_output(row)
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        opportunity = self.get_object()
+        row = self.row_get()
+        startup = Startup(pk=row["startup__id"], owner_id=row["startup__owner_id"])
+        opportunity = Opportunity(pk=row["id"], startup=startup)  # its keys, for the checks
+        self.check_object_permissions(request, opportunity)
         object_viewed.send(sender=Opportunity, instance=opportunity, viewer=request.user)
-        return Response(self.get_serializer(opportunity).data)
+        return Response(opportunity_output(row))
 
     def _output(self, opportunity: Opportunity, status_code: int = status.HTTP_200_OK) -> Response:
         opportunity = self.get_queryset().get(pk=opportunity.pk)
@@ -228,7 +242,7 @@ class OpportunityViewSet(
 
 
 @extend_schema(tags=["applications"])
-class ApplicationViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
+class ApplicationViewSet(RowsViewMixin, ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
     """Applications you made, and applications to your startups' opportunities."""
 
     queryset = Application.objects.none()
@@ -239,6 +253,21 @@ class ApplicationViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Application]:
         return selectors.application_list(viewer=request_user(self.request))
+
+    def row_ids(self) -> QuerySet[Application]:
+        return self.get_queryset()
+
+    def rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        return selectors.application_rows(ids=ids, viewer=request_user(self.request))
+
+    def row_output(self, row: dict[str, Any]) -> dict[str, Any]:
+        return application_output(row)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        row = self.row_get()
+        application = Application(pk=row["id"], applicant_id=row["applicant_id"])
+        self.check_object_permissions(request, application)
+        return Response(application_output(row))
 
     def _transition(self, request: Request, service: Any) -> Response:
         application = service(application=self.get_object(), by=request_user(request))

@@ -1,6 +1,5 @@
 """Reads: each returns a QuerySet shaped for its API (no N+1) and filtered by visibility."""
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,8 +9,10 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Val
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from accounts.selectors import skill_names_by
 from feed.models import Follow
 from startups.models import (
+    OPPORTUNITY_DETAIL_FIELDS,
     STARTUP_PROFILE_FIELDS,
     Application,
     Opportunity,
@@ -131,19 +132,6 @@ def _in_order(rows: list[dict[str, Any]], ids: Sequence[int]) -> list[dict[str, 
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def _skill_names(through: Any, owner_field: str, ids: Sequence[int]) -> dict[int, list[str]]:
-    """Skill names per row of a many-to-many to ``Skill``, by name (its model's ordering)."""
-    names: dict[int, list[str]] = defaultdict(list)
-    pairs = (
-        through.objects.filter(**{f"{owner_field}__in": ids})
-        .order_by("skill__name")
-        .values_list(owner_field, "skill__name")
-    )
-    for owner_id, name in pairs:
-        names[owner_id].append(name)
-    return names
-
-
 def startup_rows(
     *, ids: Sequence[int], viewer: User | AnonymousUser | None = None
 ) -> list[dict[str, Any]]:
@@ -151,10 +139,11 @@ def startup_rows(
     ``open_opportunities_count``, ``followers_count``, ``is_saved`` and ``is_following``
     (the values ``startup_list`` annotates), in six queries at most whatever the page size."""
     ids = list(ids)
+    startup_type = ContentType.objects.get_for_model(Startup)  # cached once read
     if not ids:
         return []
     rows = _in_order(list(Startup.objects.filter(pk__in=ids).values(*STARTUP_COLUMNS)), ids)
-    skills = _skill_names(Startup.skills.through, "startup_id", ids)
+    skills = skill_names_by(Startup.skills.through, "startup_id", ids)
     open_counts = dict(
         Opportunity.objects.filter(startup_id__in=ids, status=OpportunityStatus.OPEN)
         .order_by()
@@ -162,9 +151,7 @@ def startup_rows(
         .annotate(count=Count("pk"))
         .values_list("startup_id", "count")
     )
-    follows = Follow.objects.filter(
-        target_type=ContentType.objects.get_for_model(Startup), target_id__in=ids
-    ).order_by()
+    follows = Follow.objects.filter(target_type=startup_type, target_id__in=ids).order_by()
     followers = dict(
         follows.values("target_id").annotate(count=Count("pk")).values_list("target_id", "count")
     )
@@ -186,3 +173,80 @@ def startup_rows(
         row["is_saved"] = pk in saved
         row["is_following"] = pk in following
     return rows
+
+
+_STARTUP_SUMMARY = ("id", "name", "slug", "tagline", "industry", "stage")
+OPPORTUNITY_COLUMNS = (
+    "id",
+    *(f"startup__{name}" for name in _STARTUP_SUMMARY),
+    "startup__owner_id",
+    *(name for name in OPPORTUNITY_DETAIL_FIELDS if name != "skills"),
+    "created_at",
+    "updated_at",
+)
+
+
+def opportunity_id_list() -> QuerySet[Opportunity]:
+    """Every opportunity, newest first: what the list's filters and ordering narrow down."""
+    return Opportunity.objects.order_by("-created_at", "-id")
+
+
+def opportunity_rows(
+    *, ids: Sequence[int], viewer: User | AnonymousUser | None = None
+) -> list[dict[str, Any]]:
+    """The opportunities with these ids, in this order, as ``OPPORTUNITY_COLUMNS`` plus
+    ``skills``, ``is_saved`` and ``has_applied`` (what ``opportunity_list`` annotates)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = _in_order(list(Opportunity.objects.filter(pk__in=ids).values(*OPPORTUNITY_COLUMNS)), ids)
+    skills = skill_names_by(Opportunity.skills.through, "opportunity_id", ids)
+    viewer_id = _viewer_id(viewer)
+    saved: set[int] = set()
+    applied: set[int] = set()
+    if viewer_id:
+        saved = set(
+            Save.objects.filter(user_id=viewer_id, opportunity_id__in=ids).values_list(
+                "opportunity_id", flat=True
+            )
+        )
+        applied = set(
+            Application.objects.filter(applicant_id=viewer_id, opportunity_id__in=ids)
+            .order_by()
+            .values_list("opportunity_id", flat=True)
+        )
+    for row in rows:
+        pk = row["id"]
+        row["skills"] = skills.get(pk, [])
+        row["is_saved"] = pk in saved
+        row["has_applied"] = pk in applied
+    return rows
+
+
+APPLICATION_COLUMNS = (
+    "id",
+    "opportunity_id",
+    "opportunity__title",
+    "opportunity__kind",
+    "opportunity__status",
+    *(f"opportunity__startup__{name}" for name in _STARTUP_SUMMARY),
+    "applicant_id",
+    "applicant__name",
+    "applicant__role",
+    "applicant__headline",
+    "cover_letter",
+    "status",
+    "decided_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def application_rows(*, ids: Sequence[int], viewer: User) -> list[dict[str, Any]]:
+    """The applications with these ids that the viewer may see, in this order, as
+    ``APPLICATION_COLUMNS`` (one query)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    visible = application_list(viewer=viewer).filter(pk__in=ids).order_by()
+    return _in_order(list(visible.values(*APPLICATION_COLUMNS)), ids)

@@ -225,3 +225,67 @@ def startup_output(row: dict[str, Any]) -> dict[str, Any]:
         "search_score": None,
         "search_snippet": None,
     }
+
+
+_OPPORTUNITY_SKILLS_AT = OPPORTUNITY_DETAIL_FIELDS.index("skills")
+_OPPORTUNITY_HEAD = column_formatters(
+    Opportunity, OPPORTUNITY_DETAIL_FIELDS[:_OPPORTUNITY_SKILLS_AT]
+)
+_OPPORTUNITY_REST = column_formatters(
+    Opportunity, OPPORTUNITY_DETAIL_FIELDS[_OPPORTUNITY_SKILLS_AT + 1 :]
+)
+_OPPORTUNITY_TIMES = column_formatters(Opportunity, _TIMES)
+
+
+def _startup_summary(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """``StartupSummarySerializer``'s output from a row's ``<prefix>__<field>`` columns."""
+    return {
+        "id": row[f"{prefix}__id"],
+        "name": row[f"{prefix}__name"],
+        "slug": row[f"{prefix}__slug"],
+        "tagline": row[f"{prefix}__tagline"],
+        "industry": row[f"{prefix}__industry"],
+        "stage": row[f"{prefix}__stage"],
+    }
+
+
+def opportunity_output(row: dict[str, Any]) -> dict[str, Any]:
+    """``OpportunitySerializer``'s output from a ``selectors.opportunity_rows`` row."""
+    return {
+        "id": row["id"],
+        "startup": _startup_summary(row, "startup"),
+        **columns_output(row, _OPPORTUNITY_HEAD),
+        "skills": row["skills"],
+        **columns_output(row, _OPPORTUNITY_REST),
+        "is_saved": row["is_saved"],
+        "has_applied": row["has_applied"],
+        **columns_output(row, _OPPORTUNITY_TIMES),
+        "search_score": None,
+        "search_snippet": None,
+    }
+
+
+_APPLICATION_TAIL = column_formatters(
+    Application, ["cover_letter", "status", "decided_at", "created_at", "updated_at"]
+)
+
+
+def application_output(row: dict[str, Any]) -> dict[str, Any]:
+    """``ApplicationSerializer``'s output from a ``selectors.application_rows`` row."""
+    return {
+        "id": row["id"],
+        "opportunity": {
+            "id": row["opportunity_id"],
+            "title": row["opportunity__title"],
+            "kind": row["opportunity__kind"],
+            "status": row["opportunity__status"],
+            "startup": _startup_summary(row, "opportunity__startup"),
+        },
+        "applicant": {
+            "id": row["applicant_id"],
+            "name": row["applicant__name"],
+            "role": row["applicant__role"],
+            "headline": row["applicant__headline"],
+        },
+        **columns_output(row, _APPLICATION_TAIL),
+    }
