@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench bench-search bench-feed bench-analytics bench-analytics-live bench-web bench-recommendations bench-ws venv clean
+.PHONY: run test lint bench bench-rest bench-search bench-feed bench-analytics bench-analytics-live bench-web bench-recommendations bench-ws venv clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ lint: venv
 bench: venv
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/middleware.py
+
+## The REST hot path vs bare DRF on the same rows (issue 18); BENCH_ARGS=--postgres for PostgreSQL
+bench-rest: venv
+	$(BIN)/python bench/rest.py $(BENCH_ARGS)
 
 bench-search: venv
 	$(BIN)/python bench/search.py

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
@@ -30,8 +31,10 @@ from accounts.serializers import (
     SessionStateSerializer,
     TokenPairSerializer,
     UserSerializer,
+    user_output,
 )
 from accounts.tokens import SessionRefreshToken
+from core.api.rows import RowsViewMixin
 from core.api.schema import conflict_response
 from core.api.validation import validate_input
 from core.signals import object_viewed
@@ -240,7 +243,7 @@ class PasswordChangeApi(AuthThrottleMixin, APIView):
 
 
 @extend_schema(tags=["users"])
-class UserViewSet(SearchListMixin, viewsets.ReadOnlyModelViewSet):
+class UserViewSet(RowsViewMixin, SearchListMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = UserSerializer
     search_index = PEOPLE
     queryset = User.objects.none()
@@ -250,7 +253,19 @@ class UserViewSet(SearchListMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[User]:
         return selectors.user_list()
 
+    def row_ids(self) -> QuerySet[User]:
+        return selectors.user_id_list()
+
+    def rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        return selectors.user_rows(ids=ids)
+
+    def row_output(self, row: dict[str, Any]) -> dict[str, Any]:
+        viewer = self.request.user
+        return user_output(row, viewer_id=viewer.pk if viewer.is_authenticated else None)
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        person = self.get_object()
+        row = self.row_get()
+        person = User(pk=row["id"])  # its key, for the checks
+        self.check_object_permissions(request, person)
         object_viewed.send(sender=User, instance=person, viewer=request.user)
-        return Response(self.get_serializer(person).data)
+        return Response(self.row_output(row))

@@ -12,6 +12,7 @@ from accounts.models import (
     User,
     skill_normalise,
 )
+from core.api.output import column_formatters, columns_output
 from search.serializers import SEARCH_RESULT_FIELDS, SearchResultSerializer
 
 MAX_SKILLS = 50
@@ -122,3 +123,23 @@ class PasswordChangeInputSerializer(serializers.Serializer):
 
 class RefreshInputSerializer(serializers.Serializer):
     refresh = serializers.CharField(max_length=2000)
+
+
+# --- Hot path (core/api/rows.py): ``UserSerializer``'s output from ``selectors.user_rows`` ----
+
+_SKILLS_AT = USER_PROFILE_FIELDS.index("skills")
+_USER_HEAD = column_formatters(User, USER_PROFILE_FIELDS[:_SKILLS_AT])
+_USER_TAIL = column_formatters(User, [*USER_PROFILE_FIELDS[_SKILLS_AT + 1 :], "date_joined"])
+
+
+def user_output(row: dict[str, Any], *, viewer_id: int | None) -> dict[str, Any]:
+    """``email`` only to the person themself, as ``UserSerializer.get_email``."""
+    return {
+        "id": row["id"],
+        "email": row["email"] if viewer_id is not None and viewer_id == row["id"] else None,
+        **columns_output(row, _USER_HEAD),
+        "skills": row["skills"],
+        **columns_output(row, _USER_TAIL),
+        "search_score": None,
+        "search_snippet": None,
+    }

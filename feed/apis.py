@@ -25,6 +25,7 @@ from feed.serializers import (
     FeedSerializer,
     FollowStateSerializer,
     NotificationSerializer,
+    event_output,
 )
 
 MAX_PAGE_SIZE = 50
@@ -81,7 +82,7 @@ class FeedApi(APIView):
             {
                 "next": next_url,
                 "composition": {"personal": share, "interest": round(1 - share, 4)},
-                "results": EventSerializer(page.events, many=True).data,
+                "results": [event_output(event) for event in page.events],
             }
         )
 

@@ -4,6 +4,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.output import datetime_text
 from feed import presentation, registry
 from feed.models import ActivityEvent, Notification
 from realtime.messages import socket_message
@@ -127,3 +128,18 @@ class FeedCompositionInputSerializer(serializers.Serializer):  # type: ignore[ty
             message = f"personal and interest must sum to 1 (they sum to {total:g})."
             raise serializers.ValidationError({"personal": [message], "interest": [message]})
         return attrs
+
+
+def event_output(event: ActivityEvent) -> dict[str, Any]:
+    """``EventSerializer``'s output built directly (the feed page's hot path; identical, as
+    ``tests/platform/test_output_identity.py`` checks)."""
+    actor = event.actor
+    return {
+        "id": event.pk,
+        "actor": None if actor is None else {"id": actor.pk, "name": actor.name},
+        "action_type": event.action_type,
+        "description": presentation.describe(event),
+        "target": presentation.target(event),
+        "startup_id": event.startup_id,
+        "created_at": datetime_text(event.created_at),
+    }

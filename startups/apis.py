@@ -1,5 +1,6 @@
 """Thin views: validate input, call a service or a selector, shape the output."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -13,6 +14,7 @@ from rest_framework.serializers import ValidationError
 from accounts.authentication import request_user
 from accounts.serializers import UserSummarySerializer
 from core.api.pagination import PageNumberPagination
+from core.api.rows import RowsViewMixin
 from core.api.schema import conflict_response
 from core.api.validation import validate_input
 from core.signals import object_viewed
@@ -31,6 +33,9 @@ from startups.serializers import (
     SaveSerializer,
     StartupInputSerializer,
     StartupSerializer,
+    application_output,
+    opportunity_output,
+    startup_output,
 )
 
 WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
@@ -75,7 +80,9 @@ class SaveActionMixin:
     partial_update=extend_schema(request=StartupInputSerializer, responses=StartupSerializer),
 )
 @extend_schema(tags=["startups"])
-class StartupViewSet(SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet):
+class StartupViewSet(
+    RowsViewMixin, SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet
+):
     queryset = Startup.objects.none()
     serializer_class = StartupSerializer
     filterset_class = StartupFilter
@@ -86,6 +93,15 @@ class StartupViewSet(SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, vie
 
     def get_queryset(self) -> QuerySet[Startup]:
         return selectors.startup_list(viewer=self.request.user)
+
+    def row_ids(self) -> QuerySet[Startup]:
+        return selectors.startup_id_list()
+
+    def rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        return selectors.startup_rows(ids=ids, viewer=self.request.user)
+
+    def row_output(self, row: dict[str, Any]) -> dict[str, Any]:
+        return startup_output(row)
 
     @extend_schema(
         tags=["follows"],
@@ -109,9 +125,11 @@ class StartupViewSet(SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, vie
         return self.get_paginated_response(UserSummarySerializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        startup = self.get_object()
+        row = self.row_get()
+        startup = Startup(pk=row["id"], owner_id=row["owner_id"])  # its keys, for the checks
+        self.check_object_permissions(request, startup)
         object_viewed.send(sender=Startup, instance=startup, viewer=request.user)
-        return Response(self.get_serializer(startup).data)
+        return Response(startup_output(row))
 
     def _output(self, startup: Startup, status_code: int = status.HTTP_200_OK) -> Response:
         startup = self.get_queryset().get(pk=startup.pk)
@@ -144,7 +162,7 @@ class StartupViewSet(SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, vie
 )
 @extend_schema(tags=["opportunities"])
 class OpportunityViewSet(
-    SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet
+    RowsViewMixin, SearchListMixin, ListFiltersOnlyMixin, SaveActionMixin, viewsets.ModelViewSet
 ):
     queryset = Opportunity.objects.none()
     serializer_class = OpportunitySerializer
@@ -158,10 +176,22 @@ class OpportunityViewSet(
     def get_queryset(self) -> QuerySet[Opportunity]:
         return selectors.opportunity_list(viewer=self.request.user)
 
+    def row_ids(self) -> QuerySet[Opportunity]:
+        return selectors.opportunity_id_list()
+
+    def rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        return selectors.opportunity_rows(ids=ids, viewer=self.request.user)
+
+    def row_output(self, row: dict[str, Any]) -> dict[str, Any]:
+        return opportunity_output(row)
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        opportunity = self.get_object()
+        row = self.row_get()
+        startup = Startup(pk=row["startup__id"], owner_id=row["startup__owner_id"])
+        opportunity = Opportunity(pk=row["id"], startup=startup)  # its keys, for the checks
+        self.check_object_permissions(request, opportunity)
         object_viewed.send(sender=Opportunity, instance=opportunity, viewer=request.user)
-        return Response(self.get_serializer(opportunity).data)
+        return Response(opportunity_output(row))
 
     def _output(self, opportunity: Opportunity, status_code: int = status.HTTP_200_OK) -> Response:
         opportunity = self.get_queryset().get(pk=opportunity.pk)
@@ -212,7 +242,7 @@ class OpportunityViewSet(
 
 
 @extend_schema(tags=["applications"])
-class ApplicationViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
+class ApplicationViewSet(RowsViewMixin, ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
     """Applications you made, and applications to your startups' opportunities."""
 
     queryset = Application.objects.none()
@@ -223,6 +253,21 @@ class ApplicationViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Application]:
         return selectors.application_list(viewer=request_user(self.request))
+
+    def row_ids(self) -> QuerySet[Application]:
+        return self.get_queryset()
+
+    def rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        return selectors.application_rows(ids=ids, viewer=request_user(self.request))
+
+    def row_output(self, row: dict[str, Any]) -> dict[str, Any]:
+        return application_output(row)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        row = self.row_get()
+        application = Application(pk=row["id"], applicant_id=row["applicant_id"])
+        self.check_object_permissions(request, application)
+        return Response(application_output(row))
 
     def _transition(self, request: Request, service: Any) -> Response:
         application = service(application=self.get_object(), by=request_user(request))

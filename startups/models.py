@@ -172,6 +172,9 @@ class Opportunity(models.Model):
         indexes = [
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["kind", "status"]),
+            # A page's open-role counts (startups.selectors.startup_rows): by startup first,
+            # or a planner without statistics scans every open role.
+            models.Index(fields=["startup", "status"]),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,13 +1,25 @@
 """Reads: each returns a QuerySet shaped for its API (no N+1) and filtered by visibility."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from accounts.selectors import skill_names_by
 from feed.models import Follow
-from startups.models import Application, Opportunity, OpportunityStatus, Save, Startup
+from startups.models import (
+    OPPORTUNITY_DETAIL_FIELDS,
+    STARTUP_PROFILE_FIELDS,
+    Application,
+    Opportunity,
+    OpportunityStatus,
+    Save,
+    Startup,
+)
 
 
 def _viewer_id(viewer: User | AnonymousUser | None) -> int | None:
@@ -91,3 +103,150 @@ def startup_follower_list(*, startup: Startup) -> QuerySet[User]:
         target_type=ContentType.objects.get_for_model(Startup), target_id=startup.pk
     ).values("follower_id")
     return User.objects.filter(pk__in=follower_id_list, is_active=True).order_by("name", "id")
+
+
+# --- The API's hot paths: rows as dicts for a page of ids -----------------------------------
+# A page is found by id first (filters, ordering and pagination run on the bare table), then
+# its rows are read with ``.values()`` and each per-row figure with one grouped query over the
+# page's ids: no model instances, no correlated subquery per row. The serializers shape them.
+
+STARTUP_COLUMNS = (
+    "id",
+    "owner_id",
+    "owner__name",
+    "owner__role",
+    "owner__headline",
+    *(name for name in STARTUP_PROFILE_FIELDS if name != "skills"),
+    "created_at",
+    "updated_at",
+)
+
+
+def startup_id_list() -> QuerySet[Startup]:
+    """Every startup, newest first: what the list's filters and ordering narrow down."""
+    return Startup.objects.order_by("-created_at", "-id")
+
+
+def _in_order(rows: list[dict[str, Any]], ids: Sequence[int]) -> list[dict[str, Any]]:
+    by_id = {row["id"]: row for row in rows}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def startup_rows(
+    *, ids: Sequence[int], viewer: User | AnonymousUser | None = None
+) -> list[dict[str, Any]]:
+    """The startups with these ids, in this order, as ``STARTUP_COLUMNS`` plus ``skills``,
+    ``open_opportunities_count``, ``followers_count``, ``is_saved`` and ``is_following``
+    (the values ``startup_list`` annotates), in six queries at most whatever the page size."""
+    ids = list(ids)
+    startup_type = ContentType.objects.get_for_model(Startup)  # cached once read
+    if not ids:
+        return []
+    rows = _in_order(list(Startup.objects.filter(pk__in=ids).values(*STARTUP_COLUMNS)), ids)
+    skills = skill_names_by(Startup.skills.through, "startup_id", ids)
+    open_counts = dict(
+        Opportunity.objects.filter(startup_id__in=ids, status=OpportunityStatus.OPEN)
+        .order_by()
+        .values("startup_id")
+        .annotate(count=Count("pk"))
+        .values_list("startup_id", "count")
+    )
+    follows = Follow.objects.filter(target_type=startup_type, target_id__in=ids).order_by()
+    followers = dict(
+        follows.values("target_id").annotate(count=Count("pk")).values_list("target_id", "count")
+    )
+    viewer_id = _viewer_id(viewer)
+    saved: set[int] = set()
+    following: set[int] = set()
+    if viewer_id:
+        saved = set(
+            Save.objects.filter(user_id=viewer_id, startup_id__in=ids).values_list(
+                "startup_id", flat=True
+            )
+        )
+        following = set(follows.filter(follower_id=viewer_id).values_list("target_id", flat=True))
+    for row in rows:
+        pk = row["id"]
+        row["skills"] = skills.get(pk, [])
+        row["open_opportunities_count"] = open_counts.get(pk, 0)
+        row["followers_count"] = followers.get(pk, 0)
+        row["is_saved"] = pk in saved
+        row["is_following"] = pk in following
+    return rows
+
+
+_STARTUP_SUMMARY = ("id", "name", "slug", "tagline", "industry", "stage")
+OPPORTUNITY_COLUMNS = (
+    "id",
+    *(f"startup__{name}" for name in _STARTUP_SUMMARY),
+    "startup__owner_id",
+    *(name for name in OPPORTUNITY_DETAIL_FIELDS if name != "skills"),
+    "created_at",
+    "updated_at",
+)
+
+
+def opportunity_id_list() -> QuerySet[Opportunity]:
+    """Every opportunity, newest first: what the list's filters and ordering narrow down."""
+    return Opportunity.objects.order_by("-created_at", "-id")
+
+
+def opportunity_rows(
+    *, ids: Sequence[int], viewer: User | AnonymousUser | None = None
+) -> list[dict[str, Any]]:
+    """The opportunities with these ids, in this order, as ``OPPORTUNITY_COLUMNS`` plus
+    ``skills``, ``is_saved`` and ``has_applied`` (what ``opportunity_list`` annotates)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = _in_order(list(Opportunity.objects.filter(pk__in=ids).values(*OPPORTUNITY_COLUMNS)), ids)
+    skills = skill_names_by(Opportunity.skills.through, "opportunity_id", ids)
+    viewer_id = _viewer_id(viewer)
+    saved: set[int] = set()
+    applied: set[int] = set()
+    if viewer_id:
+        saved = set(
+            Save.objects.filter(user_id=viewer_id, opportunity_id__in=ids).values_list(
+                "opportunity_id", flat=True
+            )
+        )
+        applied = set(
+            Application.objects.filter(applicant_id=viewer_id, opportunity_id__in=ids)
+            .order_by()
+            .values_list("opportunity_id", flat=True)
+        )
+    for row in rows:
+        pk = row["id"]
+        row["skills"] = skills.get(pk, [])
+        row["is_saved"] = pk in saved
+        row["has_applied"] = pk in applied
+    return rows
+
+
+APPLICATION_COLUMNS = (
+    "id",
+    "opportunity_id",
+    "opportunity__title",
+    "opportunity__kind",
+    "opportunity__status",
+    *(f"opportunity__startup__{name}" for name in _STARTUP_SUMMARY),
+    "applicant_id",
+    "applicant__name",
+    "applicant__role",
+    "applicant__headline",
+    "cover_letter",
+    "status",
+    "decided_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def application_rows(*, ids: Sequence[int], viewer: User) -> list[dict[str, Any]]:
+    """The applications with these ids that the viewer may see, in this order, as
+    ``APPLICATION_COLUMNS`` (one query)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    visible = application_list(viewer=viewer).filter(pk__in=ids).order_by()
+    return _in_order(list(visible.values(*APPLICATION_COLUMNS)), ids)

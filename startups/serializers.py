@@ -1,10 +1,12 @@
 from decimal import Decimal
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Industry
 from accounts.serializers import UserSummarySerializer, skill_names_field, skill_names_read_field
+from core.api.output import column_formatters, columns_output
 from search.serializers import SEARCH_RESULT_FIELDS, SearchResultSerializer
 from startups.models import (
     OPPORTUNITY_DETAIL_FIELDS,
@@ -190,3 +192,100 @@ class SaveSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=["startup", "opportunity"]))
     def get_type(self, save: Save) -> str:
         return "startup" if save.startup_id else "opportunity"
+
+
+# --- Hot paths: rows from the selectors, shaped as the serializers above shape them ----------
+# (``tests/platform/test_output_identity.py`` holds them equal, field by field.)
+
+_SKILLS_AT = STARTUP_PROFILE_FIELDS.index("skills")
+_STARTUP_PROFILE = column_formatters(Startup, STARTUP_PROFILE_FIELDS[:_SKILLS_AT])
+_STARTUP_FIGURES = column_formatters(Startup, STARTUP_PROFILE_FIELDS[_SKILLS_AT + 1 :])
+_TIMES = ["created_at", "updated_at"]
+_STARTUP_TIMES = column_formatters(Startup, _TIMES)
+
+
+def startup_output(row: dict[str, Any]) -> dict[str, Any]:
+    """``StartupSerializer``'s output from a ``selectors.startup_rows`` row."""
+    return {
+        "id": row["id"],
+        "owner": {
+            "id": row["owner_id"],
+            "name": row["owner__name"],
+            "role": row["owner__role"],
+            "headline": row["owner__headline"],
+        },
+        **columns_output(row, _STARTUP_PROFILE),
+        "skills": row["skills"],
+        **columns_output(row, _STARTUP_FIGURES),
+        "open_opportunities_count": row["open_opportunities_count"],
+        "is_saved": row["is_saved"],
+        "followers_count": row["followers_count"],
+        "is_following": row["is_following"],
+        **columns_output(row, _STARTUP_TIMES),
+        "search_score": None,
+        "search_snippet": None,
+    }
+
+
+_OPPORTUNITY_SKILLS_AT = OPPORTUNITY_DETAIL_FIELDS.index("skills")
+_OPPORTUNITY_HEAD = column_formatters(
+    Opportunity, OPPORTUNITY_DETAIL_FIELDS[:_OPPORTUNITY_SKILLS_AT]
+)
+_OPPORTUNITY_REST = column_formatters(
+    Opportunity, OPPORTUNITY_DETAIL_FIELDS[_OPPORTUNITY_SKILLS_AT + 1 :]
+)
+_OPPORTUNITY_TIMES = column_formatters(Opportunity, _TIMES)
+
+
+def _startup_summary(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """``StartupSummarySerializer``'s output from a row's ``<prefix>__<field>`` columns."""
+    return {
+        "id": row[f"{prefix}__id"],
+        "name": row[f"{prefix}__name"],
+        "slug": row[f"{prefix}__slug"],
+        "tagline": row[f"{prefix}__tagline"],
+        "industry": row[f"{prefix}__industry"],
+        "stage": row[f"{prefix}__stage"],
+    }
+
+
+def opportunity_output(row: dict[str, Any]) -> dict[str, Any]:
+    """``OpportunitySerializer``'s output from a ``selectors.opportunity_rows`` row."""
+    return {
+        "id": row["id"],
+        "startup": _startup_summary(row, "startup"),
+        **columns_output(row, _OPPORTUNITY_HEAD),
+        "skills": row["skills"],
+        **columns_output(row, _OPPORTUNITY_REST),
+        "is_saved": row["is_saved"],
+        "has_applied": row["has_applied"],
+        **columns_output(row, _OPPORTUNITY_TIMES),
+        "search_score": None,
+        "search_snippet": None,
+    }
+
+
+_APPLICATION_TAIL = column_formatters(
+    Application, ["cover_letter", "status", "decided_at", "created_at", "updated_at"]
+)
+
+
+def application_output(row: dict[str, Any]) -> dict[str, Any]:
+    """``ApplicationSerializer``'s output from a ``selectors.application_rows`` row."""
+    return {
+        "id": row["id"],
+        "opportunity": {
+            "id": row["opportunity_id"],
+            "title": row["opportunity__title"],
+            "kind": row["opportunity__kind"],
+            "status": row["opportunity__status"],
+            "startup": _startup_summary(row, "opportunity__startup"),
+        },
+        "applicant": {
+            "id": row["applicant_id"],
+            "name": row["applicant__name"],
+            "role": row["applicant__role"],
+            "headline": row["applicant__headline"],
+        },
+        **columns_output(row, _APPLICATION_TAIL),
+    }

@@ -526,9 +526,13 @@ def _saved(n: int, viewer: User) -> None:
     ("url", "make", "max_queries"),
     [
         # user and signed-out session (JWT) + count + page (+ skills prefetch)
-        (STARTUPS, _startups, 5),
-        (OPPORTUNITIES, _opportunities, 5),
-        (APPLICATIONS, _applications, 4),
+        # startups: + the page's ids, then its rows, skills, open-role counts, follower
+        # counts, the viewer's saves and follows: one grouped query each (selectors.startup_rows)
+        (STARTUPS, _startups, 10),
+        # opportunities: + ids, rows, skills, the viewer's saves and applications
+        (OPPORTUNITIES, _opportunities, 8),
+        # applications: + ids, then the rows
+        (APPLICATIONS, _applications, 5),
         (SAVED, _saved, 4),
     ],
     ids=["startups", "opportunities", "applications", "saved"],
