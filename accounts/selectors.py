@@ -37,7 +37,7 @@ USER_COLUMNS = (
 
 
 def skill_names_by(
-    through: type[Model], owner_field: str, ids: Sequence[int]
+    *, through: type[Model], owner_field: str, ids: Sequence[int]
 ) -> dict[int, list[str]]:
     """Skill names per row of a many-to-many to ``Skill`` (its ``through`` model), sorted by
     name as ``Skill`` is, in one query for all the rows."""
@@ -67,7 +67,7 @@ def user_rows(*, ids: Sequence[int]) -> list[dict[str, Any]]:
         row["id"]: row
         for row in User.objects.filter(pk__in=ids, is_active=True).values(*USER_COLUMNS)
     }
-    skills = skill_names_by(User.skills.through, "user_id", ids)
+    skills = skill_names_by(through=User.skills.through, owner_field="user_id", ids=ids)
     rows = [by_id[pk] for pk in ids if pk in by_id]
     for row in rows:
         row["skills"] = skills.get(row["id"], [])

@@ -143,7 +143,7 @@ def startup_rows(
     if not ids:
         return []
     rows = _in_order(list(Startup.objects.filter(pk__in=ids).values(*STARTUP_COLUMNS)), ids)
-    skills = skill_names_by(Startup.skills.through, "startup_id", ids)
+    skills = skill_names_by(through=Startup.skills.through, owner_field="startup_id", ids=ids)
     open_counts = dict(
         Opportunity.objects.filter(startup_id__in=ids, status=OpportunityStatus.OPEN)
         .order_by()
@@ -200,7 +200,9 @@ def opportunity_rows(
     if not ids:
         return []
     rows = _in_order(list(Opportunity.objects.filter(pk__in=ids).values(*OPPORTUNITY_COLUMNS)), ids)
-    skills = skill_names_by(Opportunity.skills.through, "opportunity_id", ids)
+    skills = skill_names_by(
+        through=Opportunity.skills.through, owner_field="opportunity_id", ids=ids
+    )
     viewer_id = _viewer_id(viewer)
     saved: set[int] = set()
     applied: set[int] = set()

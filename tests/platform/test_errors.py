@@ -123,7 +123,7 @@ def test_unhandled_error_is_500_without_traceback(
     def broken(**kwargs: object) -> None:
         raise RuntimeError("database exploded: secret internals")
 
-    monkeypatch.setattr(selectors, "startup_list", broken)
+    monkeypatch.setattr(selectors, "startup_id_list", broken)  # the list reads ids first
 
     response = api_client.get("/api/v1/startups/")
 

@@ -105,7 +105,7 @@ def test_unhandled_error_is_logged_once_at_error_with_traceback(
     def broken(**kwargs: object) -> None:
         raise RuntimeError("boom in selector")
 
-    monkeypatch.setattr(selectors, "startup_list", broken)
+    monkeypatch.setattr(selectors, "startup_id_list", broken)  # the list reads ids first
 
     response = api_client.get("/api/v1/startups/", HTTP_X_REQUEST_ID="err-1")
 
