@@ -185,10 +185,17 @@ def asgi_servers(
     def command(port: int) -> list[str]:
         if server == "daphne":
             return [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port), app]
-        return [sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", str(port),
-                "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio",
-                "--lifespan", "off", "--no-access-log", "--log-level", "warning",
-                "--timeout-graceful-shutdown", "5"]  # fmt: skip
+        # uvicorn exactly as docker-compose.yml runs /ws/, serving ``app`` on ``port``.
+        import shlex
+
+        import yaml
+
+        compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+        argv = shlex.split(compose["services"]["realtime"]["command"])
+        argv[1] = app
+        argv[argv.index("--host") + 1] = HOST
+        argv[argv.index("--port") + 1] = str(port)
+        return [sys.executable, "-m", *argv, "--log-level", "warning"]
 
     servers = [
         subprocess.Popen(  # noqa: S603 - fixed argument list

@@ -4,13 +4,18 @@ replaced by the nearest word the index does hold ("payment", which finds "paymen
 The vocabulary is the index's own -- its stems, as the backend's stemmer made them (porter on
 SQLite's FTS5, snowball ``english`` on PostgreSQL; ``snowballstemmer`` stems the query's words
 the same way here) -- read from the index (FTS5's ``fts5vocab``; PostgreSQL's ``ts_stat`` over
-the newest ``SAMPLE_ROWS`` rows: the common words are there), kept in each process and read
-again, in the background, every ``REFRESH_SECONDS``: a new word is matched exactly at once and
-forgiven its typos within minutes. Nearest is the Damerau-Levenshtein (OSA) distance from the
-word's stem, or from its beginning as long as the stem (a word typed wrong before its
-suffix), at most 1 for stems of five letters or fewer, 2 above; ties go to the word more rows
-hold. A corrected word is matched as a prefix of the stem ("payment*"), as the index stems
-both. Only words of ``FUZZY_MIN_LENGTH`` letters or more, three at most per query.
+the newest ``SAMPLE_ROWS`` rows: the common words are there, under a 1 s statement deadline),
+only the stems that stem to themselves (a stem the index would stem again, "agre" -> "agr",
+would widen the match) and that at least ``MIN_DOCS`` rows hold. It is read in the background,
+never by a request -- the first misspelt query of a process finds what it finds uncorrected --
+kept in each process and read again every ``REFRESH_SECONDS`` (a failed read is tried again
+after as long): a new word is matched exactly at once and forgiven its typos within minutes.
+Nearest is the Damerau-Levenshtein (OSA) distance from the word's stem, or from its beginning
+as long as the stem (a word typed wrong before its suffix): at most 1 for stems of five letters
+or fewer, 2 above; ties go to the word more rows hold. A corrected word is matched as a prefix
+of the stem ("payment*"), as the index stems both. Only words of ``FUZZY_MIN_LENGTH`` letters
+or more and not stop words ("these", "about": the index leaves them out, so they always look
+unknown), three at most per query.
 """
 
 import bisect
@@ -19,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, connection
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from snowballstemmer import stemmer
@@ -32,6 +37,50 @@ logger = logging.getLogger("collabhub.search")
 
 REFRESH_SECONDS = 300.0
 SAMPLE_ROWS = 20_000  # PostgreSQL: the newest rows whose words make the vocabulary
+MIN_DOCS = 2  # a correction goes to a word more than one row holds
+# English stop words of five letters or more (PostgreSQL's english configuration leaves them
+# out of the index): never corrected into something else.
+STOP_WORDS = frozenset(
+    {
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "because",
+        "before",
+        "being",
+        "below",
+        "between",
+        "doing",
+        "during",
+        "further",
+        "having",
+        "other",
+        "ourselves",
+        "should",
+        "their",
+        "theirs",
+        "themselves",
+        "there",
+        "these",
+        "those",
+        "through",
+        "under",
+        "until",
+        "where",
+        "which",
+        "while",
+        "would",
+        "yours",
+        "yourself",
+        "yourselves",
+        "itself",
+        "herself",
+        "himself",
+        "myself",
+    }
+)
 MAX_CORRECTIONS = 3
 CANDIDATES = 30  # nearest stems (by the stem's own distance) looked at closely
 
@@ -53,38 +102,52 @@ class Vocabulary:
 _vocabularies: dict[str, Vocabulary] = {}
 _refreshing: set[str] = set()
 _lock = threading.Lock()
-_stemmers: dict[str, object] = {}
+_local = threading.local()  # a snowball stemmer keeps state while it stems: one per thread
 
 
 def _stem(word: str, name: str) -> str:
-    if name not in _stemmers:
-        _stemmers[name] = stemmer(name)
-    return str(_stemmers[name].stemWord(word))  # type: ignore[attr-defined]
+    stemmers = getattr(_local, "stemmers", None)
+    if stemmers is None:
+        stemmers = _local.stemmers = {}
+    if name not in stemmers:
+        stemmers[name] = stemmer(name)
+    return str(stemmers[name].stemWord(word))
 
 
-def _load(index: SearchIndex) -> Vocabulary | None:
+def vocabulary_load(index: SearchIndex) -> Vocabulary | None:
+    """Read the index's vocabulary now (the background refresh; tests). A failure leaves an
+    empty one, tried again after ``REFRESH_SECONDS``."""
     backend = backend_for(connection.vendor)
+    if backend.stemmer is None:
+        return None
     try:
         with backend.savepoint():
             rows = backend.vocabulary(index, SAMPLE_ROWS)
     except DatabaseError:
         logger.warning("search vocabulary not read", extra={"index": index.table}, exc_info=True)
-        return None
-    if backend.stemmer is None:
-        return None
-    docs = {str(word): int(count) for word, count in rows if str(word).isalpha()}
-    vocabulary = Vocabulary(docs, sorted(docs), backend.stemmer, time.monotonic())
+        rows = []
+    name = backend.stemmer
+    docs = {
+        str(word): int(count)
+        for word, count in rows
+        if str(word).isalpha() and int(count) >= MIN_DOCS and _stem(str(word), name) == word
+    }
+    vocabulary = Vocabulary(docs, sorted(docs), name, time.monotonic())
     _vocabularies[index.table] = vocabulary
     return vocabulary
 
 
 def _refresh_in_background(index: SearchIndex) -> None:
     def run() -> None:
-        close_old_connections()
         try:
-            _load(index)
+            vocabulary_load(index)
+        except Exception:  # never a dying thread: an empty vocabulary, tried again later
+            logger.warning(
+                "search vocabulary not read", extra={"index": index.table}, exc_info=True
+            )
+            _vocabularies[index.table] = Vocabulary({}, [], "", time.monotonic())
         finally:
-            close_old_connections()
+            connection.close()  # this thread's own connection
             with _lock:
                 _refreshing.discard(index.table)
 
@@ -96,11 +159,10 @@ def _refresh_in_background(index: SearchIndex) -> None:
 
 
 def vocabulary_get(index: SearchIndex) -> Vocabulary | None:
-    """The index's vocabulary: read now the first time, then refreshed in the background."""
+    """The index's vocabulary as last read; read (again) in the background when it is missing
+    or older than ``REFRESH_SECONDS`` -- never by the request asking."""
     vocabulary = _vocabularies.get(index.table)
-    if vocabulary is None:
-        return _load(index)
-    if time.monotonic() - vocabulary.loaded_at > REFRESH_SECONDS:
+    if vocabulary is None or time.monotonic() - vocabulary.loaded_at > REFRESH_SECONDS:
         _refresh_in_background(index)
     return vocabulary
 
@@ -137,7 +199,10 @@ def corrected(index: SearchIndex, parsed: ParsedQuery) -> tuple[ParsedQuery, dic
     candidates = [
         t
         for t in parsed.positives
-        if len(t.words) == 1 and len(t.words[0]) >= FUZZY_MIN_LENGTH and t.words[0].isalpha()
+        if len(t.words) == 1
+        and len(t.words[0]) >= FUZZY_MIN_LENGTH
+        and t.words[0].isalpha()
+        and t.words[0] not in STOP_WORDS
     ]
     if not candidates:
         return parsed, {}

@@ -12,6 +12,7 @@ snippet. The serializer stays the reference and the OpenAPI schema
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 from rest_framework.request import Request
@@ -49,6 +50,9 @@ class RowsViewMixin:
             pk = int(value)
         except (TypeError, ValueError):
             raise Http404 from None
+        low, high = connection.ops.integer_field_range("BigAutoField")
+        if not low <= pk <= high:  # no such row (and no overflow in the database's driver)
+            raise Http404
         rows = self.rows([pk])
         if not rows:
             raise Http404

@@ -73,8 +73,12 @@ class PostgreSQLBackend(Backend):
         a bounded sample keeps it quick; the common words are all there)."""
         rows = f"SELECT search_vector FROM {index.table} ORDER BY id DESC LIMIT {int(sample)}"
         with connection.cursor() as cursor:
+            # In the caller's savepoint: a second at most, whatever the process's deadline.
+            cursor.execute("SET LOCAL statement_timeout = 1000")
             cursor.execute("SELECT word, ndoc FROM ts_stat(%s)", [rows])
-            return [(str(word), int(ndoc)) for word, ndoc in cursor.fetchall()]
+            found = [(str(word), int(ndoc)) for word, ndoc in cursor.fetchall()]
+            cursor.execute("SET LOCAL statement_timeout TO DEFAULT")
+            return found
 
     def _vector(self, index: SearchIndex) -> str:
         parts = []

@@ -145,3 +145,18 @@ def test_deeply_nested_json_is_a_400_not_a_crash(
 
     assert response.status_code == 400, response.content
     assert response.json()["error"]["code"] in {"parse_error", "validation_error"}
+
+
+@pytest.mark.parametrize("kind", ["startups", "opportunities", "users", "applications"])
+@pytest.mark.parametrize(
+    "pk", ["99999999999999999999", "9223372036854775808", "-9223372036854775809"]
+)
+def test_an_id_past_the_databases_integers_is_a_404(
+    client_for: ClientFor, founder: User, kind: str, pk: str
+) -> None:
+    """The detail reads rows by id: a number no integer column can hold is no row (not an
+    overflow in the driver)."""
+    response = client_for(founder).get(f"/api/v1/{kind}/{pk}/")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"]

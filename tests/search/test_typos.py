@@ -21,11 +21,20 @@ def demo() -> None:
         ("Sentinel Nine", "Network security monitoring.", ["go"]),
         ("Caremap", "Healthcare scheduling for clinics.", ["healthcare"]),
         ("Armature", "Robotics for warehouses.", ["robotics"]),
+        ("Gripwell", "Robotics arms that learn by watching.", ["python"]),
+        ("Clinicly", "Healthcare records for small practices.", ["python"]),
         ("Terraloop", "Heat pumps for homes.", ["climate"]),
     ]
     for name, description, skills in rows:
         StartupFactory(name=name, tagline="", description=description, skills=skills)
-    vocabulary.vocabulary_forget()
+    vocabulary.vocabulary_load(startups_index())  # as the background refresh does
+
+
+def startups_index():
+    from search.indexes import registered
+
+    (index,) = [i for i in registered() if i.table == "startups_startup"]
+    return index
 
 
 def names(query: str) -> list[str]:
@@ -60,10 +69,8 @@ def test_a_misspelt_common_word_finds_what_the_word_finds(
 
 def test_a_word_that_matches_is_never_corrected(demo: None) -> None:
     """A new word (not yet in the vocabulary read at start) finds its row as typed."""
-    names("payments")  # the vocabulary is read now
     StartupFactory(name="Paymentz Collective", tagline="Zyxwvut ledgers")
     assert names("zyxwvut") == ["Paymentz Collective"]
-    vocabulary.vocabulary_forget()
 
 
 def test_nonsense_still_finds_nothing(demo: None) -> None:
@@ -79,11 +86,31 @@ def test_the_correction_is_what_the_api_serves(demo: None, api_client) -> None:
     assert {r["name"] for r in results} <= set(names("payments")) | set(names("paymnets"))
 
 
-def test_the_nearest_word_wins_and_ties_go_to_the_commoner(demo: None) -> None:
-    from search.indexes import registered
-
-    (index,) = [i for i in registered() if i.table == "startups_startup"]
-    known = vocabulary.vocabulary_get(index)
+def test_the_nearest_word_wins(demo: None) -> None:
+    known = vocabulary.vocabulary_get(startups_index())
     assert known is not None and "payment" in known.docs
     assert vocabulary.nearest(known, "paymnets") == "payment"
     assert vocabulary.nearest(known, "qwxzvbnmkj") is None
+
+
+def test_the_vocabulary_holds_only_stems_the_index_would_not_stem_again(demo: None) -> None:
+    known = vocabulary.vocabulary_get(startups_index())
+    assert known is not None and known.docs
+    assert all(vocabulary._stem(word, known.stemmer_name) == word for word in known.docs)
+    assert all(count >= vocabulary.MIN_DOCS for count in known.docs.values())
+
+
+def test_stop_words_are_not_corrected_into_other_words(demo: None) -> None:
+    from search.parser import parse
+
+    parsed = parse("these")
+    assert vocabulary.corrected(startups_index(), parsed) == (parsed, {})
+
+
+def test_a_process_that_has_not_read_the_vocabulary_corrects_nothing_yet() -> None:
+    """The request never reads it (the background refresh does): no correction, no error."""
+    StartupFactory(name="Ledgerly", description="Cross-border payments.", skills=["payments"])
+    from search.parser import parse
+
+    parsed = parse("paymnets")
+    assert vocabulary.corrected(startups_index(), parsed) == (parsed, {})
