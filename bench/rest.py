@@ -59,6 +59,7 @@ def bare_urlpatterns() -> list[Any]:
     from django.db.models.functions import Coalesce
     from django.http import HttpResponse
     from django.urls import path
+    from django.utils import timezone
     from rest_framework import generics, pagination, permissions, renderers, serializers
     from rest_framework.request import Request
     from rest_framework.response import Response
@@ -235,17 +236,35 @@ def bare_urlpatterns() -> list[Any]:
             return presentation.target(event)
 
     class BareFeed(APIView):
-        """The same page of events (the feed's selector), rendered the bare DRF way."""
+        """The same first page of events, the bare DRF way: the feed's two sources as
+        querysets (``personal_event_list``, ``interest_event_list``: the actor joined with
+        ``select_related``), mixed by the same shares, rendered by a ``ModelSerializer``."""
 
         renderer_classes = [renderers.JSONRenderer]
         permission_classes = [permissions.IsAuthenticated]
 
         def get(self, request: Any) -> Response:
-            share = feed_selectors.feed_share_get(user=request.user)
-            page = feed_selectors.feed_page_get(
-                user=request.user, size=20, cursor=None, personal_share=share
-            )
-            return Response({"results": EventOut(page.events, many=True).data})
+            size, user = 20, request.user
+            share = feed_selectors.feed_share_get(user=user)
+            now = timezone.now()
+            sources = {
+                "personal": feed_selectors.personal_event_list(user=user, as_of=now),
+                "interest": feed_selectors.interest_event_list(user=user, as_of=now),
+            }
+            fetched = {
+                key: list(events.order_by("-created_at", "-id")[: size + 1])
+                for key, events in sources.items()
+            }
+            want = {"personal": round(size * share)}
+            want["interest"] = size - want["personal"]
+            for key, other in (("personal", "interest"), ("interest", "personal")):
+                spare = want[key] - min(want[key], len(fetched[key]))
+                want[key] -= spare
+                want[other] += spare
+            events = fetched["personal"][: want["personal"]]
+            events += fetched["interest"][: want["interest"]]
+            events.sort(key=lambda e: (e.created_at, e.pk), reverse=True)
+            return Response({"results": EventOut(events, many=True).data})
 
     def generic(base: type, serializer: type, rows: Any, **extra: Any) -> Any:
         # Lists show what our filters show by default (open opportunities); details any row.

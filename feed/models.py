@@ -9,6 +9,8 @@ event in their feed. The row is also the outbox of the
 fan-out: ``dispatched_at`` stays empty until its notifications (and later its pushes) are done.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -23,6 +25,10 @@ class ActivityEventQuerySet(models.QuerySet["ActivityEvent"]):
     def visible_to(self, user: object) -> "ActivityEventQuerySet":
         """Public events, and private ones the user is part of; nothing private for anonymous."""
         user_id = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
+        return self.visible_to_id(user_id)
+
+    def visible_to_id(self, user_id: Any) -> "ActivityEventQuerySet":
+        """``visible_to`` the user with this id (None: anonymous)."""
         if user_id is None:
             return self.filter(is_public=True)
         involved = EventAudience.objects.filter(event=models.OuterRef("pk"), user_id=user_id)

@@ -22,12 +22,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.models import User
 from accounts.selectors import user_list
+from core.db.prepared import Fixed, Prepared
 from feed import registry
 from feed.exceptions import InvalidCursor
 from feed.metrics import PAGE_DURATION
@@ -145,47 +147,89 @@ def feed_share_get(*, user: User) -> float:
     return feed_composition_get(user=user).personal
 
 
-def _followed(user: User, target_type: ContentType, as_of: datetime | None) -> QuerySet[Any]:
-    follows = Follow.objects.filter(follower=user, target_type=target_type)
+# The sources are built from plain values (the user's id, skills and interests, the content
+# types' ids, the time of the first page): the API's page reads them as prepared queries
+# (``core/db/prepared.py``, compiled once per shape) and everything else as querysets.
+
+
+def _followed(user_id: Any, type_id: Any, as_of: Any) -> QuerySet[Any]:
+    follows = Follow.objects.filter(follower_id=user_id, target_type_id=type_id)
     if as_of is not None:
         follows = follows.filter(created_at__lte=as_of)
     return follows.values("target_id")
 
 
-def _personal_condition(user: User, as_of: datetime | None) -> Q:
+def _personal_condition(user_id: Any, as_of: Any, user_type_id: Any, subject_type_id: Any) -> Q:
     """Events by followed people or about followed subjects -- the follows as they were at
     ``as_of`` (the first page's time), so following someone between pages moves nothing."""
-    user_type = ContentType.objects.get_for_model(User)
-    condition = Q(actor_id__in=_followed(user, user_type, as_of))
-    subject_type = subject_content_type()
-    if subject_type is not None:
-        condition |= Q(startup_id__in=_followed(user, subject_type, as_of))
+    condition = Q(actor_id__in=_followed(user_id, user_type_id, as_of))
+    if subject_type_id is not None:
+        condition |= Q(startup_id__in=_followed(user_id, subject_type_id, as_of))
     return condition
 
 
-def personal_event_list(*, user: User, as_of: datetime | None = None) -> QuerySet[ActivityEvent]:
+def _personal_events(
+    *, user_id: Any, user_type_id: Any, as_of: Any = None, subject_type_id: Any = None
+) -> QuerySet[ActivityEvent]:
     return (
-        ActivityEvent.objects.visible_to(user)
-        .filter(_personal_condition(user, as_of))
-        .exclude(actor=user)
-        .select_related("actor")
+        ActivityEvent.objects.visible_to_id(user_id)
+        .filter(_personal_condition(user_id, as_of, user_type_id, subject_type_id))
+        .exclude(actor_id=user_id)
     )
 
 
-def interest_event_list(*, user: User, as_of: datetime | None = None) -> QuerySet[ActivityEvent]:
-    skill_ids = list(user.skills.values_list("pk", flat=True))
-    matches: Any = Q(industry__in=user.interests or [])
+def _interest_events(
+    *,
+    user_id: Any,
+    user_type_id: Any,
+    skill_ids: Any,
+    interests: Any,
+    actions: Any,
+    as_of: Any = None,
+    subject_type_id: Any = None,
+) -> QuerySet[ActivityEvent]:
+    matches: Any = Q(industry__in=interests)
     if skill_ids:
         through = ActivityEvent.skills.through
         matches |= Exists(
             through.objects.filter(activityevent_id=OuterRef("pk"), skill_id__in=skill_ids)
         )
     return (
-        ActivityEvent.objects.filter(is_public=True, action_type__in=registry.interest_actions())
+        ActivityEvent.objects.filter(is_public=True, action_type__in=actions)
         .filter(matches)
-        .exclude(_personal_condition(user, as_of))
-        .exclude(actor=user)
-        .select_related("actor")
+        .exclude(_personal_condition(user_id, as_of, user_type_id, subject_type_id))
+        .exclude(actor_id=user_id)
+    )
+
+
+def _source_values(user: User, as_of: datetime | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "user_id": user.pk,
+        "user_type_id": ContentType.objects.get_for_model(User).pk,
+    }
+    subject_type = subject_content_type()
+    if subject_type is not None:
+        values["subject_type_id"] = subject_type.pk
+    if as_of is not None:
+        values["as_of"] = as_of
+    return values
+
+
+def _interest_values(user: User) -> dict[str, Any]:
+    return {
+        "skill_ids": list(user.skills.values_list("pk", flat=True)),
+        "interests": list(user.interests or []),
+        "actions": list(registry.interest_actions()),
+    }
+
+
+def personal_event_list(*, user: User, as_of: datetime | None = None) -> QuerySet[ActivityEvent]:
+    return _personal_events(**_source_values(user, as_of)).select_related("actor")
+
+
+def interest_event_list(*, user: User, as_of: datetime | None = None) -> QuerySet[ActivityEvent]:
+    return _interest_events(**_source_values(user, as_of), **_interest_values(user)).select_related(
+        "actor"
     )
 
 
@@ -263,6 +307,38 @@ def _after(queryset: QuerySet[ActivityEvent], position: Position) -> QuerySet[Ac
     return queryset.order_by("-created_at", "-id")
 
 
+def _source_page(source: Any) -> Prepared:
+    """One source's events after a position (``after_at``/``after_id`` given or not), newest
+    first, with the actor's name: the page's query, compiled once per shape."""
+
+    def build(*, limit: Any, after_at: Any = None, after_id: Any = None, **values: Any) -> Any:
+        position = None if after_at is None else (after_at, after_id)
+        events = _after(source(**values), position).annotate(actor_name=F("actor__name"))
+        return events[:limit]
+
+    return Prepared(build)
+
+
+_personal_page = _source_page(_personal_events)
+_interest_page = _source_page(_interest_events)
+
+
+def _position(position: Position) -> dict[str, Any]:
+    return {} if position is None else {"after_at": position[0], "after_id": position[1]}
+
+
+def _with_actors(events: list[ActivityEvent]) -> list[ActivityEvent]:
+    """Each event's actor as ``select_related`` would give it, from the annotated name (an
+    instance with its id and name; any other field of it is read when asked for)."""
+    for event in events:
+        actor = None
+        if event.actor_id is not None:
+            name = event.actor_name  # type: ignore[attr-defined]
+            actor = User.from_db(DEFAULT_DB_ALIAS, ["id", "name"], [event.actor_id, name])
+        ActivityEvent.actor.field.set_cached_value(event, actor)
+    return events
+
+
 def feed_page_get(*, user: User, size: int, cursor: str | None, personal_share: float) -> FeedPage:
     """One page of the feed, timed (``feed_generation_duration_seconds``)."""
     with PAGE_DURATION.time():
@@ -276,11 +352,15 @@ def _feed_page_build(
         as_of, positions = _decode(cursor)
     else:
         as_of, positions = timezone.now(), {"personal": None, "interest": None}
+    values = _source_values(user, as_of)
     sources = {
-        "personal": personal_event_list(user=user, as_of=as_of),
-        "interest": interest_event_list(user=user, as_of=as_of),
+        "personal": (_personal_page, values),
+        "interest": (_interest_page, {**values, **_interest_values(user)}),
     }
-    fetched = {key: list(_after(qs, positions[key])[: size + 1]) for key, qs in sources.items()}
+    fetched = {
+        key: _with_actors(page(**given, **_position(positions[key]), limit=Fixed(size + 1)))
+        for key, (page, given) in sources.items()
+    }
     want = {"personal": round(size * personal_share)}
     want["interest"] = size - want["personal"]
     # A source with fewer events than its share leaves the rest to the other.

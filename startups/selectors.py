@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from accounts.selectors import skill_names_by
+from core.db.prepared import Prepared
 from feed.models import Follow
 from startups.models import (
     OPPORTUNITY_DETAIL_FIELDS,
@@ -82,9 +83,12 @@ def opportunity_list(*, viewer: User | AnonymousUser | None = None) -> QuerySet[
 
 
 def application_list(*, viewer: User) -> QuerySet[Application]:
-    """Applications the viewer may see: their own, and those to their startups."""
+    """Applications the viewer may see: their own, and those to their startups. The
+    startups' side is an uncorrelated subquery, so each side reads its own index (a JOIN in
+    the ``OR`` scans every application in date order instead: 15x slower on SQLite)."""
+    theirs = Opportunity.objects.filter(startup__owner=viewer).values("pk")
     return (
-        Application.objects.filter(Q(applicant=viewer) | Q(opportunity__startup__owner=viewer))
+        Application.objects.filter(Q(applicant=viewer) | Q(opportunity_id__in=theirs))
         .select_related("applicant", "opportunity__startup")
         .order_by("-created_at", "-id")
     )
@@ -132,6 +136,38 @@ def _in_order(rows: list[dict[str, Any]], ids: Sequence[int]) -> list[dict[str, 
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
+# Each compiled once per page size (core/db/prepared.py): values are parameters.
+_startup_rows = Prepared(lambda ids: Startup.objects.filter(pk__in=ids).values(*STARTUP_COLUMNS))
+_open_counts = Prepared(
+    lambda ids: (
+        Opportunity.objects.filter(startup_id__in=ids, status=OpportunityStatus.OPEN)
+        .order_by()
+        .values("startup_id")
+        .annotate(count=Count("pk"))
+        .values_list("startup_id", "count")
+    )
+)
+_follower_counts = Prepared(
+    lambda ids, type_id: (
+        Follow.objects.filter(target_type_id=type_id, target_id__in=ids)
+        .order_by()
+        .values("target_id")
+        .annotate(count=Count("pk"))
+        .values_list("target_id", "count")
+    )
+)
+_followed = Prepared(
+    lambda ids, type_id, viewer_id: Follow.objects.filter(
+        target_type_id=type_id, target_id__in=ids, follower_id=viewer_id
+    ).values_list("target_id", flat=True)
+)
+_saved_startups = Prepared(
+    lambda ids, viewer_id: Save.objects.filter(user_id=viewer_id, startup_id__in=ids).values_list(
+        "startup_id", flat=True
+    )
+)
+
+
 def startup_rows(
     *, ids: Sequence[int], viewer: User | AnonymousUser | None = None
 ) -> list[dict[str, Any]]:
@@ -139,32 +175,19 @@ def startup_rows(
     ``open_opportunities_count``, ``followers_count``, ``is_saved`` and ``is_following``
     (the values ``startup_list`` annotates), in six queries at most whatever the page size."""
     ids = list(ids)
-    startup_type = ContentType.objects.get_for_model(Startup)  # cached once read
+    type_id = ContentType.objects.get_for_model(Startup).pk  # cached once read
     if not ids:
         return []
-    rows = _in_order(list(Startup.objects.filter(pk__in=ids).values(*STARTUP_COLUMNS)), ids)
+    rows = _in_order(_startup_rows(ids=ids), ids)
     skills = skill_names_by(through=Startup.skills.through, owner_field="startup_id", ids=ids)
-    open_counts = dict(
-        Opportunity.objects.filter(startup_id__in=ids, status=OpportunityStatus.OPEN)
-        .order_by()
-        .values("startup_id")
-        .annotate(count=Count("pk"))
-        .values_list("startup_id", "count")
-    )
-    follows = Follow.objects.filter(target_type=startup_type, target_id__in=ids).order_by()
-    followers = dict(
-        follows.values("target_id").annotate(count=Count("pk")).values_list("target_id", "count")
-    )
+    open_counts = dict(_open_counts(ids=ids))
+    followers = dict(_follower_counts(ids=ids, type_id=type_id))
     viewer_id = _viewer_id(viewer)
     saved: set[int] = set()
     following: set[int] = set()
     if viewer_id:
-        saved = set(
-            Save.objects.filter(user_id=viewer_id, startup_id__in=ids).values_list(
-                "startup_id", flat=True
-            )
-        )
-        following = set(follows.filter(follower_id=viewer_id).values_list("target_id", flat=True))
+        saved = set(_saved_startups(ids=ids, viewer_id=viewer_id))
+        following = set(_followed(ids=ids, type_id=type_id, viewer_id=viewer_id))
     for row in rows:
         pk = row["id"]
         row["skills"] = skills.get(pk, [])
@@ -191,6 +214,23 @@ def opportunity_id_list() -> QuerySet[Opportunity]:
     return Opportunity.objects.order_by("-created_at", "-id")
 
 
+_opportunity_rows = Prepared(
+    lambda ids: Opportunity.objects.filter(pk__in=ids).values(*OPPORTUNITY_COLUMNS)
+)
+_saved_opportunities = Prepared(
+    lambda ids, viewer_id: Save.objects.filter(
+        user_id=viewer_id, opportunity_id__in=ids
+    ).values_list("opportunity_id", flat=True)
+)
+_applied = Prepared(
+    lambda ids, viewer_id: (
+        Application.objects.filter(applicant_id=viewer_id, opportunity_id__in=ids)
+        .order_by()
+        .values_list("opportunity_id", flat=True)
+    )
+)
+
+
 def opportunity_rows(
     *, ids: Sequence[int], viewer: User | AnonymousUser | None = None
 ) -> list[dict[str, Any]]:
@@ -199,7 +239,7 @@ def opportunity_rows(
     ids = list(ids)
     if not ids:
         return []
-    rows = _in_order(list(Opportunity.objects.filter(pk__in=ids).values(*OPPORTUNITY_COLUMNS)), ids)
+    rows = _in_order(_opportunity_rows(ids=ids), ids)
     skills = skill_names_by(
         through=Opportunity.skills.through, owner_field="opportunity_id", ids=ids
     )
@@ -207,16 +247,8 @@ def opportunity_rows(
     saved: set[int] = set()
     applied: set[int] = set()
     if viewer_id:
-        saved = set(
-            Save.objects.filter(user_id=viewer_id, opportunity_id__in=ids).values_list(
-                "opportunity_id", flat=True
-            )
-        )
-        applied = set(
-            Application.objects.filter(applicant_id=viewer_id, opportunity_id__in=ids)
-            .order_by()
-            .values_list("opportunity_id", flat=True)
-        )
+        saved = set(_saved_opportunities(ids=ids, viewer_id=viewer_id))
+        applied = set(_applied(ids=ids, viewer_id=viewer_id))
     for row in rows:
         pk = row["id"]
         row["skills"] = skills.get(pk, [])
@@ -244,11 +276,21 @@ APPLICATION_COLUMNS = (
 )
 
 
+_application_rows = Prepared(
+    lambda ids, viewer_id: Application.objects.filter(
+        Q(applicant_id=viewer_id)
+        | Q(
+            opportunity_id__in=Opportunity.objects.filter(startup__owner_id=viewer_id).values("pk")
+        ),
+        pk__in=ids,
+    ).values(*APPLICATION_COLUMNS)
+)
+
+
 def application_rows(*, ids: Sequence[int], viewer: User) -> list[dict[str, Any]]:
     """The applications with these ids that the viewer may see, in this order, as
     ``APPLICATION_COLUMNS`` (one query)."""
     ids = list(ids)
     if not ids:
         return []
-    visible = application_list(viewer=viewer).filter(pk__in=ids).order_by()
-    return _in_order(list(visible.values(*APPLICATION_COLUMNS)), ids)
+    return _in_order(_application_rows(ids=ids, viewer_id=viewer.pk), ids)

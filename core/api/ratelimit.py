@@ -43,6 +43,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from core.api.access import access_remember
 from core.api.exceptions import error_body
 from observability.cache import FailoverCache
 from observability.metrics import RATE_LIMITED
@@ -137,7 +138,9 @@ def requester(request: HttpRequest) -> str | None:
         try:
             raw = _jwt.get_raw_token(header)
             if raw is not None:
-                return str(_jwt.get_validated_token(raw)[jwt_settings.USER_ID_CLAIM])
+                token = _jwt.get_validated_token(raw)
+                access_remember(request, raw, token)
+                return str(token[jwt_settings.USER_ID_CLAIM])
         except (AuthenticationFailed, TokenError, KeyError):
             return None  # a malformed header or token: the view answers 401, counted by address
     user = getattr(request, "user", None)
