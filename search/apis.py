@@ -6,6 +6,7 @@ carries ``search_score`` and a highlighted ``search_snippet``; with ``ordering``
 are ordered as asked.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -15,27 +16,52 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from core.api.rows import RowsViewMixin
 from core.api.validation import validate_input
 from search import engine
+from search.backends.base import Hit
 from search.groups import search_group_list
 from search.indexes import SearchIndex
+from search.results import ranked_rows
 from search.serializers import SearchInputSerializer, SearchOutputSerializer
 
 
 class SearchListMixin:
+    """``?search=`` on a list. A view with ``RowsViewMixin`` (``core.api.rows``) searches its
+    filtered ids and reads only the page's rows as dicts; another view, its queryset with the
+    serializer (``SearchResults`` loads the page's instances)."""
+
     search_index: SearchIndex
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
         query = request.query_params.get("search", "")
-        if query.strip():
-            if request.query_params.get(api_settings.ORDERING_PARAM):
-                queryset = engine.filter_matches(self.search_index, queryset, query)
-            else:
-                queryset = engine.search(self.search_index, queryset, query)
+        if not query.strip():
+            return super().list(request, *args, **kwargs)  # type: ignore[misc,no-any-return]
+        ordered = bool(request.query_params.get(api_settings.ORDERING_PARAM))
+        if isinstance(self, RowsViewMixin):
+            ids = self.filter_queryset(self.row_ids())  # type: ignore[attr-defined]
+            if ordered:
+                matches = engine.filter_matches(self.search_index, ids, query)
+                return self.rows_response(matches.values_list("pk", flat=True))
+            return self._ranked_rows(engine.hits(self.search_index, ids, query), query)
+        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
+        if ordered:
+            queryset = engine.filter_matches(self.search_index, queryset, query)
+        else:
+            queryset = engine.search(self.search_index, queryset, query)
         page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
         serializer = self.get_serializer(page, many=True)  # type: ignore[attr-defined]
         return self.get_paginated_response(serializer.data)  # type: ignore[attr-defined,no-any-return]
+
+    def _ranked_rows(self: Any, found: Sequence[Hit], query: str) -> Response:
+        output = []
+        for row, score, snippet in ranked_rows(
+            self.search_index, self.paginate_queryset(found), query, self.rows
+        ):
+            item = self.row_output(row)
+            item["search_score"], item["search_snippet"] = score, snippet
+            output.append(item)
+        return self.get_paginated_response(output)  # type: ignore[no-any-return]
 
 
 @extend_schema(

@@ -4,7 +4,7 @@ HTML-escaped excerpt, the matches in ``<mark>``)."""
 
 import html
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.db import DatabaseError, connection
@@ -31,6 +31,21 @@ def snippets(index: SearchIndex, ids: Sequence[int], query: str) -> dict[int, st
         logger.warning("search snippets failed", extra={"table": index.table}, exc_info=True)
         return {}
     return {row_id: _mark(text) for row_id, text in rows if text and MARK_START in text}
+
+
+def ranked_rows(
+    index: SearchIndex,
+    page: Sequence[Hit],
+    query: str,
+    rows: Callable[[list[int]], list[dict[str, Any]]],
+) -> list[tuple[dict[str, Any], float, str | None]]:
+    """A page of hits as rows (``rows`` reads them as dicts by id), in rank order, each with
+    its rounded score and its snippet; rows gone since the ranking was cached are left out."""
+    by_id = {row["id"]: row for row in rows([hit.id for hit in page])}
+    texts = snippets(index, list(by_id), query)
+    return [
+        (by_id[hit.id], round(hit.score, 4), texts.get(hit.id)) for hit in page if hit.id in by_id
+    ]
 
 
 def _mark(text: str) -> str:

@@ -4,8 +4,9 @@ A view with ``RowsViewMixin`` filters, orders and paginates a queryset of ids (i
 backends and pagination as usual), reads the page's rows as dicts with one selector call
 (``.values()`` and grouped queries over the page's ids) and shapes each with a plain function
 that outputs what the view's serializer would -- no serializer field machinery per row, no
-model instances. ``?search=`` keeps the serializer path: ranked results carry a score and a
-snippet. The serializer stays the reference and the OpenAPI schema
+model instances. ``?search=`` is ``search.apis.SearchListMixin``'s: it ranks the filtered
+ids and reads the page's rows the same way, adding each one's score and snippet. The
+serializer stays the reference and the OpenAPI schema
 (``tests/platform/test_output_identity.py`` holds the two equal).
 """
 
@@ -32,10 +33,14 @@ class RowsViewMixin:
         raise NotImplementedError
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if request.query_params.get("search", "").strip():
+        if request.query_params.get("search", "").strip():  # the search app's mixin ranks
             return super().list(request, *args, **kwargs)  # type: ignore[misc,no-any-return]
         queryset = self.filter_queryset(self.row_ids())  # type: ignore[attr-defined]
-        ids = queryset.values_list("pk", flat=True)
+        return self.rows_response(queryset.values_list("pk", flat=True))
+
+    def rows_response(self, ids: Any) -> Response:
+        """The page of ``ids`` (a queryset of ids, or any sequence the paginator slices) as
+        the rows' output, paginated as the view paginates."""
         page = self.paginate_queryset(ids)  # type: ignore[attr-defined]
         output = [self.row_output(row) for row in self.rows(list(ids if page is None else page))]
         if page is None:
