@@ -65,9 +65,14 @@ class OpportunityFilter(django_filters.FilterSet):
         model = Opportunity
         fields = ["skills", "kind", "remote", "startup", "status", "search"]
 
+    @classmethod
+    def unfiltered(cls, queryset: QuerySet) -> QuerySet:  # type: ignore[type-arg]
+        """The list when no status is asked for: the open ones."""
+        return queryset.filter(status=OpportunityStatus.OPEN)
+
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:  # type: ignore[type-arg]
         if not self.form.cleaned_data.get("status"):
-            queryset = queryset.filter(status=OpportunityStatus.OPEN)
+            queryset = self.unfiltered(queryset)
         return super().filter_queryset(queryset)
 
     def filter_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:  # type: ignore[type-arg]

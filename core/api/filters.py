@@ -2,7 +2,25 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which builds and validates a form on every list request, only
+    when the request names one of the filters: otherwise the filterset's ``unfiltered``
+    classmethod, if it has one (a default such as "open opportunities"), is the answer, as the
+    filterset would have given with every filter empty."""
+
+    def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and request.query_params.keys().isdisjoint(
+            filterset_class.base_filters
+        ):
+            unfiltered = getattr(filterset_class, "unfiltered", None)
+            return unfiltered(queryset) if unfiltered is not None else queryset
+        return super().filter_queryset(request, queryset, view)  # type: ignore[no-any-return]
 
 
 class OrderingFilter(filters.OrderingFilter):

@@ -60,8 +60,9 @@ class Fixed:
 class _Compiled:
     sql: str
     # per parameter: the value's name and index in a list (None: a constant), the constant,
-    # and for a datetime the backend's adaptation of it (``adapt_datetimefield_value``)
-    slots: list[tuple[str | None, int | None, Any, bool]]
+    # and how the ORM passed the value: the backend's form of a datetime, a driver's type
+    # (psycopg's ``Int8`` for a big integer), or as it is (None)
+    slots: list[tuple[str | None, int | None, Any, Callable[[Any], Any] | None]]
     converters: list[tuple[int, list[Any], Any]]  # per converted column
     names: list[str]  # the columns' names (attributes of an instance)
     kind: type  # the queryset's iterable class
@@ -91,14 +92,13 @@ class Prepared:
         compiled = self._compiled_for(connection, tuple(shape))
         if compiled is None:
             return []  # the ORM knew without asking: nothing matches (EmptyResultSet)
-        adapt = connection.ops.adapt_datetimefield_value
         params: list[Any] = []
-        for slot, index, constant, adapted in compiled.slots:
+        for slot, index, constant, convert in compiled.slots:
             if slot is None:
                 params.append(constant)
                 continue
             given: Any = values[slot] if index is None else values[slot][index]  # type: ignore[index]
-            params.append(adapt(given) if adapted else given)
+            params.append(given if convert is None else convert(given))
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows: list[Any] = cursor.fetchall()
@@ -181,15 +181,24 @@ class Prepared:
             raise ImproperlyConfigured("Prepared queries read instances, values or values_list.")
         compiler = query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        slots: list[tuple[str | None, int | None, Any, bool]] = []
+        slots: list[tuple[str | None, int | None, Any, Callable[[Any], Any] | None]] = []
         seen = set()
         for param in params:
-            if type(param) in (int, str, datetime) and param in where:
-                name, index, adapted = where[param]
-                slots.append((name, index, None, adapted))
-                seen.add((name, index))
+            if isinstance(param, int | str | datetime) and not isinstance(param, bool):
+                found = where.get(param)
             else:
-                slots.append((None, None, param, False))
+                found = None
+            if found is None:
+                slots.append((None, None, param, None))
+                continue
+            name, index, adapted = found
+            convert: Callable[[Any], Any] | None = None
+            if adapted:
+                convert = connection.ops.adapt_datetimefield_value
+            elif type(param) not in (int, str, datetime):
+                convert = type(param)  # a driver's subclass, as the ORM passed it
+            slots.append((name, index, None, convert))
+            seen.add((name, index))
         expected = {(name, index) for name, index, _ in where.values()}
         if seen != expected:
             missing = sorted({name for name, _ in expected - seen})

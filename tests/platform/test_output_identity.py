@@ -200,7 +200,7 @@ def test_search_pages(demo: None, path: str, serializer: Any, reference: Any, se
     scored = False
     for user in viewers():
         api, viewer = client(user), user or AnonymousUser()
-        for query in ("fintech", "python developer", "data"):
+        for query in ("teams", "health", "python developer", "data"):
             found = search(reference(viewer=viewer), query)
             page = found[0:20]
             expected = serializer(page, many=True, context={"viewer": user}).data

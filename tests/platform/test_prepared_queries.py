@@ -5,12 +5,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, Exists, Q
 from django.utils import timezone
 
 from accounts.models import RevokedSession, User
 from core.db.prepared import Fixed, Prepared
+from feed.models import Follow
+from feed.services import follow_create
 from startups.models import Opportunity, Startup
 from tests.accounts.factories import RevokedSessionFactory, UserFactory
 from tests.startups.factories import OpportunityFactory, StartupFactory
@@ -144,3 +147,17 @@ def test_datetimes_fixed_values_and_empty_lists_shape_the_query() -> None:
     assert sorted(either(ids=[new.pk], name=old.name)) == [old.pk, new.pk]
     # ... and where the ORM knows that nothing can match, nothing is asked
     assert Prepared(lambda ids: Startup.objects.filter(pk__in=ids).values("id"))(ids=[]) == []
+
+
+def test_a_big_integer_column_takes_its_values_as_the_orm_passes_them() -> None:
+    # On PostgreSQL the ORM passes a BigIntegerField's values as psycopg's Int8, not as int
+    startup, follower = StartupFactory(), UserFactory()
+    follow_create(follower=follower, target=startup)
+    type_id = ContentType.objects.get_for_model(Startup).pk
+    followers = Prepared(
+        lambda ids, type_id: Follow.objects.filter(
+            target_type_id=type_id, target_id__in=ids
+        ).values_list("follower_id", flat=True)
+    )
+    assert followers(ids=[startup.pk], type_id=type_id) == [follower.pk]
+    assert followers(ids=[startup.pk + 1], type_id=type_id) == []
