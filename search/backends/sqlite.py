@@ -62,6 +62,14 @@ def _sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
         )
 
 
+# Prefix lengths the FTS5 index keeps. A prefix query ("pay"*: the last word, as typed) of one
+# of these lengths reads one entry of the index; a longer one merges every term starting with
+# it, on each pass (100k rows: 3.5 ms a pass instead of 2 for a common word, and 1.8 ms per
+# row when rows are looked up by rowid). Stems longer than 8 are rare.
+PREFIX_LENGTHS = (2, 3, 4, 5, 6, 7, 8)
+PREFIXES = " ".join(map(str, PREFIX_LENGTHS))
+
+
 def _fts5_term(term: Term) -> str:
     return '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "")
 
@@ -78,6 +86,8 @@ def compile_fts5(parsed: ParsedQuery, name_column: str) -> Compiled:
         return f"({positive})" + (f" NOT ({' OR '.join(negative)})" if negative else "")
 
     strict = " OR ".join(f"({clause_text(clause)})" for clause in parsed.clauses)
+    if len(parsed.clauses) == 1 and len(parsed.positives) == 1:
+        strict = loose  # one term: the same query, so the ranking skips a pass (``tiers``)
     words = parsed.words
     phrase = None
     if len(words) > 1 and len(parsed.clauses) == 1:
@@ -169,7 +179,7 @@ class SQLiteBackend(Backend):
         columns = ", ".join(index.column_names)
         return [
             f"CREATE VIRTUAL TABLE {index.fts} USING fts5({columns}, "
-            "tokenize='porter unicode61 remove_diacritics 2', prefix='2 3')",
+            f"tokenize='porter unicode61 remove_diacritics 2', prefix='{PREFIXES}')",
             f"CREATE VIRTUAL TABLE {index.trigram} USING fts5(trigram_name, tokenize='trigram')",
         ]
 
@@ -229,6 +239,16 @@ class SQLiteBackend(Backend):
                         extra={"table": index.table, "built": built, "code": index.column_names},
                     )
                     continue
+                cursor.execute(
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN (%s, %s) "
+                    "ORDER BY name <> %s",
+                    [index.fts, index.trigram, index.fts],
+                )
+                if [row[0] for row in cursor.fetchall()] != self.create_sql(index):
+                    # The same columns with other options (prefix lengths, a tokenizer): the
+                    # tables are made again as the code makes them, and filled below.
+                    for statement in [*self.drop_sql(index), *self.create_sql(index)]:
+                        cursor.execute(statement)
                 for statement in [*self._triggers(index), *self.rebuild_sql(index)]:
                     cursor.execute(statement)
 
@@ -329,11 +349,19 @@ class SQLiteBackend(Backend):
         self, index: SearchIndex, ids: Sequence[int], parsed: ParsedQuery
     ) -> list[tuple[int, str | None]]:
         fts = index.fts
-        # One pass over the matches, filtered to the page ("+rowid", see ``hits``).
+        match = compile_fts5(parsed, index.name_column).loose
+        snippet = (
+            f"SELECT rowid, snippet({fts}, -1, %s, %s, '…', 16) FROM {fts} WHERE {fts} MATCH %s"
+        )
+        if all(len(t.words[-1]) <= max(PREFIX_LENGTHS) for t in parsed.positives if t.prefix):
+            # Each row looked up by its rowid: FTS5 reads that row's entries only, as long as
+            # a prefix the query ends with is one the index keeps (a longer one would merge
+            # every term that starts with it, once per row).
+            sql = " UNION ALL ".join([f"{snippet} AND rowid = %s"] * len(ids))
+            params = [value for row_id in ids for value in (MARK_START, MARK_END, match, row_id)]
+        else:  # one pass over the matches, filtered to the page ("+rowid", see ``hits``)
+            sql = f"{snippet} AND +rowid IN ({', '.join(['%s'] * len(ids))})"
+            params = [MARK_START, MARK_END, match, *ids]
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT rowid, snippet({fts}, -1, %s, %s, '…', 16) FROM {fts} "
-                f"WHERE {fts} MATCH %s AND +rowid IN ({', '.join(['%s'] * len(ids))})",
-                [MARK_START, MARK_END, compile_fts5(parsed, index.name_column).loose, *ids],
-            )
+            cursor.execute(sql, params)
             return cursor.fetchall()

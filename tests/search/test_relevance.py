@@ -128,6 +128,20 @@ def test_results_carry_a_highlighted_escaped_snippet(distractors: None) -> None:
     assert hit.search_score > 0
 
 
+@pytest.mark.parametrize("query", ["zorbl", "zorblaxification", "engines zorblaxificat"])
+def test_a_page_of_snippets_for_short_and_long_prefixes(distractors: None, query: str) -> None:
+    # SQLite looks each row up by id when the last word is a prefix its index keeps (<= 8
+    # characters), and reads the matches once otherwise: the same snippets either way.
+    made = [
+        startup(f"Snip {i}", description=f"Our zorblaxification engines, batch {i}.")
+        for i in range(3)
+    ]
+
+    found = search_startups(Startup.objects.all(), query)[0:20]
+    assert sorted(s.pk for s in found) == sorted(s.pk for s in made)
+    assert all("<mark>" in s.search_snippet for s in found), [s.search_snippet for s in found]
+
+
 def test_search_stays_within_the_given_queryset(distractors: None) -> None:
     fintech = startup("Zorblax Money", industry="fintech")
     startup("Zorblax Health", industry="healthtech")

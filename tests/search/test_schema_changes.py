@@ -81,3 +81,56 @@ def test_schema_changes_to_indexed_tables_migrate_and_stay_in_sync(tmp_path: Pat
             admin.close()
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
+
+
+OPTIONS_SCRIPT = """
+import django
+django.setup()
+from django.core.management import call_command
+from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
+from django.db import connection, migrations
+from accounts.models import User
+from search.backends.sqlite import PREFIXES, SQLiteBackend
+from startups.models import Startup
+from startups.search import STARTUPS, search_startups
+
+call_command("migrate", verbosity=0)
+owner = User.objects.create_user(email="ada@example.com", password="x" * 12, name="Ada",
+                                 role="founder")
+Startup.objects.create(owner=owner, name="Ledgerly", slug="ledgerly", industry="fintech",
+                       description="Instant payments for small shops")
+
+def definition():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [STARTUPS.fts])
+        return cursor.fetchone()[0]
+
+# An index built by an older release: the same columns, shorter prefixes.
+backend = SQLiteBackend()
+with connection.cursor() as cursor:
+    for statement in backend.drop_sql(STARTUPS):
+        cursor.execute(statement)
+    for statement in backend.create_sql(STARTUPS):
+        cursor.execute(statement.replace(PREFIXES, "2 3"))
+assert "prefix='2 3'" in definition()
+
+plan = [(migrations.Migration("9999_any", "startups"), False)]
+emit_pre_migrate_signal(0, False, "default", plan=plan)
+emit_post_migrate_signal(0, False, "default", plan=plan)
+
+assert f"prefix='{PREFIXES}'" in definition(), definition()
+[found] = search_startups(Startup.objects.all(), "paymen")  # a prefix, as typed
+assert found.name == "Ledgerly" and "<mark>" in found.search_snippet, found.search_snippet
+Startup.objects.create(owner=owner, name="Later", slug="later", industry="ai",
+                       description="Payments again")  # the triggers are back
+assert len(search_startups(Startup.objects.all(), "payments")) == 2
+print("ok")
+"""
+
+
+def test_an_sqlite_index_built_with_other_options_is_made_again_on_migrate(tmp_path: Path) -> None:
+    # SQLite's own index (a scratch file, whatever database the tests use)
+    env = process_env(SQLITE_PATH=str(tmp_path / "db.sqlite3"), DEBUG="1")
+    result = run_python(OPTIONS_SCRIPT, env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")
