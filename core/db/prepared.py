@@ -49,6 +49,11 @@ Value = int | str | datetime
 Shape = tuple[tuple[str, Any, int | None], ...]
 
 
+def _parameter(value: Any) -> bool:
+    # Not bool (an int): a flag changes the query, so it is a Fixed(...)
+    return type(value) in (int, str, datetime)
+
+
 @dataclass(frozen=True, slots=True)
 class Fixed:
     """A value the builder writes into the query (not a parameter): one shape per value."""
@@ -84,10 +89,15 @@ class Prepared:
         for name, value in values.items():
             if isinstance(value, Fixed):
                 shape.append((name, value, None))
-            elif isinstance(value, int | str | datetime):
+            elif _parameter(value):
                 shape.append((name, type(value), None))
-            else:
+            elif isinstance(value, list | tuple) and all(_parameter(v) for v in value):
                 shape.append((name, type(value[0]) if value else None, len(value)))
+            else:
+                raise TypeError(
+                    f"{name}={value!r}: a prepared query takes integers, strings, datetimes, "
+                    "lists of them, or Fixed(...)"
+                )
         connection = connections[self.using]
         compiled = self._compiled_for(connection, tuple(shape))
         if compiled is None:

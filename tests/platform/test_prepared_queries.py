@@ -161,3 +161,10 @@ def test_a_big_integer_column_takes_its_values_as_the_orm_passes_them() -> None:
     )
     assert followers(ids=[startup.pk], type_id=type_id) == [follower.pk]
     assert followers(ids=[startup.pk + 1], type_id=type_id) == []
+
+
+@pytest.mark.parametrize("value", [True, 1.5, Decimal("1"), None, [1, None]])
+def test_a_value_that_is_not_a_plain_parameter_is_refused(value: object) -> None:
+    prepared = Prepared(lambda v: Startup.objects.filter(pk=1).values("id"))
+    with pytest.raises(TypeError, match="integers, strings, datetimes"):
+        prepared(v=value)
