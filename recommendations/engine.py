@@ -16,9 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from itertools import chain
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -207,14 +209,22 @@ def _overlap(
     through the other sources.
     """
     rarest = sorted(skill_ids, key=lambda s: (-ctx.skill_weight(s), s))[:SKILLS_READ]
+    walks = [
+        through._default_manager.filter(Q(skill_id=skill_id) & (filters or Q()))
+        .order_by(f"-{newest or column}")
+        .values_list("skill_id", column)[:PER_SKILL]
+        for skill_id in rarest
+    ]
+    if len(walks) > 1 and connection.features.supports_slicing_ordering_in_compound:
+        rows: Iterable[tuple[int, int]] = walks[0].union(*walks[1:], all=True)  # one query
+    else:
+        rows = chain.from_iterable(walks)
+    found: dict[int, set[int]] = defaultdict(set)
+    for skill_id, item_id in rows:
+        found[skill_id].add(item_id)
     weights: dict[int, float] = defaultdict(float)
     for skill_id in rarest:
-        rows = (
-            through._default_manager.filter(Q(skill_id=skill_id) & (filters or Q()))
-            .order_by(f"-{newest or column}")
-            .values_list(column, flat=True)[:PER_SKILL]
-        )
-        for item_id in set(rows):
+        for item_id in found[skill_id]:
             weights[item_id] += ctx.skill_weight(skill_id)
     ranked = sorted(weights, key=lambda item_id: (-weights[item_id], -item_id))
     return ranked[:CANDIDATES]
