@@ -4,6 +4,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -126,7 +127,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
         ]
-        indexes = [models.Index(fields=["role", "-date_joined"])]
+        indexes = [
+            models.Index(fields=["role", "-date_joined"]),
+            # Active talent by id, for a walk of a skill's people (recommendation candidates):
+            # a merge join along the ids instead of a scan of every (wide) user row.
+            models.Index(
+                fields=["id"], condition=Q(is_active=True, role=Role.TALENT), name="user_talent"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

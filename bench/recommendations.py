@@ -30,8 +30,12 @@ a startup with an open opportunity asking for ``talent``, investors asking for `
 
 Each person's figure is the median of ``--repeat`` (3) calls; p50 and p95 are over the people.
 The queries of one uncached call are counted (``CaptureQueriesContext``, on a separate call so
-that the timed ones run without it). Goals (the issue): uncached p95 <= 150 ms, cached p95 <=
-10 ms, each printed PASS or MISS. When a case misses the uncached goal (or with ``--profile``),
+that the timed ones run without it). Goals (issue 18, goal 3): uncached p95 <= 75 ms and cached
+p95 <= 2 ms at the reference speed of the 2026-11-24 runs, each printed PASS or MISS. The
+machine's speed is measured in the same run, before and after the timing, by a fixed
+calibration workload (``bench/calibration.py``: pure Python, and SQL that reads no table); the
+goals are multiplied by its scale against the reference (the first goals, 150 and 10 ms
+unscaled, are printed too). When a case misses the uncached goal (or with ``--profile``),
 its slowest person's call is profiled: each query's time and the project function that sent it,
 then ``cProfile``'s heaviest functions.
 
@@ -58,8 +62,9 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 from common import arguments_or_child, machine_line, percentile, production_env  # noqa: E402
 
-UNCACHED_GOAL_MS = 150.0
-CACHED_GOAL_MS = 10.0
+UNCACHED_GOAL_MS = 75.0  # issue 18, goal 3: at the reference speed (scaled by the calibration)
+CACHED_GOAL_MS = 2.0
+FIRST_GOALS_MS = (150.0, 10.0)  # uncached, cached: the first goals, unscaled
 LIMIT = 10
 # (label, role of the people, type asked for)
 CASES = [
@@ -80,7 +85,8 @@ def _project_frame() -> str:
     """The innermost frame in the project's own code (walked by hand: cheap, no source)."""
     frame = sys._getframe(1)
     while frame is not None:
-        if _own_code(frame.f_code.co_filename):
+        # core/db wraps every query (its deadline): the caller is the code that sent it.
+        if _own_code(frame.f_code.co_filename) and "core/db/" not in frame.f_code.co_filename:
             path = Path(frame.f_code.co_filename).relative_to(ROOT)
             return f"{path}:{frame.f_lineno} {frame.f_code.co_name}"
         frame = frame.f_back  # type: ignore[assignment]
@@ -93,6 +99,8 @@ def profile_call(call: Any) -> dict[str, Any]:
     import pstats
 
     from django.db import connection
+
+    from core.db.plans import serial_plans
 
     sent: list[tuple[float, str, Any, str]] = []  # (execute ms, sql, params, caller)
 
@@ -115,13 +123,13 @@ def profile_call(call: Any) -> dict[str, Any]:
     with connection.cursor() as cursor:
         for execute_ms, sql, params, caller in sent:
             started = time.perf_counter()
-            cursor.execute(sql, params)
-            rows = len(cursor.fetchall())
+            cursor.execute(sql, params)  # SET and RESET too, in their places
+            rows = len(cursor.fetchall()) if cursor.description else 0
             full_ms = (time.perf_counter() - started) * 1000
             queries.append((full_ms, execute_ms, rows, sql, caller))
 
-    plans = []  # how the database runs the two slowest
-    with connection.cursor() as cursor:
+    plans = []  # how the database runs the two slowest (as in a run: no parallel plans)
+    with serial_plans(), connection.cursor() as cursor:
         for _, _, _, sql, _ in sorted(queries, key=lambda q: -q[0])[:2]:
             if connection.vendor == "postgresql":
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params_of[sql])
@@ -262,6 +270,12 @@ def child(args: argparse.Namespace) -> None:
     def median(user_id: int, type: str, **options: Any) -> float:
         return statistics.median(call(user_id, type, **options)[0] for _ in range(args.repeat))
 
+    from calibration import calibrate, scale
+
+    progress("calibration workload")
+    calibrations = [calibrate(connection)]
+    # Whether a case missed (and is profiled) is decided by the first calibration's scale.
+    goal_now = UNCACHED_GOAL_MS * (scale(connection.vendor, calibrations)["scale"] or 1.0)
     cases: list[dict[str, Any]] = []
     for label, role, type in CASES:
         progress(f"timing {label} ({len(people[role])} people)")
@@ -297,7 +311,7 @@ def child(args: argparse.Namespace) -> None:
             case["cached"].append(median(user_id, type))
             case["cached_queries"].append(queries(user_id, type))
         slowest = max(range(len(case["uncached"])), key=lambda i: case["uncached"][i])
-        if args.profile or percentile(case["uncached"], 95) > UNCACHED_GOAL_MS:
+        if args.profile or percentile(case["uncached"], 95) > goal_now:
             user = User.objects.get(pk=people[role][slowest])
             progress(f"profiling {label}: user {user.pk}")
             case["profile"] = {
@@ -311,6 +325,8 @@ def child(args: argparse.Namespace) -> None:
             }
         case["algorithms"] = dict(case["algorithms"])
         cases.append(case)
+    progress("calibration workload again")
+    calibrations.append(calibrate(connection))
 
     if connection.vendor == "postgresql":
         major, minor = divmod(connection.pg_version, 10_000)  # type: ignore[attr-defined]
@@ -335,6 +351,7 @@ def child(args: argparse.Namespace) -> None:
                     "item_similarities": ItemSimilarity.objects.count(),
                 },
                 **loaded,
+                "calibration": calibrations,
                 "cases": cases,
             },
             default=str,
@@ -362,6 +379,23 @@ def report(result: dict[str, Any], cache_name: str) -> None:
           f"{result['rebuild_seconds']:.1f} s ({counts['interactions']:,} interactions, "
           f"{counts['item_features']:,} item features, "
           f"{counts['item_similarities']:,} similarities)")  # fmt: skip
+    from calibration import scale
+
+    calibration = scale(result["vendor"], result["calibration"])
+    factor = calibration["scale"]
+    runs = ", ".join(f"python {m['python']:.1f} / sql {m['sql']:.1f}" for m in calibration["runs"])
+    scaled = factor is not None
+    if factor is None:
+        print(f"  calibration (ms, before / after the timing): {runs}; no reference recorded for "
+              f"{result['vendor']}: the goals are not scaled")  # fmt: skip
+        factor = 1.0
+    else:
+        reference = calibration["reference"]
+        print(f"  calibration (ms, before / after the timing): {runs}; reference python "
+              f"{reference['python']:.1f} / sql {reference['sql']:.1f}: scale {factor:.2f}, "
+              f"goals now uncached p95 <= {UNCACHED_GOAL_MS * factor:.1f} ms, cached p95 <= "
+              f"{CACHED_GOAL_MS * factor:.2f} ms")  # fmt: skip
+    uncached_goal, cached_goal = UNCACHED_GOAL_MS * factor, CACHED_GOAL_MS * factor
     misses = []
     for case in result["cases"]:
         ran = ", ".join(f"{name} x{n}" for name, n in sorted(case["algorithms"].items()))
@@ -376,7 +410,10 @@ def report(result: dict[str, Any], cache_name: str) -> None:
             figures["popularity"],
             figures["cached"],
         )
-        goal = f"goal p95 <= {UNCACHED_GOAL_MS:g} ms: {verdict(u95, UNCACHED_GOAL_MS)}"
+        at_reference = f"at reference speed {u95 / factor:.1f} ms; " if scaled else ""
+        goal = (f"goal p95 <= {uncached_goal:.1f} ms: {verdict(u95, uncached_goal)} "
+                f"({at_reference}first goal {FIRST_GOALS_MS[0]:g} "
+                f"ms: {verdict(u95, FIRST_GOALS_MS[0])})")  # fmt: skip
         print(f"    uncached hybrid:     p50 {u50:6.1f} ms  p95 {u95:6.1f} ms  max {umax:6.1f} ms"
               f"  queries {spread(case['uncached_queries'])}   {goal}")  # fmt: skip
         print(f"    uncached popularity: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {pmax:6.1f} ms"
@@ -384,10 +421,11 @@ def report(result: dict[str, Any], cache_name: str) -> None:
               f"   hybrid/popularity: p50 {u50 / p50:.1f}x, p95 {u95 / p95:.1f}x")  # fmt: skip
         print(f"    cached (hit):        p50 {c50:6.2f} ms  p95 {c95:6.2f} ms  max {cmax:6.2f} ms"
               f"  queries {spread(case['cached_queries'])}"
-              f"   goal p95 <= {CACHED_GOAL_MS:g} ms: {verdict(c95, CACHED_GOAL_MS)}")  # fmt: skip
-        if u95 > UNCACHED_GOAL_MS:
+              f"   goal p95 <= {cached_goal:.2f} ms: {verdict(c95, cached_goal)}"
+              + (f" (at reference speed {c95 / factor:.2f} ms)" if scaled else ""))  # fmt: skip
+        if u95 > uncached_goal:
             misses.append(f"{case['label']} uncached")
-        if c95 > CACHED_GOAL_MS:
+        if c95 > cached_goal:
             misses.append(f"{case['label']} cached")
     for case in result["cases"]:
         if "profile" in case:
@@ -506,7 +544,10 @@ def main() -> None:
             Path(directory).rmdir()
         return
     with services() as running:
-        extra = {"DATABASE_URL": running.urls["DATABASE_URL"]}
+        # Loading 100k rows (its commit checks every deferred foreign key at once) is a batch
+        # job, not a 3 s request: the worker's statement deadline, as bench/search.py. The
+        # timed calls still run under a deadline (its watchdog costs what it costs a request).
+        extra = {"DATABASE_URL": running.urls["DATABASE_URL"], "DB_STATEMENT_TIMEOUT_MS": "600000"}
         redis = running.urls.get("REDIS_URL") if args.cache != "locmem" else None
         if redis:
             extra["REDIS_URL"] = redis

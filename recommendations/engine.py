@@ -16,13 +16,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from itertools import chain
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Availability, Industry, Role, User
+from core.db.lookups import any_of
 from recommendations import features
 from recommendations.models import (
     Interaction,
@@ -206,14 +209,22 @@ def _overlap(
     through the other sources.
     """
     rarest = sorted(skill_ids, key=lambda s: (-ctx.skill_weight(s), s))[:SKILLS_READ]
+    walks = [
+        through._default_manager.filter(Q(skill_id=skill_id) & (filters or Q()))
+        .order_by(f"-{newest or column}")
+        .values_list("skill_id", column)[:PER_SKILL]
+        for skill_id in rarest
+    ]
+    if len(walks) > 1 and connection.features.supports_slicing_ordering_in_compound:
+        rows: Iterable[tuple[int, int]] = walks[0].union(*walks[1:], all=True)  # one query
+    else:
+        rows = chain.from_iterable(walks)
+    found: dict[int, set[int]] = defaultdict(set)
+    for skill_id, item_id in rows:
+        found[skill_id].add(item_id)
     weights: dict[int, float] = defaultdict(float)
     for skill_id in rarest:
-        rows = (
-            through._default_manager.filter(Q(skill_id=skill_id) & (filters or Q()))
-            .order_by(f"-{newest or column}")
-            .values_list(column, flat=True)[:PER_SKILL]
-        )
-        for item_id in set(rows):
+        for item_id in found[skill_id]:
             weights[item_id] += ctx.skill_weight(skill_id)
     ranked = sorted(weights, key=lambda item_id: (-weights[item_id], -item_id))
     return ranked[:CANDIDATES]
@@ -273,7 +284,7 @@ class Strategy:
 
     def score_popularity(self, ctx: Context, candidates: list[Candidate]) -> None:
         rows = ItemFeatures.objects.filter(
-            item_type=self.item_type, item_id__in=[c.id for c in candidates]
+            any_of("item_id", [c.id for c in candidates]), item_type=self.item_type
         ).values_list("item_id", "popularity", "engaged", "recent")
         known = {
             item_id: (popularity, engaged, recent)
@@ -306,19 +317,22 @@ class Strategy:
             return {}
         positives = ctx.positives(self.item_type)
         strongest = sorted(positives, key=lambda i: -positives[i][0])[:100]
-        totals: dict[int, float] = defaultdict(float)
+        parts: dict[int, list[float]] = defaultdict(list)
         best: dict[int, tuple[float, int, int]] = {}  # other -> (part, source, together)
-        rows = ItemSimilarity.objects.filter(
-            item_type=self.item_type, item_id__in=strongest
-        ).values_list("item_id", "other_id", "score", "together")
+        rows = (
+            ItemSimilarity.objects.filter(item_type=self.item_type, item_id__in=strongest)
+            .order_by("item_id", "-score", "other_id")  # the index's order: ties settle alike
+            .values_list("item_id", "other_id", "score", "together")
+        )
         for source, other, similarity, together in rows:
             part = positives[source][0] * similarity
-            totals[other] += part
+            parts[other].append(part)
             if part > best.get(other, (0.0, 0, 0))[0]:
                 best[other] = (part, source, together)
         names = self.names({source for _, source, _ in best.values()})
         found = {}
-        for other, total in totals.items():
+        for other, shares in parts.items():
+            total = math.fsum(shares)  # exact: the same whatever order the rows came in
             _, source, together = best[other]
             verb = VERBS[InteractionKind(positives[source][1])]
             found[other] = (
@@ -383,7 +397,7 @@ class StartupMatch(Strategy):
         return list(Startup.objects.order_by("pk").values_list("pk", flat=True))
 
     def hydrate(self, ctx: Context, ids: list[int]) -> dict[int, dict[str, Any]]:
-        rows = Startup.objects.filter(pk__in=ids).values(
+        rows = Startup.objects.filter(any_of("pk", ids)).values(
             "pk",
             "name",
             "tagline",
@@ -402,19 +416,19 @@ class StartupMatch(Strategy):
         matched: dict[int, set[int]] = defaultdict(set)
         if ctx.skills:
             for startup_id, skill_id in Startup.skills.through.objects.filter(
-                startup_id__in=ids, skill_id__in=list(ctx.skills)
+                any_of("startup_id", ids), skill_id__in=list(ctx.skills)
             ).values_list("startup_id", "skill_id"):
                 matched[startup_id].add(skill_id)
             for startup_id, skill_id in Opportunity.skills.through.objects.filter(
-                opportunity__startup_id__in=ids,
+                any_of("opportunity__startup_id", ids),
                 opportunity__status=OpportunityStatus.OPEN,
                 skill_id__in=list(ctx.skills),
             ).values_list("opportunity__startup_id", "skill_id"):
                 matched[startup_id].add(skill_id)
-        total = sum(ctx.skill_weight(s) for s in ctx.skills)
+        total = math.fsum(ctx.skill_weight(s) for s in ctx.skills)
         for candidate in candidates:
             row, skills = candidate.row, matched.get(candidate.id, set())
-            skill_score = sum(ctx.skill_weight(s) for s in skills) / total if total else 0.0
+            skill_score = math.fsum(ctx.skill_weight(s) for s in skills) / total if total else 0.0
             if skills:
                 candidate.because(
                     3 + skill_score,
@@ -472,7 +486,7 @@ class StartupTraction(StartupMatch):
         stored = {
             item_id: (value, recent)
             for item_id, value, recent in ItemFeatures.objects.filter(
-                item_type=ItemType.STARTUP, item_id__in=[c.id for c in candidates]
+                any_of("item_id", [c.id for c in candidates]), item_type=ItemType.STARTUP
             ).values_list("item_id", "traction", "recent")
         }
         for candidate in candidates:
@@ -533,7 +547,7 @@ class OpportunityMatch(Strategy):
         return list(rows.values_list("pk", flat=True))
 
     def hydrate(self, ctx: Context, ids: list[int]) -> dict[int, dict[str, Any]]:
-        rows = Opportunity.objects.filter(pk__in=ids).values(
+        rows = Opportunity.objects.filter(any_of("pk", ids)).values(
             "pk",
             "title",
             "kind",
@@ -552,15 +566,15 @@ class OpportunityMatch(Strategy):
         required: dict[int, set[int]] = defaultdict(set)
         names: dict[int, str] = dict(ctx.skills)
         for opportunity_id, skill_id, name in Opportunity.skills.through.objects.filter(
-            opportunity_id__in=[c.id for c in candidates]
+            any_of("opportunity_id", [c.id for c in candidates])
         ).values_list("opportunity_id", "skill_id", "skill__name"):
             required[opportunity_id].add(skill_id)
             names[skill_id] = name
         for candidate in candidates:
             row, needs = candidate.row, required.get(candidate.id, set())
             have = needs & set(ctx.skills)
-            total = sum(ctx.skill_weight(s) for s in needs)
-            skill_score = sum(ctx.skill_weight(s) for s in have) / total if total else 0.0
+            total = math.fsum(ctx.skill_weight(s) for s in needs)
+            skill_score = math.fsum(ctx.skill_weight(s) for s in have) / total if total else 0.0
             if have:
                 candidate.because(
                     3 + skill_score,
@@ -709,7 +723,7 @@ class TalentMatch(Strategy):
         return list(rows.values_list("pk", flat=True))
 
     def hydrate(self, ctx: Context, ids: list[int]) -> dict[int, dict[str, Any]]:
-        rows = User.objects.filter(pk__in=ids, role=Role.TALENT).values(
+        rows = User.objects.filter(any_of("pk", ids), role=Role.TALENT).values(
             "pk",
             "name",
             "headline",
@@ -727,19 +741,19 @@ class TalentMatch(Strategy):
         has: dict[int, set[int]] = defaultdict(set)
         names: dict[int, str] = {}
         for user_id, skill_id, name in User.skills.through.objects.filter(
-            user_id__in=[c.id for c in candidates], skill_id__in=wanted
+            any_of("user_id", [c.id for c in candidates]), skill_id__in=wanted
         ).values_list("user_id", "skill_id", "skill__name"):
             has[user_id].add(skill_id)
             names[skill_id] = name
         industries = {r.industry: r.startup for r in requirements}
         weight = {s: ctx.skill_weight(s) for s in wanted}
-        totals = [sum(weight[s] for s in r.skills) for r in requirements]
+        totals = [math.fsum(weight[s] for s in r.skills) for r in requirements]
         for candidate in candidates:
             row, skills = candidate.row, has.get(candidate.id, set())
             best, best_score = None, 0.0
             if skills:
                 for requirement, total in zip(requirements, totals, strict=True):
-                    covered = sum(weight[s] for s in requirement.skills & skills)
+                    covered = math.fsum(weight[s] for s in requirement.skills & skills)
                     if total and covered / total > best_score:
                         best, best_score = requirement, covered / total
             if best is not None:
@@ -772,7 +786,7 @@ class TalentMatch(Strategy):
 
     def score_popularity(self, ctx: Context, candidates: list[Candidate]) -> None:
         activity = dict(
-            UserFeatures.objects.filter(user_id__in=[c.id for c in candidates]).values_list(
+            UserFeatures.objects.filter(any_of("user_id", [c.id for c in candidates])).values_list(
                 "user_id", "activity"
             )
         )

@@ -112,6 +112,10 @@ class UserFeatures(models.Model):
 
     class Meta:
         verbose_name_plural = "user features"
+        indexes = [
+            # The most active people first (talent's popular source): walked, not sorted.
+            models.Index(fields=["-activity", "user"], name="user_features_active"),
+        ]
 
     def __str__(self) -> str:
         return f"user {self.user_id}: {self.activity}"

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 
 from accounts.models import User
+from core.db.plans import serial_plans
 from recommendations import engine, metrics
 from recommendations.engine import ALGORITHMS, COLD_START, DEFAULT_TYPES, Context, Types
 from recommendations.models import Interaction, InteractionKind
@@ -60,14 +61,16 @@ def recommendations_compute(
     started = time.perf_counter()
     strategy = engine.strategy_for(user, type)
     ctx = Context(user=user, type=type, algorithm=algorithm, opportunity_id=opportunity_id)
-    if algorithm in ("hybrid", "content"):
-        history = strategy.has_history(ctx)
-        if not strategy.has_profile(ctx) and not history:
-            algorithm = COLD_START  # nothing to go on: what is trending for the role
-        elif algorithm == "hybrid" and strategy.content_when_new and not history:
-            algorithm = "content"  # skills or interests, no behaviour yet
-        ctx.algorithm = algorithm
-    ranked = engine.run(ctx, strategy)
+    # A run is a dozen small queries: parallel workers would cost more to start than they do.
+    with serial_plans():
+        if algorithm in ("hybrid", "content"):
+            history = strategy.has_history(ctx)
+            if not strategy.has_profile(ctx) and not history:
+                algorithm = COLD_START  # nothing to go on: what is trending for the role
+            elif algorithm == "hybrid" and strategy.content_when_new and not history:
+                algorithm = "content"  # skills or interests, no behaviour yet
+            ctx.algorithm = algorithm
+        ranked = engine.run(ctx, strategy)
     result = {
         "type": type,
         "algorithm": algorithm,

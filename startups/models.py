@@ -175,6 +175,14 @@ class Opportunity(models.Model):
             # A page's open-role counts (startups.selectors.startup_rows): by startup first,
             # or a planner without statistics scans every open role.
             models.Index(fields=["startup", "status"]),
+            # "Is this role open, and whose?" for a walk of a skill's newest roles
+            # (recommendation candidates): a merge join along the ids, no row read.
+            models.Index(
+                fields=["id"],
+                include=["startup"],
+                condition=Q(status=OpportunityStatus.OPEN),
+                name="opportunity_open",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
