@@ -8,6 +8,6 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("startups", "0006_opportunity_startup_status_index")]
+    dependencies = [("startups", "0007_opportunity_open_index")]
 
     operations: list[migrations.operations.base.Operation] = []
