@@ -276,8 +276,9 @@ end
 function done(summary, latency, requests)
   local out = assert(io.open("__OUT__", "w"))
   local errors = summary.errors
-  out:write(string.format("SUMMARY %d %d %d %d %d %d\n", summary.requests, summary.duration,
-                          errors.connect, errors.read, errors.write, errors.timeout))
+  out:write(string.format("SUMMARY %d %d %d %d %d %d %d %d\n", summary.requests,
+                          summary.duration, errors.connect, errors.read, errors.write,
+                          errors.timeout, latency:percentile(50), latency:percentile(99)))
   for _, thread in ipairs(threads) do
     local thread_kinds = thread:get("kinds")
     local thread_statuses = thread:get("statuses")
@@ -310,6 +311,8 @@ class MixRun:
     samples: list[Sample]
     socket_errors: int = 0
     wraps: int = 0
+    wrk_p50_ms: float | None = None
+    wrk_p99_ms: float | None = None
 
 
 def parse_wrk_output(text: str) -> MixRun:
@@ -322,6 +325,8 @@ def parse_wrk_output(text: str) -> MixRun:
         if parts[0] == "SUMMARY":
             run.seconds = int(parts[2]) / 1e6
             run.socket_errors = sum(int(value) for value in parts[3:7])
+            if len(parts) >= 9:  # wrk's own latency percentiles, all kinds (a cross-check)
+                run.wrk_p50_ms, run.wrk_p99_ms = int(parts[7]) / 1000, int(parts[8]) / 1000
         elif parts[0] == "WRAPS":
             run.wraps += int(parts[1])
         else:

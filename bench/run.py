@@ -736,6 +736,7 @@ def sign_in(port: int, email: str, password: str) -> str:
 # --- Ours vs bare DRF (issue 18, goal 1) ---------------------------------------------------------
 
 BARE_GOAL = 1.5
+BUSY_OTHERS = 15.0  # % of a CPU used by other processes that marks a busy machine
 BARE_USER = "talent@collabhub.dev"  # signed in, as bench/rest.py measures
 GUNICORN_BARE = ServerSpec(
     "gunicorn-1-bare", "gunicorn WSGI, 1 sync worker, bench URLconf", "gunicorn", 1, 60
@@ -785,6 +786,8 @@ class MixedResult:
     wraps: int
     queue_after: int | None  # Celery tasks still queued right after the load
     applications_left: int
+    wrk_p50_ms: float | None = None  # wrk's own figures for every request (a cross-check)
+    wrk_p99_ms: float | None = None
 
     @property
     def errors(self) -> int:
@@ -1046,6 +1049,8 @@ def measure_mixed(
         wraps=run.wraps,
         queue_after=queue_after,
         applications_left=plan.applications_left(),
+        wrk_p50_ms=run.wrk_p50_ms,
+        wrk_p99_ms=run.wrk_p99_ms,
     )
 
 
@@ -1241,8 +1246,8 @@ def print_bare(cases: list[BareCase], rounds: int, duration: float) -> None:
     )
     print(
         "| Endpoint | Ours | Bare DRF | Ours req/s | Bare req/s | Ours p50 / p99 ms "
-        "| Bare p50 / p99 ms | Errors | Same JSON | Ours ÷ bare | Goal |\n"
-        "|---|---|---|---:|---:|---:|---:|---:|---|---:|---|"
+        "| Bare p50 / p99 ms | Errors | Others' CPU | Same JSON | Ours ÷ bare | Goal |\n"
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|"
     )
     for case in cases:
         ours, bare = case.ours, case.bare
@@ -1250,7 +1255,9 @@ def print_bare(cases: list[BareCase], rounds: int, duration: float) -> None:
             f"| {case.endpoint} | `{case.ours_path}` | `{case.bare_path}` | {ours.rps:.1f} | "
             f"{bare.rps:.1f} | {format_float(ours.p50_ms, 1)} / {format_float(ours.p99_ms, 1)} | "
             f"{format_float(bare.p50_ms, 1)} / {format_float(bare.p99_ms, 1)} | "
-            f"{ours.errors + bare.errors} | {'yes' if case.same_output else '**no**'} | "
+            f"{ours.errors + bare.errors} | "
+            f"{format_pct(ours.others_cpu)} / {format_pct(bare.others_cpu)} | "
+            f"{'yes' if case.same_output else '**no**'} | "
             f"**{format_float(case.ratio)}x** | {'PASS' if case.passed else 'FAIL'} |"
         )
 
@@ -1275,6 +1282,11 @@ def print_mixed(result: MixedResult, duration: float) -> None:
             f"{stats.rps:.1f} | {format_float(stats.p50_ms, 1)} | {format_float(stats.p99_ms, 1)} "
             f"| {errors} |"
         )
+    if result.wrk_p50_ms is not None:
+        print(
+            f"\n(wrk's own latency over every request, as a check of the per-kind timing: "
+            f"p50 {result.wrk_p50_ms:.1f} ms, p99 {format_float(result.wrk_p99_ms, 1)} ms.)"
+        )
     if result.cpu:
         print("\nCPU during the mixed case, in % of one CPU (from /proc):\n")
         print("| Process | CPU |\n|---|---:|")
@@ -1286,6 +1298,12 @@ def print_mixed(result: MixedResult, duration: float) -> None:
                 f"| (machine busy, /proc/stat, of {100 * (os.cpu_count() or 1)}%) "
                 f"| {result.machine_busy:.0f}% |"
             )
+    others = result.cpu.get("others", 0.0)
+    if others > BUSY_OTHERS:
+        print(
+            f"\nWARNING: other processes used {others:.0f}% of a CPU meanwhile: the machine was "
+            "busy and these figures are low (see --quiet-wait)."
+        )
     print(
         "\nErrors: responses other than the kind's expected status (201 for apply and message, "
         "200 otherwise) plus socket errors. Every application is a fresh opportunity/applicant "

@@ -62,11 +62,12 @@ def test_request_lines_are_what_the_lua_script_splits() -> None:
 
 def test_parse_and_count_errors_by_expected_status() -> None:
     run = mixed.parse_wrk_output(
-        "SUMMARY 4 2000000 0 1 0 0\nWRAPS 0\n"
+        "SUMMARY 4 2000000 0 1 0 0 3000 7000\nWRAPS 0\n"
         "list 200 1000\napply 201 3000\napply 409 5000\nlist 500 7000\n"
     )
     assert run.seconds == 2.0
     assert run.socket_errors == 1
+    assert (run.wrk_p50_ms, run.wrk_p99_ms) == (3.0, 7.0)
     stats = {s.kind: s for s in mixed.kind_stats(run, ["list", "apply"])}
     assert stats["apply"].errors == 1
     assert stats["apply"].statuses == {409: 1}
