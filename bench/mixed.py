@@ -506,3 +506,13 @@ def machine_busy(before: Sequence[int], after: Sequence[int]) -> float | None:
     total = sum(after[:8]) - sum(before[:8])  # up to steal (guest time is inside user)
     idle = (after[3] + after[4]) - (before[3] + before[4])
     return (total - idle) / total if total > 0 else None
+
+
+def interrupt_share(before: Sequence[int], after: Sequence[int]) -> float | None:
+    """The fraction (0-1) of all CPU time spent in interrupts (irq + softirq: loopback
+    traffic is partly handled there), which no process is charged for; None if unknown."""
+    if len(before) < 7 or len(after) < 7:
+        return None
+    total = sum(after[:8]) - sum(before[:8])
+    irq = (after[5] + after[6]) - (before[5] + before[6])
+    return irq / total if total > 0 else None

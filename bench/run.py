@@ -783,6 +783,7 @@ class MixedResult:
     stats: list[Any]  # mixed.KindStats
     cpu: dict[str, float]  # % of one CPU
     machine_busy: float | None  # % of one CPU, all processes and the kernel (/proc/stat)
+    interrupts: float | None  # % of one CPU in irq + softirq (/proc/stat), no process's
     wraps: int
     queue_after: int | None  # Celery tasks still queued right after the load
     applications_left: int
@@ -1030,6 +1031,8 @@ def measure_mixed(
     if before is not None and after is not None:
         cpu = mixed.cpu_split(before, after, groups, elapsed, {"load generator": reaped})
     busy = mixed.machine_busy(stat_before, stat_after)
+    interrupts = mixed.interrupt_share(stat_before, stat_after)
+    cpus = 100 * (os.cpu_count() or 1)
     stats = mixed.kind_stats(run, [kind for kind, _ in mixed.MIX])
     total = stats[-1]
     log(
@@ -1045,7 +1048,8 @@ def measure_mixed(
         else "Python threads (http.client)",
         stats=stats,
         cpu=cpu,
-        machine_busy=None if busy is None else busy * 100 * (os.cpu_count() or 1),
+        machine_busy=None if busy is None else busy * cpus,
+        interrupts=None if interrupts is None else interrupts * cpus,
         wraps=run.wraps,
         queue_after=queue_after,
         applications_left=plan.applications_left(),
@@ -1293,6 +1297,8 @@ def print_mixed(result: MixedResult, duration: float) -> None:
         for name, share in result.cpu.items():
             print(f"| {name} | {share:.0f}% |")
         print(f"| **sum** | {sum(result.cpu.values()):.0f}% |")
+        if result.interrupts is not None:
+            print(f"| (interrupts, irq + softirq: no process's) | {result.interrupts:.0f}% |")
         if result.machine_busy is not None:
             print(
                 f"| (machine busy, /proc/stat, of {100 * (os.cpu_count() or 1)}%) "

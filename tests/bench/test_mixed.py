@@ -99,3 +99,5 @@ def test_machine_busy_counts_everything_but_idle_and_iowait() -> None:
     before = [100, 0, 100, 700, 100, 0, 0, 0, 0, 0]
     after = [250, 0, 150, 900, 100, 0, 0, 0, 50, 0]  # guest time is inside user
     assert mixed.machine_busy(before, after) == pytest.approx(200 / 400)
+    assert mixed.interrupt_share(before, after) == 0.0
+    assert mixed.interrupt_share([0] * 8, [1, 0, 1, 1, 0, 0, 1, 0]) == pytest.approx(0.25)
