@@ -31,7 +31,6 @@ import json
 import math
 import os
 import platform
-import resource
 import secrets
 import shutil
 import signal
@@ -259,8 +258,10 @@ def child_on_postgres(script: str, args: Sequence[str], what: str) -> dict[str, 
     return result
 
 
-def proc_table() -> ProcTable | None:
-    """Every process's CPU time so far, from /proc (Linux; None elsewhere)."""
+def proc_table(with_children: bool = False) -> ProcTable | None:
+    """Every process's CPU time so far, from /proc (Linux; None elsewhere); ``with_children``
+    adds that of its children that exited and were waited for (cutime, cstime), so that a
+    short-lived child (a PostgreSQL parallel worker, wrk) still counts, in its parent."""
     proc = Path("/proc")
     if not (proc / "stat").exists():
         return None
@@ -275,6 +276,8 @@ def proc_table() -> ProcTable | None:
             continue
         fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) "
         ppid, pgid, utime, stime = int(fields[1]), int(fields[2]), int(fields[11]), int(fields[12])
+        if with_children:
+            utime += int(fields[13]) + int(fields[14])
         table[int(entry.name)] = (ppid, pgid, (utime + stime) / ticks)
     return table
 
@@ -1011,25 +1014,20 @@ def measure_mixed(
                 "Celery worker": {worker.pid},
                 "PostgreSQL": {pid for pid in (running.postgres_pid(),) if pid},
                 "Redis": {pid for pid in (running.redis_pid(),) if pid},
-                # wrk (waited for: its rusage) or this script's threads.
+                # wrk (this script's child, waited for) or this script's threads.
                 "load generator": {os.getpid()},
             }
-            before, stat_before = proc_table(), proc_stat_cpu()
-            children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            before, stat_before = proc_table(with_children=True), proc_stat_cpu()
             started = time.monotonic()
             run = run_mix(bench, server.port, plan, bench.duration, connections)
-            after, stat_after = proc_table(), proc_stat_cpu()
+            after, stat_after = proc_table(with_children=True), proc_stat_cpu()
             elapsed = time.monotonic() - started
-            children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
             queue_after = celery_queue_length(bench.env["REDIS_URL"])
         finally:
             server.stop()
-    reaped = (children_after.ru_utime + children_after.ru_stime) - (
-        children_before.ru_utime + children_before.ru_stime
-    )
     cpu: dict[str, float] = {}
     if before is not None and after is not None:
-        cpu = mixed.cpu_split(before, after, groups, elapsed, {"load generator": reaped})
+        cpu = mixed.cpu_split(before, after, groups, elapsed)
     busy = mixed.machine_busy(stat_before, stat_after)
     interrupts = mixed.interrupt_share(stat_before, stat_after)
     cpus = 100 * (os.cpu_count() or 1)
@@ -1296,14 +1294,22 @@ def print_mixed(result: MixedResult, duration: float) -> None:
         print("| Process | CPU |\n|---|---:|")
         for name, share in result.cpu.items():
             print(f"| {name} | {share:.0f}% |")
-        print(f"| **sum** | {sum(result.cpu.values()):.0f}% |")
+        print(f"| all these processes | {sum(result.cpu.values()):.0f}% |")
         if result.interrupts is not None:
-            print(f"| (interrupts, irq + softirq: no process's) | {result.interrupts:.0f}% |")
+            print(f"| interrupts (irq + softirq: no process's) | {result.interrupts:.0f}% |")
         if result.machine_busy is not None:
+            rest = result.machine_busy - sum(result.cpu.values()) - (result.interrupts or 0)
+            print(f"| not attributed (see below) | {rest:.0f}% |")
             print(
-                f"| (machine busy, /proc/stat, of {100 * (os.cpu_count() or 1)}%) "
+                f"| **machine busy** (/proc/stat, of {100 * (os.cpu_count() or 1)}%) "
                 f"| {result.machine_busy:.0f}% |"
             )
+        print(
+            "\nEach process counts with the children it waited for (wrk in the load generator, "
+            "PostgreSQL's parallel workers). Not attributed: the CPU of processes that exited "
+            "and were not waited for by a process still running, mostly other jobs' short "
+            "commands."
+        )
     others = result.cpu.get("others", 0.0)
     if others > BUSY_OTHERS:
         print(
