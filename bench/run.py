@@ -11,7 +11,17 @@ with ``scripts/services.sh`` (migrated and filled with ``manage.py seed_demo``):
     default ``DB_CONN_MAX_AGE=60``; also gunicorn with 2 sync workers, and both servers with
     ``DB_CONN_MAX_AGE=0`` (under ASGI, Django opens a connection per request either way);
 (b) gunicorn with 1 sync worker, ``DB_CONN_MAX_AGE=0`` (a PostgreSQL connection per request,
-    the baseline) vs ``DB_CONN_MAX_AGE=60`` (persistent connections with health checks).
+    the baseline) vs ``DB_CONN_MAX_AGE=60`` (persistent connections with health checks);
+(c) ours vs bare DRF (issue 18, goal 1): the startups list and detail and bare DRF's views of
+    the same rows and fields (``bench/rest.py``'s, mounted by the bench-only URLconf
+    ``bench/bare_urls.py`` through ``DJANGO_SETTINGS_MODULE=bare_settings``), signed in, on one
+    gunicorn server with 1 sync worker; prints the ratio with PASS/FAIL against 1.5x;
+(d) a mixed read/write load from several signed-in users under the production shape
+    (docker-compose.yml's gunicorn and Celery worker commands; ``bench/mixed.py``), with
+    requests/s, p50/p99 and errors per kind and the CPU split between the app server, the
+    Celery worker, PostgreSQL, Redis, the load generator and everything else.
+
+``--cases servers,bare,mixed`` picks some of them: (a) and (b) are ``servers``.
 
 Servers run as in production (``DEBUG=0``), with the rate limits raised so that the load
 test measures the views, not 429s: every response that is not a 200 counts as an error. Both
