@@ -11,7 +11,17 @@ with ``scripts/services.sh`` (migrated and filled with ``manage.py seed_demo``):
     default ``DB_CONN_MAX_AGE=60``; also gunicorn with 2 sync workers, and both servers with
     ``DB_CONN_MAX_AGE=0`` (under ASGI, Django opens a connection per request either way);
 (b) gunicorn with 1 sync worker, ``DB_CONN_MAX_AGE=0`` (a PostgreSQL connection per request,
-    the baseline) vs ``DB_CONN_MAX_AGE=60`` (persistent connections with health checks).
+    the baseline) vs ``DB_CONN_MAX_AGE=60`` (persistent connections with health checks);
+(c) ours vs bare DRF (issue 18, goal 1): the startups list and detail and bare DRF's views of
+    the same rows and fields (``bench/rest.py``'s, mounted by the bench-only URLconf
+    ``bench/bare_urls.py`` through ``DJANGO_SETTINGS_MODULE=bare_settings``), signed in, on one
+    gunicorn server with 1 sync worker; prints the ratio with PASS/FAIL against 1.5x;
+(d) a mixed read/write load from several signed-in users under the production shape
+    (docker-compose.yml's gunicorn and Celery worker commands; ``bench/mixed.py``), with
+    requests/s, p50/p99 and errors per kind and the CPU split between the app server, the
+    Celery worker, PostgreSQL, Redis, the load generator and everything else.
+
+``--cases servers,bare,mixed`` picks some of them: (a) and (b) are ``servers``.
 
 Servers run as in production (``DEBUG=0``), with the rate limits raised so that the load
 test measures the views, not 429s: every response that is not a 200 counts as an error. Both
@@ -28,6 +38,7 @@ import contextlib
 import http.client
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import secrets
@@ -97,10 +108,12 @@ def run_checked(args: Sequence[str], env: dict[str, str], what: str) -> str:
     return result.stdout
 
 
-def http_get(port: int, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
+def http_get(
+    port: int, path: str, timeout: float = 5.0, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -124,14 +137,19 @@ class Services:
 
     def pids(self) -> set[int]:
         """The postmaster and Redis (both daemons, so not among this script's descendants)."""
-        pids: set[int] = set()
-        for pid_file in (
-            self.directory / "pg" / "data" / "postmaster.pid",
-            self.directory / "redis.pid",
-        ):
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                pids.add(int(pid_file.read_text().split()[0]))
-        return pids
+        return {pid for pid in (self.postgres_pid(), self.redis_pid()) if pid is not None}
+
+    def postgres_pid(self) -> int | None:
+        return self._pid(self.directory / "pg" / "data" / "postmaster.pid")
+
+    def redis_pid(self) -> int | None:
+        return self._pid(self.directory / "redis.pid")
+
+    @staticmethod
+    def _pid(pid_file: Path) -> int | None:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            return int(pid_file.read_text().split()[0])
+        return None
 
 
 @contextlib.contextmanager
@@ -250,8 +268,10 @@ def child_on_postgres(script: str, args: Sequence[str], what: str) -> dict[str, 
     return result
 
 
-def proc_table() -> ProcTable | None:
-    """Every process's CPU time so far, from /proc (Linux; None elsewhere)."""
+def proc_table(with_children: bool = False) -> ProcTable | None:
+    """Every process's CPU time so far, from /proc (Linux; None elsewhere); ``with_children``
+    adds that of its children that exited and were waited for (cutime, cstime), so that a
+    short-lived child (a PostgreSQL parallel worker, wrk) still counts, in its parent."""
     proc = Path("/proc")
     if not (proc / "stat").exists():
         return None
@@ -266,6 +286,8 @@ def proc_table() -> ProcTable | None:
             continue
         fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) "
         ppid, pgid, utime, stime = int(fields[1]), int(fields[2]), int(fields[11]), int(fields[12])
+        if with_children:
+            utime += int(fields[13]) + int(fields[14])
         table[int(entry.name)] = (ppid, pgid, (utime + stime) / ticks)
     return table
 
@@ -344,6 +366,8 @@ class ServerSpec:
 
     def command(self, port: int) -> list[str]:
         python = sys.executable
+        if self.kind == "gunicorn-deployed":
+            return deployed_gunicorn_command(port, self.processes)
         if self.kind == "daphne":
             return [
                 python,
@@ -378,6 +402,32 @@ class ServerSpec:
             "--config",
             os.devnull,
         ]
+
+
+def deployed_gunicorn_command(port: int, workers: int | None = None) -> list[str]:
+    """docker-compose.yml's ``web`` command (gunicorn, sync workers, ``./gunicorn.conf.py``,
+    no gunicorn access log: the app writes its own), bound to ``port`` on loopback, with
+    ``workers`` instead of the file's count if given."""
+    import shlex
+
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    argv = shlex.split(compose["services"]["web"]["command"])
+    argv[argv.index("--bind") + 1] = f"{HOST}:{port}"
+    if workers is not None:
+        argv[argv.index("--workers") + 1] = str(workers)
+    return [sys.executable, "-m", *argv]
+
+
+def deployed_celery_command() -> list[str]:
+    """docker-compose.yml's ``worker`` command (Celery, prefork, one process per CPU)."""
+    import shlex
+
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return [sys.executable, "-m", *shlex.split(compose["services"]["worker"]["command"])]
 
 
 class Server:
@@ -480,9 +530,17 @@ class LoadResult:
         return self.non_200 + self.socket_errors
 
 
-def wrk_load(url: str, seconds: float, connections: int, threads: int, lua: Path) -> LoadResult:
+def wrk_load(
+    url: str,
+    seconds: float,
+    connections: int,
+    threads: int,
+    lua: Path,
+    headers: Sequence[str] = (),
+) -> LoadResult:
     command = [
         "wrk",
+        *(f"--header={header}" for header in headers),
         f"--threads={min(threads, connections)}",
         f"--connections={connections}",
         f"--duration={max(1, round(seconds))}s",
@@ -515,7 +573,9 @@ class _WorkerTally:
     socket_errors: int = 0
 
 
-def python_load(port: int, path: str, seconds: float, connections: int) -> LoadResult:
+def python_load(
+    port: int, path: str, seconds: float, connections: int, headers: Sequence[str] = ()
+) -> LoadResult:
     """Fallback: one thread per keep-alive connection (http.client), for ``seconds``."""
     tallies = [_WorkerTally() for _ in range(connections)]
     start = time.perf_counter()
@@ -526,7 +586,7 @@ def python_load(port: int, path: str, seconds: float, connections: int) -> LoadR
         while time.perf_counter() < deadline:
             sent = time.perf_counter()
             try:
-                conn.request("GET", path)
+                conn.request("GET", path, headers=dict(h.split(": ", 1) for h in headers))
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
@@ -569,11 +629,11 @@ class LoadGenerator:
             return f"wrk {self.threads} threads, {self.connections} connections"
         return f"Python http.client, {self.connections} keep-alive connections"
 
-    def run(self, port: int, path: str, seconds: float) -> LoadResult:
+    def run(self, port: int, path: str, seconds: float, headers: Sequence[str] = ()) -> LoadResult:
         if self.use_wrk:
             url = f"http://{HOST}:{port}{path}"
-            return wrk_load(url, seconds, self.connections, self.threads, self.lua)
-        return python_load(port, path, seconds, self.connections)
+            return wrk_load(url, seconds, self.connections, self.threads, self.lua, headers)
+        return python_load(port, path, seconds, self.connections, headers)
 
 
 # --- The benchmark ---------------------------------------------------------------------------
@@ -656,6 +716,356 @@ class Bench:
         return results
 
 
+# --- Signed-in requests ------------------------------------------------------------------------
+
+
+def http_call(
+    port: int, method: str, path: str, body: str | None = None, token: str | None = None
+) -> tuple[int, bytes]:
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request(method, path, body, headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def sign_in(port: int, email: str, password: str) -> str:
+    """An access token from ``POST /api/v1/auth/login/``, as an API client gets one."""
+    body = json.dumps({"email": email, "password": password})
+    status, answer = http_call(port, "POST", "/api/v1/auth/login/", body)
+    if status != 200:
+        raise RuntimeError(f"signing in as {email} answered {status}: {answer[:300]!r}")
+    token: str = json.loads(answer)["access"]
+    return token
+
+
+# --- Ours vs bare DRF (issue 18, goal 1) ---------------------------------------------------------
+
+BARE_GOAL = 1.5
+BUSY_OTHERS = 15.0  # % of a CPU used by other processes that marks a busy machine
+BARE_USER = "talent@collabhub.dev"  # signed in, as bench/rest.py measures
+GUNICORN_BARE = ServerSpec(
+    "gunicorn-1-bare", "gunicorn WSGI, 1 sync worker, bench URLconf", "gunicorn", 1, 60
+)
+# endpoint: (ours, bare DRF's view of the same rows and fields, from bench/rest.py)
+BARE_PATHS = {
+    "list": (LIST_PATH, "/api/v1/_bare/startups/"),
+    "detail": (DETAIL_PATH, "/api/v1/_bare/startups/{id}/"),
+}
+
+
+@dataclass
+class BareCase:
+    endpoint: str
+    ours_path: str
+    bare_path: str
+    ours: LoadResult
+    bare: LoadResult
+    same_output: bool
+
+    @property
+    def ratio(self) -> float | None:
+        return self.ours.rps / self.bare.rps if self.bare.rps else None
+
+    @property
+    def passed(self) -> bool:
+        return self.same_output and self.ratio is not None and self.ratio >= BARE_GOAL
+
+
+def comparable_body(body: bytes, listing: bool) -> Any:
+    data = json.loads(body)
+    return {"count": data.get("count"), "results": data["results"]} if listing else data
+
+
+# --- The mixed read/write case (issue 18, goal 4) ------------------------------------------------
+
+
+@dataclass
+class MixedResult:
+    server: str
+    users: int
+    connections: int
+    loadgen: str
+    stats: list[Any]  # mixed.KindStats
+    cpu: dict[str, float]  # % of one CPU
+    machine_busy: float | None  # % of one CPU, all processes and the kernel (/proc/stat)
+    interrupts: float | None  # % of one CPU in irq + softirq (/proc/stat), no process's
+    wraps: int
+    queue_after: int | None  # Celery tasks still queued right after the load
+    applications_left: int
+    wrk_p50_ms: float | None = None  # wrk's own figures for every request (a cross-check)
+    wrk_p99_ms: float | None = None
+
+    @property
+    def errors(self) -> int:
+        return int(self.stats[-1].errors) + (1 if self.wraps else 0)
+
+
+def proc_stat_cpu() -> list[int]:
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/stat").read_text().splitlines():
+            if line.startswith("cpu "):
+                return [int(value) for value in line.split()[1:]]
+    return []
+
+
+def celery_queue_length(redis_url: str) -> int | None:
+    try:
+        import redis
+
+        return int(redis.Redis.from_url(redis_url, socket_timeout=5).llen("celery"))
+    except Exception:  # a diagnostic only
+        return None
+
+
+def wait_for_queue(redis_url: str, timeout: float = 60.0) -> None:
+    """Until the Celery worker has taken every queued task (what set-up and warm-up sent)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not celery_queue_length(redis_url):
+            return
+        time.sleep(0.5)
+    log("  the Celery queue did not drain: measuring anyway")
+
+
+@contextlib.contextmanager
+def celery_worker(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """docker-compose.yml's Celery worker, in its own process group; stopped at the end."""
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(  # noqa: S603 (fixed argument list, no shell)
+            deployed_celery_command(),
+            cwd=ROOT,
+            env={**env, "DB_STATEMENT_TIMEOUT_MS": "600000"},  # as docker-compose.yml
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        for sig, grace in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+            try:
+                process.wait(timeout=grace)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def measure_bare(bench: Bench, rounds: int) -> list[BareCase]:
+    """Our startups list and detail and bare DRF's, signed in, on one gunicorn server (1 sync
+    worker, PostgreSQL, every middleware) whose URLconf adds bare DRF's views
+    (``bench/bare_settings.py``); interleaved in rounds, alternating which goes first."""
+    bench_dir = str(ROOT / "bench")
+    # bench/ after the project: its search.py, feed.py... must not shadow the apps.
+    python_path = os.pathsep.join(
+        p for p in (str(ROOT), bench.env.get("PYTHONPATH"), bench_dir) if p
+    )
+    env = {**bench.env, "DJANGO_SETTINGS_MODULE": "bare_settings", "PYTHONPATH": python_path}
+    server = Server(GUNICORN_BARE, env, bench.log_dir)
+    try:
+        log(f"starting {GUNICORN_BARE.name} (ours vs bare DRF) on port {server.port}")
+        server.start()
+        token = sign_in(server.port, BARE_USER, env["DEMO_PASSWORD"])
+        headers = [f"Authorization: Bearer {token}", "Accept: application/json"]
+        status, body = http_call(server.port, "GET", LIST_PATH, token=token)
+        if status != 200:
+            raise RuntimeError(f"GET {LIST_PATH} answered {status}")
+        rows = json.loads(body)["results"]
+        startup_id = rows[len(rows) // 2]["id"]
+        paths = {
+            name: (ours.format(id=startup_id), bare.format(id=startup_id))
+            for name, (ours, bare) in BARE_PATHS.items()
+        }
+        same: dict[str, bool] = {}
+        for name, (ours_path, bare_path) in paths.items():
+            bodies = []
+            for path in (ours_path, bare_path):
+                status, body = http_call(server.port, "GET", path, token=token)
+                if status != 200:
+                    raise RuntimeError(f"GET {path} answered {status}: {body[:300]!r}")
+                bodies.append(comparable_body(body, listing=name == "list"))
+            same[name] = bodies[0] == bodies[1]
+            if not same[name]:
+                log(f"  WARNING: ours and bare DRF answer different JSON on {name}")
+        measured: dict[tuple[str, str], list[LoadResult]] = {}
+        for number in range(rounds):
+            for name, (ours_path, bare_path) in paths.items():
+                sides = [("ours", ours_path), ("bare", bare_path)]
+                if number % 2:
+                    sides.reverse()
+                for side, path in sides:
+                    if bench.quiet_wait > 0:
+                        wait_for_quiet(bench.own_daemons, bench.quiet_wait)
+                    bench.loadgen.run(server.port, path, bench.warmup, headers)  # discarded
+                    watch = CpuWatch(bench.own_daemons)
+                    result = bench.loadgen.run(server.port, path, bench.duration, headers)
+                    result.others_cpu = watch.others_percent()
+                    log(
+                        f"  {name} {side}: {result.rps:6.1f} req/s, {result.requests} requests, "
+                        f"{result.errors} errors, others used {format_pct(result.others_cpu)} CPU"
+                    )
+                    measured.setdefault((name, side), []).append(result)
+    finally:
+        server.stop()
+    return [
+        BareCase(
+            endpoint=name,
+            ours_path=paths[name][0],
+            bare_path=paths[name][1],
+            ours=combine(measured[(name, "ours")]),
+            bare=combine(measured[(name, "bare")]),
+            same_output=same[name],
+        )
+        for name in paths
+    ]
+
+
+def run_mix(
+    bench: Bench, port: int, plan: Any, seconds: float, connections: int
+) -> Any:  # mixed.MixRun
+    """One run of the mix for ``seconds``: wrk with the Lua script, else the Python one."""
+    import mixed
+
+    requests = plan.requests(math.ceil(mixed.LIST_RATE * seconds))
+    if not bench.loadgen.use_wrk:
+        return mixed.python_mixed_load(HOST, port, requests, plan.users, seconds, connections)
+    lines = bench.log_dir / "mix-requests.txt"
+    out = bench.log_dir / "mix-samples.txt"
+    script = bench.log_dir / "mix.lua"
+    lines.write_text(mixed.request_lines(requests, plan.users))
+    script.write_text(mixed.mix_lua(out))
+    out.unlink(missing_ok=True)
+    command = [
+        "wrk",
+        f"--threads={connections}",  # one connection per thread: each request timed by kind
+        f"--connections={connections}",
+        f"--duration={max(1, round(seconds))}s",
+        "--timeout=10s",
+        f"--script={script}",
+        f"http://{HOST}:{port}/",
+        "--",
+        str(lines),
+        str(connections),
+    ]
+    result = subprocess.run(  # noqa: S603 (fixed argument list, no shell)
+        command, capture_output=True, text=True, check=False, timeout=seconds + 60
+    )
+    if result.returncode != 0 or not out.exists():
+        raise RuntimeError(f"wrk failed:\n{result.stdout}\n{result.stderr}")
+    return mixed.parse_wrk_output(out.read_text())
+
+
+def measure_mixed(
+    bench: Bench, running: Services, users: int, workers: int | None, connections: int
+) -> MixedResult:
+    import mixed
+
+    log(f"preparing the mixed case: {users} talent users, connected in a ring")
+    script = mixed.PREPARE.format(users=users)
+    output = run_checked(
+        [sys.executable, "manage.py", "shell", "-c", script], bench.env, "the mix's set-up"
+    )
+    data = json.loads(output.strip().splitlines()[-1])
+    people = [mixed.MixUser(**user) for user in data["users"]]
+    if len(people) < 2:
+        raise RuntimeError("the mix needs at least two talent users: seeding failed?")
+    plan = mixed.MixPlan(people, data["startups"], data["terms"])
+    if workers is None:
+        argv = deployed_gunicorn_command(0)
+        workers = int(argv[argv.index("--workers") + 1])
+    metrics_dir = bench.log_dir / "prometheus"
+    metrics_dir.mkdir(exist_ok=True)
+    env = {**bench.env, "LOG_LEVEL": "INFO", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    spec = ServerSpec(
+        "gunicorn-deployed",
+        f"gunicorn as deployed ({workers} sync workers, gunicorn.conf.py) + Celery worker",
+        "gunicorn-deployed",
+        workers,
+        60,  # docker-compose.yml's DB_CONN_MAX_AGE
+    )
+    server = Server(spec, env, bench.log_dir)
+    with celery_worker(env, bench.log_dir / "celery.log") as worker:
+        try:
+            log(f"starting {spec.name} on port {server.port}")
+            server.start()
+            for person in people:
+                person.token = sign_in(server.port, person.email, env["DEMO_PASSWORD"])
+            for kind, _ in mixed.MIX:  # one of each, checked before any load
+                request = plan.request(kind)
+                status, body = http_call(
+                    server.port,
+                    request.method,
+                    request.path,
+                    request.body or None,
+                    people[request.user].token,
+                )
+                if status != mixed.EXPECTED_STATUS.get(kind, 200):
+                    raise RuntimeError(
+                        f"{request.method} {request.path} answered {status}: {body[:300]!r}"
+                    )
+            if bench.quiet_wait > 0:
+                wait_for_quiet(bench.own_daemons, bench.quiet_wait)
+            run_mix(bench, server.port, plan, bench.warmup, connections)  # discarded
+            wait_for_queue(bench.env["REDIS_URL"])
+            groups = {
+                "app server (gunicorn)": {server.process.pid} if server.process else set(),
+                "Celery worker": {worker.pid},
+                "PostgreSQL": {pid for pid in (running.postgres_pid(),) if pid},
+                "Redis": {pid for pid in (running.redis_pid(),) if pid},
+                # wrk (this script's child, waited for) or this script's threads.
+                "load generator": {os.getpid()},
+            }
+            before, stat_before = proc_table(with_children=True), proc_stat_cpu()
+            started = time.monotonic()
+            run = run_mix(bench, server.port, plan, bench.duration, connections)
+            after, stat_after = proc_table(with_children=True), proc_stat_cpu()
+            elapsed = time.monotonic() - started
+            queue_after = celery_queue_length(bench.env["REDIS_URL"])
+        finally:
+            server.stop()
+    cpu: dict[str, float] = {}
+    if before is not None and after is not None:
+        cpu = mixed.cpu_split(before, after, groups, elapsed)
+    busy = mixed.machine_busy(stat_before, stat_after)
+    interrupts = mixed.interrupt_share(stat_before, stat_after)
+    cpus = 100 * (os.cpu_count() or 1)
+    stats = mixed.kind_stats(run, [kind for kind, _ in mixed.MIX])
+    total = stats[-1]
+    log(
+        f"  mixed: {total.rps:6.1f} req/s, {total.requests} requests, {total.errors} errors, "
+        f"{plan.applications_left()} fresh applications left"
+    )
+    return MixedResult(
+        server=spec.name,
+        users=len(people),
+        connections=connections,
+        loadgen="wrk + Lua (one connection per thread)"
+        if bench.loadgen.use_wrk
+        else "Python threads (http.client)",
+        stats=stats,
+        cpu=cpu,
+        machine_busy=None if busy is None else busy * cpus,
+        interrupts=None if interrupts is None else interrupts * cpus,
+        wraps=run.wraps,
+        queue_after=queue_after,
+        applications_left=plan.applications_left(),
+        wrk_p50_ms=run.wrk_p50_ms,
+        wrk_p99_ms=run.wrk_p99_ms,
+    )
+
+
 def pg_sessions(database_url: str) -> int | None:
     """PostgreSQL's count of sessions (connections) opened so far to the bench database."""
     try:
@@ -697,6 +1107,10 @@ def build_env(urls: dict[str, str]) -> dict[str, str]:
             "ALLOWED_HOSTS": f"{HOST},localhost",
             "RATE_LIMIT_ANON": UNLIMITED_RATE,
             "RATE_LIMIT_USER": UNLIMITED_RATE,
+            # The mixed case signs in, applies and sends messages: their scopes too.
+            "RATE_LIMIT_AUTH": UNLIMITED_RATE,
+            "RATE_LIMIT_APPLY": UNLIMITED_RATE,
+            "RATE_LIMIT_MESSAGES": UNLIMITED_RATE,
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -837,6 +1251,94 @@ def print_tables(cases: list[CaseResult]) -> None:
     )
 
 
+def print_bare(cases: list[BareCase], rounds: int, duration: float) -> None:
+    print(
+        f"\n(c) Ours vs bare DRF (issue 18, goal 1: ours >= {BARE_GOAL}x): {GUNICORN_BARE.name}, "
+        f"signed in ({BARE_USER}, JWT), {rounds} x {duration:.0f}s per case, interleaved\n"
+    )
+    print(
+        "| Endpoint | Ours | Bare DRF | Ours req/s | Bare req/s | Ours p50 / p99 ms "
+        "| Bare p50 / p99 ms | Errors | Others' CPU | Same JSON | Ours ÷ bare | Goal |\n"
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|"
+    )
+    for case in cases:
+        ours, bare = case.ours, case.bare
+        print(
+            f"| {case.endpoint} | `{case.ours_path}` | `{case.bare_path}` | {ours.rps:.1f} | "
+            f"{bare.rps:.1f} | {format_float(ours.p50_ms, 1)} / {format_float(ours.p99_ms, 1)} | "
+            f"{format_float(bare.p50_ms, 1)} / {format_float(bare.p99_ms, 1)} | "
+            f"{ours.errors + bare.errors} | "
+            f"{format_pct(ours.others_cpu)} / {format_pct(bare.others_cpu)} | "
+            f"{'yes' if case.same_output else '**no**'} | "
+            f"**{format_float(case.ratio)}x** | {'PASS' if case.passed else 'FAIL'} |"
+        )
+
+
+def print_mixed(result: MixedResult, duration: float) -> None:
+    print(
+        f"\n(d) Mixed read/write load: {result.server}; PostgreSQL + Redis, DEBUG=0; "
+        f"{result.users} signed-in talent users (JWT), {result.connections} connections, "
+        f"{result.loadgen}, {duration:.0f}s after a warm-up\n"
+    )
+    print(
+        "| Kind | Share | Requests | Requests/s | p50 ms | p99 ms | Errors |\n"
+        "|---|---:|---:|---:|---:|---:|---:|"
+    )
+    total = result.stats[-1].requests or 1
+    for stats in result.stats:
+        name = "**all**" if stats.kind == "all" else stats.kind
+        unexpected = ", ".join(f"{n}x {code}" for code, n in sorted(stats.statuses.items()))
+        errors = f"{stats.errors} ({unexpected})" if unexpected else str(stats.errors)
+        print(
+            f"| {name} | {100 * stats.requests / total:.0f}% | {stats.requests} | "
+            f"{stats.rps:.1f} | {format_float(stats.p50_ms, 1)} | {format_float(stats.p99_ms, 1)} "
+            f"| {errors} |"
+        )
+    if result.wrk_p50_ms is not None:
+        print(
+            f"\n(wrk's own latency over every request, as a check of the per-kind timing: "
+            f"p50 {result.wrk_p50_ms:.1f} ms, p99 {format_float(result.wrk_p99_ms, 1)} ms.)"
+        )
+    if result.cpu:
+        print("\nCPU during the mixed case, in % of one CPU (from /proc):\n")
+        print("| Process | CPU |\n|---|---:|")
+        for name, share in result.cpu.items():
+            print(f"| {name} | {share:.0f}% |")
+        print(f"| all these processes | {sum(result.cpu.values()):.0f}% |")
+        if result.interrupts is not None:
+            print(f"| interrupts (irq + softirq: no process's) | {result.interrupts:.0f}% |")
+        if result.machine_busy is not None:
+            rest = result.machine_busy - sum(result.cpu.values()) - (result.interrupts or 0)
+            print(f"| not attributed (see below) | {rest:.0f}% |")
+            print(
+                f"| **machine busy** (/proc/stat, of {100 * (os.cpu_count() or 1)}%) "
+                f"| {result.machine_busy:.0f}% |"
+            )
+        print(
+            "\nEach process counts with the children it waited for (wrk in the load generator, "
+            "PostgreSQL's parallel workers). Not attributed: the CPU of processes that exited "
+            "and were not waited for by a process still running, mostly other jobs' short "
+            "commands."
+        )
+    others = result.cpu.get("others", 0.0)
+    if others > BUSY_OTHERS:
+        print(
+            f"\nWARNING: other processes used {others:.0f}% of a CPU meanwhile: the machine was "
+            "busy and these figures are low (see --quiet-wait)."
+        )
+    print(
+        "\nErrors: responses other than the kind's expected status (201 for apply and message, "
+        "200 otherwise) plus socket errors. Every application is a fresh opportunity/applicant "
+        f"pair ({result.applications_left} fresh pairs were left). Celery tasks still queued "
+        f"right after the load: {result.queue_after if result.queue_after is not None else 'n/a'}."
+    )
+    if result.wraps:
+        print(
+            f"WARNING: the request list wrapped {result.wraps} times (its writes were skipped "
+            "then): raise mixed.LIST_RATE."
+        )
+
+
 def cpu_model() -> str:
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -881,11 +1383,34 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="before each case, wait up to this many seconds for other processes to use "
         "under 15%% of a CPU (0: do not wait)",
     )
+    parser.add_argument(
+        "--cases",
+        default=",".join(CASES),
+        help="which cases, comma-separated: servers ((a) and (b): gunicorn vs Daphne, DB "
+        "connections), bare ((c) ours vs bare DRF), mixed ((d) the mixed read/write load and "
+        "its CPU split); all by default",
+    )
+    parser.add_argument(
+        "--mixed-users", type=int, default=8, help="signed-in users of the mixed case (8)"
+    )
+    parser.add_argument(
+        "--mixed-workers",
+        type=int,
+        help="gunicorn workers of the mixed case (default: docker-compose.yml's)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     if args.duration < 1 or args.warmup < 0 or args.connections < 1 or args.rounds < 1:
         parser.error("need --duration >= 1, --warmup >= 0, --connections >= 1, --rounds >= 1")
+    args.cases = [case.strip() for case in args.cases.split(",") if case.strip()]
+    if not args.cases or set(args.cases) - set(CASES):
+        parser.error(f"--cases takes some of {', '.join(CASES)}")
+    if args.mixed_users < 2:
+        parser.error("need --mixed-users >= 2 (they message each other)")
     return args
+
+
+CASES = ("servers", "bare", "mixed")
 
 
 def choose_loadgen(args: argparse.Namespace, lua: Path) -> LoadGenerator:
@@ -914,6 +1439,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGHUP, _terminate)
     started = time.monotonic()
     endpoints = {"list": LIST_PATH, "detail": ""}  # the detail id is read from the list
+    rounds: dict[str, list[dict[str, LoadResult]]] = {spec.key: [] for spec in SERVERS}
+    bare: list[BareCase] = []
+    mixed_result: MixedResult | None = None
     with tempfile.TemporaryDirectory(prefix="collabhub-bench-") as tmp:
         work = Path(tmp)
         lua = work / "status.lua"
@@ -934,27 +1462,38 @@ def main(argv: Sequence[str] | None = None) -> int:
                 own_daemons=started_services.pids(),
                 quiet_wait=args.quiet_wait,
             )
-            rounds: dict[str, list[dict[str, LoadResult]]] = {spec.key: [] for spec in SERVERS}
-            for number in range(args.rounds):
+            for number in range(args.rounds if "servers" in args.cases else 0):
                 if args.rounds > 1:
                     log(f"round {number + 1} of {args.rounds}")
                 # Every other round in reverse order, so that drift does not favour one server.
                 order = SERVERS if number % 2 == 0 else tuple(reversed(SERVERS))
                 for spec in order:
                     rounds[spec.key].append(bench.measure(spec))
-    measured = {
-        key: {name: combine([run[name] for run in runs]) for name in endpoints}
-        for key, runs in rounds.items()
-    }
-    cases = collect(measured, endpoints)
+            if "bare" in args.cases:
+                bare = measure_bare(bench, args.rounds)
+            if "mixed" in args.cases:
+                mixed_result = measure_mixed(
+                    bench,
+                    started_services,
+                    users=args.mixed_users,
+                    workers=args.mixed_workers,
+                    connections=args.connections,
+                )
     print(
         f"\nCollabHub HTTP benchmark: {loadgen.name}, {args.rounds} x {args.duration:.0f}s "
         f"per case after a {args.warmup:.0f}s warm-up; {os.cpu_count()} CPUs; "
         f"whole run {time.monotonic() - started:.0f}s"
     )
-    print_tables(cases)
-    if args.json:
-        payload = [
+    total_errors = 0
+    payload: dict[str, Any] = {}
+    if "servers" in args.cases:
+        measured = {
+            key: {name: combine([run[name] for run in runs]) for name in endpoints}
+            for key, runs in rounds.items()
+        }
+        cases = collect(measured, endpoints)
+        print_tables(cases)
+        payload["servers"] = [
             {
                 **asdict(case),
                 "rps": case.result.rps,
@@ -963,10 +1502,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             }
             for case in cases
         ]
+        total_errors += sum(r.errors for results in measured.values() for r in results.values())
+    if bare:
+        print_bare(bare, args.rounds, args.duration)
+        payload["bare"] = [
+            {**asdict(case), "ratio": case.ratio, "passed": case.passed} for case in bare
+        ]
+        total_errors += sum(case.ours.errors + case.bare.errors for case in bare)
+    if mixed_result is not None:
+        print_mixed(mixed_result, args.duration)
+        payload["mixed"] = asdict(mixed_result)
+        total_errors += mixed_result.errors
+    if args.json:
         args.json.write_text(json.dumps(payload, indent=2))
-    total_errors = sum(r.errors for results in measured.values() for r in results.values())
     if total_errors:
-        log(f"WARNING: {total_errors} errors (non-200 responses or socket errors), see the table")
+        log(f"WARNING: {total_errors} errors (unexpected responses or socket errors), see above")
         return 1
     return 0
 
