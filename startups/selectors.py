@@ -276,13 +276,12 @@ APPLICATION_COLUMNS = (
 )
 
 
+# The page's ids narrow first here, so each row is joined to its startup's owner: cheaper
+# than listing every opportunity of the viewer's startups (``application_list``'s form, for
+# the list's ids), which costs PostgreSQL ~1 ms even for a detail.
 _application_rows = Prepared(
     lambda ids, viewer_id: Application.objects.filter(
-        Q(applicant_id=viewer_id)
-        | Q(
-            opportunity_id__in=Opportunity.objects.filter(startup__owner_id=viewer_id).values("pk")
-        ),
-        pk__in=ids,
+        Q(applicant_id=viewer_id) | Q(opportunity__startup__owner_id=viewer_id), pk__in=ids
     ).values(*APPLICATION_COLUMNS)
 )
 
