@@ -72,6 +72,8 @@ class LocalFanout:
             try:
                 if not joined:  # first, and after a failure (a restarted Redis forgot us)
                     await self._join()
+                    if self.error is not None:
+                        logger.info("broadcasts resumed: channel layer back")
                     joined, self.error = True, None
                     if not self.tried.done():
                         self.tried.set_result(None)
@@ -89,7 +91,10 @@ class LocalFanout:
                 delay = min(delay * 2, RETRY_MAX)
                 continue
             delay = RETRY_FIRST
-            self._deliver(event)
+            try:
+                self._deliver(event)
+            except Exception:  # one bad message must not stop the process's broadcasts
+                logger.exception("broadcast not delivered")
 
     async def _keep(self) -> None:
         while True:

@@ -205,3 +205,15 @@ def test_two_processes_over_redis_deliver_a_broadcast_once_to_every_socket(
         for socket in sockets:  # and once only
             with pytest.raises(TimeoutError):
                 socket.recv(timeout=0.3)
+
+
+@pytest.mark.skipif(settings.REDIS_AVAILABLE, reason="Redis's serialiser refuses it at the send")
+async def test_a_broadcast_that_cannot_be_sent_as_json_does_not_stop_the_next() -> None:
+    socket = await open_socket()
+    layer = get_channel_layer()
+    await layer.group_send(EVERYONE, {"type": "push", "message": {"data": {1, 2}}})  # a set
+
+    await database_sync_to_async(socket_broadcast)(message=NOTICE)
+
+    assert await socket.receive_json_from(timeout=2) == NOTICE
+    await socket.disconnect()
