@@ -1,7 +1,7 @@
 """WebSocket fan-out benchmark: 1,000 sockets on the Redis channel layer, ours against a bare
 Channels consumer measured in the same run.
 
-    .venv/bin/python bench/ws_fanout.py                # or: make bench-ws  (about five minutes)
+    .venv/bin/python bench/ws_fanout.py                # or: make bench-ws  (about three minutes)
     .venv/bin/python bench/ws_fanout.py --servers 2 --server daphne --rounds 1
 
 Starts a throwaway PostgreSQL 15 + Redis (``scripts/services.sh``), then measures in
