@@ -1,6 +1,7 @@
 """The real-time socket: one per signed-in client, joined to the user's own group and to
 ``everyone``; on request (``{"type": "subscribe", "group": ...}``), to a live group that admits
-the user (staff: ``analytics``; see ``realtime.live``).
+the user (staff: ``analytics``; see ``realtime.live``). ``everyone`` is joined once per process
+(``realtime.fanout``), which hands each broadcast to its sockets serialised once.
 
 Authentication: a single-use ticket (``/ws/?ticket=...``, see ``realtime.services``), which needs
 no ``Origin``, or a browser's session cookie, which is refused from a page of another origin
@@ -22,6 +23,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -36,7 +38,8 @@ from accounts.services import browser_session_sid
 from core.api.parsers import has_lone_surrogate
 from observability.metrics import WEBSOCKETS
 from realtime import live
-from realtime.messages import EVERYONE, socket_message, user_group
+from realtime.fanout import fanout_join, fanout_leave
+from realtime.messages import socket_message, user_group
 from realtime.resume import REFETCH, ResumeSource, resume_sources
 from realtime.services import ticket_redeem
 
@@ -152,6 +155,10 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         self.layer_failed_since: float | None = None  # the channel layer failing, since
         self.keeper: asyncio.Future[None] | None = None  # re-joins the groups now and then
         self.live_checked_at = time.monotonic()  # when the live groups were last checked
+        self.opened = False  # accepted, and not yet disconnected: broadcasts may be sent
+        self.broadcasts: deque[tuple[dict[str, Any], str]] = deque()  # waiting to be sent
+        self.broadcaster: asyncio.Future[None] | None = None  # sends them, one at a time
+        self.replaying = asyncio.Lock()  # held by a resume: broadcasts wait for it to end
 
     def _log(self, message: str, **extra: Any) -> None:
         extra = {"request_id": self.connection_id, "user_id": self.user_id, **extra}
@@ -199,6 +206,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             self._layer_failed(exc)
         self.keeper = asyncio.ensure_future(self._keep_joined())
         await self.accept()
+        self.opened = True
+        self._send_broadcasts_soon()  # any that came before the socket was accepted
         WEBSOCKETS.inc()
         live.socket_opened()
         self._log("websocket connected", auth=via)
@@ -220,12 +229,15 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         raise StopConsumer  # done: stop listening on the channel layer now
 
     async def disconnect(self, code: int) -> None:
+        self.opened = False
         if self.keeper is not None:
             self.keeper.cancel()
+        if self.broadcaster is not None:
+            self.broadcaster.cancel()
         if self.group:
+            await fanout_leave(socket=self, layer=self.channel_layer)
             with contextlib.suppress(Exception):  # a layer that is down forgets on its own
                 await self.channel_layer.group_discard(self.group, self.channel_name)
-                await self.channel_layer.group_discard(EVERYONE, self.channel_name)
                 for name in self.live_groups:
                     await self.channel_layer.group_discard(name, self.channel_name)
             WEBSOCKETS.dec()
@@ -295,9 +307,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def _join_groups(self) -> None:
         assert self.group is not None  # noqa: S101 - only connected sockets receive
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.channel_layer.group_add(EVERYONE, self.channel_name)
         for name in self.live_groups:
             await self.channel_layer.group_add(name, self.channel_name)
+        await fanout_join(socket=self, layer=self.channel_layer)  # everyone, once per process
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         message_type = content.get("type") if isinstance(content, dict) else None
@@ -329,15 +341,16 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             asked[source.message_type] = (source, after)
         assert self.user_id is not None  # noqa: S101 - only connected sockets receive
         counts, more = {}, False
-        for message_type, (source, after) in asked.items():
-            missed = await _replay(source, self.user_id, after)
-            self.resumed[message_type] = {message["id"] for message in missed}
-            for message in missed:
-                await self.send_json(message)
-            counts[message_type] = len(missed)
-            more = more or len(missed) == RESUME_LIMIT
-        data = {"count": sum(counts.values()), "more": more, "counts": counts, "refetch": REFETCH}
-        await self._reply("resumed", data)
+        async with self.replaying:
+            for message_type, (source, after) in asked.items():
+                missed = await _replay(source, self.user_id, after)
+                self.resumed[message_type] = {message["id"] for message in missed}
+                for message in missed:
+                    await self.send_json(message)
+                counts[message_type] = len(missed)
+                more = more or len(missed) == RESUME_LIMIT
+            data = {"count": sum(counts.values()), "more": more, "counts": counts}
+            await self._reply("resumed", {**data, "refetch": REFETCH})
 
     def _already_sent(self, message: dict[str, Any]) -> bool:
         """Whether a live push was just sent by a resume. By id, not by "the highest id sent":
@@ -414,6 +427,32 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
                 await self._leave_live_group(name)
         if event.get("group") in self.live_groups:
             await self.send_json(event["message"])
+
+    def deliver(self, message: dict[str, Any], text: str) -> None:
+        """A broadcast from this process's fan-out (``realtime.fanout``), already ``text``:
+        sent in order, after a resume being replayed, unless that resume sent it."""
+        self.broadcasts.append((message, text))
+        self._send_broadcasts_soon()
+
+    def _send_broadcasts_soon(self) -> None:
+        if (
+            self.opened
+            and self.broadcasts
+            and (self.broadcaster is None or self.broadcaster.done())
+        ):
+            self.broadcaster = asyncio.ensure_future(self._send_broadcasts())
+
+    async def _send_broadcasts(self) -> None:
+        async with self.replaying:
+            while self.broadcasts and self.opened:
+                message, text = self.broadcasts.popleft()
+                if self._already_sent(message):
+                    continue
+                try:
+                    await self.send(text_data=text)
+                except Exception as exc:  # the client went away: its disconnect follows
+                    self.broadcasts.clear()
+                    self._log_debug("broadcast not sent", error=repr(exc))
 
     async def push(self, event: dict[str, Any]) -> None:
         """Group messages of type ``push`` carry a typed message for the client."""

@@ -269,3 +269,47 @@ async def test_a_socket_whose_groups_vanished_silently_joins_them_again(
 
     assert await socket.receive_json_from(timeout=5) == push
     await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_broadcasts_reach_a_socket_again_after_a_redis_outage(
+    redis_server: RedisServer,
+    settings,
+) -> None:
+    """The process's one member of ``everyone`` (realtime.fanout) joins again too: by the time
+    the socket says resync, a broadcast reaches it."""
+    _user, socket = await socket_on_redis(settings, redis_server)
+    assert (await socket.connect())[0]
+
+    redis_server.stop()
+    await asyncio.sleep(1.5)
+    redis_server.start()  # empty: the process's membership of everyone is gone
+    assert (await socket.receive_json_from(timeout=15))["type"] == "resync"
+    breakers_reset()
+    notice = {"type": "announcement", "id": None, "data": {"text": "back"}}
+    await database_sync_to_async(realtime.socket_broadcast)(message=notice)
+
+    assert await socket.receive_json_from(timeout=5) == notice
+    await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_process_whose_everyone_membership_vanished_silently_joins_again(
+    redis_server: RedisServer,
+    settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from realtime import fanout
+
+    monkeypatch.setattr(fanout, "REJOIN_EVERY", 0.3)
+    _user, socket = await socket_on_redis(settings, redis_server)
+    assert (await socket.connect())[0]
+
+    redis.Redis(port=redis_server.port).flushdb()  # no error anywhere
+    await asyncio.sleep(0.8)
+    breakers_reset()
+    notice = {"type": "announcement", "id": None, "data": {"text": "still here"}}
+    await database_sync_to_async(realtime.socket_broadcast)(message=notice)
+
+    assert await socket.receive_json_from(timeout=5) == notice
+    await socket.disconnect()
