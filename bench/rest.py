@@ -238,7 +238,8 @@ def bare_urlpatterns() -> list[Any]:
     class BareFeed(APIView):
         """The same first page of events, the bare DRF way: the feed's two sources as
         querysets (``personal_event_list``, ``interest_event_list``: the actor joined with
-        ``select_related``), mixed by the same shares, rendered by a ``ModelSerializer``."""
+        ``select_related``), mixed as the feed mixes them (``feed_mix``), rendered by a
+        ``ModelSerializer``."""
 
         renderer_classes = [renderers.JSONRenderer]
         permission_classes = [permissions.IsAuthenticated]
@@ -255,15 +256,7 @@ def bare_urlpatterns() -> list[Any]:
                 key: list(events.order_by("-created_at", "-id")[: size + 1])
                 for key, events in sources.items()
             }
-            want = {"personal": round(size * share)}
-            want["interest"] = size - want["personal"]
-            for key, other in (("personal", "interest"), ("interest", "personal")):
-                spare = want[key] - min(want[key], len(fetched[key]))
-                want[key] -= spare
-                want[other] += spare
-            events = fetched["personal"][: want["personal"]]
-            events += fetched["interest"][: want["interest"]]
-            events.sort(key=lambda e: (e.created_at, e.pk), reverse=True)
+            events, _ = feed_selectors.feed_mix(fetched, size=size, personal_share=share)
             return Response({"results": EventOut(events, many=True).data})
 
     def generic(base: type, serializer: type, rows: Any, **extra: Any) -> Any:

@@ -293,17 +293,10 @@ def proc_table(with_children: bool = False) -> ProcTable | None:
 
 
 def subtrees(table: ProcTable, roots: set[int]) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _, _) in table.items():
-        children.setdefault(ppid, []).append(pid)
-    found: set[int] = set()
-    stack = [pid for pid in roots if pid in table]
-    while stack:
-        pid = stack.pop()
-        if pid not in found:
-            found.add(pid)
-            stack.extend(children.get(pid, []))
-    return found
+    """The roots present in ``table`` and every process below them."""
+    import mixed
+
+    return mixed.descendants(table, roots)
 
 
 class CpuWatch:

@@ -339,6 +339,24 @@ def _with_actors(events: list[ActivityEvent]) -> list[ActivityEvent]:
     return events
 
 
+def feed_mix(
+    fetched: Mapping[str, list[ActivityEvent]], *, size: int, personal_share: float
+) -> tuple[list[ActivityEvent], dict[str, list[ActivityEvent]]]:
+    """A page of ``size`` from each source's events (newest first): ``round(size * share)``
+    personal ones and the rest interest ones, a source with fewer than its share leaving the
+    rest to the other. Returns the page, newest first, and what each source gave."""
+    want = {"personal": round(size * personal_share)}
+    want["interest"] = size - want["personal"]
+    for key, other in (("personal", "interest"), ("interest", "personal")):
+        spare = want[key] - min(want[key], len(fetched[key]))
+        want[key] -= spare
+        want[other] += spare
+    taken = {key: list(fetched[key][: want[key]]) for key in ("personal", "interest")}
+    events = sorted(taken["personal"] + taken["interest"], key=lambda e: (e.created_at, e.pk))
+    events.reverse()
+    return events, taken
+
+
 def feed_page_get(*, user: User, size: int, cursor: str | None, personal_share: float) -> FeedPage:
     """One page of the feed, timed (``feed_generation_duration_seconds``)."""
     with PAGE_DURATION.time():
@@ -361,17 +379,8 @@ def _feed_page_build(
         key: _with_actors(page(**given, **_position(positions[key]), limit=Fixed(size + 1)))
         for key, (page, given) in sources.items()
     }
-    want = {"personal": round(size * personal_share)}
-    want["interest"] = size - want["personal"]
-    # A source with fewer events than its share leaves the rest to the other.
-    for key, other in (("personal", "interest"), ("interest", "personal")):
-        spare = want[key] - min(want[key], len(fetched[key]))
-        want[key] -= spare
-        want[other] += spare
-    taken = {key: fetched[key][: want[key]] for key in sources}
+    events, taken = feed_mix(fetched, size=size, personal_share=personal_share)
     more = any(len(fetched[key]) > len(taken[key]) for key in sources)
-    events = sorted(taken["personal"] + taken["interest"], key=lambda e: (e.created_at, e.pk))
-    events.reverse()
     next_positions = {
         key: ((taken[key][-1].created_at, taken[key][-1].pk) if taken[key] else positions[key])
         for key in sources

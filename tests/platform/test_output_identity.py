@@ -147,7 +147,7 @@ def test_applications(demo: None) -> None:
 
 def orm_feed_page(user: User, share: float, size: int = 20) -> list[Any]:
     """The feed's first page from its sources as querysets (the reference: the API reads
-    them as prepared queries, ``core/db/prepared.py``), mixed as ``feed_page_get`` mixes."""
+    them as prepared queries, ``core/db/prepared.py``), mixed by ``feed_mix`` as the page is."""
     fetched = {
         key: list(source(user=user).order_by("-created_at", "-id")[: size + 1])
         for key, source in (
@@ -155,14 +155,7 @@ def orm_feed_page(user: User, share: float, size: int = 20) -> list[Any]:
             ("interest", feed_selectors.interest_event_list),
         )
     }
-    want = {"personal": round(size * share)}
-    want["interest"] = size - want["personal"]
-    for key, other in (("personal", "interest"), ("interest", "personal")):
-        spare = want[key] - min(want[key], len(fetched[key]))
-        want[key] -= spare
-        want[other] += spare
-    events = fetched["personal"][: want["personal"]] + fetched["interest"][: want["interest"]]
-    return sorted(events, key=lambda e: (e.created_at, e.pk), reverse=True)
+    return feed_selectors.feed_mix(fetched, size=size, personal_share=share)[0]
 
 
 def test_feed(demo: None) -> None:
