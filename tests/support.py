@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,22 @@ def process_env(**overrides: str) -> dict[str, str]:
     env["DJANGO_SETTINGS_MODULE"] = "collabhub.settings"
     env.update(overrides)
     return env
+
+
+def processes_stop(processes: Iterable[subprocess.Popen[Any]], timeout: float = 20) -> None:
+    """SIGTERM each process's group (started with ``start_new_session=True``), wait for it,
+    and SIGKILL a group that outlasts ``timeout`` seconds."""
+    processes = list(processes)
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 def run_python(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

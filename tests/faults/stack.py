@@ -26,6 +26,7 @@ from tests.support import (
     RedisServer,
     free_port,
     process_env,
+    processes_stop,
     realtime_command,
     wait_until_up,
 )
@@ -114,17 +115,7 @@ class Stack:
         return (self.directory / f"{name}.log").read_text(errors="replace")
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        processes_stop(self.processes.values())
         self.processes.clear()
 
 

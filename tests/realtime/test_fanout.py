@@ -5,8 +5,6 @@ real Redis (the service-backed run)."""
 import asyncio
 import contextlib
 import json
-import os
-import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -31,6 +29,7 @@ from tests.support import (
     ROOT,
     free_port,
     process_env,
+    processes_stop,
     realtime_command,
     reply_of,
     run_python,
@@ -164,13 +163,7 @@ def two_processes() -> Iterator[dict[str, Any]]:
             wait_until_up(f"http://127.0.0.1:{port}/live/")
         yield {"env": env, "ports": ports, "redis": redis.Redis.from_url(redis_url)}
     finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        processes_stop(processes)
 
 
 def test_two_processes_over_redis_deliver_a_broadcast_once_to_every_socket(

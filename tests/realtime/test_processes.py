@@ -8,8 +8,6 @@ mandatory: a missing Redis fails that run instead of skipping this).
 """
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -27,6 +25,7 @@ from tests.support import (
     ROOT,
     free_port,
     process_env,
+    processes_stop,
     realtime_command,
     reply_of,
     wait_until_up,
@@ -74,13 +73,7 @@ def stack() -> Iterator[dict[str, Any]]:
         wait_until_up(f"http://127.0.0.1:{ws}/live/")
         yield {"web": f"http://127.0.0.1:{web}", "ws": f"ws://127.0.0.1:{ws}", "ws_port": ws}
     finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        processes_stop(processes)
 
 
 def post(url: str, token: str, body: dict | None = None) -> dict:
