@@ -146,3 +146,10 @@ async def fanout_leave(*, socket: LocalSocket, layer: Any) -> None:
 def fanout_sockets() -> int:
     """How many sockets the fan-outs of this process deliver to (for tests and metrics)."""
     return sum(len(fanout.sockets) for fanout in _fanouts.values())
+
+
+def fanouts_forget() -> None:
+    """Forget the fan-outs of event loops that have ended (a test's loop; a server's loop
+    lasts as long as the process). Their channels leave the groups as any expire."""
+    for key in [key for key in _fanouts if key[0].is_closed()]:
+        del _fanouts[key]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -22,6 +22,7 @@ from analytics import live as analytics_live
 from core.api import ratelimit
 from experiments import selectors as experiment_selectors
 from experiments import services as experiment_services
+from realtime import fanout as realtime_fanout
 from realtime import live as realtime_live
 from search import vocabulary as search_vocabulary
 from tests.accounts.factories import FounderFactory, InvestorFactory, UserFactory
@@ -50,7 +51,8 @@ def _clear_cache() -> Iterator[None]:
     """Throttle counters and cached values never leak from one test into the next (nor do
     the rate limits' per-process counts kept while Redis was down, nor the experiments'
     per-process list of running ones and of recorded exposures, nor unflushed analytics
-    counts, nor the search vocabularies read from another test's rows)."""
+    counts, nor the search vocabularies read from another test's rows, nor the in-memory
+    channel layer's groups and the process's broadcast fan-outs of ended event loops)."""
 
     def clear() -> None:
         cache.clear()
@@ -61,6 +63,10 @@ def _clear_cache() -> Iterator[None]:
         analytics_live.live_state_clear()
         realtime_live.live_state_clear()
         search_vocabulary.vocabulary_forget()
+        realtime_fanout.fanouts_forget()
+        layer = get_channel_layer()
+        if isinstance(layer, InMemoryChannelLayer):  # its groups outlive the test's sockets
+            async_to_sync(layer.flush)()
 
     clear()
     yield
