@@ -256,7 +256,7 @@ def bare_urlpatterns() -> list[Any]:
                 key: list(events.order_by("-created_at", "-id")[: size + 1])
                 for key, events in sources.items()
             }
-            events, _ = feed_selectors.feed_mix(fetched, size=size, personal_share=share)
+            events, _ = feed_selectors.feed_mix(fetched=fetched, size=size, personal_share=share)
             return Response({"results": EventOut(events, many=True).data})
 
     def generic(base: type, serializer: type, rows: Any, **extra: Any) -> Any:

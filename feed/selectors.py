@@ -340,7 +340,7 @@ def _with_actors(events: list[ActivityEvent]) -> list[ActivityEvent]:
 
 
 def feed_mix(
-    fetched: Mapping[str, list[ActivityEvent]], *, size: int, personal_share: float
+    *, fetched: Mapping[str, list[ActivityEvent]], size: int, personal_share: float
 ) -> tuple[list[ActivityEvent], dict[str, list[ActivityEvent]]]:
     """A page of ``size`` from each source's events (newest first): ``round(size * share)``
     personal ones and the rest interest ones, a source with fewer than its share leaving the
@@ -379,7 +379,7 @@ def _feed_page_build(
         key: _with_actors(page(**given, **_position(positions[key]), limit=Fixed(size + 1)))
         for key, (page, given) in sources.items()
     }
-    events, taken = feed_mix(fetched, size=size, personal_share=personal_share)
+    events, taken = feed_mix(fetched=fetched, size=size, personal_share=personal_share)
     more = any(len(fetched[key]) > len(taken[key]) for key in sources)
     next_positions = {
         key: ((taken[key][-1].created_at, taken[key][-1].pk) if taken[key] else positions[key])

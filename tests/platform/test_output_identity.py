@@ -155,7 +155,7 @@ def orm_feed_page(user: User, share: float, size: int = 20) -> list[Any]:
             ("interest", feed_selectors.interest_event_list),
         )
     }
-    return feed_selectors.feed_mix(fetched, size=size, personal_share=share)[0]
+    return feed_selectors.feed_mix(fetched=fetched, size=size, personal_share=share)[0]
 
 
 def test_feed(demo: None) -> None:
