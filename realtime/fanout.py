@@ -26,7 +26,14 @@ from realtime.messages import EVERYONE
 logger = logging.getLogger("collabhub.websocket")
 
 RETRY_FIRST, RETRY_MAX = 0.5, 5.0  # seconds between tries while the layer fails
+STOP = "fanout.stop"  # the message that ends a fan-out's receive
+STOP_WAIT = 1.0  # seconds the last socket's disconnect waits for the receive to end
 REJOIN_EVERY = 600.0  # seconds between idempotent re-joins of the group
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class LocalSocket(Protocol):
@@ -44,13 +51,24 @@ class LocalFanout:
         self.error: Exception | None = None  # the layer's failure, until it works again
         self.tried: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.tasks: list[asyncio.Future[None]] = []
+        self.stopping = False
 
     def start(self) -> None:
         self.tasks = [asyncio.ensure_future(self._receive()), asyncio.ensure_future(self._keep())]
 
     async def stop(self) -> None:
-        for task in self.tasks:
+        """End the tasks, then leave the group. The receive is woken with a message to the
+        channel rather than cancelled: cancelled inside channels-redis's blocking read, it
+        held on for seconds (and, at a test's end, kept its event loop from closing)."""
+        self.stopping = True
+        receiver, *others = self.tasks
+        for task in others:
             task.cancel()
+        if self.channel_name and not receiver.done():
+            with contextlib.suppress(Exception):  # a layer that is down: cancelled below
+                await asyncio.wait_for(self.layer.send(self.channel_name, {"type": STOP}), 1)
+                await asyncio.wait({receiver}, timeout=STOP_WAIT)
+        receiver.cancel()
         if self.channel_name:
             with contextlib.suppress(Exception):  # a layer that is down forgets on its own
                 await self.layer.group_discard(EVERYONE, self.channel_name)
@@ -78,9 +96,13 @@ class LocalFanout:
                     if not self.tried.done():
                         self.tried.set_result(None)
                 event = await self.layer.receive(self.channel_name)
+                if event.get("type") == STOP:
+                    return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if self.stopping or _cancelling():  # a cancelled read may end as an error
+                    return
                 if self.error is None:
                     logger.warning("broadcasts paused: channel layer failing", extra={
                         "error": repr(exc)})  # fmt: skip
