@@ -1,5 +1,5 @@
 """SQLite with FTS5: an FTS5 table of the weighted columns (porter stemming, like
-PostgreSQL's ``english`` configuration; prefix indexes for 2 and 3 characters) and an FTS5
+PostgreSQL's ``english`` configuration; prefix indexes for 2 to 8 characters) and an FTS5
 ``trigram`` table of the padded name, both kept by triggers; ranked by ``bm25`` with
 PostgreSQL's weights and ``word_similarity`` (a Python function registered on each
 connection), excerpts by FTS5 ``snippet()``.
@@ -318,7 +318,7 @@ class SQLiteBackend(Backend):
         else:
             strict = f"c.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s AND +rowid IN {pool})"
         # Trigram similarity (a Python function on SQLite) is computed for the few rows the
-        # trigram index proposes, never for every full-text candidate.
+        # trigram counts propose, never for every full-text candidate.
         candidates = " UNION ".join(tier(n) for n in tier_limits.values())
         sql = f"""
             WITH candidates AS MATERIALIZED ({candidates}),
