@@ -21,7 +21,6 @@ from rest_framework.test import APIClient
 from accounts import selectors as account_selectors
 from accounts.models import User
 from accounts.serializers import UserSerializer
-from accounts.services import user_tokens_issue
 from feed import selectors as feed_selectors
 from feed.serializers import EventSerializer
 from startups import selectors
@@ -44,14 +43,6 @@ def text(data: Any) -> str:
     return json.dumps(json.loads(JSONRenderer().render(data)))
 
 
-def client(user: User | None) -> APIClient:
-    api = APIClient()
-    if user is not None:
-        access = user_tokens_issue(user=user)["access"]
-        api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-    return api
-
-
 def get(api: APIClient, path: str) -> Any:
     response = api.get(path)
     assert response.status_code == 200, (path, response.content[:300])
@@ -68,10 +59,10 @@ def check_list(api: APIClient, path: str, expected: list[Any], count: int) -> No
     assert json.dumps(body["results"]) == text(expected), path
 
 
-def test_startups(demo: None) -> None:
+def test_startups(demo: None, client_for: Any) -> None:
     flags = set()
     for user in viewers():
-        api, viewer = client(user), user or AnonymousUser()
+        api, viewer = client_for(user), user or AnonymousUser()
         reference = selectors.startup_list(viewer=viewer)
         for query, rows in (
             ("page_size=20", reference),
@@ -92,9 +83,9 @@ def test_startups(demo: None) -> None:
     assert (True, True) in flags or {(True, False), (False, True)} <= flags  # flags seen set
 
 
-def test_opportunities(demo: None) -> None:
+def test_opportunities(demo: None, client_for: Any) -> None:
     for user in viewers():
-        api, viewer = client(user), user or AnonymousUser()
+        api, viewer = client_for(user), user or AnonymousUser()
         reference = selectors.opportunity_list(viewer=viewer)
         open_ones = reference.filter(status=OpportunityStatus.OPEN)
         for query, rows in (
@@ -111,9 +102,9 @@ def test_opportunities(demo: None) -> None:
             assert json.dumps(body) == text(OpportunitySerializer(opportunity).data)
 
 
-def test_users(demo: None) -> None:
+def test_users(demo: None, client_for: Any) -> None:
     for user in viewers():
-        api = client(user)
+        api = client_for(user)
         reference = account_selectors.user_list()
         context = {"viewer": user}
         for query, rows in (
@@ -128,11 +119,11 @@ def test_users(demo: None) -> None:
             assert json.dumps(body) == text(UserSerializer(person, context=context).data)
 
 
-def test_applications(demo: None) -> None:
+def test_applications(demo: None, client_for: Any) -> None:
     for user in viewers():
         if user is None:
             continue  # signed in only
-        api = client(user)
+        api = client_for(user)
         reference = selectors.application_list(viewer=user)
         for query, rows in (
             ("page_size=50", reference),
@@ -158,12 +149,12 @@ def orm_feed_page(user: User, share: float, size: int = 20) -> list[Any]:
     return feed_selectors.feed_mix(fetched=fetched, size=size, personal_share=share)[0]
 
 
-def test_feed(demo: None) -> None:
+def test_feed(demo: None, client_for: Any) -> None:
     seen_actors = set()
     for user in viewers():
         if user is None:
             continue
-        api = client(user)
+        api = client_for(user)
         share = feed_selectors.feed_share_get(user=user)
         events = orm_feed_page(user, share)
         body = get(api, "/api/v1/feed/?page_size=20")
@@ -187,12 +178,14 @@ def test_feed(demo: None) -> None:
         ("users", UserSerializer, lambda viewer: account_selectors.user_list(), search_people),
     ],
 )
-def test_search_pages(demo: None, path: str, serializer: Any, reference: Any, search: Any) -> None:
+def test_search_pages(
+    demo: None, client_for: Any, path: str, serializer: Any, reference: Any, search: Any
+) -> None:
     """``?search=`` pages (ranked, with scores and snippets) equal the serializer over the
     search results of the selectors' querysets."""
     scored = False
     for user in viewers():
-        api, viewer = client(user), user or AnonymousUser()
+        api, viewer = client_for(user), user or AnonymousUser()
         for query in ("teams", "health", "python developer", "data"):
             found = search(reference(viewer=viewer), query)
             page = found[0:20]
