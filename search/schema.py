@@ -51,6 +51,36 @@ class SearchIndexOperation(migrations.operations.base.Operation):
         return f"{'Drop' if self.drop else 'Build'} the search index on {self.index.table}"
 
 
+class SkillsTriggersOperation(migrations.operations.base.Operation):
+    """Makes again, as the code defines them, the triggers that re-index an index's rows when
+    they gain or lose skills (PostgreSQL; SQLite makes its triggers again on every
+    ``migrate``). Unapplied, it leaves them: they serve the older definitions as well."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [self.index], {})
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass
+
+    def database_forwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
+        for statement in backend_for(schema_editor.connection.vendor).skills_triggers_sql(
+            self.index
+        ):
+            schema_editor.execute(statement, params=None)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
+        pass
+
+    def describe(self) -> str:
+        return f"Make again the skills triggers of the search index on {self.index.table}"
+
+
 def before_migrate(sender: Any, using: str = "default", plan: Any = None, **kwargs: Any) -> None:
     """Before migrations run: SQLite drops the search triggers (they would block or be lost
     with a table rebuild); ``after_migrate`` puts them back."""

@@ -109,6 +109,11 @@ class Backend:
         """Re-derive the index from the rows."""
         return []
 
+    def skills_triggers_sql(self, index: SearchIndex) -> list[str]:
+        """(Re)make what keeps the index up to date when rows gain or lose skills, as the
+        code defines it (``SkillsTriggersOperation``)."""
+        return []
+
     def before_migrate(self, db: BaseDatabaseWrapper, indexes: Sequence[SearchIndex]) -> None:
         """Before ``migrate`` runs any migration."""
 

@@ -1,8 +1,8 @@
 """SQLite with FTS5: an FTS5 table of the weighted columns (porter stemming, like
 PostgreSQL's ``english`` configuration; prefix indexes for 2 to 8 characters) and an FTS5
 ``trigram`` table of the padded name, both kept by triggers; ranked by ``bm25`` with
-PostgreSQL's weights and ``word_similarity`` (a Python function registered on each
-connection), excerpts by FTS5 ``snippet()``.
+PostgreSQL's weights and pg_trgm's ``word_similarity`` (``search.parser``, in Python, for
+the few names the trigram index proposes), excerpts by FTS5 ``snippet()``.
 
 The FTS5 tables keep their own copy of the text (no content table or view to match): removing
 a row needs only its rowid, so a renamed skill or a schema change cannot leave the index
@@ -11,6 +11,7 @@ a trigger elsewhere that names it blocks the rename), so ``migrate`` drops the t
 it runs any migration and re-creates them, and rebuilds the indexes, after
 (``before_migrate`` / ``after_migrate``)."""
 
+import json
 import logging
 import math
 import sqlite3
@@ -20,9 +21,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.signals import connection_created
 from django.db.models import QuerySet
-from django.dispatch import receiver
 
 from search.backends.base import (
     FUZZY_CANDIDATES,
@@ -54,14 +53,6 @@ def sqlite_fts5_available() -> bool:
         return False
     finally:
         probe.close()
-
-
-@receiver(connection_created)
-def _sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
-    if connection.vendor == "sqlite":
-        connection.connection.create_function(
-            "word_similarity", 2, word_similarity, deterministic=True
-        )
 
 
 # Prefix lengths the FTS5 index keeps. A prefix query ("pay"*: the last word, as typed) of one
@@ -260,37 +251,9 @@ class SQLiteBackend(Backend):
         # "+rowid": a plain filter on the rows FTS5 yields. A bare "rowid IN (...)" is handed
         # to FTS5, which then re-runs the whole MATCH once per listed id (measured: 1 s vs 3 ms).
         within_sql, within_params = within(queryset, "+rowid")
-        within_ids_sql, within_ids_params = within(queryset, "id")
         fuzzy = fuzzy_words(parsed)
         weights = ", ".join(str(WEIGHTS[weight]) for _, weight in index.columns)
-        # For each misspelt-word candidate, the names sharing the most of its trigrams (the
-        # indexed names are padded with one space, so a word's "  x" trigram is not there):
-        # at most FUZZY_CANDIDATES, and only names sharing enough to reach the similarity
-        # threshold. Counting shared trigrams reads each trigram's doclist once (~1 ms a word
-        # at 100k names); ranking every name with any of them by bm25 cost 4-12 ms.
-        word_candidates = []
-        trigram_params: list[str] = []
-        for word in fuzzy:
-            grams = sorted(g for g in trigrams(word) if not g.startswith("  "))
-            need = max(1, math.ceil(FUZZY_THRESHOLD * len(trigrams(word))) - 1)
-            doclists = " UNION ALL ".join(
-                f"SELECT rowid AS id FROM {index.trigram} WHERE {index.trigram} MATCH %s"
-                for _ in grams
-            )
-            word_candidates.append(
-                f"SELECT id FROM (SELECT id FROM ({doclists}) WHERE 1{within_ids_sql} "
-                f"GROUP BY id HAVING count(*) >= {need} "
-                f"ORDER BY count(*) DESC, id LIMIT {FUZZY_CANDIDATES})"
-            )
-            trigram_params += [f'"{gram}"' for gram in grams] + list(within_ids_params)
-        fuzzy_ids = " UNION ".join(word_candidates) or "SELECT NULL AS id WHERE 0"
-        similarity = (
-            "max("
-            + ", ".join(f"word_similarity(%s, v.{index.name_column})" for _ in fuzzy)
-            + ", 0)"
-            if fuzzy
-            else "0"
-        )
+        matches = self._fuzzy_matches(index, fuzzy, queryset)
         fts = index.fts
         tier_limits = {compiled.in_name: TIER, **tiers(compiled.strict, compiled.loose)}
 
@@ -317,8 +280,6 @@ class SQLiteBackend(Backend):
             strict = "c.bm IS NOT NULL"
         else:
             strict = f"c.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s AND +rowid IN {pool})"
-        # Trigram similarity (a Python function on SQLite) is computed for the few rows the
-        # trigram counts propose, never for every full-text candidate.
         candidates = " UNION ".join(tier(n) for n in tier_limits.values())
         sql = f"""
             WITH candidates AS MATERIALIZED ({candidates}),
@@ -327,9 +288,8 @@ class SQLiteBackend(Backend):
                 WHERE {fts} MATCH %s AND +rowid IN (SELECT id FROM candidates)
             ),
             fuzzy AS MATERIALIZED (
-                SELECT f.id, {similarity} AS similarity
-                FROM ({fuzzy_ids}) f
-                JOIN {index.table} v ON v.id = f.id
+                SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS similarity
+                FROM json_each(%s)
             ),
             scored AS (
                 SELECT c.id,
@@ -349,7 +309,7 @@ class SQLiteBackend(Backend):
         params: list[Any] = []
         for tier_query in tier_limits:
             params += [tier_query, *within_params]
-        params += [compiled.loose, *fuzzy, *trigram_params]
+        params += [compiled.loose, json.dumps(matches)]
         if compiled.strict != compiled.loose:
             params.append(compiled.strict)
         if compiled.phrase:
@@ -359,6 +319,76 @@ class SQLiteBackend(Backend):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return [Hit(row[0], float(row[3])) for row in cursor.fetchall()]
+
+    @staticmethod
+    def _fuzzy_matches(
+        index: SearchIndex, words: Sequence[str], queryset: QuerySet[Any]
+    ) -> list[tuple[int, float]]:
+        """The names like the (possibly misspelt) words, with their trigram similarity (the
+        best over the words): for each word, at most ``FUZZY_CANDIDATES`` names sharing the
+        most of its trigrams, and only names sharing enough to reach the threshold (the names
+        are indexed padded with one space, so a word's "  x" trigram is never there).
+
+        Three statements at most, whatever the words. (1) A word held whole (" word ") by
+        ``FUZZY_CANDIDATES`` names or more takes the first of those: they share all its
+        trigrams, so they are what counting would rank first, without counting the tens of
+        thousands of rows a common word's trigrams are in. (2) The other words' names are
+        counted: one pass over each trigram's doclist, ~1 ms a word at 100k names (ranking
+        every name with any of the trigrams by bm25 cost 4-12 ms). (3) A name holding a word
+        whole is as like it as can be (1); pg_trgm's ``word_similarity``, in Python, measures
+        the others."""
+        if not words:
+            return []
+        tri = index.trigram
+        within_sql, within_params = within(queryset, "+rowid")
+        whole = (
+            f"SELECT %s, (SELECT group_concat(id) FROM (SELECT rowid AS id FROM {tri} "
+            f"WHERE {tri} MATCH %s{within_sql} ORDER BY rowid LIMIT {FUZZY_CANDIDATES}))"
+        )
+        params: list[Any] = []
+        for word in words:
+            params += [word, f'" {word} "', *within_params]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join([whole] * len(words)), params)
+            held = {
+                word: [int(row) for row in text.split(",")] if text else []
+                for word, text in cursor.fetchall()
+            }
+        chosen = {row for rows in held.values() if len(rows) >= FUZZY_CANDIDATES for row in rows}
+        rare = [word for word in words if len(held[word]) < FUZZY_CANDIDATES]
+        if rare:
+            inside_sql, inside_params = within(queryset, "id")
+            counts, params = [], []
+            for word in rare:
+                grams = sorted(g for g in trigrams(word) if not g.startswith("  "))
+                need = max(1, math.ceil(FUZZY_THRESHOLD * len(trigrams(word))) - 1)
+                doclists = " UNION ALL ".join(
+                    f"SELECT rowid AS id FROM {tri} WHERE {tri} MATCH %s" for _ in grams
+                )
+                counts.append(
+                    f"SELECT id FROM (SELECT id FROM ({doclists}) WHERE 1{inside_sql} "
+                    f"GROUP BY id HAVING count(*) >= {need} "
+                    f"ORDER BY count(*) DESC, id LIMIT {FUZZY_CANDIDATES})"
+                )
+                params += [f'"{gram}"' for gram in grams] + list(inside_params)
+            with connection.cursor() as cursor:
+                cursor.execute(" UNION ALL ".join(counts), params)
+                chosen.update(row for (row,) in cursor.fetchall())
+        exact = {row for rows in held.values() for row in rows}
+        similar = [(row, 1.0) for row in sorted(chosen & exact)]
+        measure = sorted(chosen - exact)
+        if measure:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, {index.name_column} FROM {index.table} "
+                    "WHERE id IN (SELECT value FROM json_each(%s))",
+                    [json.dumps(measure)],
+                )
+                similar += [
+                    (row, max(word_similarity(word, name) for word in words))
+                    for row, name in cursor.fetchall()
+                ]
+        return similar
 
     def snippets(
         self, index: SearchIndex, ids: Sequence[int], parsed: ParsedQuery

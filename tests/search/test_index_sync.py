@@ -77,6 +77,34 @@ def test_startup_skill_changes_are_indexed_and_a_renamed_skill_follows() -> None
     assert startup_ids("zentrifuge") == []
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's row versions")
+def test_skills_changed_in_one_statement_rewrite_each_row_once() -> None:
+    """Every UPDATE writes a new version of the row (and of its index entries): a row's
+    skills added, removed or bulk-linked in one statement re-index it once, not per skill."""
+
+    def updates() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'startups_startup'"
+            )
+            return int(cursor.fetchone()[0])
+
+    acme, other = (StartupFactory(name=name, tagline="", description="") for name in "AB")
+    skills = [Skill.objects.create(name=f"quorvex{i}") for i in range(4)]
+    before = updates()
+    acme.skills.add(*skills)
+    assert updates() - before == 1
+    acme.skills.remove(*skills[:3])
+    assert updates() - before == 2
+    Startup.skills.through.objects.bulk_create(
+        [Startup.skills.through(startup=other, skill=skill) for skill in skills]
+    )
+    assert updates() - before == 3
+
+    assert sorted(startup_ids("quorvex3")) == sorted([acme.pk, other.pk])
+    assert startup_ids("quorvex0") == [other.pk]
+
+
 def test_profile_edits_are_indexed_and_logins_do_not_reindex() -> None:
     ada = UserFactory(name="Ada Lovelace", headline="Analyst", bio="")
     ada.headline = "Quorvex engineer"

@@ -4,8 +4,10 @@ default run, PostgreSQL (tsvector + pg_trgm) in the service-backed run. Same rul
 import pytest
 
 from accounts.models import User
+from search.backends.base import FUZZY_CANDIDATES
+from search.engine import hits
 from startups.models import Opportunity, Startup
-from startups.search import search_opportunities, search_people, search_startups
+from startups.search import STARTUPS, search_opportunities, search_people, search_startups
 from tests.accounts.factories import UserFactory
 from tests.startups.factories import OpportunityFactory, StartupFactory
 
@@ -148,6 +150,21 @@ def test_search_stays_within_the_given_queryset(distractors: None) -> None:
 
     found = search_startups(Startup.objects.filter(industry="fintech"), "zorblax")
     assert [s.pk for s in found] == [fintech.pk]
+
+
+def test_a_word_many_names_hold_stays_within_the_given_queryset(distractors: None) -> None:
+    """More names hold the word than fuzzy matching proposes (SQLite then takes the first
+    names holding it whole instead of counting trigrams): the rows outside the queryset,
+    however early, are still never results, and every row inside is."""
+    outside = startup("Zephyr Health", industry="healthtech")
+    inside = [startup(f"Zephyr {i}", industry="fintech") for i in range(FUZZY_CANDIDATES + 5)]
+    startup("Zephir Labs", industry="healthtech")  # a typo neighbour, outside too
+
+    ranked = [
+        hit.id for hit in hits(STARTUPS, Startup.objects.filter(industry="fintech"), "zephyr")
+    ]
+    assert sorted(ranked) == sorted(s.pk for s in inside)
+    assert outside.pk not in ranked
 
 
 def test_startups_by_their_skills_at_the_tagline_weight(distractors: None) -> None:
