@@ -11,7 +11,7 @@ This module is how the apps search; the parts live beside it:
 * ``search.results`` -- ``SearchResults``, the page's rows with their snippets.
 
 Ranking, the same on both: rows matching every word (``strict``) first, then rows holding the
-words as one phrase, then the weighted relevance (``ts_rank_cd`` / ``bm25`` with the same
+words as one phrase, then the weighted relevance (``ts_rank`` / ``bm25`` with the same
 weights) blended with trigram word similarity of the name, then the id. The index finds and
 ranks at most ``CANDIDATES`` rows, so a very common word costs a bounded amount of work. A
 query that finds nothing is tried once more with its unknown words replaced by the nearest

@@ -2,17 +2,21 @@
 row's skills change), a GIN index on it, a GIN index on the name's own vector and a GIN
 trigram index (pg_trgm) on the name; queries compiled to ``to_tsquery`` text (not
 ``websearch_to_tsquery``, which cannot express the prefix match of the last word), ranked by
-``ts_rank_cd`` and pg_trgm's ``word_similarity``, excerpts by ``ts_headline``.
+``ts_rank`` (term frequency, as SQLite's ``bm25``; ``ts_rank_cd``'s cover density cost 3x as
+much, and the ranking rewards the words as a phrase on its own) and pg_trgm's
+``word_similarity``, excerpts by ``ts_headline``.
 
 The trigger names no column in its definition (it compares OLD and NEW itself), so altering a
 column is never blocked."""
 
+import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
+from snowballstemmer import stemmer
 
 from search.backends.base import (
     FUZZY_CANDIDATES,
@@ -31,6 +35,33 @@ from search.backends.base import (
 )
 from search.indexes import SearchIndex
 from search.parser import ParsedQuery, Term, fuzzy_words
+
+STATS_SECONDS = 300.0  # how long a process keeps the index's lexeme shares
+PREFIX_SHARE = 0.05  # a prefix whose words are in fewer rows is cheap to look up as it is
+_english = stemmer("english")  # as the 'english' configuration stems
+_shares: dict[str, tuple[float, dict[str, float]]] = {}
+
+
+def lexeme_shares(index: SearchIndex) -> dict[str, float]:
+    """The share of rows holding each common lexeme of the index (pg_stats' most common
+    elements of ``search_vector``: about 1 % of the rows or more, as the last ``ANALYZE``
+    measured them), read at most every ``STATS_SECONDS`` per process; ``{}`` if unreadable."""
+    kept = _shares.get(index.table)
+    if kept is not None and time.monotonic() - kept[0] < STATS_SECONDS:
+        return kept[1]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT lexeme, share FROM pg_stats s, unnest(s.most_common_elems::text::text[], "
+                "s.most_common_elem_freqs) AS x(lexeme, share) WHERE s.schemaname = "
+                "current_schema() AND s.tablename = %s AND s.attname = 'search_vector'",
+                [index.table],
+            )
+            shares = {str(lexeme): float(share) for lexeme, share in cursor if lexeme}
+    except DatabaseError:
+        shares = {}
+    _shares[index.table] = (time.monotonic(), shares)
+    return shares
 
 
 def _tsquery_term(term: Term) -> str:
@@ -60,7 +91,7 @@ class PostgreSQLBackend(Backend):
     algorithms = (
         "tsvector (name A; tagline, industry, skills B; description C) with a GIN index",
         "to_tsquery: words, quoted phrases, or, -exclusion, prefix of the last word",
-        "ts_rank_cd ranking",
+        "ts_rank ranking",
         "pg_trgm word similarity on names (GIN trigram index)",
         "ts_headline snippets",
         "typo correction of any word against the index's lexemes (ts_stat), when nothing matches",
@@ -177,6 +208,30 @@ class PostgreSQLBackend(Backend):
     def rebuild_sql(self, index: SearchIndex) -> list[str]:
         return [f"UPDATE {index.table} SET search_vector = NULL"]  # the trigger refills it
 
+    def _anchor(self, index: SearchIndex, parsed: ParsedQuery) -> str | None:
+        """What the "every word" candidates are looked up by when the last word, a prefix as
+        typed, begins words in many rows and the whole words are rarer ("supply ch": the
+        index unions the rows of every word starting with "ch", half the rows, 10-20 ms at
+        100k, where "suppli" alone is a tenth): the whole words, or None for the whole query.
+        How common they are is what ``ANALYZE`` measured (``lexeme_shares``); a word it did
+        not list (rare, or a stop word the index leaves out) is never an anchor."""
+        if len(parsed.clauses) != 1:
+            return None
+        terms = [t for t in parsed.clauses[0] if not t.negated]
+        prefixed = [t for t in terms if t.prefix]
+        whole = [t for t in terms if not t.prefix]
+        if not prefixed or not whole:
+            return None
+        shares = lexeme_shares(index)
+        stems = [_english.stemWord(word) for t in whole for word in t.words]
+        if not shares or any(stem not in shares for stem in stems):
+            return None
+        start = _english.stemWord(prefixed[0].words[-1])
+        prefix_share = sum(share for lexeme, share in shares.items() if lexeme.startswith(start))
+        if prefix_share < PREFIX_SHARE or prefix_share < 2 * min(shares[s] for s in stems):
+            return None
+        return " & ".join(_tsquery_term(t) for t in whole)
+
     def savepoint(self) -> AbstractContextManager[Any]:
         """A failed statement aborts the transaction it is in: run in a savepoint."""
         return transaction.atomic()
@@ -197,6 +252,14 @@ class PostgreSQLBackend(Backend):
         name_vector = f"to_tsvector('english', coalesce({name}, ''))"
         tier_limits = tiers(compiled.strict, compiled.loose)
         vector_match = "b.search_vector @@ to_tsquery('english', %s)"
+        conditions = dict.fromkeys(tier_limits, vector_match)
+        anchor = self._anchor(index, parsed)
+        if anchor is not None:
+            # The index looks up the whole words only; the rows it yields are checked against
+            # every word ("IS TRUE" keeps that check out of the index), in the same order.
+            conditions[compiled.strict] = (
+                f"{vector_match} AND (b.search_vector @@ to_tsquery('english', %s)) IS TRUE"
+            )
         exclude = (
             f" AND id NOT IN (SELECT id FROM {index.table} "
             "WHERE search_vector @@ to_tsquery('english', %s))"
@@ -209,6 +272,8 @@ class PostgreSQLBackend(Backend):
             # how common the words are: a scan that stops after `limit` rows for a common
             # word, the GIN index for a rare one.
             return f"(SELECT b.id FROM {index.table} b WHERE {condition}{within_sql} LIMIT {limit})"
+
+        word_tiers = [tier(conditions[query], limit) for query, limit in tier_limits.items()]
 
         sql = f"""
             WITH q AS MATERIALIZED (
@@ -226,7 +291,7 @@ class PostgreSQLBackend(Backend):
             ),
             candidates AS (
                 {tier(f"{name_vector} @@ to_tsquery('english', %s)")}
-                UNION {" UNION ".join(tier(vector_match, limit) for limit in tier_limits.values())}
+                UNION {" UNION ".join(word_tiers)}
                 UNION (SELECT id FROM fuzzy)
             ),
             scored AS (
@@ -234,7 +299,7 @@ class PostgreSQLBackend(Backend):
                        coalesce(b.search_vector @@ q.strict, false) AS strict,
                        coalesce(b.search_vector @@ q.phrase, false) AS phrase,
                        CASE WHEN b.search_vector @@ q.loose
-                            THEN ts_rank_cd('{weights}', b.search_vector, q.loose, 32) ELSE 0 END
+                            THEN ts_rank('{weights}', b.search_vector, q.loose, 32) ELSE 0 END
                          AS relevance,
                        coalesce(fuzzy.similarity, 0) AS similarity
                 FROM {index.table} b CROSS JOIN q LEFT JOIN fuzzy ON fuzzy.id = b.id
@@ -244,13 +309,21 @@ class PostgreSQLBackend(Backend):
         """
         params: list[Any] = [compiled.loose, compiled.strict, compiled.phrase or ""]
         params += [*fuzzy, *fuzzy, *within_params]
-        for tier_query in (compiled.in_name, *tier_limits):
+        params += [compiled.in_name, *within_params]
+        for tier_query in tier_limits:
+            if tier_query == compiled.strict and anchor is not None:
+                params.append(anchor)
             params += [tier_query, *within_params]
         if compiled.excluded:
             params.append(compiled.excluded)
         with transaction.atomic(), connection.cursor() as cursor:
+            # A tier read by a sequential scan that stops at its limit must start at the
+            # table's first page: with synchronized scans (the default, for tables over a
+            # quarter of shared_buffers) it starts where the last scan stopped, and the same
+            # search found other rows each time.
             cursor.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true), "
+                "set_config('synchronize_seqscans', 'off', true)",
                 [str(FUZZY_THRESHOLD)],
             )
             cursor.execute(sql, params)

@@ -2,10 +2,12 @@
 default run, PostgreSQL (tsvector + pg_trgm) in the service-backed run. Same rules on both."""
 
 import pytest
+from django.db import connection
 
 from accounts.models import User
 from search.backends.base import FUZZY_CANDIDATES
 from search.engine import hits
+from search.parser import parse
 from startups.models import Opportunity, Startup
 from startups.search import STARTUPS, search_opportunities, search_people, search_startups
 from tests.accounts.factories import UserFactory
@@ -196,3 +198,55 @@ def test_people_by_name_headline_and_skills() -> None:
     assert found[0] == ada.pk
     assert set(found) == {ada.pk, grace.pk, linus.pk}
     assert search_people(User.objects.all(), "Ada Quorvx")[0].pk == ada.pk  # a typo
+
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
+
+
+@on_postgresql
+def test_a_common_prefix_after_common_words_is_checked_on_the_rows_with_the_same_results() -> None:
+    """'supply ch': the index looks up 'supply' and the rows are checked for a word starting
+    with 'ch' (which begins words in half the rows); the results are the same as looking up
+    both. A word ANALYZE did not list as common is never the anchor."""
+    from search.backends import postgresql
+
+    words = ["chain", "change", "charge", "check"]
+    for i in range(240):
+        startup(f"Row {i}", "", f"supply {words[i % 4]}" if i % 4 == 0 else f"{words[i % 4]} only")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE startups_startup")
+    postgresql._shares.clear()
+    backend = postgresql.PostgreSQLBackend()
+
+    assert backend._anchor(STARTUPS, parse("supply ch")) == "('supply')"
+    assert backend._anchor(STARTUPS, parse("zorblax ch")) is None  # not a common word
+    assert backend._anchor(STARTUPS, parse("supply chain")) is None  # no prefix
+    anchored = [hit.id for hit in backend.hits(STARTUPS, Startup.objects.all(), parse("supply ch"))]
+    postgresql._shares[STARTUPS.table] = (float("inf"), {})  # no statistics: no anchor
+    assert backend._anchor(STARTUPS, parse("supply ch")) is None
+    plain = [hit.id for hit in backend.hits(STARTUPS, Startup.objects.all(), parse("supply ch"))]
+    assert anchored == plain
+    supply = set(
+        Startup.objects.filter(description__startswith="supply").values_list("pk", flat=True)
+    )
+    assert set(plain[:60]) == supply  # every word first
+    postgresql._shares.clear()
+
+
+@on_postgresql
+def test_the_candidates_are_read_without_synchronized_scans(distractors: None) -> None:
+    """A tier read by a sequential scan that stops at its limit starts at the first page (a
+    synchronized scan starts where the last one stopped: other rows each time, on tables over
+    a quarter of shared_buffers)."""
+    seen = []
+
+    def spy(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if "WITH q AS MATERIALIZED" in sql:
+            with context["connection"].cursor() as cursor:
+                cursor.execute("SHOW synchronize_seqscans")
+                seen.append(cursor.fetchone()[0])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        assert names("harbor")
+    assert seen == ["off"]
