@@ -331,7 +331,8 @@ class SQLiteBackend(Backend):
 
         Three statements at most, whatever the words. (1) A word held whole (" word ") by
         ``FUZZY_CANDIDATES`` names or more takes the first of those: they share all its
-        trigrams, so they are what counting would rank first, without counting the tens of
+        trigrams, so they are what counting ranks first (with the rare name holding them all
+        apart, "Tidalsignal" for "tidal", which they replace), without counting the tens of
         thousands of rows a common word's trigrams are in. (2) The other words' names are
         counted: one pass over each trigram's doclist, ~1 ms a word at 100k names (ranking
         every name with any of the trigrams by bm25 cost 4-12 ms). (3) A name holding a word
