@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import sqlite3
+from collections import Counter
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -320,24 +321,22 @@ class SQLiteBackend(Backend):
             cursor.execute(sql, params)
             return [Hit(row[0], float(row[3])) for row in cursor.fetchall()]
 
-    @staticmethod
     def _fuzzy_matches(
-        index: SearchIndex, words: Sequence[str], queryset: QuerySet[Any]
+        self, index: SearchIndex, words: Sequence[str], queryset: QuerySet[Any]
     ) -> list[tuple[int, float]]:
         """The names like the (possibly misspelt) words, with their trigram similarity (the
         best over the words): for each word, at most ``FUZZY_CANDIDATES`` names sharing the
         most of its trigrams, and only names sharing enough to reach the threshold (the names
         are indexed padded with one space, so a word's "  x" trigram is never there).
 
-        Three statements at most, whatever the words. (1) A word held whole (" word ") by
+        A few statements, however many the words. (1) A word held whole (" word ") by
         ``FUZZY_CANDIDATES`` names or more takes the first of those: they share all its
         trigrams, so they are what counting ranks first (with the rare name holding them all
         apart, "Tidalsignal" for "tidal", which they replace), without counting the tens of
         thousands of rows a common word's trigrams are in. (2) The other words' names are
-        counted: one pass over each trigram's doclist, ~1 ms a word at 100k names (ranking
-        every name with any of the trigrams by bm25 cost 4-12 ms). (3) A name holding a word
-        whole is as like it as can be (1); pg_trgm's ``word_similarity``, in Python, measures
-        the others."""
+        counted (``_most_shared``; ranking every name with any of the trigrams by bm25 cost
+        4-12 ms). (3) A name holding a word whole is as like it as can be (1); pg_trgm's
+        ``word_similarity``, in Python, measures the others."""
         if not words:
             return []
         tri = index.trigram
@@ -358,23 +357,7 @@ class SQLiteBackend(Backend):
         chosen = {row for rows in held.values() if len(rows) >= FUZZY_CANDIDATES for row in rows}
         rare = [word for word in words if len(held[word]) < FUZZY_CANDIDATES]
         if rare:
-            inside_sql, inside_params = within(queryset, "id")
-            counts, params = [], []
-            for word in rare:
-                grams = sorted(g for g in trigrams(word) if not g.startswith("  "))
-                need = max(1, math.ceil(FUZZY_THRESHOLD * len(trigrams(word))) - 1)
-                doclists = " UNION ALL ".join(
-                    f"SELECT rowid AS id FROM {tri} WHERE {tri} MATCH %s" for _ in grams
-                )
-                counts.append(
-                    f"SELECT id FROM (SELECT id FROM ({doclists}) WHERE 1{inside_sql} "
-                    f"GROUP BY id HAVING count(*) >= {need} "
-                    f"ORDER BY count(*) DESC, id LIMIT {FUZZY_CANDIDATES})"
-                )
-                params += [f'"{gram}"' for gram in grams] + list(inside_params)
-            with connection.cursor() as cursor:
-                cursor.execute(" UNION ALL ".join(counts), params)
-                chosen.update(row for (row,) in cursor.fetchall())
+            chosen.update(self._most_shared(index, rare, queryset))
         exact = {row for rows in held.values() for row in rows}
         similar = [(row, 1.0) for row in sorted(chosen & exact)]
         measure = sorted(chosen - exact)
@@ -390,6 +373,44 @@ class SQLiteBackend(Backend):
                     for row, name in cursor.fetchall()
                 ]
         return similar
+
+    @staticmethod
+    def _most_shared(index: SearchIndex, words: Sequence[str], queryset: QuerySet[Any]) -> set[int]:
+        """For each word, at most ``FUZZY_CANDIDATES`` rows whose names share the most of its
+        trigrams (ties: the lowest ids), only rows sharing enough to reach the similarity
+        threshold. Each trigram's doclist is read once, as one text, and counted here: a
+        third quicker than a ``GROUP BY`` over them (which sorts every row, 19,000-34,000 for
+        a word at 100k names)."""
+        tri = index.trigram
+        grams = {w: sorted(g for g in trigrams(w) if not g.startswith("  ")) for w in words}
+        wanted = sorted({gram for word in words for gram in grams[word]})
+        with connection.cursor() as cursor:
+            cursor.execute(
+                " UNION ALL ".join(
+                    f"SELECT %s, (SELECT group_concat(rowid) FROM {tri} WHERE {tri} MATCH %s)"
+                    for _ in wanted
+                ),
+                [value for gram in wanted for value in (gram, f'"{gram}"')],
+            )
+            doclists = {gram: text.split(",") if text else [] for gram, text in cursor.fetchall()}
+        kept: dict[str, list[tuple[int, int]]] = {}
+        for word in words:
+            need = max(1, math.ceil(FUZZY_THRESHOLD * len(trigrams(word))) - 1)
+            shared: Counter[str] = Counter()
+            for gram in grams[word]:
+                shared.update(doclists[gram])
+            kept[word] = sorted((-n, int(row)) for row, n in shared.items() if n >= need)
+        inside_sql, inside_params = within(queryset, "value")
+        if inside_sql:  # the doclists are read whole: keep the rows the queryset holds
+            every = sorted({row for rows in kept.values() for _, row in rows})
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT value FROM json_each(%s) WHERE 1{inside_sql}",
+                    [json.dumps(every), *inside_params],
+                )
+                allowed = {row for (row,) in cursor.fetchall()}
+            kept = {word: [r for r in rows if r[1] in allowed] for word, rows in kept.items()}
+        return {row for rows in kept.values() for _, row in rows[:FUZZY_CANDIDATES]}
 
     def snippets(
         self, index: SearchIndex, ids: Sequence[int], parsed: ParsedQuery

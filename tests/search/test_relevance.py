@@ -169,6 +169,20 @@ def test_a_word_many_names_hold_stays_within_the_given_queryset(distractors: Non
     assert outside.pk not in ranked
 
 
+def test_names_like_a_rare_word_stay_within_the_given_queryset(distractors: None) -> None:
+    """Fewer names hold the word than fuzzy matching proposes (SQLite counts the trigrams
+    the names share with it): a like name outside the queryset is not a result; inside, it
+    is."""
+    fintech = startup("Zorblax Money", industry="fintech")
+    startup("Zorblaxx Health", industry="healthtech")  # like it, outside
+    like = startup("Zorblaxx Pay", industry="fintech")  # like it, inside
+
+    ranked = [
+        hit.id for hit in hits(STARTUPS, Startup.objects.filter(industry="fintech"), "zorblax")
+    ]
+    assert ranked == [fintech.pk, like.pk]
+
+
 def test_startups_by_their_skills_at_the_tagline_weight(distractors: None) -> None:
     """Startups list skills (the demo's `?search=python` found none of the 7 that do)."""
     startup("Zorblax", skills=["django"])
