@@ -12,7 +12,9 @@ Four strategies answer the four recommendation types: ``startups`` (talent and f
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -42,6 +44,9 @@ CANDIDATES = 200  # per source
 HISTORY = 500  # most recent interactions read per run
 REASONS = 3  # shown per result
 ALGORITHMS = ("hybrid", "content", "popularity", "random")
+# Offline only (recommendations_evaluate): item-to-item behaviour alone, without a cold start.
+BEHAVIOUR_ONLY = "behaviour"
+SIGNALS = ("content", "behaviour", "popularity")
 COLD_START = "trending"
 VERBS = {
     InteractionKind.APPLY: "applied to",
@@ -821,22 +826,72 @@ def strategy_for(user: User, type: str) -> Strategy:
 # --- One run --------------------------------------------------------------------------------
 
 
+_weights_override: ContextVar[Mapping[str, Mapping[str, float]] | None] = ContextVar(
+    "recommendation_weights", default=None
+)
+
+
+@contextmanager
+def weights_used(blends: Mapping[str, Mapping[str, float]]) -> Iterator[None]:
+    """Blend the hybrid with ``blends`` (strategy name -> signal weights) instead of
+    ``RECOMMENDATIONS_WEIGHTS`` for what runs inside (the offline evaluation's chosen weights);
+    a strategy it does not name keeps the configured ones."""
+    token = _weights_override.set(blends)
+    try:
+        yield
+    finally:
+        _weights_override.reset(token)
+
+
 def weights(strategy: Strategy, algorithm: str) -> dict[str, float]:
     if algorithm == "content":
         return {"content": 1.0, "behaviour": 0.0, "popularity": 0.0}
+    if algorithm == BEHAVIOUR_ONLY:
+        return {"content": 0.0, "behaviour": 1.0, "popularity": 0.0}
     if algorithm in ("popularity", COLD_START):
         return {"content": 0.0, "behaviour": 0.0, "popularity": 1.0}
-    configured = settings.RECOMMENDATIONS_WEIGHTS[strategy.name]
-    return {
-        signal: float(configured.get(signal, 0.0))
-        for signal in ("content", "behaviour", "popularity")
-    }
+    override = _weights_override.get()
+    if override is not None and strategy.name in override:
+        configured = override[strategy.name]
+    else:
+        configured = settings.RECOMMENDATIONS_WEIGHTS[strategy.name]
+    return {signal: float(configured.get(signal, 0.0)) for signal in SIGNALS}
+
+
+def algorithm_resolve(ctx: Context, strategy: Strategy) -> str:
+    """What runs for the asked algorithm: with nothing to go on, what is trending for the
+    role; the hybrid without history (where content alone is meant for newcomers), content."""
+    algorithm = ctx.algorithm
+    if algorithm in ("hybrid", "content"):
+        history = strategy.has_history(ctx)
+        if not strategy.has_profile(ctx) and not history:
+            return COLD_START
+        if algorithm == "hybrid" and strategy.content_when_new and not history:
+            return "content"
+    return algorithm
 
 
 def run(ctx: Context, strategy: Strategy) -> list[Candidate]:
     """Every eligible candidate, best first (rules applied)."""
     from recommendations.rules import apply_rules
 
+    candidates = candidates_scored(ctx, strategy)
+    if not candidates:
+        return []
+    if ctx.algorithm == "random":
+        rng = random.Random(f"{ctx.user.pk}:{strategy.name}:order")  # noqa: S311
+        for candidate in candidates:
+            candidate.score = rng.random()
+            candidate.because(0.0, "Picked at random (the evaluation baseline)")
+    else:
+        blend(ctx, candidates, weights(strategy, ctx.algorithm))
+    # Never shown without a reason: dropped before the rules, so none holds a place.
+    return apply_rules(ctx, strategy, [c for c in candidates if c.reasons])
+
+
+def candidates_scored(ctx: Context, strategy: Strategy) -> list[Candidate]:
+    """The run's candidates from its algorithm's sources, hydrated, each signal scored (0 to
+    1) with its reasons; not blended yet (``blend``), no rules applied."""
     algorithm = ctx.algorithm
     pool: dict[int, Candidate] = {}
 
@@ -859,7 +914,7 @@ def run(ctx: Context, strategy: Strategy) -> list[Candidate]:
     else:
         if algorithm in ("hybrid", "content"):
             add(strategy.content_sources(ctx))
-        if algorithm == "hybrid":
+        if algorithm in ("hybrid", BEHAVIOUR_ONLY):
             behaviour = strategy.behaviour(ctx)
             add(sorted(behaviour, key=lambda i: -behaviour[i][0])[:CANDIDATES])
         if algorithm in ("hybrid", "popularity"):
@@ -868,31 +923,29 @@ def run(ctx: Context, strategy: Strategy) -> list[Candidate]:
     candidates = [c for c in pool.values() if c.id in rows]
     for candidate in candidates:
         candidate.row = rows[candidate.id]
-    if not candidates:
-        return []
-    blend = weights(strategy, algorithm)
-    if algorithm == "random":
-        rng = random.Random(f"{ctx.user.pk}:{strategy.name}:order")  # noqa: S311
-        for candidate in candidates:
-            candidate.score = rng.random()
-            candidate.because(0.0, "Picked at random (the evaluation baseline)")
-    else:
-        strategy.score_content(ctx, candidates)
-        strategy.score_popularity(ctx, candidates)
-        if algorithm == COLD_START:
-            _explain_cold_start(ctx, strategy, candidates)
-        if behaviour:
-            _score_behaviour(candidates, behaviour)
-        for candidate in candidates:
-            personal = (
-                blend["content"] * candidate.content + blend["behaviour"] * candidate.behaviour
-            )
-            popular = blend["popularity"] * candidate.popularity
-            if algorithm == "hybrid" and personal == 0:
-                popular *= settings.RECOMMENDATIONS_POPULAR_ONLY_DAMPING
-            candidate.score = personal + popular
-    # Never shown without a reason: dropped before the rules, so none holds a place.
-    return apply_rules(ctx, strategy, [c for c in candidates if c.reasons])
+    if not candidates or algorithm == "random":
+        return candidates
+    strategy.score_content(ctx, candidates)
+    strategy.score_popularity(ctx, candidates)
+    if algorithm == COLD_START:
+        _explain_cold_start(ctx, strategy, candidates)
+    if behaviour:
+        _score_behaviour(candidates, behaviour)
+    return candidates
+
+
+def blend(ctx: Context, candidates: list[Candidate], signals: Mapping[str, float]) -> None:
+    """Each candidate's score: its signals weighted by ``signals``, times its boost (1 until
+    the rules' boosts ran). In the hybrid an item that is only popular is damped."""
+    damping = settings.RECOMMENDATIONS_POPULAR_ONLY_DAMPING
+    for candidate in candidates:
+        personal = (
+            signals["content"] * candidate.content + signals["behaviour"] * candidate.behaviour
+        )
+        popular = signals["popularity"] * candidate.popularity
+        if ctx.algorithm == "hybrid" and personal == 0:
+            popular *= damping
+        candidate.score = (personal + popular) * candidate.boost
 
 
 def _score_behaviour(candidates: list[Candidate], behaviour: dict[int, tuple[float, str]]) -> None:
