@@ -387,9 +387,10 @@ class StartupMatch(Strategy):
             Q(opportunity__status=OpportunityStatus.OPEN),
             newest="opportunity_id",
         )
-        if ctx.interests:
-            yield from _best_traction(ctx.interests)
-            yield from self._newest(Q(industry__in=ctx.interests))
+        industries = list(dict.fromkeys([*ctx.interests, *self.affine_industries(ctx)[:3]]))
+        if industries:
+            yield from _best_traction(industries)
+            yield from self._newest(Q(industry__in=industries))
 
     def _newest(self, where: Q) -> list[int]:
         rows = Startup.objects.filter(where).order_by("-created_at", "-id")
@@ -416,29 +417,78 @@ class StartupMatch(Strategy):
         )
         return {row["pk"]: dict(row) for row in rows}
 
+    def affinities(self, ctx: Context) -> features.SkillAffinities:
+        cached: features.SkillAffinities | None = ctx.memo.get("affinities")
+        if cached is None:
+            cached = ctx.memo["affinities"] = features.skill_affinities(ctx.skills)
+        return cached
+
+    def affine_industries(self, ctx: Context) -> list[str]:
+        """Industries the person's skills are learned to go with, strongest first."""
+        learned = self.affinities(ctx)
+        strength: dict[str, float] = defaultdict(float)
+        for skill_id, industry in learned.industry:
+            strength[industry] += ctx.skill_weight(skill_id) * learned.industry_strength(
+                skill_id, industry
+            )
+        return sorted(strength, key=lambda industry: (-strength[industry], industry))
+
     def score_content(self, ctx: Context, candidates: list[Candidate]) -> None:
+        """Skills (a startup's own, and its open roles' as far as behaviour shows hiring for
+        people's skills draws them: ``SkillAffinities.hiring_trust``), the industries people
+        with these skills engage with (learned), interests and place. Startups describe
+        themselves in their industry's words and people in their job's: their own skills
+        rarely meet, so what relates the two is learned from behaviour."""
         ids = [c.id for c in candidates]
-        matched: dict[int, set[int]] = defaultdict(set)
+        own: dict[int, set[int]] = defaultdict(set)
+        hiring: dict[int, set[int]] = defaultdict(set)
+        learned = self.affinities(ctx)
         if ctx.skills:
             for startup_id, skill_id in Startup.skills.through.objects.filter(
                 any_of("startup_id", ids), skill_id__in=list(ctx.skills)
             ).values_list("startup_id", "skill_id"):
-                matched[startup_id].add(skill_id)
+                own[startup_id].add(skill_id)
             for startup_id, skill_id in Opportunity.skills.through.objects.filter(
                 any_of("opportunity__startup_id", ids),
                 opportunity__status=OpportunityStatus.OPEN,
                 skill_id__in=list(ctx.skills),
             ).values_list("opportunity__startup_id", "skill_id"):
-                matched[startup_id].add(skill_id)
-        total = math.fsum(ctx.skill_weight(s) for s in ctx.skills)
+                hiring[startup_id].add(skill_id)
+        weight = {s: ctx.skill_weight(s) for s in ctx.skills}
+        total = math.fsum(weight.values())
+        trust = learned.hiring_trust()
         for candidate in candidates:
-            row, skills = candidate.row, matched.get(candidate.id, set())
-            skill_score = math.fsum(ctx.skill_weight(s) for s in skills) / total if total else 0.0
+            row = candidate.row
+            mine, roles = own.get(candidate.id, set()), hiring.get(candidate.id, set())
+            skills = mine | roles
+            skill_score = 0.0
+            affinity = 0.0
+            if total:
+                skill_score = (
+                    math.fsum(weight[s] if s in mine else weight[s] * trust for s in skills) / total
+                )
+                affinity = (
+                    math.fsum(
+                        weight[s] * learned.industry_strength(s, row["industry"]) for s in weight
+                    )
+                    / total
+                )
             if skills:
                 candidate.because(
                     3 + skill_score,
                     f"Matches {len(skills)} of {len(ctx.skills)} skills you list: "
                     + _names(ctx.ranked_skills(skills, ctx.skills)),
+                )
+            if affinity > 0:
+                best = max(
+                    (s for s in weight if (s, row["industry"]) in learned.industry),
+                    key=lambda s: (learned.industry[s, row["industry"]], -s),
+                )
+                lift = learned.industry[best, row["industry"]]
+                candidate.because(
+                    2.5 + affinity,
+                    f"People who list {ctx.skills[best]} engage with "
+                    f"{_industry(row['industry'])} startups {lift:.1f}x as often as others",
                 )
             interest = row["industry"] in ctx.interests
             if interest:
@@ -450,7 +500,9 @@ class StartupMatch(Strategy):
             elif row["remote_friendly"]:
                 place = 0.7
                 candidate.because(0.9, "Remote-friendly")
-            candidate.content = 0.7 * skill_score + 0.2 * interest + 0.1 * place
+            candidate.content = (
+                0.7 * min(1.0, skill_score + affinity) + 0.2 * interest + 0.1 * place
+            )
 
     def output(self, candidate: Candidate) -> dict[str, Any]:
         row = candidate.row

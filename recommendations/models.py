@@ -119,3 +119,34 @@ class UserFeatures(models.Model):
 
     def __str__(self) -> str:
         return f"user {self.user_id}: {self.activity}"
+
+
+class SkillAffinity(models.Model):
+    """What the people who list skills do with startups, learned from their interactions by
+    the nightly rebuild: it relates the two vocabularies content compares (people's job skills;
+    startups' industries and the skills of their open roles).
+
+    With a ``skill`` and an ``industry``: the people who list the skill engage with startups of
+    that industry ``lift`` times as often as everyone who lists skills (a cautious estimate:
+    the count less two standard errors; only lifts above 1 are kept). Without either (one
+    row): how many times chance people engage with startups hiring for one of their skills,
+    pooled over every skill (cautious too)."""
+
+    skill = models.ForeignKey(
+        "accounts.Skill", on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    industry = models.CharField(max_length=20, blank=True)
+    lift = models.FloatField()
+    evidence = models.FloatField(
+        help_text="Engagements behind it: of people with the skill; for hiring, as many as "
+        "chance would put on startups hiring for their skills."
+    )
+
+    class Meta:
+        verbose_name_plural = "skill affinities"
+        constraints = [
+            models.UniqueConstraint(fields=["skill", "industry"], name="skill_affinity_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.skill_id or 'any skill'} -> {self.industry or 'hiring'} ({self.lift:.2f})"

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import User
 from recommendations import engine, evaluation, features, selectors
 from recommendations.evaluation import coverage, ndcg_at_k, precision_at_k, recall_at_k, score
-from recommendations.models import Interaction, ItemFeatures, ItemSimilarity
+from recommendations.models import Interaction, ItemFeatures, ItemSimilarity, SkillAffinity
 from startups.models import Application, Save, Startup
 from tests.accounts.factories import UserFactory
 from tests.startups.factories import (
@@ -208,9 +208,11 @@ def test_held_out_interactions_never_reach_the_feature_store(settings) -> None:
     saves: not in popularity, who engaged, similarities or the person's history."""
     settings.RECOMMENDATIONS_MIN_TOGETHER = 1
     seed = 98
-    ada = UserFactory(email=f"talent1.s{seed}@{settings.DEMO_EMAIL_DOMAIN}", role="talent")
-    bob = UserFactory(email=f"talent2.s{seed}@{settings.DEMO_EMAIL_DOMAIN}", role="talent")
+    email = "talent{}.s" + f"{seed}@{settings.DEMO_EMAIL_DOMAIN}"
+    ada = UserFactory(email=email.format(1), role="talent", skills=["python"])
+    bob = UserFactory(email=email.format(2), role="talent", skills=["python"])
     kept, held = [StartupFactory() for _ in range(4)], StartupFactory()
+    OpportunityFactory(startup=held, skills=["python"])  # held hires for their skill
     for startup in kept:
         SaveFactory(user=ada, startup=startup)
     SaveFactory(user=ada, startup=held)  # ada's latest: held out (20 % of 5, rounded up)
@@ -229,6 +231,10 @@ def test_held_out_interactions_never_reach_the_feature_store(settings) -> None:
         assert not Interaction.objects.filter(item_type="startup", item_id=held.pk).exists()
         # What was not held out still counts: kept[0] is saved by both.
         assert ItemFeatures.objects.get(item_type="startup", item_id=kept[0].pk).engaged == 2
+        # What skills say about startups was learned from the 5 saves left (ada 4, bob 1):
+        # chance puts 5 * 1/5 of them on `held`, the one startup hiring for python.
+        hiring = SkillAffinity.objects.get(skill__isnull=True)
+        assert hiring.evidence == pytest.approx(1.0)
         context = engine.Context(user=ada, type="startups", algorithm="hybrid")
         assert held.pk not in context.positives("startup")
         assert held.pk not in context.acted_on("startup", ["save"])

@@ -282,3 +282,29 @@ def test_unavailable_people_are_never_recommended(client_for) -> None:
     UserFactory(skills=["go"], is_active=False)
 
     assert ids(recommend(client_for, founder)) == [shown.pk]
+
+
+def test_startups_in_an_industry_people_with_your_skills_engage_with_say_so(client_for) -> None:
+    """What relates a talent's job skills to startups' industries is learned from behaviour:
+    python people save fintech startups, so a new python person is shown an unseen one."""
+    saved = [StartupFactory(industry=Industry.FINTECH) for _ in range(3)]
+    for _ in range(3):
+        person = UserFactory(skills=["python"])
+        for startup in saved:
+            engage(person, "save", startup)
+    for _ in range(9):
+        person = UserFactory(skills=["figma"])
+        for startup in [StartupFactory(industry=Industry.CLIMATE) for _ in range(3)]:
+            engage(person, "save", startup)
+    unseen = StartupFactory(name="Ledgerly", industry=Industry.FINTECH)
+    features.features_rebuild()
+    ada = UserFactory(skills=["python"], interests=[], location="Nowhere")
+    Startup.objects.update(remote_friendly=False)
+
+    body = recommend(client_for, ada)
+
+    assert body["algorithm"] == "content"
+    assert unseen.pk in ids(body)
+    assert reasons_of(body, unseen.pk) == [
+        "People who list python engage with Fintech startups 1.3x as often as others"  # 3 / 2.25
+    ]
