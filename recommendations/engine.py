@@ -317,24 +317,36 @@ class Strategy:
 
     def behaviour(self, ctx: Context) -> dict[int, tuple[float, str]]:
         """Candidate -> (raw score, reason): items similar to those the person engaged with,
-        each source weighted by how strongly (apply > save > follow > like > view)."""
+        startups and opportunities alike, each source weighted by how strongly (apply > save >
+        follow > like > view)."""
         if self.item_type is None:
             return {}
-        positives = ctx.positives(self.item_type)
-        strongest = sorted(positives, key=lambda i: -positives[i][0])[:100]
+        positives = {
+            (item_type, item_id): strength
+            for item_type in ItemType.values
+            for item_id, strength in ctx.positives(item_type).items()
+        }
+        strongest = sorted(positives, key=lambda item: (-positives[item][0], item))[:100]
         parts: dict[int, list[float]] = defaultdict(list)
-        best: dict[int, tuple[float, int, int]] = {}  # other -> (part, source, together)
+        best: dict[int, tuple[float, tuple[str, int], int]] = {}  # other -> (part, source, n)
+        sources = Q(pk__in=[])
+        for item_type in ItemType.values:
+            ids = [item_id for t, item_id in strongest if t == item_type]
+            if ids:
+                sources |= Q(item_type=item_type, item_id__in=ids)
         rows = (
-            ItemSimilarity.objects.filter(item_type=self.item_type, item_id__in=strongest)
-            .order_by("item_id", "-score", "other_id")  # the index's order: ties settle alike
-            .values_list("item_id", "other_id", "score", "together")
+            ItemSimilarity.objects.filter(sources, other_type=self.item_type)
+            # the index's order: ties settle alike
+            .order_by("item_type", "item_id", "-score", "other_id")
+            .values_list("item_type", "item_id", "other_id", "score", "together")
         )
-        for source, other, similarity, together in rows:
+        for source_type, source_id, other, similarity, together in rows:
+            source = (source_type, source_id)
             part = positives[source][0] * similarity
             parts[other].append(part)
-            if part > best.get(other, (0.0, 0, 0))[0]:
+            if part > best.get(other, (0.0, source, 0))[0]:
                 best[other] = (part, source, together)
-        names = self.names({source for _, source, _ in best.values()})
+        names = _item_names({source for _, source, _ in best.values()})
         found = {}
         for other, shares in parts.items():
             total = math.fsum(shares)  # exact: the same whatever order the rows came in
@@ -347,11 +359,23 @@ class Strategy:
             )
         return found
 
-    def names(self, ids: set[int]) -> dict[int, str]:
-        return dict(Startup.objects.filter(pk__in=ids).values_list("pk", "name"))
-
     def output(self, candidate: Candidate) -> dict[str, Any]:
         raise NotImplementedError
+
+
+def _item_names(items: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """How a reason names each (item type, id): a startup by name, a role as "title at startup"."""
+    startups = [item_id for item_type, item_id in items if item_type == ItemType.STARTUP]
+    roles = [item_id for item_type, item_id in items if item_type == ItemType.OPPORTUNITY]
+    names: dict[tuple[str, int], str] = {}
+    if startups:
+        for pk, name in Startup.objects.filter(pk__in=startups).values_list("pk", "name"):
+            names[ItemType.STARTUP, pk] = name
+    if roles:
+        rows = Opportunity.objects.filter(pk__in=roles).values_list("pk", "title", "startup__name")
+        for pk, title, startup in rows:
+            names[ItemType.OPPORTUNITY, pk] = f"{title} at {startup}"
+    return names
 
 
 def _activity(recent: dict[str, int]) -> str:
@@ -653,10 +677,6 @@ class OpportunityMatch(Strategy):
                 place = 1.0
                 candidate.because(1.0, f"In {row['location']}, where you are")
             candidate.content = 0.7 * skill_score + 0.2 * interest + 0.1 * place
-
-    def names(self, ids: set[int]) -> dict[int, str]:
-        rows = Opportunity.objects.filter(pk__in=ids).values_list("pk", "title", "startup__name")
-        return {pk: f"{title} at {startup}" for pk, title, startup in rows}
 
     def output(self, candidate: Candidate) -> dict[str, Any]:
         row = candidate.row

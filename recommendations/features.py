@@ -450,8 +450,11 @@ def _item_features(
 
 
 def _similarities(now: datetime) -> list[ItemSimilarity]:
-    """Item-to-item cosine similarity of weighted interaction vectors, per item type; each
-    person's strongest interaction with an item counts, decayed by age."""
+    """Item-to-item cosine similarity of weighted interaction vectors, across item types (a
+    person's saved startups and the roles they applied to are all their taste); each person's
+    strongest interaction with an item counts, decayed by age. Each item keeps its
+    ``NEIGHBOURS`` most similar of each type."""
+    Item = tuple[str, int]
     vectors: dict[tuple[int, str], dict[int, float]] = defaultdict(dict)
     rows = (
         Interaction.objects.filter(kind__in=POSITIVE_KINDS)
@@ -464,33 +467,36 @@ def _similarities(now: datetime) -> list[ItemSimilarity]:
             continue
         weight = KIND_WEIGHTS[kind] * (0.5 + 0.5 * decay(at, now))
         items[item_id] = max(items.get(item_id, 0.0), weight)
-    norms: dict[tuple[str, int], float] = defaultdict(float)
-    dots: dict[str, dict[tuple[int, int], float]] = defaultdict(lambda: defaultdict(float))
-    together: dict[str, Counter[tuple[int, int]]] = defaultdict(Counter)
-    for (_, item_type), items in vectors.items():
-        pairs = sorted(items.items())
-        for index, (item_id, weight) in enumerate(pairs):
-            norms[item_type, item_id] += weight * weight
-            for other_id, other_weight in pairs[index + 1 :]:
-                dots[item_type][item_id, other_id] += weight * other_weight
-                together[item_type][item_id, other_id] += 1
+    people: dict[int, list[tuple[Item, float]]] = defaultdict(list)
+    for (user_id, item_type), items in vectors.items():
+        people[user_id].extend(((item_type, item_id), w) for item_id, w in items.items())
+    norms: dict[Item, float] = defaultdict(float)
+    dots: dict[tuple[Item, Item], float] = defaultdict(float)
+    together: Counter[tuple[Item, Item]] = Counter()
+    for engaged in people.values():
+        pairs = sorted(engaged)
+        for index, (item, weight) in enumerate(pairs):
+            norms[item] += weight * weight
+            for other, other_weight in pairs[index + 1 :]:
+                dots[item, other] += weight * other_weight
+                together[item, other] += 1
     minimum = settings.RECOMMENDATIONS_MIN_TOGETHER
-    neighbours: dict[tuple[str, int], list[tuple[float, int, int]]] = defaultdict(list)
-    for item_type, products in dots.items():
-        for (a, b), dot in products.items():
-            count = together[item_type][a, b]
-            if count < minimum:
-                continue
-            score = dot / math.sqrt(norms[item_type, a] * norms[item_type, b])
-            neighbours[item_type, a].append((score, b, count))
-            neighbours[item_type, b].append((score, a, count))
+    neighbours: dict[tuple[Item, str], list[tuple[float, int, int]]] = defaultdict(list)
+    for (a, b), dot in dots.items():
+        count = together[a, b]
+        if count < minimum:
+            continue
+        score = dot / math.sqrt(norms[a] * norms[b])
+        neighbours[a, b[0]].append((score, b[1], count))
+        neighbours[b, a[0]].append((score, a[1], count))
     similarities: list[ItemSimilarity] = []
-    for (item_type, item_id), others in neighbours.items():
+    for ((item_type, item_id), other_type), others in sorted(neighbours.items()):
         others.sort(key=lambda other: (-other[0], other[1]))
         similarities.extend(
             ItemSimilarity(
                 item_type=item_type,
                 item_id=item_id,
+                other_type=other_type,
                 other_id=other_id,
                 score=round(score, 6),
                 together=count,

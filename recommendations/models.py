@@ -86,11 +86,13 @@ class ItemFeatures(models.Model):
 
 
 class ItemSimilarity(models.Model):
-    """``other_id`` is among the items most often engaged with by the people who engaged with
-    ``item_id`` (cosine of their weighted interaction vectors); same item type."""
+    """``other_id`` (an ``other_type``) is among the items of its type most often engaged with
+    by the people who engaged with ``item_id`` (cosine of their weighted interaction vectors):
+    startups and opportunities alike, so a role someone applied to points to startups too."""
 
     item_type = models.CharField(max_length=12, choices=ItemType.choices)
     item_id = models.BigIntegerField()
+    other_type = models.CharField(max_length=12, choices=ItemType.choices)
     other_id = models.BigIntegerField()
     score = models.FloatField()
     together = models.PositiveIntegerField(help_text="People who engaged with both.")
@@ -100,7 +102,10 @@ class ItemSimilarity(models.Model):
         indexes = [models.Index(fields=["item_type", "item_id", "-score"], name="item_neighbours")]
 
     def __str__(self) -> str:
-        return f"{self.item_type}:{self.item_id} ~ {self.other_id} ({self.score:.2f})"
+        return (
+            f"{self.item_type}:{self.item_id} ~ {self.other_type}:{self.other_id} "
+            f"({self.score:.2f})"
+        )
 
 
 class UserFeatures(models.Model):

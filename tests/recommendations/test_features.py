@@ -76,6 +76,28 @@ def test_similarity_is_the_cosine_of_weighted_vectors(settings) -> None:
     }
 
 
+def test_similarities_reach_across_item_types(settings) -> None:
+    settings.RECOMMENDATIONS_MIN_TOGETHER = 2
+    role, startup = OpportunityFactory(), StartupFactory()
+    for _ in range(2):
+        person = UserFactory()
+        engage(person, "apply", role)
+        engage(person, "save", startup)
+
+    features.features_rebuild()
+
+    # Each person: the role weighs 5 (apply), the startup 4 (save): parallel vectors.
+    rows = set(
+        ItemSimilarity.objects.values_list(
+            "item_type", "item_id", "other_type", "other_id", "score", "together"
+        )
+    )
+    assert rows == {
+        ("opportunity", role.pk, "startup", startup.pk, 1.0, 2),
+        ("startup", startup.pk, "opportunity", role.pk, 1.0, 2),
+    }
+
+
 def test_traction_blends_growth_activity_stage_and_recency() -> None:
     now = timezone.now()
     value = features.traction(

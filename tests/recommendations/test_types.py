@@ -308,3 +308,28 @@ def test_startups_in_an_industry_people_with_your_skills_engage_with_say_so(clie
     assert reasons_of(body, unseen.pk) == [
         "People who list python engage with Fintech startups 1.3x as often as others"  # 3 / 2.25
     ]
+
+
+def test_behaviour_reaches_across_types_a_role_you_applied_to_points_to_startups(
+    client_for, settings
+) -> None:
+    settings.RECOMMENDATIONS_MIN_TOGETHER = 2
+    me = UserFactory()  # no skills, no interests: only behaviour to go on
+    seen = StartupFactory(name="Seen")
+    role = OpportunityFactory(title="Data Engineer", startup=StartupFactory(name="Pipes"))
+    theirs = StartupFactory(name="Theirs")
+    for _ in range(2):
+        person = UserFactory()
+        engage(person, "apply", role)
+        engage(person, "save", theirs)
+    engage(me, "save", seen)
+    engage(me, "apply", role)
+    features.features_rebuild()
+
+    body = recommend(client_for, me)
+
+    assert body["algorithm"] == "hybrid"
+    assert ids(body)[0] == theirs.pk
+    assert reasons_of(body, theirs.pk)[0] == (
+        "2 people who engaged with Data Engineer at Pipes (you applied to it) engaged with this too"
+    )
