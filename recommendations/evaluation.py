@@ -433,17 +433,20 @@ def seed_range(text: str) -> list[int]:
     return list(dict.fromkeys(seeds))
 
 
-def weight_grid(step: float = 0.1) -> list[dict[str, float]]:
-    """Every blend of the three signals in steps of ``step`` that sums to 1."""
-    parts = round(1 / step)
+def weight_grid(step: float = 0.1, least: float = 0.1) -> list[dict[str, float]]:
+    """Every blend of the three signals in steps of ``step`` that sums to 1, each signal at
+    least ``least``: a signal weighted 0 would still write its reasons ("Matches 3 of 4 skills
+    you list") on results it did not rank, and every reason must be part of the score."""
+    parts, low = round(1 / step), math.ceil(round(least / step, 6))
     return [
         {
             "content": round(c * step, 6),
             "behaviour": round(b * step, 6),
             "popularity": round((parts - c - b) * step, 6),
         }
-        for c in range(parts + 1)
-        for b in range(parts + 1 - c)
+        for c in range(low, parts + 1)
+        for b in range(low, parts + 1 - c)
+        if parts - c - b >= low
     ]
 
 
@@ -510,10 +513,11 @@ def weights_tune(
     holdout: float,
     people: int,
     step: float = 0.1,
+    least: float = 0.1,
     log: Callable[[str], None] = lambda message: None,
 ) -> Tuning:
     """Score every blend of the grid on each tuning seed's held-out data, then choose."""
-    grid = weight_grid(step)
+    grid = weight_grid(step, least)
     tuning = Tuning(seeds=list(seeds), grid=grid, ndcg={task: [] for task in TASKS})
     for seed in seeds:
         with held_out_dataset(seed=seed, sizes=sizes, holdout=holdout, people=people) as data:

@@ -151,7 +151,7 @@ def test_the_evaluation_leaves_the_shared_cache_alone() -> None:
 
 def test_seed_ranges_and_the_weight_grid() -> None:
     assert evaluation.seed_range("1-3,7,2") == [1, 2, 3, 7]
-    grid = evaluation.weight_grid(0.5)
+    grid = evaluation.weight_grid(0.5, least=0.0)
     assert grid == [
         {"content": 0.0, "behaviour": 0.0, "popularity": 1.0},
         {"content": 0.0, "behaviour": 0.5, "popularity": 0.5},
@@ -160,12 +160,15 @@ def test_seed_ranges_and_the_weight_grid() -> None:
         {"content": 0.5, "behaviour": 0.5, "popularity": 0.0},
         {"content": 1.0, "behaviour": 0.0, "popularity": 0.0},
     ]
-    assert len(evaluation.weight_grid(0.1)) == 66  # (11 * 12) / 2
+    assert len(evaluation.weight_grid(0.1, least=0.0)) == 66  # (11 * 12) / 2
+    # Each signal at least 0.1: 0.7 left in tenths for three signals, (8 * 9) / 2 blends.
+    assert len(evaluation.weight_grid(0.1)) == 36
+    assert min(min(blend.values()) for blend in evaluation.weight_grid(0.1)) == 0.1
 
 
 def test_weights_are_chosen_on_all_tuning_seeds_and_cross_validated_leaving_one_out() -> None:
     task = evaluation.TASKS[0]
-    grid = evaluation.weight_grid(0.5)[:3]
+    grid = evaluation.weight_grid(0.5, least=0.0)[:3]
     # Three tuning seeds, three blends: the mean over seeds is (0.2, 0.3, 0.1) -> blend 1.
     table = [[0.1, 0.5, 0.1], [0.3, 0.1, 0.1], [0.2, 0.3, 0.1]]
     tuning = evaluation.Tuning(seeds=[1, 2, 3], grid=grid, ndcg={task: table})
@@ -271,7 +274,7 @@ def test_the_held_out_command_reports_every_type_with_an_interval(capsys) -> Non
         "--seeds=1",
         "--tune-seeds=2",
         "--presets=default,strong-skew",
-        "--step=0.5",
+        "--step=0.25",
         "--users=80",
         "--startups=20",
         "--opportunities=30",

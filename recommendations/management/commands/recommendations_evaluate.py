@@ -52,6 +52,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--step", type=float, default=0.1, help="Weight grid step when tuning (0.1)."
         )
+        parser.add_argument(
+            "--least",
+            type=float,
+            default=0.1,
+            help="Least weight of each signal when tuning (0.1): every reason a result shows "
+            "must be part of its score.",
+        )
         for name in SIZES:
             parser.add_argument(
                 f"--{name}",
@@ -164,6 +171,7 @@ class Command(BaseCommand):
                 holdout=holdout,
                 people=people,
                 step=options["step"],
+                least=options["least"],
                 log=log,
             )
             tuned_seconds = time.monotonic() - tuned_started
@@ -198,7 +206,8 @@ class Command(BaseCommand):
         else:
             write(
                 f"Hybrid weights chosen on tuning seeds {options['tune_seeds']} (default preset, "
-                f"{len(tuning.grid)} blends, step {options['step']}; {tuned_seconds:.0f} s), "
+                f"{len(tuning.grid)} blends, step {options['step']}, each signal at least "
+                f"{options['least']}; {tuned_seconds:.0f} s), "
                 "never on a reported seed. Leave-one-seed-out NDCG@10 of choosing so:"
             )
             for task in TASKS:
