@@ -11,14 +11,20 @@ Idempotent. Generated users have deterministic e-mails (``talent7.s42@demo.colla
 when those of this seed already exist nothing more is generated. The fixed demo accounts
 (``admin@``, ``founder@``, ``talent@`` and ``investor@collabhub.dev``) are created whenever
 they are missing.
+
+What people save and apply to follows ``Behaviour``: planted tastes, profile-driven choices,
+noise and popularity skew, with named settings in ``PRESETS`` (``seed_demo --preset``; the
+default, and "strong-skew", where popularity is hard to beat).
 """
 
 import random
 import time
+from bisect import bisect
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
@@ -77,16 +83,59 @@ FOUNDING_TEAM_SIZE = 15  # larger teams hire "Senior", not "Founding", people
 TECHNICAL_AREAS = frozenset(
     ("engineering", "data", "machine learning", "infrastructure", "security")
 )
-APPLY_TO_OWN_FAMILY = 0.7  # share of applications to a role of the applicant's own family
-# Planted preferences (what ``recommendations_evaluate`` measures recommenders against): every
-# generated user has one of TASTES hidden tastes, each a small pool of startups and
-# opportunities; people of one taste save and apply within their pool ("people who saved X
-# also saved Y"), and otherwise mostly within their interests and job family (content).
-TASTES = 8
-TASTE_POOL = 12  # startups and as many opportunities per taste
-SAVE_FROM_TASTE = 0.4
-SAVE_FROM_PROFILE = 0.4  # interests (startups) or job family (opportunities)
-APPLY_FROM_TASTE = 0.25
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How generated people choose what they save and apply to: what ``recommendations_evaluate``
+    measures recommenders against. Every generated user has one of ``tastes`` hidden tastes,
+    each a pool of ``taste_pool`` startups and as many opportunities; people of one taste save
+    and apply within their pool ("people who saved X also saved Y": behaviour), otherwise
+    within their interests and job family (content), and the rest is noise.
+
+    - ``save_from_taste``, ``save_from_profile``: shares of saves drawn from the taste's pool
+      and from the saver's interests (startups) or job family (opportunities); the rest,
+      ``noise()``, is any startup or opportunity.
+    - ``apply_from_taste``: share of applications to the taste's opportunities; of the rest,
+      ``apply_to_own_family`` go to roles of the applicant's job family, the others anywhere.
+    - ``skew``: popularity skew. 0 draws the noise uniformly and gives the tastes even sizes;
+      above 0 the noise (saves and applications) falls on items with Zipf weights
+      ``1 / rank ** skew`` over one shuffled ranking, and tastes have Zipf sizes, so a few
+      items and pools collect most engagement and popularity is hard to beat.
+    """
+
+    tastes: int = 8
+    taste_pool: int = 12
+    save_from_taste: float = 0.4
+    save_from_profile: float = 0.4
+    apply_from_taste: float = 0.25
+    apply_to_own_family: float = 0.7
+    skew: float = 0.0
+
+    def noise(self) -> float:
+        return max(0.0, 1 - self.save_from_taste - self.save_from_profile)
+
+    def validate(self) -> None:
+        if self.tastes < 1:
+            raise CommandError("--tastes must be at least 1.")
+        if self.taste_pool < 0:
+            raise CommandError("--taste-pool cannot be negative.")
+        for name in ("save_from_taste", "save_from_profile", "apply_from_taste"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise CommandError(f"--{name.replace('_', '-')} must be between 0 and 1.")
+        if self.save_from_taste + self.save_from_profile > 1:
+            raise CommandError("--save-from-taste plus --save-from-profile cannot exceed 1.")
+        if self.skew < 0:
+            raise CommandError("--skew cannot be negative.")
+
+
+# Named settings of ``seed_demo --preset``. "strong-skew": half of all saves and most
+# applications are noise concentrated on a few hit items, and one taste is several times the
+# size of another: the dataset on which "what is popular" is hardest to beat.
+PRESETS: dict[str, Behaviour] = {
+    "default": Behaviour(),
+    "strong-skew": Behaviour(save_from_taste=0.25, save_from_profile=0.25, skew=1.1),
+}
 TALENT_AVAILABILITY = (
     (Availability.LOOKING.value, 3),
     (Availability.OPEN.value, 5),
@@ -372,7 +421,7 @@ class Profile(NamedTuple):
     skills: list[str]
     discipline: str  # talent only: "senior backend engineer"
     family: str  # talent only: "Backend Engineer"
-    taste: int = 0  # which planted taste (see TASTES)
+    taste: int = 0  # which planted taste (see Behaviour)
 
 
 # --- The generator ---------------------------------------------------------------------------
@@ -397,8 +446,11 @@ class DemoDataBuilder:
         batch_size: int,
         accounts: dict[str, User],
         log: Callable[[str], None],
+        behaviour: Behaviour | None = None,
     ) -> None:
         self.rng = random.Random(seed)
+        self.behaviour = behaviour or PRESETS["default"]
+        self.rankings: dict[str, tuple[list[int], list[float]]] = {}  # see _zipf_draw
         self.seed = seed
         self.accounts = accounts
         self.sizes = sizes
@@ -656,7 +708,7 @@ class DemoDataBuilder:
             interests=profile.interests,
             date_joined=self._moment_before(900),
         )
-        profile = profile._replace(taste=self.rng.randrange(TASTES))
+        profile = profile._replace(taste=self._taste())
         if role == Role.TALENT:
             user.availability = self.rng.choices(
                 [a for a, _ in TALENT_AVAILABILITY], weights=[w for _, w in TALENT_AVAILABILITY]
@@ -1017,15 +1069,37 @@ class DemoDataBuilder:
 
     def _plant_tastes(self) -> None:
         """Each taste's pool: a few startups and opportunities its people gravitate to."""
-        for _ in range(TASTES):
+        pool = self.behaviour.taste_pool
+        for _ in range(self.behaviour.tastes):
             self.taste_startups.append(
-                self.rng.sample(range(len(self.startups)), min(TASTE_POOL, len(self.startups)))
+                self.rng.sample(range(len(self.startups)), min(pool, len(self.startups)))
             )
             self.taste_opportunities.append(
-                self.rng.sample(
-                    range(len(self.opportunities)), min(TASTE_POOL, len(self.opportunities))
-                )
+                self.rng.sample(range(len(self.opportunities)), min(pool, len(self.opportunities)))
             )
+
+    def _taste(self) -> int:
+        behaviour = self.behaviour
+        if not behaviour.skew:
+            return self.rng.randrange(behaviour.tastes)
+        return self._zipf_draw(behaviour.tastes, "tastes")
+
+    def _zipf_draw(self, count: int, ranking: str) -> int:
+        """One of ``range(count)`` with weight ``1 / rank ** skew``, the ranks a shuffle of
+        them made once per ``ranking`` (which items are the hits is itself random)."""
+        if ranking not in self.rankings:
+            order = list(range(count))
+            self.rng.shuffle(order)
+            weights = [1 / (rank + 1) ** self.behaviour.skew for rank in range(count)]
+            self.rankings[ranking] = (order, list(accumulate(weights)))
+        order, cumulative = self.rankings[ranking]
+        return order[bisect(cumulative, self.rng.random() * cumulative[-1])]
+
+    def _noise_target(self, count: int, ranking: str) -> int:
+        """Any of ``range(count)``: uniform, or popular ones more often under skew."""
+        if not self.behaviour.skew:
+            return self.rng.randrange(count)
+        return self._zipf_draw(count, ranking)
 
     def _create_applications(self) -> int:
         self._plant_tastes()  # applications and saves draw from them
@@ -1058,12 +1132,13 @@ class DemoDataBuilder:
             applicant = rng.randrange(len(self.applicants))
             same_family = by_family.get(self.applicants[applicant].family)
             pool = self.taste_opportunities[self.applicants[applicant].taste]
-            if pool and rng.random() < APPLY_FROM_TASTE:
+            if pool and rng.random() < self.behaviour.apply_from_taste:
                 pairs[applicant, rng.choice(pool)] = None
-            elif same_family and rng.random() < APPLY_TO_OWN_FAMILY:
+            elif same_family and rng.random() < self.behaviour.apply_to_own_family:
                 pairs[applicant, rng.choice(same_family)] = None
             else:
-                pairs[applicant, rng.randrange(len(self.opportunities))] = None
+                opportunities = len(self.opportunities)
+                pairs[applicant, self._noise_target(opportunities, "opportunities")] = None
         if len(pairs) < wanted:  # almost every pair is taken: draw the rest from what is left
             per_applicant = len(self.opportunities)
             left = [
@@ -1124,6 +1199,7 @@ class DemoDataBuilder:
         by_family: dict[str, list[int]] = {}
         for index, opportunity in enumerate(self.opportunities):
             by_family.setdefault(opportunity.family, []).append(startups + index)
+        from_taste, from_profile = self.behaviour.save_from_taste, self.behaviour.save_from_profile
         pairs: dict[tuple[int, int], None] = {}  # ordered, for determinism
         for _ in range(wanted * 20):
             if len(pairs) == wanted:
@@ -1133,17 +1209,17 @@ class DemoDataBuilder:
             pool = self.taste_startups[saver.taste] + [
                 startups + o for o in self.taste_opportunities[saver.taste]
             ]
-            if draw < SAVE_FROM_TASTE and pool:
+            if draw < from_taste and pool:
                 pairs[index, rng.choice(pool)] = None
                 continue
             liked = [by_industry.get(industry, []) for industry in saver.interests]
             choices = [targets for targets in liked if targets]
             if saver.family and by_family.get(saver.family):
                 choices.append(by_family[saver.family])
-            if draw < SAVE_FROM_TASTE + SAVE_FROM_PROFILE and choices:
+            if draw < from_taste + from_profile and choices:
                 pairs[index, rng.choice(rng.choice(choices))] = None
             else:
-                pairs[index, rng.randrange(per_user)] = None
+                pairs[index, self._noise_target(per_user, "saves")] = None
         if len(pairs) < wanted:  # almost every pair is taken: draw the rest from what is left
             left = [
                 divmod(i, per_user)
@@ -1190,11 +1266,15 @@ def demo_seed(
     sizes: Sizes,
     batch_size: int,
     activity: bool = True,
+    behaviour: Behaviour | None = None,
     log: Callable[[str], Any] = lambda _: None,
 ) -> SeedReport:
     """Make sure the demo accounts exist and, unless this seed's data is there already,
-    generate it: one transaction, so a failure leaves nothing half-written."""
+    generate it (people choosing as ``behaviour`` says: default ``PRESETS["default"]``): one
+    transaction, so a failure leaves nothing half-written."""
     sizes.validate(batch_size)
+    behaviour = behaviour or PRESETS["default"]
+    behaviour.validate()
     if not settings.DEBUG and settings.DEMO_PASSWORD == settings.PUBLIC_DEMO_PASSWORD:
         # Demo accounts include a superuser: never with a published password outside DEBUG.
         raise CommandError(
@@ -1208,7 +1288,12 @@ def demo_seed(
         created: dict[str, int] = {}
         if not present:
             created = DemoDataBuilder(
-                seed=seed, sizes=sizes, batch_size=batch_size, accounts=accounts, log=log
+                seed=seed,
+                sizes=sizes,
+                batch_size=batch_size,
+                accounts=accounts,
+                log=log,
+                behaviour=behaviour,
             ).build(activity=activity)
         created["skills"] = Skill.objects.count() - skills_before
         # bulk_create sends no signals: tell cached searches the data changed.

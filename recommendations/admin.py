@@ -3,7 +3,13 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from recommendations.models import Interaction, ItemFeatures, ItemSimilarity, UserFeatures
+from recommendations.models import (
+    Interaction,
+    ItemFeatures,
+    ItemSimilarity,
+    SkillAffinity,
+    UserFeatures,
+)
 
 
 @admin.register(Interaction)
@@ -41,3 +47,11 @@ class UserFeaturesAdmin(DerivedAdmin):
     list_display = ["user", "activity", "last_active_at"]
     raw_id_fields = ["user"]
     ordering = ["-activity"]
+
+
+@admin.register(SkillAffinity)
+class SkillAffinityAdmin(DerivedAdmin):
+    list_display = ["skill", "industry", "lift", "evidence"]
+    list_filter = ["industry"]
+    raw_id_fields = ["skill"]
+    ordering = ["skill__name", "industry"]

@@ -12,7 +12,9 @@ Four strategies answer the four recommendation types: ``startups`` (talent and f
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -42,6 +44,9 @@ CANDIDATES = 200  # per source
 HISTORY = 500  # most recent interactions read per run
 REASONS = 3  # shown per result
 ALGORITHMS = ("hybrid", "content", "popularity", "random")
+# Offline only (recommendations_evaluate): item-to-item behaviour alone, without a cold start.
+BEHAVIOUR_ONLY = "behaviour"
+SIGNALS = ("content", "behaviour", "popularity")
 COLD_START = "trending"
 VERBS = {
     InteractionKind.APPLY: "applied to",
@@ -312,24 +317,36 @@ class Strategy:
 
     def behaviour(self, ctx: Context) -> dict[int, tuple[float, str]]:
         """Candidate -> (raw score, reason): items similar to those the person engaged with,
-        each source weighted by how strongly (apply > save > follow > like > view)."""
+        startups and opportunities alike, each source weighted by how strongly (apply > save >
+        follow > like > view)."""
         if self.item_type is None:
             return {}
-        positives = ctx.positives(self.item_type)
-        strongest = sorted(positives, key=lambda i: -positives[i][0])[:100]
+        positives = {
+            (item_type, item_id): strength
+            for item_type in ItemType.values
+            for item_id, strength in ctx.positives(item_type).items()
+        }
+        strongest = sorted(positives, key=lambda item: (-positives[item][0], item))[:100]
         parts: dict[int, list[float]] = defaultdict(list)
-        best: dict[int, tuple[float, int, int]] = {}  # other -> (part, source, together)
+        best: dict[int, tuple[float, tuple[str, int], int]] = {}  # other -> (part, source, n)
+        sources = Q(pk__in=[])
+        for item_type in ItemType.values:
+            ids = [item_id for t, item_id in strongest if t == item_type]
+            if ids:
+                sources |= Q(item_type=item_type, item_id__in=ids)
         rows = (
-            ItemSimilarity.objects.filter(item_type=self.item_type, item_id__in=strongest)
-            .order_by("item_id", "-score", "other_id")  # the index's order: ties settle alike
-            .values_list("item_id", "other_id", "score", "together")
+            ItemSimilarity.objects.filter(sources, other_type=self.item_type)
+            # the index's order: ties settle alike
+            .order_by("item_type", "item_id", "-score", "other_id")
+            .values_list("item_type", "item_id", "other_id", "score", "together")
         )
-        for source, other, similarity, together in rows:
+        for source_type, source_id, other, similarity, together in rows:
+            source = (source_type, source_id)
             part = positives[source][0] * similarity
             parts[other].append(part)
-            if part > best.get(other, (0.0, 0, 0))[0]:
+            if part > best.get(other, (0.0, source, 0))[0]:
                 best[other] = (part, source, together)
-        names = self.names({source for _, source, _ in best.values()})
+        names = _item_names({source for _, source, _ in best.values()})
         found = {}
         for other, shares in parts.items():
             total = math.fsum(shares)  # exact: the same whatever order the rows came in
@@ -342,11 +359,23 @@ class Strategy:
             )
         return found
 
-    def names(self, ids: set[int]) -> dict[int, str]:
-        return dict(Startup.objects.filter(pk__in=ids).values_list("pk", "name"))
-
     def output(self, candidate: Candidate) -> dict[str, Any]:
         raise NotImplementedError
+
+
+def _item_names(items: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """How a reason names each (item type, id): a startup by name, a role as "title at startup"."""
+    startups = [item_id for item_type, item_id in items if item_type == ItemType.STARTUP]
+    roles = [item_id for item_type, item_id in items if item_type == ItemType.OPPORTUNITY]
+    names: dict[tuple[str, int], str] = {}
+    if startups:
+        for pk, name in Startup.objects.filter(pk__in=startups).values_list("pk", "name"):
+            names[ItemType.STARTUP, pk] = name
+    if roles:
+        rows = Opportunity.objects.filter(pk__in=roles).values_list("pk", "title", "startup__name")
+        for pk, title, startup in rows:
+            names[ItemType.OPPORTUNITY, pk] = f"{title} at {startup}"
+    return names
 
 
 def _activity(recent: dict[str, int]) -> str:
@@ -382,9 +411,10 @@ class StartupMatch(Strategy):
             Q(opportunity__status=OpportunityStatus.OPEN),
             newest="opportunity_id",
         )
-        if ctx.interests:
-            yield from _best_traction(ctx.interests)
-            yield from self._newest(Q(industry__in=ctx.interests))
+        industries = list(dict.fromkeys([*ctx.interests, *self.affine_industries(ctx)[:3]]))
+        if industries:
+            yield from _best_traction(industries)
+            yield from self._newest(Q(industry__in=industries))
 
     def _newest(self, where: Q) -> list[int]:
         rows = Startup.objects.filter(where).order_by("-created_at", "-id")
@@ -411,29 +441,78 @@ class StartupMatch(Strategy):
         )
         return {row["pk"]: dict(row) for row in rows}
 
+    def affinities(self, ctx: Context) -> features.SkillAffinities:
+        cached: features.SkillAffinities | None = ctx.memo.get("affinities")
+        if cached is None:
+            cached = ctx.memo["affinities"] = features.skill_affinities(ctx.skills)
+        return cached
+
+    def affine_industries(self, ctx: Context) -> list[str]:
+        """Industries the person's skills are learned to go with, strongest first."""
+        learned = self.affinities(ctx)
+        strength: dict[str, float] = defaultdict(float)
+        for skill_id, industry in learned.industry:
+            strength[industry] += ctx.skill_weight(skill_id) * learned.industry_strength(
+                skill_id, industry
+            )
+        return sorted(strength, key=lambda industry: (-strength[industry], industry))
+
     def score_content(self, ctx: Context, candidates: list[Candidate]) -> None:
+        """Skills (a startup's own, and its open roles' as far as behaviour shows hiring for
+        people's skills draws them: ``SkillAffinities.hiring_trust``), the industries people
+        with these skills engage with (learned), interests and place. Startups describe
+        themselves in their industry's words and people in their job's: their own skills
+        rarely meet, so what relates the two is learned from behaviour."""
         ids = [c.id for c in candidates]
-        matched: dict[int, set[int]] = defaultdict(set)
+        own: dict[int, set[int]] = defaultdict(set)
+        hiring: dict[int, set[int]] = defaultdict(set)
+        learned = self.affinities(ctx)
         if ctx.skills:
             for startup_id, skill_id in Startup.skills.through.objects.filter(
                 any_of("startup_id", ids), skill_id__in=list(ctx.skills)
             ).values_list("startup_id", "skill_id"):
-                matched[startup_id].add(skill_id)
+                own[startup_id].add(skill_id)
             for startup_id, skill_id in Opportunity.skills.through.objects.filter(
                 any_of("opportunity__startup_id", ids),
                 opportunity__status=OpportunityStatus.OPEN,
                 skill_id__in=list(ctx.skills),
             ).values_list("opportunity__startup_id", "skill_id"):
-                matched[startup_id].add(skill_id)
-        total = math.fsum(ctx.skill_weight(s) for s in ctx.skills)
+                hiring[startup_id].add(skill_id)
+        weight = {s: ctx.skill_weight(s) for s in ctx.skills}
+        total = math.fsum(weight.values())
+        trust = learned.hiring_trust()
         for candidate in candidates:
-            row, skills = candidate.row, matched.get(candidate.id, set())
-            skill_score = math.fsum(ctx.skill_weight(s) for s in skills) / total if total else 0.0
+            row = candidate.row
+            mine, roles = own.get(candidate.id, set()), hiring.get(candidate.id, set())
+            skills = mine | roles
+            skill_score = 0.0
+            affinity = 0.0
+            if total:
+                skill_score = (
+                    math.fsum(weight[s] if s in mine else weight[s] * trust for s in skills) / total
+                )
+                affinity = (
+                    math.fsum(
+                        weight[s] * learned.industry_strength(s, row["industry"]) for s in weight
+                    )
+                    / total
+                )
             if skills:
                 candidate.because(
                     3 + skill_score,
                     f"Matches {len(skills)} of {len(ctx.skills)} skills you list: "
                     + _names(ctx.ranked_skills(skills, ctx.skills)),
+                )
+            if affinity > 0:
+                best = max(
+                    (s for s in weight if (s, row["industry"]) in learned.industry),
+                    key=lambda s: (learned.industry[s, row["industry"]], -s),
+                )
+                lift = learned.industry[best, row["industry"]]
+                candidate.because(
+                    2.5 + affinity,
+                    f"People who list {ctx.skills[best]} engage with "
+                    f"{_industry(row['industry'])} startups {lift:.1f}x as often as others",
                 )
             interest = row["industry"] in ctx.interests
             if interest:
@@ -445,7 +524,9 @@ class StartupMatch(Strategy):
             elif row["remote_friendly"]:
                 place = 0.7
                 candidate.because(0.9, "Remote-friendly")
-            candidate.content = 0.7 * skill_score + 0.2 * interest + 0.1 * place
+            candidate.content = (
+                0.7 * min(1.0, skill_score + affinity) + 0.2 * interest + 0.1 * place
+            )
 
     def output(self, candidate: Candidate) -> dict[str, Any]:
         row = candidate.row
@@ -596,10 +677,6 @@ class OpportunityMatch(Strategy):
                 place = 1.0
                 candidate.because(1.0, f"In {row['location']}, where you are")
             candidate.content = 0.7 * skill_score + 0.2 * interest + 0.1 * place
-
-    def names(self, ids: set[int]) -> dict[int, str]:
-        rows = Opportunity.objects.filter(pk__in=ids).values_list("pk", "title", "startup__name")
-        return {pk: f"{title} at {startup}" for pk, title, startup in rows}
 
     def output(self, candidate: Candidate) -> dict[str, Any]:
         row = candidate.row
@@ -821,22 +898,72 @@ def strategy_for(user: User, type: str) -> Strategy:
 # --- One run --------------------------------------------------------------------------------
 
 
+_weights_override: ContextVar[Mapping[str, Mapping[str, float]] | None] = ContextVar(
+    "recommendation_weights", default=None
+)
+
+
+@contextmanager
+def weights_used(blends: Mapping[str, Mapping[str, float]]) -> Iterator[None]:
+    """Blend the hybrid with ``blends`` (strategy name -> signal weights) instead of
+    ``RECOMMENDATIONS_WEIGHTS`` for what runs inside (the offline evaluation's chosen weights);
+    a strategy it does not name keeps the configured ones."""
+    token = _weights_override.set(blends)
+    try:
+        yield
+    finally:
+        _weights_override.reset(token)
+
+
 def weights(strategy: Strategy, algorithm: str) -> dict[str, float]:
     if algorithm == "content":
         return {"content": 1.0, "behaviour": 0.0, "popularity": 0.0}
+    if algorithm == BEHAVIOUR_ONLY:
+        return {"content": 0.0, "behaviour": 1.0, "popularity": 0.0}
     if algorithm in ("popularity", COLD_START):
         return {"content": 0.0, "behaviour": 0.0, "popularity": 1.0}
-    configured = settings.RECOMMENDATIONS_WEIGHTS[strategy.name]
-    return {
-        signal: float(configured.get(signal, 0.0))
-        for signal in ("content", "behaviour", "popularity")
-    }
+    override = _weights_override.get()
+    if override is not None and strategy.name in override:
+        configured = override[strategy.name]
+    else:
+        configured = settings.RECOMMENDATIONS_WEIGHTS[strategy.name]
+    return {signal: float(configured.get(signal, 0.0)) for signal in SIGNALS}
+
+
+def algorithm_resolve(ctx: Context, strategy: Strategy) -> str:
+    """What runs for the asked algorithm: with nothing to go on, what is trending for the
+    role; the hybrid without history (where content alone is meant for newcomers), content."""
+    algorithm = ctx.algorithm
+    if algorithm in ("hybrid", "content"):
+        history = strategy.has_history(ctx)
+        if not strategy.has_profile(ctx) and not history:
+            return COLD_START
+        if algorithm == "hybrid" and strategy.content_when_new and not history:
+            return "content"
+    return algorithm
 
 
 def run(ctx: Context, strategy: Strategy) -> list[Candidate]:
     """Every eligible candidate, best first (rules applied)."""
     from recommendations.rules import apply_rules
 
+    candidates = candidates_scored(ctx, strategy)
+    if not candidates:
+        return []
+    if ctx.algorithm == "random":
+        rng = random.Random(f"{ctx.user.pk}:{strategy.name}:order")  # noqa: S311
+        for candidate in candidates:
+            candidate.score = rng.random()
+            candidate.because(0.0, "Picked at random (the evaluation baseline)")
+    else:
+        blend(ctx, candidates, weights(strategy, ctx.algorithm))
+    # Never shown without a reason: dropped before the rules, so none holds a place.
+    return apply_rules(ctx, strategy, [c for c in candidates if c.reasons])
+
+
+def candidates_scored(ctx: Context, strategy: Strategy) -> list[Candidate]:
+    """The run's candidates from its algorithm's sources, hydrated, each signal scored (0 to
+    1) with its reasons; not blended yet (``blend``), no rules applied."""
     algorithm = ctx.algorithm
     pool: dict[int, Candidate] = {}
 
@@ -859,7 +986,7 @@ def run(ctx: Context, strategy: Strategy) -> list[Candidate]:
     else:
         if algorithm in ("hybrid", "content"):
             add(strategy.content_sources(ctx))
-        if algorithm == "hybrid":
+        if algorithm in ("hybrid", BEHAVIOUR_ONLY):
             behaviour = strategy.behaviour(ctx)
             add(sorted(behaviour, key=lambda i: -behaviour[i][0])[:CANDIDATES])
         if algorithm in ("hybrid", "popularity"):
@@ -868,31 +995,29 @@ def run(ctx: Context, strategy: Strategy) -> list[Candidate]:
     candidates = [c for c in pool.values() if c.id in rows]
     for candidate in candidates:
         candidate.row = rows[candidate.id]
-    if not candidates:
-        return []
-    blend = weights(strategy, algorithm)
-    if algorithm == "random":
-        rng = random.Random(f"{ctx.user.pk}:{strategy.name}:order")  # noqa: S311
-        for candidate in candidates:
-            candidate.score = rng.random()
-            candidate.because(0.0, "Picked at random (the evaluation baseline)")
-    else:
-        strategy.score_content(ctx, candidates)
-        strategy.score_popularity(ctx, candidates)
-        if algorithm == COLD_START:
-            _explain_cold_start(ctx, strategy, candidates)
-        if behaviour:
-            _score_behaviour(candidates, behaviour)
-        for candidate in candidates:
-            personal = (
-                blend["content"] * candidate.content + blend["behaviour"] * candidate.behaviour
-            )
-            popular = blend["popularity"] * candidate.popularity
-            if algorithm == "hybrid" and personal == 0:
-                popular *= settings.RECOMMENDATIONS_POPULAR_ONLY_DAMPING
-            candidate.score = personal + popular
-    # Never shown without a reason: dropped before the rules, so none holds a place.
-    return apply_rules(ctx, strategy, [c for c in candidates if c.reasons])
+    if not candidates or algorithm == "random":
+        return candidates
+    strategy.score_content(ctx, candidates)
+    strategy.score_popularity(ctx, candidates)
+    if algorithm == COLD_START:
+        _explain_cold_start(ctx, strategy, candidates)
+    if behaviour:
+        _score_behaviour(candidates, behaviour)
+    return candidates
+
+
+def blend(ctx: Context, candidates: list[Candidate], signals: Mapping[str, float]) -> None:
+    """Each candidate's score: its signals weighted by ``signals``, times its boost (1 until
+    the rules' boosts ran). In the hybrid an item that is only popular is damped."""
+    damping = settings.RECOMMENDATIONS_POPULAR_ONLY_DAMPING
+    for candidate in candidates:
+        personal = (
+            signals["content"] * candidate.content + signals["behaviour"] * candidate.behaviour
+        )
+        popular = signals["popularity"] * candidate.popularity
+        if ctx.algorithm == "hybrid" and personal == 0:
+            popular *= damping
+        candidate.score = (personal + popular) * candidate.boost
 
 
 def _score_behaviour(candidates: list[Candidate], behaviour: dict[int, tuple[float, str]]) -> None:

@@ -8,7 +8,7 @@ weights and trending lists are cached and computed again on a miss.
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -30,9 +30,18 @@ from recommendations.models import (
     ItemFeatures,
     ItemSimilarity,
     ItemType,
+    SkillAffinity,
     UserFeatures,
 )
-from startups.models import Application, ApplicationStatus, Opportunity, Save, Stage, Startup
+from startups.models import (
+    Application,
+    ApplicationStatus,
+    Opportunity,
+    OpportunityStatus,
+    Save,
+    Stage,
+    Startup,
+)
 
 # How much each kind of interaction says about a person's interest (dismiss says the opposite
 # and is only ever a filter).
@@ -286,6 +295,9 @@ def features_rebuild(*, now: datetime | None = None) -> dict[str, int]:
     users = _user_features(per_user)
     UserFeatures.objects.all().delete()
     UserFeatures.objects.bulk_create(users, batch_size=2000)
+    affinities = _skill_affinities()
+    SkillAffinity.objects.all().delete()
+    SkillAffinity.objects.bulk_create(affinities, batch_size=2000)
     weights = _skill_weights()
     trends = {
         (role, item_type): _trending(role, item_type, now)
@@ -307,6 +319,7 @@ def features_rebuild(*, now: datetime | None = None) -> dict[str, int]:
         "item_features": len(items),
         "item_similarities": len(similarities),
         "user_features": len(users),
+        "skill_affinities": len(affinities),
         "skills": len(weights),
     }
 
@@ -437,8 +450,11 @@ def _item_features(
 
 
 def _similarities(now: datetime) -> list[ItemSimilarity]:
-    """Item-to-item cosine similarity of weighted interaction vectors, per item type; each
-    person's strongest interaction with an item counts, decayed by age."""
+    """Item-to-item cosine similarity of weighted interaction vectors, across item types (a
+    person's saved startups and the roles they applied to are all their taste); each person's
+    strongest interaction with an item counts, decayed by age. Each item keeps its
+    ``NEIGHBOURS`` most similar of each type."""
+    Item = tuple[str, int]
     vectors: dict[tuple[int, str], dict[int, float]] = defaultdict(dict)
     rows = (
         Interaction.objects.filter(kind__in=POSITIVE_KINDS)
@@ -451,33 +467,36 @@ def _similarities(now: datetime) -> list[ItemSimilarity]:
             continue
         weight = KIND_WEIGHTS[kind] * (0.5 + 0.5 * decay(at, now))
         items[item_id] = max(items.get(item_id, 0.0), weight)
-    norms: dict[tuple[str, int], float] = defaultdict(float)
-    dots: dict[str, dict[tuple[int, int], float]] = defaultdict(lambda: defaultdict(float))
-    together: dict[str, Counter[tuple[int, int]]] = defaultdict(Counter)
-    for (_, item_type), items in vectors.items():
-        pairs = sorted(items.items())
-        for index, (item_id, weight) in enumerate(pairs):
-            norms[item_type, item_id] += weight * weight
-            for other_id, other_weight in pairs[index + 1 :]:
-                dots[item_type][item_id, other_id] += weight * other_weight
-                together[item_type][item_id, other_id] += 1
+    people: dict[int, list[tuple[Item, float]]] = defaultdict(list)
+    for (user_id, item_type), items in vectors.items():
+        people[user_id].extend(((item_type, item_id), w) for item_id, w in items.items())
+    norms: dict[Item, float] = defaultdict(float)
+    dots: dict[tuple[Item, Item], float] = defaultdict(float)
+    together: Counter[tuple[Item, Item]] = Counter()
+    for engaged in people.values():
+        pairs = sorted(engaged)
+        for index, (item, weight) in enumerate(pairs):
+            norms[item] += weight * weight
+            for other, other_weight in pairs[index + 1 :]:
+                dots[item, other] += weight * other_weight
+                together[item, other] += 1
     minimum = settings.RECOMMENDATIONS_MIN_TOGETHER
-    neighbours: dict[tuple[str, int], list[tuple[float, int, int]]] = defaultdict(list)
-    for item_type, products in dots.items():
-        for (a, b), dot in products.items():
-            count = together[item_type][a, b]
-            if count < minimum:
-                continue
-            score = dot / math.sqrt(norms[item_type, a] * norms[item_type, b])
-            neighbours[item_type, a].append((score, b, count))
-            neighbours[item_type, b].append((score, a, count))
+    neighbours: dict[tuple[Item, str], list[tuple[float, int, int]]] = defaultdict(list)
+    for (a, b), dot in dots.items():
+        count = together[a, b]
+        if count < minimum:
+            continue
+        score = dot / math.sqrt(norms[a] * norms[b])
+        neighbours[a, b[0]].append((score, b[1], count))
+        neighbours[b, a[0]].append((score, a[1], count))
     similarities: list[ItemSimilarity] = []
-    for (item_type, item_id), others in neighbours.items():
+    for ((item_type, item_id), other_type), others in sorted(neighbours.items()):
         others.sort(key=lambda other: (-other[0], other[1]))
         similarities.extend(
             ItemSimilarity(
                 item_type=item_type,
                 item_id=item_id,
+                other_type=other_type,
                 other_id=other_id,
                 score=round(score, 6),
                 together=count,
@@ -501,6 +520,128 @@ def _user_features(per_user: dict[int, tuple[int, datetime]]) -> list[UserFeatur
             )
         )
     return features
+
+
+# --- Skills and startups: what people's job skills say about the startups they engage with ----
+
+AFFINITY_PRIOR = 20.0  # engagements' worth of trust in a hiring match before any evidence
+AFFINITY_MAX_PEOPLE = 5000  # people a rebuild learns from (the most recently active)
+
+
+def _cautious_lift(observed: float, expected: float) -> float:
+    """Observed over expected, the observed count less two standard errors (Poisson)."""
+    if expected <= 0:
+        return 0.0
+    return max(0.0, observed - 2 * math.sqrt(observed)) / expected
+
+
+def _skill_affinities() -> list[SkillAffinity]:
+    """People's skills against the startups they engaged with (each startup once a person):
+    per skill and industry, how many more of their engagements fall in the industry than
+    everyone's share predicts; pooled over skills, how many fall on startups with an open role
+    asking for one of the person's skills against what chance gives (the share of startups
+    hiring for them)."""
+    skills: dict[int, set[int]] = defaultdict(set)
+    for user_id, skill_id in User.skills.through.objects.values_list("user_id", "skill_id"):
+        skills[user_id].add(skill_id)
+    engaged: dict[int, set[int]] = defaultdict(set)
+    rows = (
+        Interaction.objects.filter(item_type=ItemType.STARTUP, kind__in=POSITIVE_KINDS)
+        .order_by("-created_at", "-id")
+        .values_list("user_id", "item_id")
+    )
+    for user_id, item_id in rows.iterator(chunk_size=5000):
+        if user_id not in skills:
+            continue
+        if user_id in engaged or len(engaged) < AFFINITY_MAX_PEOPLE:
+            engaged[user_id].add(item_id)
+    industry_of = dict(Startup.objects.values_list("pk", "industry"))
+    hiring: dict[int, set[int]] = defaultdict(set)
+    for skill_id, startup_id in Opportunity.skills.through.objects.filter(
+        opportunity__status=OpportunityStatus.OPEN
+    ).values_list("skill_id", "opportunity__startup_id"):
+        hiring[skill_id].add(startup_id)
+    per_skill: Counter[int] = Counter()
+    per_pair: Counter[tuple[int, str]] = Counter()
+    per_industry: Counter[str] = Counter()
+    hired = 0  # engagements with startups hiring for one of the person's skills
+    expected_hired = 0.0
+    for user_id, startups in sorted(engaged.items()):
+        known = [s for s in startups if s in industry_of]
+        if not known:
+            continue
+        theirs = set().union(*(hiring[skill_id] for skill_id in skills[user_id]))
+        hired += sum(1 for s in known if s in theirs)
+        expected_hired += len(known) * len(theirs) / len(industry_of)
+        for startup_id in known:
+            per_industry[industry_of[startup_id]] += 1
+        for skill_id in skills[user_id]:
+            per_skill[skill_id] += len(known)
+            for startup_id in known:
+                per_pair[skill_id, industry_of[startup_id]] += 1
+    total = sum(per_industry.values())
+    affinities = []
+    for (skill_id, industry), count in sorted(per_pair.items()):
+        expected = per_skill[skill_id] * per_industry[industry] / total
+        lift = _cautious_lift(count, expected)
+        if lift > 1:
+            affinities.append(
+                SkillAffinity(
+                    skill_id=skill_id,
+                    industry=industry,
+                    lift=round(lift, 6),
+                    evidence=per_skill[skill_id],
+                )
+            )
+    if expected_hired > 0:
+        affinities.append(
+            SkillAffinity(
+                skill=None,
+                industry="",
+                lift=round(_cautious_lift(hired, expected_hired), 6),
+                evidence=round(expected_hired, 3),
+            )
+        )
+    return affinities
+
+
+@dataclass(frozen=True)
+class SkillAffinities:
+    """What the feature store knows of some skills (``skill_affinities``)."""
+
+    industry: dict[tuple[int, str], float]  # (skill, industry) -> lift, only above 1
+    hiring_lift: float = 1.0  # pooled over skills; see hiring_trust
+    hiring_evidence: float = 0.0
+
+    def industry_strength(self, skill_id: int, industry: str) -> float:
+        """0 to 1: log2 of the lift, full marks at twice as often."""
+        lift = self.industry.get((skill_id, industry), 1.0)
+        return min(1.0, max(0.0, math.log2(lift)))
+
+    def hiring_trust(self) -> float:
+        """0 to 1: how far a startup hiring for one of a person's skills is a reason to show
+        it. Trusted fully without evidence; as evidence comes in it takes over: the log2 of
+        the hiring lift (full marks at twice chance, none at chance or below)."""
+        observed = min(1.0, max(0.0, math.log2(self.hiring_lift))) if self.hiring_lift else 0.0
+        evidence = self.hiring_evidence
+        return (AFFINITY_PRIOR + evidence * observed) / (AFFINITY_PRIOR + evidence)
+
+
+def skill_affinities(skill_ids: Iterable[int]) -> SkillAffinities:
+    """The learned affinities of these skills, and the pooled hiring lift (one query)."""
+    industry: dict[tuple[int, str], float] = {}
+    hiring_lift, hiring_evidence = 1.0, 0.0
+    rows = SkillAffinity.objects.filter(
+        Q(skill_id__in=list(skill_ids)) | Q(skill__isnull=True)
+    ).values_list("skill_id", "industry", "lift", "evidence")
+    for skill_id, industry_name, lift, evidence in rows:
+        if skill_id is None:
+            hiring_lift, hiring_evidence = lift, evidence
+        else:
+            industry[skill_id, industry_name] = lift
+    return SkillAffinities(
+        industry=industry, hiring_lift=hiring_lift, hiring_evidence=hiring_evidence
+    )
 
 
 def recently_active_users(days: int) -> list[int]:

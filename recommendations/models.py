@@ -86,11 +86,13 @@ class ItemFeatures(models.Model):
 
 
 class ItemSimilarity(models.Model):
-    """``other_id`` is among the items most often engaged with by the people who engaged with
-    ``item_id`` (cosine of their weighted interaction vectors); same item type."""
+    """``other_id`` (an ``other_type``) is among the items of its type most often engaged with
+    by the people who engaged with ``item_id`` (cosine of their weighted interaction vectors):
+    startups and opportunities alike, so a role someone applied to points to startups too."""
 
     item_type = models.CharField(max_length=12, choices=ItemType.choices)
     item_id = models.BigIntegerField()
+    other_type = models.CharField(max_length=12, choices=ItemType.choices)
     other_id = models.BigIntegerField()
     score = models.FloatField()
     together = models.PositiveIntegerField(help_text="People who engaged with both.")
@@ -100,7 +102,10 @@ class ItemSimilarity(models.Model):
         indexes = [models.Index(fields=["item_type", "item_id", "-score"], name="item_neighbours")]
 
     def __str__(self) -> str:
-        return f"{self.item_type}:{self.item_id} ~ {self.other_id} ({self.score:.2f})"
+        return (
+            f"{self.item_type}:{self.item_id} ~ {self.other_type}:{self.other_id} "
+            f"({self.score:.2f})"
+        )
 
 
 class UserFeatures(models.Model):
@@ -119,3 +124,34 @@ class UserFeatures(models.Model):
 
     def __str__(self) -> str:
         return f"user {self.user_id}: {self.activity}"
+
+
+class SkillAffinity(models.Model):
+    """What the people who list skills do with startups, learned from their interactions by
+    the nightly rebuild: it relates the two vocabularies content compares (people's job skills;
+    startups' industries and the skills of their open roles).
+
+    With a ``skill`` and an ``industry``: the people who list the skill engage with startups of
+    that industry ``lift`` times as often as everyone who lists skills (a cautious estimate:
+    the count less two standard errors; only lifts above 1 are kept). Without either (one
+    row): how many times chance people engage with startups hiring for one of their skills,
+    pooled over every skill (cautious too)."""
+
+    skill = models.ForeignKey(
+        "accounts.Skill", on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    industry = models.CharField(max_length=20, blank=True)
+    lift = models.FloatField()
+    evidence = models.FloatField(
+        help_text="Engagements behind it: of people with the skill; for hiring, as many as "
+        "chance would put on startups hiring for their skills."
+    )
+
+    class Meta:
+        verbose_name_plural = "skill affinities"
+        constraints = [
+            models.UniqueConstraint(fields=["skill", "industry"], name="skill_affinity_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.skill_id or 'any skill'} -> {self.industry or 'hiring'} ({self.lift:.2f})"

@@ -180,8 +180,13 @@ def rules() -> list[Rule]:
 def apply_rules(
     ctx: "Context", strategy: "Strategy", candidates: list["Candidate"]
 ) -> list["Candidate"]:
-    active = [rule for rule in rules() if ctx.type in rule.types]
-    for rule in active:
+    return rules_rank(ctx, rules_filter_boost(ctx, candidates))
+
+
+def rules_filter_boost(ctx: "Context", candidates: list["Candidate"]) -> list["Candidate"]:
+    """The filters and boosts, in order: what is kept, each boost multiplied into its score
+    and remembered in ``boost`` (so a score blended again later keeps it)."""
+    for rule in _active(ctx):
         if rule.kind == "filter":
             candidates = [c for c in candidates if rule.apply(ctx, c)]
         elif rule.kind == "boost":
@@ -191,8 +196,17 @@ def apply_rules(
                     candidate.boost *= factor
                     candidate.score *= factor
                     candidate.because(0.3, reason)
+    return candidates
+
+
+def rules_rank(ctx: "Context", candidates: list["Candidate"]) -> list["Candidate"]:
+    """Ranked by score (ties: popularity, then id), then the reranks in order."""
     ranked = sorted(candidates, key=lambda c: (-c.score, -c.popularity, c.id))
-    for rule in active:
+    for rule in _active(ctx):
         if rule.kind == "rerank":
             ranked = rule.apply(ctx, ranked)
     return ranked
+
+
+def _active(ctx: "Context") -> list[Rule]:
+    return [rule for rule in rules() if ctx.type in rule.types]

@@ -19,7 +19,7 @@ from django.utils.module_loading import import_string
 from accounts.models import User
 from core.db.plans import serial_plans
 from recommendations import engine, metrics
-from recommendations.engine import ALGORITHMS, COLD_START, DEFAULT_TYPES, Context, Types
+from recommendations.engine import ALGORITHMS, DEFAULT_TYPES, Context, Types
 from recommendations.models import Interaction, InteractionKind
 
 VERSION_KEY = "recs:user:{user_id}:version"
@@ -63,13 +63,7 @@ def recommendations_compute(
     ctx = Context(user=user, type=type, algorithm=algorithm, opportunity_id=opportunity_id)
     # A run is a dozen small queries: parallel workers would cost more to start than they do.
     with serial_plans():
-        if algorithm in ("hybrid", "content"):
-            history = strategy.has_history(ctx)
-            if not strategy.has_profile(ctx) and not history:
-                algorithm = COLD_START  # nothing to go on: what is trending for the role
-            elif algorithm == "hybrid" and strategy.content_when_new and not history:
-                algorithm = "content"  # skills or interests, no behaviour yet
-            ctx.algorithm = algorithm
+        algorithm = ctx.algorithm = engine.algorithm_resolve(ctx, strategy)
         ranked = engine.run(ctx, strategy)
     result = {
         "type": type,

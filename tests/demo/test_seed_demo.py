@@ -1,5 +1,6 @@
 """``manage.py seed_demo``: sizes, integrity, determinism, idempotency and the demo accounts."""
 
+from collections import Counter
 from io import StringIO
 from typing import Any
 
@@ -366,3 +367,52 @@ def test_the_demo_experiment_runs_with_simulated_traffic_and_has_results(client_
     assert views.exists() and not views.filter(startup_id__isnull=True).exists()
     seed(users=150)  # again: nothing added
     assert Exposure.objects.count() == results["exposures"]
+
+
+def _save_concentration() -> float:
+    """Share of saves on the most-saved tenth of the startups and opportunities."""
+    per_item = Counter(Save.objects.values_list("startup_id", "opportunity_id"))
+    items = Startup.objects.count() + Opportunity.objects.count()
+    top = sorted(per_item.values(), reverse=True)[: max(1, items // 10)]
+    return sum(top) / sum(per_item.values())
+
+
+BIGGER = {"users": 200, "startups": 40, "opportunities": 80, "applications": 300, "saves": 900}
+
+
+def test_the_strong_skew_preset_concentrates_engagement_on_a_few_items() -> None:
+    call_command("seed_demo", seed=3, no_activity=True, stdout=StringIO(), **BIGGER)
+    default = _save_concentration()
+    User.objects.filter(email__endswith=f".s3@{settings.DEMO_EMAIL_DOMAIN}").delete()
+    Startup.objects.all().delete()
+
+    call_command(
+        "seed_demo", seed=3, preset="strong-skew", no_activity=True, stdout=StringIO(), **BIGGER
+    )
+
+    assert _save_concentration() > default + 0.1
+
+
+def test_a_behaviour_option_overrides_the_preset() -> None:
+    # Every save from the taste's pool: with one taste of 2 startups and 2 roles, four items.
+    seed(tastes=1, taste_pool=2, save_from_taste=1.0, save_from_profile=0.0)
+
+    generated = Save.objects.filter(user__email__endswith=f"@{settings.DEMO_EMAIL_DOMAIN}")
+    targets = set(generated.values_list("startup_id", "opportunity_id"))
+    assert generated.exists()
+    assert len(targets) <= 4
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"tastes": 0},
+        {"save_from_taste": 1.5},
+        {"save_from_taste": 0.7, "save_from_profile": 0.5},
+        {"skew": -1.0},
+    ],
+)
+def test_impossible_behaviour_fails_before_writing_anything(options: dict[str, Any]) -> None:
+    with pytest.raises(CommandError):
+        seed(**options)
+    assert Startup.objects.count() == 0

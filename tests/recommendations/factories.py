@@ -67,6 +67,7 @@ class ItemSimilarityFactory(DjangoModelFactory):
 
     item_type = factory.LazyAttribute(lambda o: _item_type(o.item))
     item_id = factory.SelfAttribute("item.pk")
+    other_type = factory.LazyAttribute(lambda o: _item_type(o.other))
     other_id = factory.SelfAttribute("other.pk")
     score = 0.5
     together = 2

@@ -7,11 +7,12 @@ import math
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
-from recommendations import evaluation, features
+from accounts.models import User
+from recommendations import engine, evaluation, features, selectors
 from recommendations.evaluation import coverage, ndcg_at_k, precision_at_k, recall_at_k, score
-from recommendations.models import Interaction
+from recommendations.models import Interaction, ItemFeatures, ItemSimilarity, SkillAffinity
 from startups.models import Application, Save, Startup
 from tests.accounts.factories import UserFactory
 from tests.startups.factories import (
@@ -77,7 +78,7 @@ def test_the_command_reports_every_algorithm_and_keeps_nothing(capsys) -> None:
 
     out = capsys.readouterr().out
     for task in evaluation.TASKS:
-        for algorithm in ("hybrid", "content", "popularity", "random"):
+        for algorithm in ("hybrid", "content", "behaviour", "popularity", "random"):
             row = next(
                 line
                 for line in out.splitlines()
@@ -143,3 +144,167 @@ def test_the_evaluation_leaves_the_shared_cache_alone() -> None:
         for role in ("talent", "founder", "investor")
         for item_type in ("startup", "opportunity")
     )
+
+
+# --- Many seeds: the weight choice, the ratio's interval, the split -----------------------------
+
+
+def test_seed_ranges_and_the_weight_grid() -> None:
+    assert evaluation.seed_range("1-3,7,2") == [1, 2, 3, 7]
+    grid = evaluation.weight_grid(0.5, least=0.0)
+    assert grid == [
+        {"content": 0.0, "behaviour": 0.0, "popularity": 1.0},
+        {"content": 0.0, "behaviour": 0.5, "popularity": 0.5},
+        {"content": 0.0, "behaviour": 1.0, "popularity": 0.0},
+        {"content": 0.5, "behaviour": 0.0, "popularity": 0.5},
+        {"content": 0.5, "behaviour": 0.5, "popularity": 0.0},
+        {"content": 1.0, "behaviour": 0.0, "popularity": 0.0},
+    ]
+    assert len(evaluation.weight_grid(0.1, least=0.0)) == 66  # (11 * 12) / 2
+    # Each signal at least 0.1: 0.7 left in tenths for three signals, (8 * 9) / 2 blends.
+    assert len(evaluation.weight_grid(0.1)) == 36
+    assert min(min(blend.values()) for blend in evaluation.weight_grid(0.1)) == 0.1
+
+
+def test_weights_are_chosen_on_all_tuning_seeds_and_cross_validated_leaving_one_out() -> None:
+    task = evaluation.TASKS[0]
+    grid = evaluation.weight_grid(0.5, least=0.0)[:3]
+    # Three tuning seeds, three blends: the mean over seeds is (0.2, 0.3, 0.1) -> blend 1.
+    table = [[0.1, 0.5, 0.1], [0.3, 0.1, 0.1], [0.2, 0.3, 0.1]]
+    tuning = evaluation.Tuning(seeds=[1, 2, 3], grid=grid, ndcg={task: table})
+
+    evaluation.weights_choose(tuning)
+
+    assert tuning.chosen[task] == grid[1]
+    assert tuning.blends() == {"startups": grid[1]}
+    # Without seed 1 the means are (0.25, 0.2, 0.1): blend 0, which scores 0.1 on seed 1.
+    # Without seed 2: (0.15, 0.4, 0.1) -> blend 1, 0.1 on seed 2. Without seed 3:
+    # (0.2, 0.3, 0.1) -> blend 1, 0.3 on seed 3.
+    assert tuning.cross_validated[task] == [0.1, 0.1, 0.3]
+
+
+def test_the_ratio_pools_people_over_seeds_and_its_interval_holds_it() -> None:
+    hybrid = [{1: 0.3, 2: 0.1}, {3: 0.2}]
+    popular = [{1: 0.1, 2: 0.1}, {3: 0.0}]
+
+    interval = evaluation.ratio_interval(hybrid, popular, resamples=400)
+
+    assert interval.estimate == pytest.approx((0.3 + 0.1 + 0.2) / (0.1 + 0.1 + 0.0))
+    assert interval.low <= interval.estimate <= interval.high
+    # Resamples can only give ratios of sums of these people's pairs: 1x (person 2 alone)
+    # up to infinity (person 3 alone, whose baseline is 0).
+    assert interval.low >= 1.0
+
+
+def test_a_constant_ratio_has_an_interval_of_one_point() -> None:
+    popular = [{1: 0.1, 2: 0.4}, {3: 0.2, 4: 0.05}, {5: 0.3}]
+    hybrid = [{person: 2.5 * value for person, value in seed.items()} for seed in popular]
+
+    interval = evaluation.ratio_interval(hybrid, popular, resamples=200)
+
+    assert (interval.estimate, interval.low, interval.high) == pytest.approx((2.5, 2.5, 2.5))
+
+
+@pytest.mark.django_db
+def test_held_out_interactions_never_reach_the_feature_store(settings) -> None:
+    """The features the recommenders read after the split were built without the held-out
+    saves: not in popularity, who engaged, similarities or the person's history."""
+    settings.RECOMMENDATIONS_MIN_TOGETHER = 1
+    seed = 98
+    email = "talent{}.s" + f"{seed}@{settings.DEMO_EMAIL_DOMAIN}"
+    ada = UserFactory(email=email.format(1), role="talent", skills=["python"])
+    bob = UserFactory(email=email.format(2), role="talent", skills=["python"])
+    kept, held = [StartupFactory() for _ in range(4)], StartupFactory()
+    OpportunityFactory(startup=held, skills=["python"])  # held hires for their skill
+    for startup in kept:
+        SaveFactory(user=ada, startup=startup)
+    SaveFactory(user=ada, startup=held)  # ada's latest: held out (20 % of 5, rounded up)
+    SaveFactory(user=bob, startup=kept[0])
+    SaveFactory(user=bob, startup=held)  # bob's latest of two: held out
+    nothing = dict.fromkeys(evaluation.SIZES, 0)
+
+    with evaluation.held_out_dataset(seed=seed, sizes=nothing, holdout=0.2, people=10) as data:
+        task = evaluation.TASKS[0]
+        assert data.relevant[task] == {ada.pk: {held.pk}, bob.pk: {held.pk}}
+        # Both saves of `held` were held out: nobody engaged with it as far as features know.
+        stored = ItemFeatures.objects.get(item_type="startup", item_id=held.pk)
+        assert (stored.popularity, stored.engaged, stored.recent) == (0.0, 0, {})
+        assert not ItemSimilarity.objects.filter(item_id=held.pk).exists()
+        assert not ItemSimilarity.objects.filter(other_id=held.pk).exists()
+        assert not Interaction.objects.filter(item_type="startup", item_id=held.pk).exists()
+        # What was not held out still counts: kept[0] is saved by both.
+        assert ItemFeatures.objects.get(item_type="startup", item_id=kept[0].pk).engaged == 2
+        # What skills say about startups was learned from the 5 saves left (ada 4, bob 1):
+        # chance puts 5 * 1/5 of them on `held`, the one startup hiring for python.
+        hiring = SkillAffinity.objects.get(skill__isnull=True)
+        assert hiring.evidence == pytest.approx(1.0)
+        context = engine.Context(user=ada, type="startups", algorithm="hybrid")
+        assert held.pk not in context.positives("startup")
+        assert held.pk not in context.acted_on("startup", ["save"])
+    assert Save.objects.filter(startup=held).count() == 2  # rolled back
+
+
+@pytest.mark.django_db
+def test_tuning_reblends_exactly_what_the_selector_serves() -> None:
+    """Tuning scores each person's candidates once and repeats only the blend and the rules:
+    its lists must be the ones the real pipeline serves with the same weights."""
+    sizes = {"users": 120, "startups": 40, "opportunities": 60, "applications": 240, "saves": 600}
+    other = {"content": 0.1, "behaviour": 0.2, "popularity": 0.7}
+    with evaluation.held_out_dataset(seed=5, sizes=sizes, holdout=0.2, people=8) as data:
+        users = User.objects.in_bulk({u for relevant in data.relevant.values() for u in relevant})
+        compared = 0
+        for task in evaluation.TASKS:
+            configured = dict(settings.RECOMMENDATIONS_WEIGHTS[task.strategy])
+            for user_id in sorted(data.relevant[task]):
+                lists = evaluation._hybrid_lists(users[user_id], task, [configured, other])
+                for blend, expected in zip([configured, other], lists, strict=True):
+                    with engine.weights_used({task.strategy: blend}):
+                        served = selectors.recommendation_list(
+                            user=users[user_id], type=task.type, algorithm="hybrid", use_cache=False
+                        )
+                    assert [item["id"] for item in served["recommendations"]] == expected
+                    compared += 1
+        assert compared >= 40
+
+
+@pytest.mark.django_db
+def test_the_held_out_command_reports_every_type_with_an_interval(capsys) -> None:
+    call_command(
+        "recommendations_evaluate",
+        "--seeds=1",
+        "--tune-seeds=2",
+        "--presets=default,strong-skew",
+        "--step=0.25",
+        "--users=80",
+        "--startups=20",
+        "--opportunities=30",
+        "--applications=120",
+        "--saves=300",
+        "--people=10",
+    )
+
+    out = capsys.readouterr().out
+    assert "Hybrid weights chosen on tuning seeds 2" in out
+    for preset in ("default", "strong-skew"):
+        assert f"== {preset}: mean ± sd over 1 seeds" in out
+    for task in evaluation.TASKS:
+        for algorithm in evaluation.EVALUATED:
+            assert (
+                sum(line.startswith(f"{task.label:<26}{algorithm} ") for line in out.splitlines())
+                == 2
+            )
+        ratio_lines = [line for line in out.splitlines() if line.startswith(f"  {task.label} ")]
+        assert len(ratio_lines) == 3  # the weights chosen, then a ratio per preset
+    assert Startup.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_tuning_and_reported_seeds_must_be_disjoint() -> None:
+    with pytest.raises(CommandError, match="both tuned and reported"):
+        call_command("recommendations_evaluate", "--seeds=1-3", "--tune-seeds=3-4")
+
+
+def test_the_presets_reported_on_are_seed_demos() -> None:
+    from demo.seed import PRESETS
+
+    assert set(evaluation.PRESETS) == set(PRESETS)

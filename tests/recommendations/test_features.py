@@ -7,11 +7,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.models import Industry, Skill
 from recommendations import features
 from recommendations.models import (
     Interaction,
     ItemFeatures,
     ItemSimilarity,
+    SkillAffinity,
     UserFeatures,
 )
 from recommendations.services import interaction_record
@@ -21,6 +23,7 @@ from tests.feed.factories import FollowFactory
 from tests.recommendations.helpers import engage
 from tests.startups.factories import (
     ApplicationFactory,
+    OpportunityFactory,
     OpportunitySaveFactory,
     SaveFactory,
     StartupFactory,
@@ -70,6 +73,28 @@ def test_similarity_is_the_cosine_of_weighted_vectors(settings) -> None:
     assert set(ItemSimilarity.objects.values_list("item_id", "other_id")) == {
         (a.pk, b.pk),
         (b.pk, a.pk),
+    }
+
+
+def test_similarities_reach_across_item_types(settings) -> None:
+    settings.RECOMMENDATIONS_MIN_TOGETHER = 2
+    role, startup = OpportunityFactory(), StartupFactory()
+    for _ in range(2):
+        person = UserFactory()
+        engage(person, "apply", role)
+        engage(person, "save", startup)
+
+    features.features_rebuild()
+
+    # Each person: the role weighs 5 (apply), the startup 4 (save): parallel vectors.
+    rows = set(
+        ItemSimilarity.objects.values_list(
+            "item_type", "item_id", "other_type", "other_id", "score", "together"
+        )
+    )
+    assert rows == {
+        ("opportunity", role.pk, "startup", startup.pk, 1.0, 2),
+        ("startup", startup.pk, "opportunity", role.pk, 1.0, 2),
     }
 
 
@@ -141,3 +166,48 @@ def test_user_activity_and_last_seen() -> None:
     assert UserFeatures.objects.get(user=returning).last_active_at == login
     assert set(features.recently_active_users(7)) == {busy.pk, returning.pk}
     assert features.recently_active_users(1) == [busy.pk]
+
+
+def test_skill_affinities_relate_skills_to_the_industries_their_people_engage_with() -> None:
+    fintech = [StartupFactory(industry=Industry.FINTECH) for _ in range(3)]
+    climate = [StartupFactory(industry=Industry.CLIMATE) for _ in range(3)]
+    OpportunityFactory(startup=fintech[0], skills=["python"])  # open, asks for python
+    for _ in range(3):
+        person = UserFactory(skills=["python"])
+        for startup in fintech:
+            SaveFactory(user=person, startup=startup)
+    for _ in range(9):
+        person = UserFactory(skills=["figma"])
+        for startup in climate:
+            SaveFactory(user=person, startup=startup)
+
+    counts = features.features_rebuild()
+
+    python, figma = (Skill.objects.get(name=name) for name in ("python", "figma"))
+    stored = set(SkillAffinity.objects.values_list("skill_id", "industry", "lift", "evidence"))
+    # Engagements: python people 9, all fintech; figma people 27, all climate; 36 in all.
+    # python -> fintech: 9 against 9 * 9/36 = 2.25 expected: cautiously (9 - 2*3) / 2.25.
+    # figma -> climate: 27 against 27 * 27/36 = 20.25: (27 - 2*sqrt(27)) / 20.25 < 1, not kept.
+    # Hiring, pooled: the python people engaged 3 times with fintech[0], which hires for
+    # python, where chance gives 3 * 3 * 1/6 = 1.5: cautiously (3 - 2*sqrt(3)) < 0, so 0.
+    assert stored == {
+        (python.pk, Industry.FINTECH, round(3 / 2.25, 6), 9.0),
+        (None, "", 0.0, 1.5),
+    }
+    assert counts["skill_affinities"] == 2
+    learned = features.skill_affinities([python.pk, figma.pk])
+    assert learned.industry_strength(python.pk, Industry.FINTECH) == pytest.approx(
+        math.log2(3 / 2.25)
+    )
+    assert learned.industry_strength(figma.pk, Industry.CLIMATE) == 0.0
+    assert learned.hiring_trust() == pytest.approx(20 / 21.5)  # little evidence: the prior
+
+
+def test_a_hiring_match_is_trusted_until_the_evidence_says_otherwise() -> None:
+    assert features.SkillAffinities(industry={}).hiring_trust() == 1.0  # nothing known yet
+    at_chance = features.SkillAffinities(industry={}, hiring_lift=1.0, hiring_evidence=180)
+    assert at_chance.hiring_trust() == pytest.approx(20 / 200)
+    twice = features.SkillAffinities(industry={}, hiring_lift=2.0, hiring_evidence=180)
+    assert twice.hiring_trust() == 1.0
+    somewhat = features.SkillAffinities(industry={}, hiring_lift=1.5, hiring_evidence=20)
+    assert somewhat.hiring_trust() == pytest.approx((20 + 20 * math.log2(1.5)) / 40)

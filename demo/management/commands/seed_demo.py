@@ -1,18 +1,45 @@
-"""``manage.py seed_demo``: the demo data of ``make run`` (``demo.seed``)."""
+"""``manage.py seed_demo``: the demo data of ``make run`` (``demo.seed``).
 
+How generated people choose what they save and apply to is a ``demo.seed.Behaviour``: a named
+``--preset`` ("default", or "strong-skew": most engagement on a few hit items and big tastes,
+where recommending what is popular is hard to beat), each of whose parameters an option may
+override:
+
+- ``--tastes`` (8) hidden tastes, each a pool of ``--taste-pool`` (12) startups and as many
+  opportunities that its people save and apply within (the behaviour signal);
+- ``--save-from-taste`` (0.4) and ``--save-from-profile`` (0.4): shares of saves from the
+  taste's pool and from the saver's interests or job family (the content signal); the rest is
+  noise, any item;
+- ``--apply-from-taste`` (0.25): share of applications to the taste's roles (of the rest, 70 %
+  go to the applicant's job family);
+- ``--skew`` (0): popularity skew, the Zipf exponent of the noise's items and of taste sizes
+  (0: uniform; "strong-skew" is 1.1 with half the saves noise).
+"""
+
+import dataclasses
 import time
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Role
 from demo.seed import (
     ADMIN_PATH,
     FIXED_ACCOUNTS,
+    PRESETS,
     Sizes,
     demo_email,
     demo_seed,
+)
+
+BEHAVIOUR_OPTIONS = (  # (option, type, what it sets): see the module docstring
+    ("tastes", int, "hidden tastes"),
+    ("taste_pool", int, "startups and as many opportunities per taste"),
+    ("save_from_taste", float, "share of saves from the taste's pool"),
+    ("save_from_profile", float, "share of saves from interests or job family"),
+    ("apply_from_taste", float, "share of applications to the taste's roles"),
+    ("skew", float, "popularity skew: Zipf exponent of the noise's items and taste sizes"),
 )
 
 
@@ -40,6 +67,21 @@ class Command(BaseCommand):
             "--batch-size", type=int, default=2000, help="Rows per bulk insert (2000)."
         )
         parser.add_argument(
+            "--preset",
+            choices=sorted(PRESETS),
+            default="default",
+            help="How people choose what they save and apply to (default); strong-skew: "
+            "popularity is hard to beat.",
+        )
+        for name, kind, text in BEHAVIOUR_OPTIONS:
+            default = getattr(PRESETS["default"], name)
+            parser.add_argument(
+                f"--{name.replace('_', '-')}",
+                type=kind,
+                default=None,
+                help=f"{text.capitalize()} (the preset's; default {default}).",
+            )
+        parser.add_argument(
             "--no-activity",
             action="store_true",
             help="Only the bulk-loaded rows: no follows, connections or messages made through "
@@ -55,6 +97,16 @@ class Command(BaseCommand):
             applications=options["applications"],
             saves=options["saves"],
         )
+        if options["preset"] not in PRESETS:
+            raise CommandError(f"Unknown --preset {options['preset']!r}: one of {sorted(PRESETS)}.")
+        behaviour = dataclasses.replace(
+            PRESETS[options["preset"]],
+            **{
+                name: options[name]
+                for name, _, _ in BEHAVIOUR_OPTIONS
+                if options.get(name) is not None
+            },
+        )
         log = self.stdout.write if options["verbosity"] >= 2 else _quiet
         started = time.monotonic()
         report = demo_seed(
@@ -62,6 +114,7 @@ class Command(BaseCommand):
             sizes=sizes,
             batch_size=options["batch_size"],
             activity=not options["no_activity"],
+            behaviour=behaviour,
             log=log,
         )
         self._report(
