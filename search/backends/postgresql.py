@@ -9,6 +9,7 @@ much, and the ranking rewards the words as a phrase on its own) and pg_trgm's
 The trigger names no column in its definition (it compares OLD and NEW itself), so altering a
 column is never blocked."""
 
+import threading
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -38,7 +39,7 @@ from search.parser import ParsedQuery, Term, fuzzy_words
 
 STATS_SECONDS = 300.0  # how long a process keeps the index's lexeme shares
 PREFIX_SHARE = 0.05  # a prefix whose words are in fewer rows is cheap to look up as it is
-_english = stemmer("english")  # as the 'english' configuration stems
+_local = threading.local()  # a snowball stemmer keeps state while it stems: one per thread
 _shares: dict[str, tuple[float, dict[str, float]]] = {}
 
 
@@ -62,6 +63,14 @@ def lexeme_shares(index: SearchIndex) -> dict[str, float]:
         shares = {}
     _shares[index.table] = (time.monotonic(), shares)
     return shares
+
+
+def _stem(word: str) -> str:
+    """The word as the 'english' configuration stems it (snowball)."""
+    english = getattr(_local, "english", None)
+    if english is None:
+        english = _local.english = stemmer("english")
+    return str(english.stemWord(word))
 
 
 def _tsquery_term(term: Term) -> str:
@@ -223,10 +232,10 @@ class PostgreSQLBackend(Backend):
         if not prefixed or not whole:
             return None
         shares = lexeme_shares(index)
-        stems = [_english.stemWord(word) for t in whole for word in t.words]
+        stems = [_stem(word) for t in whole for word in t.words]
         if not shares or any(stem not in shares for stem in stems):
             return None
-        start = _english.stemWord(prefixed[0].words[-1])
+        start = _stem(prefixed[0].words[-1])
         prefix_share = sum(share for lexeme, share in shares.items() if lexeme.startswith(start))
         if prefix_share < PREFIX_SHARE or prefix_share < 2 * min(shares[s] for s in stems):
             return None
