@@ -38,6 +38,7 @@ FACTORIES: list[type[DjangoModelFactory]] = [
     recommendations.InteractionFactory,
     recommendations.ItemFeaturesFactory,
     recommendations.ItemSimilarityFactory,
+    recommendations.SkillAffinityFactory,
     recommendations.UserFeaturesFactory,
     webhooks.WebhookEndpointFactory,
     webhooks.WebhookDeliveryFactory,

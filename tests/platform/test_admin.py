@@ -15,6 +15,7 @@ from recommendations import features
 from recommendations import services as recommendation_services
 from tests.accounts.factories import SkillFactory, UserFactory
 from tests.feed.factories import FeedCompositionFactory
+from tests.recommendations.factories import SkillAffinityFactory
 from tests.startups.factories import ApplicationFactory, OpportunityFactory, SaveFactory
 from tests.webhooks.factories import WebhookDeliveryFactory
 
@@ -76,6 +77,7 @@ def rows(settings) -> None:
     features.features_rebuild()  # the derived feature store: one row of each model at least
     session_revoke(refresh=SessionRefreshToken(user_tokens_issue(user=friend)["refresh"]))
     FeedCompositionFactory()
+    SkillAffinityFactory()  # learned from more behaviour than these rows hold
     WebhookDeliveryFactory()
 
 
