@@ -362,6 +362,16 @@ RECOMMENDATIONS_CACHE_TTL = env.int("RECOMMENDATIONS_CACHE_TTL", default=30 * 60
 RECOMMENDATIONS_PRECOMPUTE_TTL = env.int("RECOMMENDATIONS_PRECOMPUTE_TTL", default=24 * 3600)
 RECOMMENDATIONS_PRECOMPUTE_DAYS = 7  # "recently active"
 RECOMMENDATIONS_MIN_TOGETHER = 2  # people in common before two items count as similar
+# Where each strategy's behaviour signal comes from: "similar-items" (item-to-item cosine, the
+# default) or "factors" (latent factors, ALS). Factors won only for investors' startups on
+# held-out data (docs/benchmarks.md, "ALS"): for talent the blend already recovers what they add.
+RECOMMENDATIONS_BEHAVIOUR = {
+    "startups": "similar-items",
+    "opportunities": "similar-items",
+    "startups_traction": "factors",
+}
+# The nightly ALS fit (implicit's AlternatingLeastSquares), chosen on tuning seeds 101-102.
+RECOMMENDATIONS_FACTORS = {"factors": 16, "regularization": 0.1, "alpha": 1.0, "iterations": 15}
 
 # --- Auth -----------------------------------------------------------------------------
 PASSWORD_HASHERS = [

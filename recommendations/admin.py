@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from recommendations.models import (
+    FactorModel,
     Interaction,
     ItemFeatures,
     ItemSimilarity,
@@ -55,3 +56,9 @@ class SkillAffinityAdmin(DerivedAdmin):
     list_filter = ["industry"]
     raw_id_fields = ["skill"]
     ordering = ["skill__name", "industry"]
+
+
+@admin.register(FactorModel)
+class FactorModelAdmin(DerivedAdmin):
+    list_display = ["fitted_at", "factors", "regularization", "alpha", "items", "people"]
+    exclude = ["vectors"]

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from accounts.models import Availability, Industry, Role, User
 from core.db.lookups import any_of
-from recommendations import features
+from recommendations import factors, features
 from recommendations.models import (
     Interaction,
     InteractionKind,
@@ -316,9 +316,10 @@ class Strategy:
         return bool(self.item_type and ctx.positives(self.item_type))
 
     def behaviour(self, ctx: Context) -> dict[int, tuple[float, str]]:
-        """Candidate -> (raw score, reason): items similar to those the person engaged with,
-        startups and opportunities alike, each source weighted by how strongly (apply > save >
-        follow > like > view)."""
+        """Candidate -> (raw score, reason), from what the person engaged with, startups and
+        opportunities alike, each weighted by how strongly (apply > save > follow > like >
+        view): items similar to those (item-to-item), or where their tastes place them among
+        everyone's (latent factors), as ``RECOMMENDATIONS_BEHAVIOUR`` says for the strategy."""
         if self.item_type is None:
             return {}
         positives = {
@@ -326,6 +327,32 @@ class Strategy:
             for item_type in ItemType.values
             for item_id, strength in ctx.positives(item_type).items()
         }
+        if settings.RECOMMENDATIONS_BEHAVIOUR.get(self.name) == "factors":
+            return self._from_factors(positives)
+        return self._from_similar_items(positives)
+
+    def _from_factors(
+        self, positives: dict[tuple[str, int], tuple[float, str]]
+    ) -> dict[int, tuple[float, str]]:
+        model = factors.factors_current()
+        if model is None or self.item_type is None:
+            return {}
+        history = {item: weight for item, (weight, _) in positives.items()}
+        suggestions = model.suggest(history, self.item_type, CANDIDATES)
+        names = _item_names({s.because for s in suggestions})
+        return {
+            s.item_id: (
+                s.score,
+                f"People who engage with {names.get(s.because, 'an item')} "
+                f"(you {VERBS[InteractionKind(positives[s.because][1])]} it) tend to engage "
+                "with this too",
+            )
+            for s in suggestions
+        }
+
+    def _from_similar_items(
+        self, positives: dict[tuple[str, int], tuple[float, str]]
+    ) -> dict[int, tuple[float, str]]:
         strongest = sorted(positives, key=lambda item: (-positives[item][0], item))[:100]
         parts: dict[int, list[float]] = defaultdict(list)
         best: dict[int, tuple[float, tuple[str, int], int]] = {}  # other -> (part, source, n)

@@ -475,6 +475,8 @@ class Tuning:
     grid: list[dict[str, float]]
     # task -> per seed, per blend of the grid: mean NDCG@10 over the seed's people
     ndcg: dict[Task, list[list[float]]] = field(default_factory=dict)
+    # task -> per seed, per blend: the catalogue coverage of those people's top 10s
+    coverage: dict[Task, list[list[float]]] = field(default_factory=dict)
     chosen: dict[Task, dict[str, float]] = field(default_factory=dict)
     # leave-one-seed-out: per tuning seed, NDCG@10 of the blend chosen on the others
     cross_validated: dict[Task, list[float]] = field(default_factory=dict)
@@ -483,24 +485,40 @@ class Tuning:
         return {task.strategy: weights for task, weights in self.chosen.items()}
 
 
-def _best(table: Sequence[Sequence[float]], seeds: Iterable[int]) -> int:
-    """The grid index with the best mean over ``seeds`` (indexes into ``table``); a tie goes
-    to the earlier blend."""
+def _best(
+    ndcg: Sequence[Sequence[float]],
+    coverage: Sequence[Sequence[float]] | None,
+    seeds: Iterable[int],
+) -> int:
+    """The grid index to choose on ``seeds`` (indexes into the tables), by the one-standard-
+    error rule: of the blends whose mean NDCG@10 is within one standard error (over the seeds)
+    of the best mean, the one whose lists cover the most of the catalogue -- a difference in
+    NDCG the seeds cannot tell from noise does not buy narrower lists. Without coverage, the
+    best mean. Ties go to the earlier blend."""
     chosen = list(seeds)
-    means = [statistics.fmean(table[s][g] for s in chosen) for g in range(len(table[0]))]
-    return max(range(len(means)), key=lambda g: (means[g], -g))
+    blends = range(len(ndcg[0]))
+    means = [statistics.fmean(ndcg[s][g] for s in chosen) for g in blends]
+    best = max(blends, key=lambda g: (means[g], -g))
+    if coverage is None or len(chosen) < 2:
+        return best
+    error = statistics.stdev(ndcg[s][best] for s in chosen) / math.sqrt(len(chosen))
+    covered = [statistics.fmean(coverage[s][g] for s in chosen) for g in blends]
+    eligible = [g for g in blends if means[g] >= means[best] - error]
+    return max(eligible, key=lambda g: (covered[g], means[g], -g))
 
 
 def weights_choose(tuning: Tuning) -> Tuning:
-    """Choose each task's blend on all tuning seeds, and estimate how well choosing does by
-    leave-one-seed-out cross-validation (each seed scored with the blend the others chose)."""
+    """Choose each task's blend on all tuning seeds (``_best``), and estimate how well choosing
+    does by leave-one-seed-out cross-validation (each seed scored with the blend the others
+    chose)."""
     for task, table in tuning.ndcg.items():
+        coverage = tuning.coverage.get(task)
         everyone = range(len(table))
-        tuning.chosen[task] = tuning.grid[_best(table, everyone)]
+        tuning.chosen[task] = tuning.grid[_best(table, coverage, everyone)]
         tuning.cross_validated[task] = [
-            table[held][_best(table, (s for s in everyone if s != held))]
+            table[held][_best(table, coverage, (s for s in everyone if s != held))]
             if len(table) > 1
-            else table[held][_best(table, everyone)]
+            else table[held][_best(table, coverage, everyone)]
             for held in everyone
         ]
     return tuning
@@ -518,7 +536,12 @@ def weights_tune(
 ) -> Tuning:
     """Score every blend of the grid on each tuning seed's held-out data, then choose."""
     grid = weight_grid(step, least)
-    tuning = Tuning(seeds=list(seeds), grid=grid, ndcg={task: [] for task in TASKS})
+    tuning = Tuning(
+        seeds=list(seeds),
+        grid=grid,
+        ndcg={task: [] for task in TASKS},
+        coverage={task: [] for task in TASKS},
+    )
     for seed in seeds:
         with held_out_dataset(seed=seed, sizes=sizes, holdout=holdout, people=people) as data:
             users = User.objects.in_bulk(
@@ -527,12 +550,16 @@ def weights_tune(
             for task in TASKS:
                 relevant = data.relevant[task]
                 totals = [0.0] * len(grid)
+                shown: list[set[int]] = [set() for _ in grid]
                 for user_id in sorted(relevant):
                     lists = _hybrid_lists(users[user_id], task, grid)
                     for index, ids in enumerate(lists):
                         totals[index] += ndcg_at_k(ids, relevant[user_id])
+                        shown[index].update(ids[:K])
                 count = max(len(relevant), 1)
                 tuning.ndcg[task].append([total / count for total in totals])
+                size = max(data.catalogue[task], 1)
+                tuning.coverage[task].append([len(items) / size for items in shown])
         log(f"tuning seed {seed}: {len(grid)} blends scored")
     return weights_choose(tuning)
 

@@ -1,5 +1,6 @@
-"""The feature store: item popularity and traction, item-to-item similarities, user activity,
-skill rarity and what is trending per role, derived from interactions and the catalogue.
+"""The feature store: item popularity and traction, item-to-item similarities, latent factors
+(``recommendations.factors``), user activity, skill rarity and what is trending per role,
+derived from interactions and the catalogue.
 
 ``features_rebuild()`` re-derives all of it in one transaction (nightly, and
 ``manage.py recommendations_rebuild``); readers see the old store until it commits. Skill
@@ -24,7 +25,9 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from feed.models import Follow
+from recommendations import factors
 from recommendations.models import (
+    FactorModel,
     Interaction,
     InteractionKind,
     ItemFeatures,
@@ -289,9 +292,14 @@ def features_rebuild(*, now: datetime | None = None) -> dict[str, int]:
     items = _item_features(per_item, now)
     ItemFeatures.objects.all().delete()
     ItemFeatures.objects.bulk_create(items, batch_size=2000)
-    similarities = _similarities(now)
+    history = _weighted_history(now)
+    similarities = _similarities(history)
     ItemSimilarity.objects.all().delete()
     ItemSimilarity.objects.bulk_create(similarities, batch_size=2000)
+    fitted = factors.factors_fit(history)
+    FactorModel.objects.all().delete()
+    if fitted is not None:
+        fitted.save()
     users = _user_features(per_user)
     UserFeatures.objects.all().delete()
     UserFeatures.objects.bulk_create(users, batch_size=2000)
@@ -318,6 +326,7 @@ def features_rebuild(*, now: datetime | None = None) -> dict[str, int]:
         "interactions_removed": reconciled["removed"],
         "item_features": len(items),
         "item_similarities": len(similarities),
+        "factor_items": fitted.items if fitted is not None else 0,
         "user_features": len(users),
         "skill_affinities": len(affinities),
         "skills": len(weights),
@@ -449,12 +458,13 @@ def _item_features(
     return features
 
 
-def _similarities(now: datetime) -> list[ItemSimilarity]:
-    """Item-to-item cosine similarity of weighted interaction vectors, across item types (a
-    person's saved startups and the roles they applied to are all their taste); each person's
-    strongest interaction with an item counts, decayed by age. Each item keeps its
-    ``NEIGHBOURS`` most similar of each type."""
-    Item = tuple[str, int]
+Item = factors.Item
+
+
+def _weighted_history(now: datetime) -> dict[int, list[tuple[Item, float]]]:
+    """What similarities and factors learn from: per person, each item they engaged with
+    (startups and opportunities alike) and the weight of their strongest interaction with it,
+    by kind and decayed by age; their ``HISTORY_PER_USER`` most recent items of each type."""
     vectors: dict[tuple[int, str], dict[int, float]] = defaultdict(dict)
     rows = (
         Interaction.objects.filter(kind__in=POSITIVE_KINDS)
@@ -470,6 +480,14 @@ def _similarities(now: datetime) -> list[ItemSimilarity]:
     people: dict[int, list[tuple[Item, float]]] = defaultdict(list)
     for (user_id, item_type), items in vectors.items():
         people[user_id].extend(((item_type, item_id), w) for item_id, w in items.items())
+    return people
+
+
+def _similarities(people: dict[int, list[tuple[Item, float]]]) -> list[ItemSimilarity]:
+    """Item-to-item cosine similarity of the people's weighted interaction vectors
+    (``_weighted_history``), across item types (a person's saved startups and the roles they
+    applied to are all their taste). Each item keeps its ``NEIGHBOURS`` most similar of each
+    type."""
     norms: dict[Item, float] = defaultdict(float)
     dots: dict[tuple[Item, Item], float] = defaultdict(float)
     together: Counter[tuple[Item, Item]] = Counter()

@@ -1,5 +1,7 @@
 """What people do with startups and opportunities: the behaviour recommendations learn from."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -155,3 +157,25 @@ class SkillAffinity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.skill_id or 'any skill'} -> {self.industry or 'hiring'} ({self.lift:.2f})"
+
+
+class FactorModel(models.Model):
+    """People's tastes as latent factors (implicit-feedback ALS), fitted by the nightly rebuild
+    on the interactions the similarities are computed from: each item's vector and what serving
+    needs to place a person among them from their current history (``recommendations.factors``).
+    One row: the latest fit."""
+
+    version = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    fitted_at = models.DateTimeField(default=timezone.now)
+    factors = models.PositiveSmallIntegerField()
+    regularization = models.FloatField()
+    alpha = models.FloatField(help_text="Confidence per unit of interaction weight.")
+    items = models.PositiveIntegerField(help_text="Items with a vector.")
+    people = models.PositiveIntegerField(help_text="People it was fitted on.")
+    vectors = models.BinaryField(help_text="numpy .npz: the items' types, ids and vectors.")
+
+    class Meta:
+        verbose_name = "factor model"
+
+    def __str__(self) -> str:
+        return f"{self.factors} factors, {self.items} items, fitted {self.fitted_at:%Y-%m-%d %H:%M}"

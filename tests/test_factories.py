@@ -39,6 +39,7 @@ FACTORIES: list[type[DjangoModelFactory]] = [
     recommendations.ItemFeaturesFactory,
     recommendations.ItemSimilarityFactory,
     recommendations.SkillAffinityFactory,
+    recommendations.FactorModelFactory,
     recommendations.UserFeaturesFactory,
     webhooks.WebhookEndpointFactory,
     webhooks.WebhookDeliveryFactory,

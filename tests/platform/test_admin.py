@@ -15,7 +15,7 @@ from recommendations import features
 from recommendations import services as recommendation_services
 from tests.accounts.factories import SkillFactory, UserFactory
 from tests.feed.factories import FeedCompositionFactory
-from tests.recommendations.factories import SkillAffinityFactory
+from tests.recommendations.factories import FactorModelFactory, SkillAffinityFactory
 from tests.startups.factories import ApplicationFactory, OpportunityFactory, SaveFactory
 from tests.webhooks.factories import WebhookDeliveryFactory
 
@@ -78,6 +78,7 @@ def rows(settings) -> None:
     session_revoke(refresh=SessionRefreshToken(user_tokens_issue(user=friend)["refresh"]))
     FeedCompositionFactory()
     SkillAffinityFactory()  # learned from more behaviour than these rows hold
+    FactorModelFactory()  # fitted on its own small history
     WebhookDeliveryFactory()
 
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from recommendations.models import (
+    FactorModel,
     Interaction,
     InteractionKind,
     ItemFeatures,
@@ -94,3 +95,26 @@ class SkillAffinityFactory(DjangoModelFactory):
     industry = "fintech"
     lift = 1.5
     evidence = 12.0
+
+
+class FactorModelFactory(DjangoModelFactory):
+    """A model the nightly rebuild would store, fitted on a small made-up history (the real
+    fit, ``factors.factors_fit``): two tastes among a few startups and roles."""
+
+    class Meta:
+        model = FactorModel
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> FactorModel:
+        from recommendations import factors
+
+        history = kwargs.pop("history", None) or {
+            person: [((ItemType.STARTUP, person % 2 * 10 + n), 4.0) for n in range(3)]
+            for person in range(1, 7)
+        }
+        fitted = factors.factors_fit(history)
+        assert fitted is not None
+        for name, value in kwargs.items():
+            setattr(fitted, name, value)
+        fitted.save()
+        return fitted

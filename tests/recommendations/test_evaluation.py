@@ -183,6 +183,27 @@ def test_weights_are_chosen_on_all_tuning_seeds_and_cross_validated_leaving_one_
     assert tuning.cross_validated[task] == [0.1, 0.1, 0.3]
 
 
+def test_weights_within_one_standard_error_of_the_best_choose_by_coverage() -> None:
+    task = evaluation.TASKS[0]
+    grid = evaluation.weight_grid(step=0.25, least=0.25)
+    assert len(grid) == 3
+    # Blend 0 is best (mean 0.30; per seed 0.28 and 0.32: standard error 0.02). Blend 1 is
+    # within it (0.29) and covers more; blend 2 covers the most but is 0.05 behind.
+    ndcg = [[0.28, 0.29, 0.20], [0.32, 0.29, 0.30]]
+    coverage = [[0.10, 0.30, 0.90], [0.10, 0.30, 0.90]]
+    tuning = evaluation.Tuning(
+        seeds=[1, 2], grid=grid, ndcg={task: ndcg}, coverage={task: coverage}
+    )
+
+    evaluation.weights_choose(tuning)
+
+    assert tuning.chosen[task] == grid[1]
+    assert evaluation._best(ndcg, None, [0, 1]) == 0  # without coverage: the best mean
+    # One seed left has no standard error, so its best is chosen: without the first seed,
+    # blend 0 (0.32), which scores 0.28 on it; without the second, blend 1 (0.29): 0.29.
+    assert tuning.cross_validated[task] == [0.28, 0.29]
+
+
 def test_the_ratio_pools_people_over_seeds_and_its_interval_holds_it() -> None:
     hybrid = [{1: 0.3, 2: 0.1}, {3: 0.2}]
     popular = [{1: 0.1, 2: 0.1}, {3: 0.0}]

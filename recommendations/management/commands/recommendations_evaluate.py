@@ -1,8 +1,9 @@
 """``manage.py recommendations_evaluate``: the offline evaluation (``recommendations.evaluation``).
 
 ``--seed N``: one dataset, the hybrid blended with the configured weights.
-``--seeds 1-10``: held-out quality. The hybrid's weights are chosen by leave-one-seed-out
-cross-validation on ``--tune-seeds`` (disjoint from the reported seeds), then every algorithm
+``--seeds 1-10``: held-out quality. The hybrid's weights are chosen on ``--tune-seeds`` (the
+one-standard-error rule, preferring coverage; ``evaluation._best``), checked by leave-one-seed-out
+cross-validation on them (disjoint from the reported seeds), then every algorithm
 is scored on each reported seed (a smaller dataset each, ``SIZES_PER_SEED``), for each
 ``--presets`` dataset setting; per type: mean ± sd over the seeds of P@10, R@10, NDCG@10 and
 coverage, and the hybrid's NDCG@10 over popularity's with a 95 % two-stage bootstrap interval
@@ -208,7 +209,8 @@ class Command(BaseCommand):
                 f"Hybrid weights chosen on tuning seeds {options['tune_seeds']} (default preset, "
                 f"{len(tuning.grid)} blends, step {options['step']}, each signal at least "
                 f"{options['least']}; {tuned_seconds:.0f} s), "
-                "never on a reported seed. Leave-one-seed-out NDCG@10 of choosing so:"
+                "never on a reported seed: of the blends within one standard error of the best "
+                "mean NDCG@10, the widest coverage. Leave-one-seed-out NDCG@10 of choosing so:"
             )
             for task in TASKS:
                 weights = tuning.chosen[task]
