@@ -98,9 +98,14 @@ class Factors:
             (TYPES[int(t)], int(item_id)): index
             for index, (t, item_id) in enumerate(zip(types, ids, strict=True))
         }
+        # Per type: its items' ids and vectors, contiguous (scored whole on every run).
         self.of_type = {
-            item_type: (np.flatnonzero(types == index), ids[types == index])
+            item_type: (ids[types == index], self.vectors[types == index])
             for index, item_type in enumerate(TYPES)
+        }
+        self.position = {
+            item_type: {int(item_id): place for place, item_id in enumerate(type_ids)}
+            for item_type, (type_ids, _) in self.of_type.items()
         }
         self.gram = self.vectors.T @ self.vectors
 
@@ -132,19 +137,25 @@ class Factors:
         """The ``limit`` items of ``item_type`` with the best predicted preference above 0, best
         first, outside the history; each with the history item that contributes most."""
         found = self.person(history)
-        rows, ids = self.of_type[item_type]
-        if found is None or not len(rows):
+        ids, vectors = self.of_type[item_type]
+        if found is None or not len(ids):
             return []
         system, weighted = found
-        scores = self.vectors[rows] @ np.linalg.solve(system, weighted.sum(axis=0))
-        seen = [item_id for (t, item_id) in history if t == item_type]
-        scores[np.isin(ids, seen)] = 0.0
-        order = np.lexsort((ids, -scores))  # best first; a tie goes to the smaller id
-        order = order[scores[order] > 0][:limit]
+        scores = vectors @ np.linalg.solve(system, weighted.sum(axis=0))
+        places = self.position[item_type]
+        for t, item_id in history:
+            if t == item_type and item_id in places:
+                scores[places[item_id]] = 0.0
+        if len(scores) > limit:  # the best ``limit`` (any order), then only those sorted
+            best = np.argpartition(-scores, limit - 1)[:limit]
+        else:
+            best = np.arange(len(scores))
+        order = best[np.lexsort((ids[best], -scores[best]))]  # a tie goes to the smaller id
+        order = order[scores[order] > 0]
         if not len(order):
             return []
         # Item j's score is the sum over history items i of c_i y_i' A^-1 y_j: its parts.
-        parts = weighted @ np.linalg.solve(system, self.vectors[rows[order]].T)
+        parts = weighted @ np.linalg.solve(system, vectors[order].T)
         history_items = [item for item in history if item in self.row]
         strongest = parts.argmax(axis=0)
         return [
