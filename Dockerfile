@@ -18,6 +18,11 @@ WORKDIR /app
 
 # Dependencies first, so code changes do not invalidate this layer. Every pinned package
 # (psycopg[binary], argon2-cffi, ...) ships manylinux wheels: no compiler needed.
+# implicit (recommendations' latent factors) links to the GNU OpenMP runtime, which the slim
+# image lacks.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 

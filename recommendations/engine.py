@@ -335,7 +335,9 @@ class Strategy:
         self, positives: dict[tuple[str, int], tuple[float, str]]
     ) -> dict[int, tuple[float, str]]:
         model = factors.factors_current()
-        if model is None or self.item_type is None:
+        if model is None:  # no fit stored (before the first rebuild, or implicit cannot load)
+            return self._from_similar_items(positives)
+        if self.item_type is None:
             return {}
         history = {item: weight for item, (weight, _) in positives.items()}
         suggestions = model.suggest(history, self.item_type, CANDIDATES)

@@ -11,6 +11,7 @@ to its score (the paper's section 5), which the reason names.
 """
 
 import io
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,11 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.utils import timezone
-from implicit.cpu.als import AlternatingLeastSquares
 from scipy.sparse import csr_matrix
 from threadpoolctl import threadpool_limits
 
 from recommendations.models import FactorModel, ItemType
+
+logger = logging.getLogger(__name__)
 
 Item = tuple[str, int]  # (item type, id)
 TYPES = tuple(ItemType.values)  # an item's type is stored as its index here
@@ -31,7 +33,14 @@ TYPES = tuple(ItemType.values)  # an item's type is stored as its index here
 def factors_fit(history: Mapping[int, Sequence[tuple[Item, float]]]) -> FactorModel | None:
     """An unsaved ``FactorModel`` fitted on ``history`` (person -> (item, weight) of each item
     they engaged with); None when there is too little to factorise (fewer than two people or
-    items). Deterministic: the same history gives the same vectors."""
+    items), or when ``implicit`` cannot load (its wheels link to the GNU OpenMP runtime,
+    ``libgomp1``, which a minimal system may lack; serving then falls back to similar items).
+    Deterministic: the same history gives the same vectors."""
+    try:
+        from implicit.cpu.als import AlternatingLeastSquares
+    except ImportError as error:
+        logger.error("latent factors not fitted: implicit cannot load (%s)", error)
+        return None
     params = settings.RECOMMENDATIONS_FACTORS
     people = sorted(person for person, engaged in history.items() if engaged)
     items = sorted({item for person in people for item, _ in history[person]})

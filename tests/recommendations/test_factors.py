@@ -2,6 +2,7 @@
 now, each result explained by the history item that contributes most; checked against
 ``implicit``'s own least-squares step and explanation."""
 
+import sys
 from datetime import timedelta
 
 import numpy as np
@@ -114,7 +115,7 @@ def test_the_rebuild_stores_one_fit_and_serving_loads_the_newest() -> None:
     assert factors.factors_current() is second  # loaded once, then reused
 
 
-def test_without_a_fit_there_is_no_factor_behaviour() -> None:
+def test_without_a_fit_or_similar_items_there_is_no_behaviour() -> None:
     investor = InvestorFactory(interests=[])
     engage(investor, "save", StartupFactory())
 
@@ -198,3 +199,24 @@ def test_the_strategy_setting_chooses_the_source(client_for, settings) -> None:
         for r in reasons
     )
     assert not any("tend to engage" in r for r in reasons)
+
+
+def test_without_implicit_the_rebuild_stores_no_fit_and_investors_use_similar_items(
+    client_for, monkeypatch, caplog
+) -> None:
+    first, _, _ = tastes()
+    # implicit's wheels need the GNU OpenMP runtime: a system without it cannot import them
+    monkeypatch.setitem(sys.modules, "implicit.cpu.als", None)
+    me = InvestorFactory(interests=[])
+    engage(me, "save", first[0])
+
+    counts = features.features_rebuild()
+
+    assert counts["factor_items"] == 0 and not FactorModel.objects.exists()
+    assert "latent factors not fitted: implicit cannot load" in caplog.text
+    body = client_for(me).get("/api/v1/recommendations/").json()
+    reasons = [r for item in body["recommendations"] for r in item["reasons"]]
+    assert any(
+        r.endswith(f"engaged with {first[0].name} (you saved it) engaged with this too")
+        for r in reasons
+    )
