@@ -251,6 +251,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# kombu's Redis transport with one guard (core/broker.py): a broker lost while tasks are
+# unacknowledged no longer stops the worker with an AttributeError ("Unrecoverable error").
+# redis:// only: a named transport replaces the URL's scheme, and kombu turns TLS on from the
+# scheme name (rediss://), so rediss:// and sentinel:// brokers keep kombu's own transport.
+if CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = "core.broker.RedisTransport"
 CELERY_BEAT_SCHEDULE = {
     "feed-events-redispatch": {
         "task": "feed.events_redispatch",

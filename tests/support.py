@@ -107,14 +107,20 @@ class RedisServer:
     """A redis-server of one test's own on a loopback port, to stop, start, freeze and thaw
     (Debian's ``redis-server``; CI installs it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, data_dir: Path | None = None) -> None:
+        """With ``data_dir`` the server keeps its data there (an fsynced append-only file)
+        and finds it again when started after a stop; without it, every start is empty."""
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.data_dir = data_dir
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
                    "--save", "", "--appendonly", "no"]  # fmt: skip
+        if self.data_dir is not None:
+            command += ["--dir", str(self.data_dir), "--appendonly", "yes",
+                        "--appendfsync", "always"]  # fmt: skip
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )

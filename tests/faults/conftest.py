@@ -11,14 +11,19 @@ from tests.faults.stack import Stack
 from tests.support import RedisServer
 
 
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    """A Redis of this test's own, to stop and freeze. Needs Debian's redis-server: CI
-    installs it; with REQUIRE_SERVICES=1 a missing one fails the test instead of skipping."""
+def require_redis_server() -> None:
+    """Needs Debian's redis-server: CI installs it; with REQUIRE_SERVICES=1 a missing one
+    fails the test instead of skipping."""
     if shutil.which("redis-server") is None:
         if os.environ.get("REQUIRE_SERVICES") == "1":
             pytest.fail("redis-server is not installed")
         pytest.skip("needs redis-server (apt-get install redis-server)")
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis of this test's own, to stop and freeze."""
+    require_redis_server()
     server = RedisServer()
     server.start()
     breakers_reset()
@@ -27,6 +32,18 @@ def redis_server() -> Iterator[RedisServer]:
     finally:
         server.stop()
         breakers_reset()
+
+
+@pytest.fixture
+def persistent_broker(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis that keeps its data across a stop and a start (as one with persistence does)."""
+    require_redis_server()
+    broker = RedisServer(data_dir=tmp_path)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
 
 
 @pytest.fixture

@@ -93,9 +93,7 @@ class Stack:
                             "--no-control-socket"])  # fmt: skip
         self._start("ws", realtime_command(self.ws_port))  # uvicorn, as deployed
         self.worker_start()
-        self._start("beat", [python, "-m", "celery", "-A", "collabhub", "beat",
-                             "--loglevel", "INFO",
-                             "--schedule", str(self.directory / "beat-schedule")])  # fmt: skip
+        self.beat_start()
         wait_until_up(f"{self.web}/live/")
         wait_until_up(f"http://127.0.0.1:{self.ws_port}/live/")
         return self
@@ -104,6 +102,14 @@ class Stack:
         self._start("worker", [sys.executable, "-m", "celery", "-A", "collabhub", "worker",
                                "--pool", "prefork", "--concurrency", "2", "--without-mingle",
                                "--without-gossip", "--loglevel", "INFO"])  # fmt: skip
+
+    def beat_start(self) -> None:
+        self._start("beat", [sys.executable, "-m", "celery", "-A", "collabhub", "beat",
+                             "--loglevel", "INFO",
+                             "--schedule", str(self.directory / "beat-schedule")])  # fmt: skip
+
+    def beat_stop(self) -> None:
+        processes_stop([self.processes.pop("beat")])
 
     def worker_kill(self) -> None:
         """SIGKILL the worker and its pool: no warm shutdown, nothing acknowledged."""

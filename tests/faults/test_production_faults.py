@@ -185,3 +185,35 @@ def test_the_worker_outlives_a_broker_restart_in_the_middle_of_fan_outs(stack: S
     assert stopped_at < 40, "everything finished before the restart: nothing was tested"
     assert worker.poll() is None  # the same worker process, still running
     assert Notification.objects.filter(event__in=events).count() == 40 * 300
+
+
+def test_the_worker_outlives_a_broker_stop_while_a_pool_slot_is_idle(stack: Stack) -> None:
+    """One fan-out running and the other pool slot idle, so the worker has a ``BRPOP`` out
+    for a next task, when the broker stops: with kombu's own Redis transport the worker
+    exited there ("Unrecoverable error", AttributeError 'hostname'; core/broker.py). In the
+    test above, 40 queued fan-outs keep both slots busy and the worker seldom meets it."""
+    founder, startup, _ = followed_startup(300)
+    events = ActivityEvent.objects.filter(action_type="opportunity_posted")
+    worker = stack.processes["worker"]
+    stack.beat_stop()  # its tasks (every 2 s) would take the idle slot now and then
+    time.sleep(1)  # the last ones finish
+    seen = len(stack.log("worker"))
+    assert [s for s, _ in post_jobs(stack, founder, startup, 1)] == [201]
+    deadline = time.monotonic() + 30
+    while "Task feed.event_fanout[" not in stack.log("worker")[seen:]:
+        assert time.monotonic() < deadline, "the worker never received the fan-out"
+        time.sleep(0.05)
+
+    stack.broker.stop()
+    time.sleep(3)
+    stack.broker.start()  # empty: beat's sweep queues again what the broker forgot
+    stack.beat_start()
+    wait_until_dispatched(1, timeout=60, stack=stack)
+    log = stack.log("worker")[seen:]
+    assert "Restoring 1 unacknowledged message(s)" in log, "no task held at the stop"
+    assert "Unrecoverable error" not in log, log[-3000:]
+
+    assert [s for s, _ in post_jobs(stack, founder, startup, 1)] == [201]
+    wait_until_dispatched(2, timeout=60, stack=stack)  # by the same worker
+    assert worker.poll() is None
+    assert Notification.objects.filter(event__in=events).count() == 2 * 300
