@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench bench-rest bench-search bench-feed bench-analytics bench-analytics-live bench-web bench-recommendations bench-ws venv clean
+.PHONY: run test lint bench bench-rest bench-search bench-feed bench-analytics bench-analytics-live bench-web bench-recommendations bench-ws bench-fanout venv clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,9 @@ bench-recommendations: venv
 
 bench-ws: venv
 	$(BIN)/python bench/ws_fanout.py
+
+bench-fanout: venv
+	$(BIN)/python bench/fanout.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache staticfiles

@@ -242,21 +242,21 @@ def asgi_servers(
 ProcTable = dict[int, tuple[int, int, float]]  # pid -> (parent pid, process group, CPU seconds)
 
 
-def child_on_postgres(script: str, args: Sequence[str], what: str) -> dict[str, Any]:
+def child_on_postgres(
+    script: str, args: Sequence[str], what: str, *, redis: bool = False
+) -> dict[str, Any]:
     """Run ``script --child args`` (a benchmark's measuring half) against a throwaway
-    PostgreSQL, as a production process (``production_env``) with the worker's statement
-    deadline -- loading a million rows is a batch job, not a 3 s request -- and return the
-    JSON object it prints last."""
+    PostgreSQL (and Redis, for the cache and the channel layer, with ``redis``), as a
+    production process (``production_env``) with the worker's statement deadline -- loading a
+    million rows is a batch job, not a 3 s request -- and return the JSON object it prints
+    last."""
     from common import production_env
 
     with services() as running:
+        urls = {k: v for k, v in running.urls.items() if redis or k != "REDIS_URL"}
         out = subprocess.run(  # noqa: S603 - our own script
             [sys.executable, script, "--child", *args],
-            env={
-                **production_env(),
-                "DATABASE_URL": running.urls["DATABASE_URL"],
-                "DB_STATEMENT_TIMEOUT_MS": "600000",
-            },
+            env={**production_env(), **urls, "DB_STATEMENT_TIMEOUT_MS": "600000"},
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -249,6 +249,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
     "max_retries": 0,
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # Each worker looks for tasks past their visibility timeout every 10 s (one ZRANGE), not
+    # kombu's every 100 s ("throttle" 10): it also looks once at start, so a dead worker's
+    # tasks not yet that old when its replacement started came back up to 100 s late.
+    "unacked_restore_throttle": 1,
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 # kombu's Redis transport with one guard (core/broker.py): a broker lost while tasks are
@@ -298,6 +302,11 @@ CELERY_BEAT_SCHEDULE = {
 # An event whose fan-out the broker never accepted (an outage) is queued again by the beat task
 # above once it is this many seconds old (the outbox: feed/outbox.py, feed/services.py).
 FEED_REDISPATCH_AFTER = env.int("FEED_REDISPATCH_AFTER", default=60)
+# A fan-out the broker accepted but has not run after this many seconds is queued again too:
+# by then a task waiting in the queue has run, a dead worker's has been delivered again (once,
+# after CELERY_VISIBILITY_TIMEOUT) and retries (5 minutes at most) are over -- it is lost (kombu's
+# Redis transport loses a task its worker had just fetched when the worker is SIGKILLed).
+FEED_LOST_AFTER = env.int("FEED_LOST_AFTER", default=2 * CELERY_VISIBILITY_TIMEOUT + 300)
 # How long a WebSocket ticket (POST /api/v1/realtime/ticket/) may wait to be used, in seconds.
 REALTIME_TICKET_TTL = env.int("REALTIME_TICKET_TTL", default=30)
 # The personal share of a feed page (the rest: events matching one's skills and interests).

@@ -426,14 +426,14 @@ def follow_state_get(*, target: User, viewer: Any) -> dict[str, Any]:
 
 # --- resume: pushes a socket missed, from the database ---------------------------------------
 def notification_resume_list(*, user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
-    from feed.serializers import notification_message
+    from feed.serializers import notification_messages
 
     rows = (
         Notification.objects.filter(recipient_id=user_id, pk__gt=after)
         .select_related("event__actor")
         .order_by("pk")[:limit]
     )
-    return [notification_message(row) for row in rows]
+    return notification_messages(rows)
 
 
 def feed_event_resume_list(*, user_id: int, after: int, limit: int) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -67,14 +67,15 @@ class FollowStateSerializer(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-def notification_message(notification: Notification) -> dict[str, Any]:
-    """A notification as the socket carries it (the REST shape inside ``data``)."""
-    return socket_message(
-        type="notification",
-        id=notification.pk,
-        data=NotificationSerializer(notification).data,
-        request_id=notification.event.request_id,
-    )
+def notification_messages(notifications: Iterable[Notification]) -> list[dict[str, Any]]:
+    """Notifications as the socket carries them (the REST shape inside ``data``), serialised
+    together: one serializer's fields for all (a fan-out has hundreds)."""
+    rows = list(notifications)
+    data = NotificationSerializer(rows, many=True).data
+    return [
+        socket_message(type="notification", id=row.pk, data=item, request_id=row.event.request_id)
+        for row, item in zip(rows, data, strict=True)
+    ]
 
 
 def event_message(event: ActivityEvent) -> dict[str, Any]:

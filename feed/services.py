@@ -47,9 +47,7 @@ logger = logging.getLogger("collabhub.feed")
 
 DUPLICATE_WINDOW = timedelta(seconds=5)
 REDISPATCH_AFTER = timedelta(seconds=settings.FEED_REDISPATCH_AFTER)  # never queued, this old
-# A queued fan-out may wait in the queue, run, be redelivered once after a worker died
-# (visibility timeout) and retry with backoff (5 minutes at most); past all that it is lost.
-LOST_AFTER = timedelta(seconds=2 * settings.CELERY_VISIBILITY_TIMEOUT + 300)
+LOST_AFTER = timedelta(seconds=settings.FEED_LOST_AFTER)  # queued, never run: lost
 MAX_DISPATCH_ATTEMPTS = 10  # then it is left alone, and logged as an error, for a person
 REDISPATCH_BATCH = 500
 REDISPATCH_BATCHES = 20  # at most this many batches a run
@@ -174,19 +172,22 @@ def _push_notifications(event_id: int) -> None:
     """After the fan-out commits: each notification to its recipient's sockets, the event
     itself, as a ``feed.event``, to those whose personal feed it enters, and the pushes of the
     event's own kind (a ``message``, a ``connection``), all with the request ID of the write."""
-    from feed.serializers import event_message, notification_message
+    from feed.serializers import event_message, notification_messages
 
-    notifications = Notification.objects.filter(event_id=event_id).select_related("event__actor")
-    for notification in notifications:
-        realtime.socket_push(
-            user_ids=[notification.recipient_id], message=notification_message(notification)
-        )
+    notifications = list(
+        Notification.objects.filter(event_id=event_id).select_related("event__actor")
+    )
+    messages = notification_messages(notifications)
     event = ActivityEvent.objects.select_related("actor").get(pk=event_id)
-    realtime.socket_push(user_ids=feed_audience_list(event=event), message=event_message(event))
     declared = registry.event_type_find(event.action_type)
     pushes = declared.pushes if declared is not None else None
-    for user_ids, message in pushes(event) if pushes is not None else ():
-        realtime.socket_push(user_ids=list(user_ids), message=message)
+    realtime.socket_pushes(
+        pushes=[
+            *(([n.recipient_id], m) for n, m in zip(notifications, messages, strict=True)),
+            (feed_audience_list(event=event), event_message(event)),
+            *(pushes(event) if pushes is not None else ()),
+        ]
+    )
 
 
 def events_redispatch(*, older_than: timedelta = REDISPATCH_AFTER) -> int:

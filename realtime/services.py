@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -88,63 +89,87 @@ def ticket_redeem(*, ticket: str) -> TicketHolder | None:
 
 PUSH_TIMEOUT = 2.0  # seconds one group_send may take before the layer counts as failing
 
+Send = tuple[str, dict[str, Any]]  # a group, and the channel-layer event for its sockets
+
 
 async def _group_send(layer: Any, group: str, event: dict[str, Any]) -> None:
     await asyncio.wait_for(layer.group_send(group, event), PUSH_TIMEOUT)
 
 
-def _send(groups: list[str], message: dict[str, Any], handler: str = "push", **fields: Any) -> None:
-    """Send to each group; a channel layer that is down or frozen costs one ``PUSH_TIMEOUT``
-    per breaker cooldown, and loses only the fast path (logged): every notification is in
-    the database, and clients resume from there."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
+async def _send_all(layer: Any, sends: list[Send]) -> int:
+    """Each send in turn on this one event loop (and so on one connection pool of the layer),
+    skipping while the breaker is open; how many were not sent."""
     guard = breaker("channel_layer")
-    event = {"type": handler, "message": message, **fields}
     skipped = 0
-    for group in groups:
+    for group, event in sends:
         if not guard.allow():
             skipped += 1
             continue
         try:
             try:
-                async_to_sync(_group_send)(layer, group, event)
+                await _group_send(layer, group, event)
             except redis.exceptions.ConnectionError:
                 # Once more, at once: after Redis restarts, the first use of each pooled
                 # connection fails; the retry gets a fresh one. (Not after a timeout: a frozen
                 # Redis would cost a second PUSH_TIMEOUT.)
-                async_to_sync(_group_send)(layer, group, event)
+                await _group_send(layer, group, event)
         except Exception as exc:
             guard.failure(exc)
             skipped += 1
         else:
             guard.success()
+    return skipped
+
+
+def _send(sends: list[Send]) -> None:
+    """Send each event to its group, all in one event loop: a fan-out's hundreds of pushes
+    share the layer's connections instead of opening one each (``async_to_sync`` runs every
+    call on a new loop, and channels_redis pools connections per loop). A channel layer that is
+    down or frozen costs one ``PUSH_TIMEOUT`` per breaker cooldown, and loses only the fast
+    path (logged): every notification is in the database, and clients resume from there."""
+    layer = get_channel_layer()
+    if layer is None or not sends:
+        return
+    skipped = async_to_sync(_send_all)(layer, sends)
     if skipped:
+        types = sorted({str(event["message"].get("type", event["type"])) for _, event in sends})
         logger.warning(
             "pushes not sent: channel layer unavailable (clients resume from the database)",
-            extra={"skipped": skipped, "message_type": message.get("type")},
+            extra={"skipped": skipped, "message_type": ",".join(types)},
         )
 
 
-def socket_push(*, user_ids: list[int], message: dict[str, Any]) -> None:
+def socket_pushes(*, pushes: Iterable[tuple[Iterable[int], dict[str, Any]]]) -> None:
+    """Send typed messages, each to its users' sockets, in one go: a fan-out's notifications
+    (a message per recipient) and the event itself."""
+    _send(
+        [
+            (user_group(user_id), {"type": "push", "message": message})
+            for user_ids, message in pushes
+            for user_id in user_ids
+        ]
+    )
+
+
+def socket_push(*, user_ids: Iterable[int], message: dict[str, Any]) -> None:
     """Send one typed message to each user's sockets."""
-    _send([user_group(user_id) for user_id in user_ids], message)
+    socket_pushes(pushes=[(user_ids, message)])
 
 
 def sessions_close(*, user_id: int, session: str | None) -> None:
     """Close the user's sockets opened with a ticket of ``session`` (every socket of the user
     for None: a password change). Best effort, like any push; a signed-out session's tickets
     are refused anyway."""
-    _send([user_group(user_id)], {"session": session}, handler="session.ended")
+    event = {"type": "session.ended", "message": {"session": session}, "session": session}
+    _send([(user_group(user_id), event)])
 
 
 def socket_group_push(*, group: str, message: dict[str, Any]) -> None:
     """Send one typed message to the sockets of a live group (``realtime.live``); each socket
     checks now and then that its user is still admitted (staff rights withdrawn)."""
-    _send([group], message, handler="live.push", group=group)
+    _send([(group, {"type": "live.push", "message": message, "group": group})])
 
 
 def socket_broadcast(*, message: dict[str, Any]) -> None:
     """Send one typed message to every open socket (e.g. a maintenance notice)."""
-    _send([EVERYONE], message)
+    _send([(EVERYONE, {"type": "push", "message": message})])

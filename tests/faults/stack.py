@@ -54,11 +54,13 @@ class Stack:
             DB_CONN_MAX_AGE="0",
             LOG_LEVEL="INFO",
             # Short clocks, so recovery happens within a test: a dead worker's tasks come back
-            # after 5 s, the outbox sweep runs every 2 s for events 3 s old, a failing
-            # dependency is skipped for 1 s.
+            # after 5 s, the outbox sweep runs every 2 s for events 3 s old (never queued) or
+            # 60 s (queued, not run: a task the broker lost), a failing dependency is skipped
+            # for 1 s.
             CELERY_VISIBILITY_TIMEOUT="5",
             FEED_REDISPATCH_INTERVAL="2",
             FEED_REDISPATCH_AFTER="3",
+            FEED_LOST_AFTER="60",
             CIRCUIT_BREAKER_COOLDOWN="1",
             # Webhooks to receivers on loopback; their sweep every 2 s, retries after ~1 s.
             WEBHOOKS_ALLOW_PRIVATE="1",

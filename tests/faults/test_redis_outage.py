@@ -313,3 +313,74 @@ async def test_a_process_whose_everyone_membership_vanished_silently_joins_again
 
     assert await socket.receive_json_from(timeout=5) == notice
     await socket.disconnect()
+
+
+def fan_out_to_followers(settings, server: RedisServer, followers: int) -> int:
+    """An undispatched ``opportunity_posted`` event of a startup with that many followers, on a
+    channel layer backed by ``server``; its id."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from feed.models import ActivityEvent, Follow
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": server.url, "socket_timeout": 15}]},
+        }
+    }
+    founder = FounderFactory()
+    startup = StartupFactory(owner=founder)
+    startup_type = ContentType.objects.get_for_model(Startup)
+    Follow.objects.bulk_create(
+        Follow(follower=fan, target_type=startup_type, target_id=startup.pk)
+        for fan in UserFactory.create_batch(followers)
+    )
+    event = ActivityEvent.objects.create(  # its startup's followers are notified of an opening
+        action_type="opportunity_posted", actor=founder, startup_id=startup.pk
+    )
+    return event.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fan_out_pushes_every_notification_over_the_same_few_connections(
+    redis_server: RedisServer, settings
+) -> None:
+    """Not one channel-layer connection per push (``async_to_sync`` runs each call on a new
+    event loop, and channels_redis pools connections per loop): the whole batch on one."""
+    from feed import services as feed_services
+    from feed.models import Notification
+
+    event_id = fan_out_to_followers(settings, redis_server, 40)
+    client = redis.Redis(port=redis_server.port)
+    before = client.info("stats")["total_connections_received"]
+
+    assert feed_services.event_fanout_run(event_id=event_id) == 40
+
+    opened = client.info("stats")["total_connections_received"] - before
+    assert Notification.objects.filter(event_id=event_id).count() == 40
+    assert opened <= 2, opened  # 41 pushes (a notification each, and the event)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fan_out_to_a_frozen_channel_layer_waits_one_push_timeout_and_says_so_once(
+    redis_server: RedisServer, settings, log_lines
+) -> None:
+    """With the channel layer frozen, the first push waits ``PUSH_TIMEOUT`` and opens the
+    breaker, the rest are skipped, and one warning counts them: the notifications are in the
+    database, and each recipient's client resumes from there."""
+    from feed import services as feed_services
+    from feed.models import Notification
+
+    settings.CIRCUIT_BREAKER_COOLDOWN = 60  # no probe during the test
+    event_id = fan_out_to_followers(settings, redis_server, 40)
+    redis_server.freeze()
+
+    started = time.perf_counter()
+    notified = feed_services.event_fanout_run(event_id=event_id)
+    elapsed = time.perf_counter() - started
+
+    assert notified == 40
+    assert Notification.objects.filter(event_id=event_id).count() == 40
+    assert elapsed < realtime.PUSH_TIMEOUT + 1.5, elapsed  # not a timeout per push
+    (warning,) = [line for line in log_lines() if line["message"].startswith("pushes not sent")]
+    assert warning["skipped"] >= 40  # every notification's push, and the event's
