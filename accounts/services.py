@@ -142,6 +142,15 @@ def user_refresh_tokens_revoke(*, user: User) -> int:
     return len(revoked)
 
 
+def tokens_expired_prune() -> int:
+    """Forget the refresh tokens that have expired, and their blacklist entries (an expired
+    token is refused anyway): simplejwt's ``flushexpiredtokens``, counted. Every sign-in and
+    refresh writes a token row, so without it the table only grows (beat runs it daily).
+    Sign-outs purge themselves (``session_revoke``)."""
+    _, deleted = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted.get(OutstandingToken._meta.label, 0)
+
+
 @transaction.atomic
 def user_password_change(*, user: User, old_password: str, new_password: str) -> User:
     """Change the password and sign the user out everywhere.

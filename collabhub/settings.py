@@ -291,6 +291,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.deliveries_prune",
         "schedule": crontab(hour=4, minute=30),
     },
+    # Refresh tokens past their expiry (every sign-in and refresh writes one).
+    "accounts-tokens-prune": {
+        "task": "accounts.tokens_prune",
+        "schedule": crontab(hour=4, minute=45),
+    },
     # Minute buckets older than 2 days and hour buckets older than 90 days.
     "analytics-prune": {
         "task": "analytics.rollups_prune",

@@ -231,3 +231,29 @@ def test_a_jwt_logout_leaves_the_cookie_session_alone(api_client: APIClient) -> 
 
     assert browser.get(ME).status_code == 200
     assert browser.post(TICKET).status_code == 201
+
+
+def test_the_daily_prune_forgets_expired_refresh_tokens_and_keeps_the_rest_refused(
+    api_client: APIClient,
+) -> None:
+    from celery import current_app
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    from accounts import tasks
+
+    user = UserFactory()
+    expired, living, signed_out = (user_tokens_issue(user=user)["refresh"] for _ in range(3))
+    assert logout(api_client, signed_out).status_code in (200, 204)
+    OutstandingToken.objects.filter(token=expired).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    BlacklistedToken.objects.create(token=OutstandingToken.objects.get(token=expired))
+
+    schedule = settings.CELERY_BEAT_SCHEDULE["accounts-tokens-prune"]
+    assert schedule["task"] in current_app.tasks  # beat runs it daily
+    assert tasks.tokens_prune.delay().get() == 1
+
+    assert set(OutstandingToken.objects.values_list("token", flat=True)) == {living, signed_out}
+    assert BlacklistedToken.objects.get().token.token == signed_out  # its entry stays
+    assert refresh_pair(api_client, living).status_code == 200
+    assert refresh_pair(api_client, signed_out).status_code == 401
