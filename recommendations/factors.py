@@ -101,28 +101,33 @@ class Factors:
         self.version: uuid.UUID = row.version
         self.regularization = row.regularization
         self.alpha = row.alpha
-        self.vectors = arrays["vectors"].astype(np.float64)
-        types, ids = arrays["types"], arrays["ids"]
-        self.row = {
-            (TYPES[int(t)], int(item_id)): index
-            for index, (t, item_id) in enumerate(zip(types, ids, strict=True))
-        }
-        # Per type: its items' ids and vectors, contiguous (scored whole on every run).
-        self.of_type = {
-            item_type: (ids[types == index], self.vectors[types == index])
-            for index, item_type in enumerate(TYPES)
-        }
-        self.position = {
-            item_type: {int(item_id): place for place, item_id in enumerate(type_ids)}
-            for item_type, (type_ids, _) in self.of_type.items()
-        }
+        # Rows grouped by type, so that each type's vectors (scored whole on every run) are a
+        # contiguous slice of the one float64 copy, not a second one.
+        order = np.argsort(arrays["types"], kind="stable")
+        types, ids = arrays["types"][order], arrays["ids"][order]
+        self.vectors = arrays["vectors"][order].astype(np.float64)
+        self.offset: dict[str, int] = {}
+        self.of_type: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.position: dict[str, dict[int, int]] = {}  # per type: item id -> place in the slice
+        for index, item_type in enumerate(TYPES):
+            start, end = (int(bound) for bound in np.searchsorted(types, [index, index + 1]))
+            self.offset[item_type] = start
+            self.of_type[item_type] = (ids[start:end], self.vectors[start:end])
+            self.position[item_type] = {int(item_id): p for p, item_id in enumerate(ids[start:end])}
         self.gram = self.vectors.T @ self.vectors
+
+    def row(self, item: Item) -> int | None:
+        """The item's row in ``vectors``; None if it has no vector."""
+        place = self.position.get(item[0], {}).get(item[1])
+        return None if place is None else self.offset[item[0]] + place
 
     def person(self, history: Mapping[Item, float]) -> tuple[np.ndarray, np.ndarray] | None:
         """The least-squares system of a person whose history is ``history`` (item -> weight):
         (A, their known items' confidence-weighted vectors); their vector solves A x = sum of
         the rows. None when no item of the history has a vector."""
-        known = [(self.row[item], weight) for item, weight in history.items() if item in self.row]
+        known = [
+            (row, weight) for item, weight in history.items() if (row := self.row(item)) is not None
+        ]
         if not known:
             return None
         rows = np.array([row for row, _ in known])
@@ -165,7 +170,7 @@ class Factors:
             return []
         # Item j's score is the sum over history items i of c_i y_i' A^-1 y_j: its parts.
         parts = weighted @ np.linalg.solve(system, vectors[order].T)
-        history_items = [item for item in history if item in self.row]
+        history_items = [item for item in history if self.row(item) is not None]
         strongest = parts.argmax(axis=0)
         return [
             Suggestion(int(ids[index]), float(scores[index]), history_items[int(source)])

@@ -43,10 +43,19 @@ def library_model(model: factors.Factors) -> AlternatingLeastSquares:
     return als
 
 
+def rows(model: factors.Factors) -> dict:
+    """Each item's row in the model's vectors."""
+    return {
+        (item_type, int(item_id)): model.offset[item_type] + place
+        for item_type, (ids, _) in model.of_type.items()
+        for place, item_id in enumerate(ids)
+    }
+
+
 def one_row(model: factors.Factors, history: dict) -> csr_matrix:
-    row = np.zeros((1, len(model.row)), dtype=np.float32)
+    row = np.zeros((1, len(model.vectors)), dtype=np.float32)
     for item, weight in history.items():
-        row[0, model.row[item]] = weight
+        row[0, rows(model)[item]] = weight
     return csr_matrix(row)
 
 
@@ -70,7 +79,7 @@ def test_suggestions_are_the_best_unseen_items_of_the_type_each_with_its_stronge
     found = model.suggest(history, S, limit=5)
 
     vector = model.user_vector(history)
-    startups = {i: model.vectors[row] @ vector for (t, i), row in model.row.items() if t == S}
+    startups = {i: model.vectors[row] @ vector for (t, i), row in rows(model).items() if t == S}
     best = sorted(
         (i for i, v in startups.items() if v > 0 and i not in (1, 2)),
         key=lambda i: (-startups[i], i),
@@ -81,8 +90,8 @@ def test_suggestions_are_the_best_unseen_items_of_the_type_each_with_its_stronge
     als, row = library_model(model), one_row(model, history)
     for suggestion in found:
         assert suggestion.score == pytest.approx(startups[suggestion.item_id], abs=1e-6)
-        _, parts, _ = als.explain(0, row, model.row[S, suggestion.item_id], N=3)
-        strongest = next(item for item, row_index in model.row.items() if row_index == parts[0][0])
+        _, parts, _ = als.explain(0, row, rows(model)[S, suggestion.item_id], N=3)
+        strongest = next(item for item, index in rows(model).items() if index == parts[0][0])
         assert suggestion.because == strongest
 
 
@@ -111,7 +120,7 @@ def test_the_rebuild_stores_one_fit_and_serving_loads_the_newest() -> None:
 
     assert FactorModel.objects.count() == 1
     assert first is not None and second is not None and first.version != second.version
-    assert (S, startups[2].pk) in second.row and (S, startups[2].pk) not in first.row
+    assert second.row((S, startups[2].pk)) is not None and first.row((S, startups[2].pk)) is None
     assert factors.factors_current() is second  # loaded once, then reused
 
 
