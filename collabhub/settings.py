@@ -232,10 +232,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker that loses the broker reconnects for as long as it takes (the default gives up,
-# and the worker exits, after 100 attempts); tasks it was running are cancelled and, being
-# acked late, delivered again.
+# and the worker exits, after 100 attempts).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Tasks running at a connection loss finish (celery 5's default; it logs a pending-deprecation
+# warning at each loss). Their late ack may fail ("Couldn't ack", survived: core/broker.py);
+# a broker that kept the task delivers it again after the visibility timeout -- fan-outs and
+# webhook deliveries do their work once. Cancelling them terminated their pool processes, and
+# celery 5.7.0 could then lose track of a replacement and exit at the next reconnect
+# ("Unrecoverable error", ValueError('file descriptor is None'): docs/reliability.md).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TIMEZONE = "UTC"
 # A task unacknowledged this long (its worker died: acks_late) is delivered again. It must
 # exceed the longest task and retry countdown (backoff at most 300 s; the nightly rebuild

@@ -66,12 +66,17 @@ def redis_cache(settings, redis_server: RedisServer) -> RedisServer:
 
 
 @pytest.fixture
-def stack(transactional_db: None, redis_server: RedisServer) -> Iterator[Stack]:
+def stack(
+    request: pytest.FixtureRequest, transactional_db: None, redis_server: RedisServer
+) -> Iterator[Stack]:
     """The production shape (stack.py) on the test's database and Redis, with a broker of its
-    own (to stop)."""
+    own (to stop). Its worker has 2 pool processes, or as many as the test's indirect
+    parameter says (``@pytest.mark.parametrize("stack", [6], indirect=True)``)."""
     broker = RedisServer()
     broker.start()
-    running = Stack(Path(tempfile.mkdtemp(prefix="collabhub-faults-")), redis_server, broker)
+    directory = Path(tempfile.mkdtemp(prefix="collabhub-faults-"))
+    concurrency = getattr(request, "param", 2)
+    running = Stack(directory, redis_server, broker, concurrency=concurrency)
     try:
         yield running.start()
     finally:

@@ -38,8 +38,11 @@ def tests_database_url() -> str:
 
 
 class Stack:
-    def __init__(self, directory: Path, redis: RedisServer, broker: RedisServer) -> None:
+    def __init__(
+        self, directory: Path, redis: RedisServer, broker: RedisServer, concurrency: int = 2
+    ) -> None:
         self.directory = directory
+        self.concurrency = concurrency  # the worker's pool processes
         self.redis = redis
         self.broker = broker
         self.web_port, self.ws_port = free_port(), free_port()
@@ -102,7 +105,8 @@ class Stack:
 
     def worker_start(self) -> None:
         self._start("worker", [sys.executable, "-m", "celery", "-A", "collabhub", "worker",
-                               "--pool", "prefork", "--concurrency", "2", "--without-mingle",
+                               "--pool", "prefork", "--concurrency", str(self.concurrency),
+                               "--without-mingle",
                                "--without-gossip", "--loglevel", "INFO"])  # fmt: skip
 
     def beat_start(self) -> None:

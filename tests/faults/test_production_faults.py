@@ -8,10 +8,12 @@ Runs in the service-backed run (CI's PostgreSQL + Redis pass); figures in docs/r
 
 import json
 import statistics
+import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -279,3 +281,66 @@ def test_the_worker_outlives_a_broker_stop_while_a_pool_slot_is_idle(stack: Stac
     wait_until_dispatched(2, timeout=60, stack=stack)  # by the same worker
     assert worker.poll() is None
     assert Notification.objects.filter(event__in=events).count() == 2 * 300
+
+
+def broker_holds(stack: Stack) -> int:
+    """Tasks queued or running (unacknowledged) in the broker."""
+    client = redis.Redis.from_url(stack.broker.url, socket_timeout=2)
+    return int(client.llen("celery")) + int(client.hlen("unacked"))
+
+
+def pool_processes(worker: "subprocess.Popen[bytes]") -> set[int]:
+    """The worker's prefork pool processes (its children)."""
+    return set(map(int, Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()))
+
+
+@pytest.mark.parametrize("stack", [6], indirect=True)
+def test_the_worker_outlives_broker_stops_with_its_pool_busy_then_idle(stack: Stack) -> None:
+    """Six pool processes, all running fan-outs (acks late), when the broker stops; it stops
+    again later, the worker idle. The same worker reconnects both times and its pool processes
+    are the ones it started with: a running task is not cancelled at a connection loss. (They
+    were: their processes were terminated, celery lost track of a live replacement when
+    several exited together, and the next reconnect stopped the worker: "Unrecoverable error:
+    ValueError('file descriptor is None')", docs/reliability.md.)"""
+    founder, startup, _ = followed_startup(300)
+    events = ActivityEvent.objects.filter(action_type="opportunity_posted")
+    done = events.filter(dispatched_at__isnull=False)
+    worker = stack.processes["worker"]
+    deadline = time.monotonic() + 30
+    while len(pool := pool_processes(worker)) < 6:
+        assert time.monotonic() < deadline, f"the worker's pool did not start: {pool}"
+        time.sleep(0.1)
+
+    def wait_until_done(count: int) -> None:
+        deadline = time.monotonic() + 120
+        while done.count() < count and worker.poll() is None:
+            assert time.monotonic() < deadline, broker_state(stack)
+            time.sleep(0.2)
+
+    assert [s for s, _ in post_jobs(stack, founder, startup, 40)] == [201] * 40
+    wait_until_done(3)  # all six slots busy from here on
+    stack.broker.stop()
+    stopped_at = done.count()
+    time.sleep(3)
+    stack.broker.start()  # empty: the outbox queues again what the broker forgot
+    wait_until_done(40)
+    deadline = time.monotonic() + 60  # and the duplicates the outbox queued meanwhile (no-ops)
+    while broker_holds(stack) and worker.poll() is None:
+        assert time.monotonic() < deadline, broker_state(stack)
+        time.sleep(0.2)
+
+    stack.broker.stop()  # the worker idle
+    time.sleep(3)
+    stack.broker.start()
+    if worker.poll() is None:
+        assert [s for s, _ in post_jobs(stack, founder, startup, 1)] == [201]
+        wait_until_done(41)
+
+    log = stack.log("worker")
+    cancelled = log.count("Terminating it instead")
+    print(f"broker stopped after {stopped_at} of 40 fan-outs, then idle; {cancelled} cancelled")
+    assert "Unrecoverable error" not in log, log[-4000:]
+    assert worker.poll() is None  # the same worker process, still running
+    assert log.count("Connected to core.broker.RedisTransport") == 3, log[-4000:]
+    assert pool_processes(worker) == pool
+    assert Notification.objects.filter(event__in=events).count() == 41 * 300
