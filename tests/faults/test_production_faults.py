@@ -77,11 +77,14 @@ def wait_until_dispatched(expected: int, timeout: float, stack: Stack | None = N
     raise AssertionError(f"{done} of {expected} fan-outs done after {timeout:.0f}s {state}{logs}")
 
 
+def broker_client(stack: Stack) -> redis.Redis:
+    return redis.Redis.from_url(stack.broker.url, socket_timeout=2)
+
+
 def unacknowledged_events(stack: Stack) -> list[int]:
     """The events whose fan-out tasks the broker holds as unacknowledged (kombu's Redis
     transport: the hash ``unacked``, of ``[message, exchange, routing key]``)."""
-    client = redis.Redis.from_url(stack.broker.url, socket_timeout=2)
-    messages = [json.loads(raw)[0] for raw in client.hvals("unacked")]
+    messages = [json.loads(raw)[0] for raw in broker_client(stack).hvals("unacked")]
     return sorted(
         int(message["headers"]["argsrepr"].strip("(,)"))
         for message in messages
@@ -92,7 +95,7 @@ def unacknowledged_events(stack: Stack) -> list[int]:
 def broker_state(stack: Stack) -> str:
     """The broker's queue, and the events of its unacknowledged fan-out tasks."""
     try:
-        queued = redis.Redis.from_url(stack.broker.url, socket_timeout=2).llen("celery")
+        queued = broker_client(stack).llen("celery")
         return f"broker: {queued} queued, unacknowledged for events {unacknowledged_events(stack)}"
     except redis.exceptions.RedisError as exc:
         return f"broker: unreachable ({exc})"
@@ -285,7 +288,7 @@ def test_the_worker_outlives_a_broker_stop_while_a_pool_slot_is_idle(stack: Stac
 
 def broker_holds(stack: Stack) -> int:
     """Tasks queued or running (unacknowledged) in the broker."""
-    client = redis.Redis.from_url(stack.broker.url, socket_timeout=2)
+    client = broker_client(stack)
     return int(client.llen("celery")) + int(client.hlen("unacked"))
 
 
